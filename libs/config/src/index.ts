@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './fields.js';
+export * from './services.js';

@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import {
+  AccountId,
+  AccountStatus,
+  CalendarDate,
+  ClockTime,
+  MediaRef,
+  MessageDirection,
+  MessageSource,
+  MessageStatus,
+  MessageType,
+  PhoneE164,
+  UserRole,
+  WaKey,
+} from './common.schema.js';
+import { DraftEvent, ExtractionAction, Payment, RoleSlot } from './crm.schema.js';
+
+/**
+ * Firestore documents. Times are `Date` here: firebase-admin writes a `Date` as a Timestamp and
+ * the converters in libs/firestore turn Timestamps back into `Date` before parsing.
+ */
+const Time = z.date();
+
+/** The collections of the data model; the only place their names are spelled. */
+export const Collections = {
+  accounts: 'accounts',
+  threads: 'threads',
+  messages: 'messages',
+  extractions: 'extractions',
+  outbox: 'outbox',
+  evenimente: 'evenimente',
+  clients: 'clients',
+  users: 'users',
+  apiKeys: 'apiKeys',
+  authState: 'authState',
+} as const;
+
+export const HistoryProgress = z.object({
+  status: z.enum(['idle', 'running', 'completed', 'failed']),
+  threads: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative(),
+  percent: z.number().min(0).max(100).nullable(),
+  startedAt: Time.nullable(),
+  completedAt: Time.nullable(),
+});
+export type HistoryProgress = z.infer<typeof HistoryProgress>;
+
+export const AccountDoc = z.object({
+  name: z.string().min(1).max(100),
+  phone: PhoneE164.nullable(),
+  status: AccountStatus,
+  /** The raw QR string while `status == qr_ready`, else null. */
+  qr: z.string().nullable(),
+  qrExpiresAt: Time.nullable(),
+  pairingCode: z.string().nullable(),
+  ownerInstanceId: z.string().nullable(),
+  history: HistoryProgress,
+  lastError: z.string().nullable(),
+  lastConnectedAt: Time.nullable(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+export type AccountDoc = z.infer<typeof AccountDoc>;
+
+export const ThreadDoc = z.object({
+  accountId: AccountId,
+  clientJid: z.string().min(1),
+  /** Null for groups and for contacts whose number is not known yet (LID only). */
+  phoneE164: PhoneE164.nullable(),
+  displayName: z.string().max(256).nullable(),
+  isGroup: z.boolean(),
+  lastMessageAt: Time.nullable(),
+  lastMessageText: z.string().max(1000).nullable(),
+  lastMessageDirection: MessageDirection.nullable(),
+  unreadCount: z.number().int().nonnegative(),
+  messageCount: z.number().int().nonnegative(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+export type ThreadDoc = z.infer<typeof ThreadDoc>;
+
+export const MessageDoc = z.object({
+  accountId: AccountId,
+  threadId: z.string().min(1),
+  direction: MessageDirection,
+  body: z.string().max(65_536).nullable(),
+  type: MessageType,
+  media: MediaRef.nullable(),
+  tsClient: Time,
+  tsServer: Time.nullable(),
+  status: MessageStatus,
+  waKey: WaKey,
+  /** Set on outbound messages sent through the outbox. */
+  requestId: z.string().nullable(),
+  source: MessageSource,
+  /** Group messages: the member who wrote it. */
+  participant: z.string().nullable(),
+  senderName: z.string().max(256).nullable(),
+  quotedMessageId: z.string().nullable(),
+  /** A revoke marks the message deleted and keeps the original body. */
+  deleted: z.boolean(),
+  editedBody: z.string().max(65_536).nullable(),
+  reactions: z.record(z.string(), z.string()),
+  location: z
+    .object({ latitude: z.number(), longitude: z.number(), name: z.string().nullable() })
+    .nullable(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+export type MessageDoc = z.infer<typeof MessageDoc>;
+
+export const OutboxStatus = z.enum(['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'paused']);
+export type OutboxStatus = z.infer<typeof OutboxStatus>;
+
+export const OutboxDoc = z.object({
+  requestId: z.string(),
+  accountId: AccountId,
+  threadId: z.string(),
+  /** Recipient JID. */
+  to: z.string(),
+  body: z.string().nullable(),
+  media: z
+    .object({
+      kind: z.enum(['image', 'document', 'audio', 'video']),
+      mimetype: z.string(),
+      fileName: z.string().nullable(),
+      caption: z.string().nullable(),
+      url: z.string().nullable(),
+    })
+    .nullable(),
+  replyTo: z.string().nullable(),
+  waMessageId: z.string(),
+  status: OutboxStatus,
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+  /** Hash of the request body: the same key with another body is a conflict. */
+  bodyHash: z.string(),
+  createdBy: z.string(),
+  createdAt: Time,
+  updatedAt: Time,
+  sentAt: Time.nullable(),
+});
+export type OutboxDoc = z.infer<typeof OutboxDoc>;
+
+export const EventDoc = z.object({
+  phoneE164: PhoneE164,
+  createdBy: z.string().min(1),
+  schemaVersion: z.union([z.literal(2), z.literal(3)]),
+  isArchived: z.boolean(),
+  /** A short id people can read out on the phone, e.g. "EV-7K3Q9". */
+  eventShortId: z.string().min(1).max(32),
+  date: CalendarDate,
+  time: ClockTime.nullable(),
+  durationHours: z.number().positive().nullable(),
+  address: z.string().nullable(),
+  characters: z.array(z.string()),
+  rolesBySlot: z.record(z.string(), RoleSlot),
+  payment: Payment,
+  childName: z.string().nullable(),
+  childAge: z.number().int().nullable(),
+  guests: z.number().int().nullable(),
+  notes: z.string().nullable(),
+  accountId: AccountId.nullable(),
+  threadId: z.string().nullable(),
+  sourceExtractionId: z.string().nullable(),
+  createdAt: Time,
+  updatedAt: Time,
+  archivedAt: Time.nullable(),
+});
+export type EventDoc = z.infer<typeof EventDoc>;
+
+/** Server-written aggregates, recomputed from `evenimente` by crm-aggregator. */
+export const ClientDoc = z.object({
+  phoneE164: PhoneE164,
+  displayName: z.string().nullable(),
+  eventsCount: z.number().int().nonnegative(),
+  lifetimeSpendPaid: z.number().nonnegative(),
+  lifetimeSpendTotal: z.number().nonnegative(),
+  firstEventAt: CalendarDate.nullable(),
+  lastEventAt: CalendarDate.nullable(),
+  lastContactAt: Time.nullable(),
+  accountIds: z.array(AccountId),
+  updatedAt: Time,
+});
+export type ClientDoc = z.infer<typeof ClientDoc>;
+
+export const ExtractionDoc = z.object({
+  threadId: z.string(),
+  accountId: AccountId,
+  requestId: z.string(),
+  inputMessageIds: z.array(z.string()),
+  provider: z.enum(['offline', 'groq']),
+  model: z.string(),
+  action: ExtractionAction,
+  output: DraftEvent.nullable(),
+  confidence: z.number().min(0).max(1),
+  reasons: z.array(z.string()),
+  dryRun: z.boolean(),
+  createdBy: z.string(),
+  createdAt: Time,
+});
+export type ExtractionDoc = z.infer<typeof ExtractionDoc>;
+
+export const UserDoc = z.object({
+  role: UserRole,
+  allowedAccounts: z.array(AccountId),
+  email: z.string().nullable(),
+  displayName: z.string().nullable(),
+});
+export type UserDoc = z.infer<typeof UserDoc>;
+
+export const ApiKeyScope = z.enum(['read', 'send', 'crm', 'admin']);
+export type ApiKeyScope = z.infer<typeof ApiKeyScope>;
+
+/** Integrator API keys are stored as a SHA-256 hash only; the clear key is shown once. */
+export const ApiKeyDoc = z.object({
+  name: z.string().min(1).max(100),
+  hash: z.string().regex(/^[a-f0-9]{64}$/),
+  prefix: z.string().max(16),
+  scopes: z.array(ApiKeyScope),
+  allowedAccounts: z.array(AccountId),
+  revokedAt: Time.nullable(),
+  lastUsedAt: Time.nullable(),
+  createdBy: z.string(),
+  createdAt: Time,
+});
+export type ApiKeyDoc = z.infer<typeof ApiKeyDoc>;

@@ -1,0 +1,263 @@
+import { z } from 'zod';
+import {
+  AccountId,
+  AccountStatus,
+  IsoDateTime,
+  MessageSource,
+  OutgoingMedia,
+  PhoneE164,
+  RequestId,
+  WaKey,
+} from './common.schema.js';
+
+/**
+ * A queue's contract: its name and, per job name, the schema of the payload. Producers and
+ * consumers both parse against it (libs/queue). Payloads are JSON: ISO strings, no Date, no
+ * secrets; change them only additively, and give a breaking change a new job name.
+ */
+export interface QueueContract<Jobs extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+  readonly name: string;
+  readonly jobs: Jobs;
+}
+
+/** BullMQ reserves ":" as its key separator, so queue names may not contain it. */
+export function defineQueue<const Jobs extends Record<string, z.ZodType>>(
+  name: string,
+  jobs: Jobs,
+): QueueContract<Jobs> {
+  if (!/^[a-z0-9][a-z0-9.-]*$/i.test(name)) {
+    throw new Error(`queue name "${name}" must be kebab-case letters, digits, "." or "-"`);
+  }
+  for (const job of Object.keys(jobs)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(job)) throw new Error(`job name "${job}" must be kebab-case`);
+  }
+  return { name, jobs };
+}
+
+/**
+ * A message as Baileys delivers it (`proto.IWebMessageInfo`), in JSON form: longs as numbers,
+ * bytes as base64. `message` keeps the proto's own JSON so ingest can read every kind.
+ */
+export const WaRawMessage = z.object({
+  key: WaKey,
+  messageTimestamp: z.number().int().nonnegative(),
+  pushName: z.string().nullable(),
+  message: z.record(z.string(), z.unknown()).nullable(),
+  status: z.number().int().nullable(),
+  messageStubType: z.number().int().nullable(),
+  messageStubParameters: z.array(z.string()).nullable(),
+  /** Present when the gateway could not decrypt the message (Baileys CIPHERTEXT stub). */
+  undecryptable: z.boolean(),
+});
+export type WaRawMessage = z.infer<typeof WaRawMessage>;
+
+/** Facts the gateway attaches to every inbound job, so ingest can reject a stale owner's writes. */
+const FromGateway = {
+  accountId: AccountId,
+  instanceId: z.string().min(1),
+  fencingToken: z.number().int().nonnegative(),
+  observedAt: IsoDateTime,
+};
+
+export const IngestMessagesJob = z.object({
+  ...FromGateway,
+  source: MessageSource,
+  messages: z.array(WaRawMessage).min(1).max(5000),
+});
+export type IngestMessagesJob = z.infer<typeof IngestMessagesJob>;
+
+export const IngestHistoryJob = z.object({
+  ...FromGateway,
+  source: z.enum(['history', 'backfill']),
+  chunkId: z.string().min(1),
+  syncType: z.number().int().nullable(),
+  progress: z.number().min(0).max(100).nullable(),
+  isLatest: z.boolean(),
+  chats: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      unreadCount: z.number().int().nullable(),
+      conversationTimestamp: z.number().int().nullable(),
+    }),
+  ),
+  contacts: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      notify: z.string().nullable(),
+      lid: z.string().nullable(),
+      phoneNumber: z.string().nullable(),
+    }),
+  ),
+  messages: z.array(WaRawMessage).max(20_000),
+});
+export type IngestHistoryJob = z.infer<typeof IngestHistoryJob>;
+
+export const MessageUpdatesJob = z.object({
+  ...FromGateway,
+  updates: z
+    .array(
+      z.object({
+        key: WaKey,
+        /** proto.WebMessageInfo.Status: 0 error, 1 pending, 2 server ack, 3 delivered, 4 read, 5 played. */
+        status: z.number().int().min(0).max(5).nullable(),
+        message: z.record(z.string(), z.unknown()).nullable(),
+      }),
+    )
+    .min(1),
+});
+export type MessageUpdatesJob = z.infer<typeof MessageUpdatesJob>;
+
+export const ReceiptsJob = z.object({
+  ...FromGateway,
+  receipts: z
+    .array(
+      z.object({
+        key: WaKey,
+        userJid: z.string(),
+        receiptTimestamp: z.number().int().nullable(),
+        readTimestamp: z.number().int().nullable(),
+      }),
+    )
+    .min(1),
+});
+export type ReceiptsJob = z.infer<typeof ReceiptsJob>;
+
+export const AccountStateJob = z.object({
+  ...FromGateway,
+  status: AccountStatus,
+  qr: z.string().nullable(),
+  pairingCode: z.string().nullable(),
+  phone: PhoneE164.nullable(),
+  /** Baileys DisconnectReason code when the state follows a close. */
+  disconnectCode: z.number().int().nullable(),
+  reason: z.string().nullable(),
+});
+export type AccountStateJob = z.infer<typeof AccountStateJob>;
+
+export const IdentityMappingsJob = z.object({
+  ...FromGateway,
+  mappings: z.array(z.object({ lid: z.string(), pn: z.string() })).min(1),
+});
+export type IdentityMappingsJob = z.infer<typeof IdentityMappingsJob>;
+
+export const SendResultJob = z.object({
+  ...FromGateway,
+  requestId: RequestId,
+  waMessageId: z.string(),
+  outcome: z.enum(['sent', 'failed']),
+  error: z.string().nullable(),
+  retryable: z.boolean(),
+});
+export type SendResultJob = z.infer<typeof SendResultJob>;
+
+/** Everything a WhatsApp socket emits, consumed by ingest. */
+export const WaInboundQueue = defineQueue('wa-inbound', {
+  'ingest-messages': IngestMessagesJob,
+  'ingest-history': IngestHistoryJob,
+  'update-messages': MessageUpdatesJob,
+  'apply-receipts': ReceiptsJob,
+  'update-account': AccountStateJob,
+  'map-identities': IdentityMappingsJob,
+  'record-send-result': SendResultJob,
+});
+
+export const SendMessageCommand = z
+  .object({
+    requestId: RequestId,
+    accountId: AccountId,
+    to: z.string().min(3),
+    /** Derived from the requestId, so a retried send is recognisably the same message. */
+    waMessageId: z.string().min(8).max(64),
+    text: z.string().min(1).max(65_536).optional(),
+    media: OutgoingMedia.optional(),
+    replyTo: WaKey.optional(),
+  })
+  .refine((c) => c.text !== undefined || c.media !== undefined, { message: 'text or media' });
+export type SendMessageCommand = z.infer<typeof SendMessageCommand>;
+
+const AccountCommand = z.object({ accountId: AccountId, requestedBy: z.string(), requestedAt: IsoDateTime });
+
+export const BackfillCommand = AccountCommand.extend({
+  threads: z.number().int().positive().max(1000),
+  messagesPerThread: z.number().int().positive().max(1000),
+});
+
+export const PairingCodeCommand = AccountCommand.extend({ phone: PhoneE164 });
+
+/** The queue name of one account's commands, consumed by whichever gateway owns the account. */
+export function waCommandsQueueName(accountId: AccountId): string {
+  return `wa-commands.${AccountId.parse(accountId)}`;
+}
+
+const waCommandJobs = {
+  'send-message': SendMessageCommand,
+  connect: AccountCommand,
+  logout: AccountCommand,
+  'regenerate-qr': AccountCommand,
+  backfill: BackfillCommand,
+  'request-pairing-code': PairingCodeCommand,
+};
+
+export function waCommandsQueue(accountId: AccountId): QueueContract<typeof waCommandJobs> {
+  return defineQueue(waCommandsQueueName(accountId), waCommandJobs);
+}
+
+export const SendOutboxJob = z.object({ requestId: RequestId, accountId: AccountId });
+export type SendOutboxJob = z.infer<typeof SendOutboxJob>;
+
+export const OutboxQueue = defineQueue('outbox', { 'send-outbox': SendOutboxJob });
+
+export const ExtractEventJob = z.object({
+  requestId: RequestId,
+  threadId: z.string().min(1),
+  accountId: AccountId,
+  dryRun: z.boolean(),
+  messageLimit: z.number().int().positive().max(200),
+  requestedBy: z.string(),
+});
+export type ExtractEventJob = z.infer<typeof ExtractEventJob>;
+
+export const AskClientJob = z.object({
+  requestId: RequestId,
+  phoneE164: PhoneE164,
+  question: z.string().min(1).max(2000),
+  requestedBy: z.string(),
+});
+export type AskClientJob = z.infer<typeof AskClientJob>;
+
+export const AiRequestsQueue = defineQueue('ai-requests', {
+  'extract-event': ExtractEventJob,
+  'ask-client': AskClientJob,
+});
+
+export const RecomputeClientJob = z.object({
+  phoneE164: PhoneE164,
+  eventId: z.string().min(1),
+  reason: z.enum(['created', 'updated', 'archived', 'contact']),
+});
+export type RecomputeClientJob = z.infer<typeof RecomputeClientJob>;
+
+export const CrmEventsQueue = defineQueue('crm-events', { 'recompute-client': RecomputeClientJob });
+
+export const DeliverWebhookJob = z.object({
+  subscriptionId: z.string().min(1),
+  deliveryId: z.string().min(1),
+  eventType: z.string().min(1),
+  accountId: AccountId,
+  occurredAt: IsoDateTime,
+  data: z.record(z.string(), z.unknown()),
+});
+export type DeliverWebhookJob = z.infer<typeof DeliverWebhookJob>;
+
+export const WebhooksQueue = defineQueue('webhooks', { 'deliver-webhook': DeliverWebhookJob });
+
+/** Every fixed queue; per-account command queues come from `waCommandsQueue()`. */
+export const Queues = {
+  waInbound: WaInboundQueue,
+  outbox: OutboxQueue,
+  aiRequests: AiRequestsQueue,
+  crmEvents: CrmEventsQueue,
+  webhooks: WebhooksQueue,
+} as const;

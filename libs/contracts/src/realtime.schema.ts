@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AccountId, AccountStatus, MessageStatus } from './common.schema.js';
+
+/** Redis pub/sub channel for live notifications; Firestore stays the truth. */
+export const RealtimeChannel = 'wacrm.realtime';
+
+export const RealtimeEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('thread.updated'),
+    accountId: AccountId,
+    threadId: z.string(),
+    at: z.string(),
+  }),
+  z.object({
+    type: z.literal('message.created'),
+    accountId: AccountId,
+    threadId: z.string(),
+    messageIds: z.array(z.string()),
+    at: z.string(),
+  }),
+  z.object({
+    type: z.literal('message.status'),
+    accountId: AccountId,
+    threadId: z.string(),
+    messageId: z.string(),
+    status: MessageStatus,
+    at: z.string(),
+  }),
+  z.object({
+    type: z.literal('account.status'),
+    accountId: AccountId,
+    status: AccountStatus,
+    at: z.string(),
+  }),
+]);
+export type RealtimeEvent = z.infer<typeof RealtimeEvent>;

@@ -1,0 +1,52 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import {
+  AccountDoc,
+  ApiKeyDoc,
+  ClientDoc,
+  Collections,
+  EventDoc,
+  ExtractionDoc,
+  MessageDoc,
+  OutboxDoc,
+  ThreadDoc,
+  UserDoc,
+} from '@wacrm/contracts';
+import { contractConverter } from './converters.js';
+
+const converters = {
+  account: contractConverter('account', AccountDoc),
+  thread: contractConverter('thread', ThreadDoc),
+  message: contractConverter('message', MessageDoc),
+  extraction: contractConverter('extraction', ExtractionDoc),
+  outbox: contractConverter('outbox', OutboxDoc),
+  event: contractConverter('event', EventDoc),
+  client: contractConverter('client', ClientDoc),
+  user: contractConverter('user', UserDoc),
+  apiKey: contractConverter('apiKey', ApiKeyDoc),
+};
+
+/** Typed accessors for every collection of the data model (DESIGN.md). */
+export function collections(db: Firestore) {
+  return {
+    accounts: () => db.collection(Collections.accounts).withConverter(converters.account),
+    threads: () => db.collection(Collections.threads).withConverter(converters.thread),
+    messages: (threadId: string) =>
+      db
+        .collection(Collections.threads)
+        .doc(threadId)
+        .collection(Collections.messages)
+        .withConverter(converters.message),
+    extractions: (threadId: string) =>
+      db
+        .collection(Collections.threads)
+        .doc(threadId)
+        .collection(Collections.extractions)
+        .withConverter(converters.extraction),
+    outbox: () => db.collection(Collections.outbox).withConverter(converters.outbox),
+    evenimente: () => db.collection(Collections.evenimente).withConverter(converters.event),
+    clients: () => db.collection(Collections.clients).withConverter(converters.client),
+    users: () => db.collection(Collections.users).withConverter(converters.user),
+    apiKeys: () => db.collection(Collections.apiKeys).withConverter(converters.apiKey),
+  };
+}
+export type TypedCollections = ReturnType<typeof collections>;

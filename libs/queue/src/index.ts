@@ -1,0 +1,5 @@
+export * from './redis-connection.js';
+export * from './job-options.js';
+export * from './queue-client.js';
+export * from './worker.js';
+export * from './shutdown.js';

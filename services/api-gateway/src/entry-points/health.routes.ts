@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { checkHealth, type DependencyProbe } from '../domain/health.js';
+
+export interface HealthRouteDeps {
+  probes: DependencyProbe[];
+  service: string;
+  version: string;
+  startedAt: number;
+  timeoutMs: number;
+}
+
+/** `/health`: 200 when every dependency answers, 503 naming the failing ones otherwise. */
+export function healthRoutes(deps: HealthRouteDeps) {
+  return (app: FastifyInstance): Promise<void> => {
+    app.get('/health', async (_request, reply) => {
+      const health = await checkHealth(deps.probes, deps);
+      return reply.status(health.status === 'ok' ? 200 : 503).send(health);
+    });
+    return Promise.resolve();
+  };
+}

@@ -1,0 +1,19 @@
+export {
+  RULE_OPERATIONS,
+  RulesSyntaxError,
+  allowGrants,
+  collectionsGranting,
+  deletableCollections,
+  flattenMatches,
+  parseRules,
+} from './rules-parser.js';
+export type {
+  AllowStatement,
+  FunctionDeclaration,
+  GranularOperation,
+  MatchBlock,
+  OperationGrant,
+  RuleOperation,
+  RulesTree,
+  ServiceBlock,
+} from './rules-parser.js';
