@@ -22,7 +22,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
-    disableRequestLogging: false,
     requestIdHeader: 'x-request-id',
     trustProxy: false,
   });

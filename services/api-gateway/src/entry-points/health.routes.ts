@@ -12,7 +12,8 @@ export interface HealthRouteDeps {
 /** `/health`: 200 when every dependency answers, 503 naming the failing ones otherwise. */
 export function healthRoutes(deps: HealthRouteDeps) {
   return (app: FastifyInstance): Promise<void> => {
-    app.get('/health', async (_request, reply) => {
+    // Probed every few seconds by orchestrators: log only problems.
+    app.get('/health', { logLevel: 'warn' }, async (_request, reply) => {
       const health = await checkHealth(deps.probes, deps);
       return reply.status(health.status === 'ok' ? 200 : 503).send(health);
     });

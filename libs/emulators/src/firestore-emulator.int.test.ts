@@ -1,0 +1,262 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
+import {
+  DocumentReference,
+  GeoPoint,
+  getFirestore,
+  Timestamp,
+  type DocumentData,
+  type Firestore,
+} from 'firebase-admin/firestore';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './free-port.util.js';
+import { startFirestoreEmulator, type FirestoreEmulatorHandle } from './firestore-emulator.server.js';
+import { waitFor } from './wait-for.util.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'wacrm-firestore-test-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startEmulator(
+  options: Parameters<typeof startFirestoreEmulator>[0] = {},
+): Promise<FirestoreEmulatorHandle> {
+  const handle = await startFirestoreEmulator(options);
+  cleanups.push(() => handle.stop());
+  return handle;
+}
+
+/** A firebase-admin Firestore client for `host`; it reads FIRESTORE_EMULATOR_HOST when created. */
+function adminFirestore(host: string, projectId = 'demo-emulators', databaseId?: string): Firestore {
+  process.env.FIRESTORE_EMULATOR_HOST = host;
+  const app: App = initializeApp({ projectId }, `emulators-test-${randomUUID()}`);
+  cleanups.push(() => deleteApp(app));
+  return databaseId ? getFirestore(app, databaseId) : getFirestore(app);
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+  });
+}
+
+/** References compare by path: two clients' DocumentReferences differ in their Firestore instance. */
+function normalize(value: unknown): unknown {
+  if (value instanceof DocumentReference) return { ref: value.path };
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value instanceof Timestamp || value instanceof GeoPoint || Buffer.isBuffer(value)) return value;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  }
+  return value;
+}
+
+function sampleData(db: Firestore): DocumentData {
+  return {
+    text: 'héllo 👋',
+    empty: '',
+    int: 42,
+    negative: -7,
+    maxSafe: Number.MAX_SAFE_INTEGER,
+    double: 3.25,
+    tiny: 1e-300,
+    notANumber: NaN,
+    infinite: -Infinity,
+    yes: true,
+    no: false,
+    nothing: null,
+    at: new Timestamp(1_700_000_000, 123_456_789),
+    bytes: Buffer.from([0, 1, 2, 127, 128, 254, 255]),
+    where: new GeoPoint(52.52, 13.405),
+    owner: db.doc('users/u1'),
+    tags: ['a', 1, 2.5, null, true, { nested: ['x'] }],
+    emptyArray: [],
+    emptyMap: {},
+    profile: { name: 'Ada', address: { city: 'London', zip: '0001' }, scores: [1, 2, 3] },
+  };
+}
+
+const paths = [
+  'users/u1',
+  'users/u2',
+  'users/u1/messages/m1',
+  'users/u1/messages/m1/reactions/r1',
+  // The parent of this one never exists; its subcollection data must survive anyway.
+  'ghosts/missing/children/c1',
+];
+
+describe('startFirestoreEmulator', () => {
+  it('when started, then the gRPC port listens on 127.0.0.1 only', async () => {
+    const emulator = await startEmulator({ controlPort: 0 });
+
+    expect(emulator.host).toBe(`127.0.0.1:${emulator.port}`);
+    expect(await canConnect('127.0.0.1', emulator.port)).toBe(true);
+    expect(await canConnect('127.0.0.2', emulator.port)).toBe(false);
+    const controlPort = Number(new URL(emulator.controlUrl ?? '').port);
+    const listeners = execFileSync('ss', ['-Hltn'], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.split(/\s+/)[3] ?? '')
+      .filter((local) => local.endsWith(`:${emulator.port}`) || local.endsWith(`:${controlPort}`));
+    expect(listeners.sort()).toEqual([`127.0.0.1:${emulator.port}`, `127.0.0.1:${controlPort}`].sort());
+  });
+
+  it('when documents of every value type are snapshotted and a new emulator loads the snapshot, then firebase-admin reads identical data', async () => {
+    const snapshotPath = join(await tempDir(), 'nested', 'firestore.json');
+    const first = await startEmulator({ snapshotPath });
+    const db = adminFirestore(first.host);
+    const otherDb = adminFirestore(first.host, 'demo-emulators', 'secondary');
+    const otherProject = adminFirestore(first.host, 'demo-other');
+    for (const path of paths) await db.doc(path).set({ ...sampleData(db), path });
+    await otherDb.doc('settings/main').set({ theme: 'dark' });
+    await otherProject.doc('teams/t1').set({ members: 3 });
+    await db.doc('users/u2').update({ 'profile.name': 'Grace', int: 43 });
+    const before = await Promise.all(paths.map((path) => db.doc(path).get()));
+
+    await first.stop();
+    const second = await startEmulator({ snapshotPath });
+    const db2 = adminFirestore(second.host);
+
+    expect(second.restoredDocuments).toBe(paths.length + 2);
+    for (const [i, path] of paths.entries()) {
+      const original = before[i];
+      const restored = await db2.doc(path).get();
+      expect(restored.exists, path).toBe(true);
+      expect(normalize(restored.data()), path).toEqual(normalize(original?.data()));
+      expect(restored.createTime?.isEqual(original?.createTime ?? Timestamp.now()), path).toBe(true);
+      expect(restored.updateTime?.isEqual(original?.updateTime ?? Timestamp.now()), path).toBe(true);
+    }
+    expect(before[1]?.createTime?.isEqual(before[1]?.updateTime ?? Timestamp.now())).toBe(false);
+    expect((await db2.doc('ghosts/missing').get()).exists).toBe(false);
+    const secondDb = adminFirestore(second.host, 'demo-emulators', 'secondary');
+    expect((await secondDb.doc('settings/main').get()).data()).toEqual({ theme: 'dark' });
+    const secondProject = adminFirestore(second.host, 'demo-other');
+    expect((await secondProject.doc('teams/t1').get()).data()).toEqual({ members: 3 });
+    // Queries compare restored values with freshly written ones, so both must use the same field types.
+    const byInt = await db2.collection('users').where('int', '==', 42).get();
+    expect(byInt.docs.map((d) => d.id)).toEqual(['u1']);
+    const ordered = await db2.collection('users').orderBy('int', 'desc').get();
+    expect(ordered.docs.map((d) => d.id)).toEqual(['u2', 'u1']);
+  });
+
+  it('when snapshotIntervalMs passes after a write, then the snapshot file is rewritten atomically with the change', async () => {
+    const snapshotPath = join(await tempDir(), 'firestore.json');
+    const emulator = await startEmulator({ snapshotPath, snapshotIntervalMs: 50 });
+    const db = adminFirestore(emulator.host);
+
+    await db.doc('contacts/c1').set({ name: 'Linus' });
+
+    await waitFor(async () => (await readFile(snapshotPath, 'utf8').catch(() => '')).includes('contacts/c1'), {
+      timeoutMs: 5_000,
+      what: 'the periodic snapshot',
+    });
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { documents: unknown[] };
+    expect(snapshot).toMatchObject({ format: 'wacrm.firestore-emulator.snapshot', version: 1 });
+    expect(snapshot.documents).toEqual([
+      {
+        path: 'projects/demo-emulators/databases/(default)/documents/contacts/c1',
+        createTime: expect.any(String),
+        updateTime: expect.any(String),
+        fields: { name: { stringValue: 'Linus' } },
+      },
+    ]);
+    expect(existsSync(`${snapshotPath}.tmp`)).toBe(false);
+  });
+
+  it('when POST /clear is sent to the control server, then all documents are gone and /health stays 200', async () => {
+    const emulator = await startEmulator({ controlPort: 0 });
+    const db = adminFirestore(emulator.host);
+    await db.doc('users/u1').set({ a: 1 });
+
+    const cleared = await fetch(`${emulator.controlUrl}/clear`, { method: 'POST' });
+
+    expect(cleared.status).toBe(200);
+    expect((await db.doc('users/u1').get()).exists).toBe(false);
+    expect((await fetch(`${emulator.controlUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${emulator.controlUrl}/nope`)).status).toBe(404);
+  });
+
+  it('when POST /snapshot is sent, then the snapshot file holds the current documents', async () => {
+    const snapshotPath = join(await tempDir(), 'firestore.json');
+    const emulator = await startEmulator({ snapshotPath, snapshotIntervalMs: 3_600_000, controlPort: 0 });
+    await adminFirestore(emulator.host).doc('users/u9').set({ n: 9 });
+
+    const response = await fetch(`${emulator.controlUrl}/snapshot`, { method: 'POST' });
+
+    expect(response.status).toBe(200);
+    expect(await readFile(snapshotPath, 'utf8')).toContain('users/u9');
+  });
+
+  it('when the snapshot file is corrupt, then start fails naming the file instead of starting empty', async () => {
+    const snapshotPath = join(await tempDir(), 'firestore.json');
+    await writeFile(snapshotPath, '{"format":');
+
+    await expect(startFirestoreEmulator({ snapshotPath })).rejects.toThrow(snapshotPath);
+  });
+});
+
+describe('firestore-emulator.main', () => {
+  const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+  beforeAll(() => {
+    // The CLI is run the way the launcher runs it: from the compiled output.
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: packageDir, stdio: 'inherit' });
+  });
+
+  it('when sent SIGTERM, then it writes the snapshot and exits 0', async () => {
+    const snapshotPath = join(await tempDir(), 'firestore.json');
+    const [port, controlPort] = [await freePort(), await freePort()];
+    const child = spawn(
+      process.execPath,
+      [
+        join(packageDir, 'dist/firestore-emulator.main.js'),
+        '--port',
+        String(port),
+        '--snapshot',
+        snapshotPath,
+        '--control-port',
+        String(controlPort),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const exited = once(child, 'exit');
+    const lines = createInterface({ input: child.stdout });
+    const [firstLine] = (await once(lines, 'line')) as [string];
+    const ready = JSON.parse(firstLine) as Record<string, unknown>;
+    expect(ready).toMatchObject({
+      level: 'info',
+      host: `127.0.0.1:${port}`,
+      controlUrl: `http://127.0.0.1:${controlPort}`,
+    });
+    await adminFirestore(`127.0.0.1:${port}`).doc('chats/c1').set({ unread: 2 });
+
+    child.kill('SIGTERM');
+
+    expect(await exited).toEqual([0, null]);
+    expect(await readFile(snapshotPath, 'utf8')).toContain('"unread":{"integerValue":"2"}');
+  });
+});

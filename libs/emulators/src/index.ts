@@ -1,0 +1,23 @@
+export { freePort } from './free-port.util.js';
+export {
+  startRedisServer,
+  type RedisServerHandle,
+  type RedisServerOptions,
+} from './redis-server.process.js';
+export {
+  startFirestoreEmulator,
+  type FirestoreEmulatorHandle,
+  type FirestoreEmulatorOptions,
+} from './firestore-emulator.server.js';
+export {
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+  type FirestoreSnapshot,
+  type SnapshotDocument,
+  type SnapshotValue,
+} from './firestore-snapshot.codec.js';
+export {
+  startAuthEmulator,
+  type AuthEmulatorHandle,
+  type AuthEmulatorOptions,
+} from './auth-emulator.process.js';

@@ -1,0 +1,6 @@
+export * from './provided-context.js';
+export * from './expect-eventually.js';
+export * from './queue.fixture.js';
+export * from './firestore.fixture.js';
+export * from './telemetry.fixture.js';
+export * from './logger.fixture.js';

@@ -1,0 +1,14 @@
+/** What the integration global setup hands to every test file (vitest `provide`/`inject`). */
+export interface TestDependencies {
+  redisUrl: string;
+  firestoreEmulatorHost: string;
+  /** Control endpoint of the in-process Firestore emulator (`POST /clear`). */
+  firestoreControlUrl: string;
+  authEmulatorHost: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    deps: TestDependencies;
+  }
+}

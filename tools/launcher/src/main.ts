@@ -1,0 +1,124 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LauncherEnv, loadConfig, readRuntimeEnv } from '@wacrm/config';
+import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
+import { createLogger } from '@wacrm/observability';
+import { resolveAdminToken } from './admin-token.js';
+import { SERVICES } from './service-catalogue.js';
+import { SupervisedProcess } from './supervised-process.js';
+import { waitForHttpOk } from './wait-http.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const config = loadConfig('launcher', LauncherEnv);
+const logger = createLogger({ service: 'launcher', version: '0.1.0', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const dataDir = isAbsolute(config.DATA_DIR) ? config.DATA_DIR : join(ROOT, config.DATA_DIR);
+await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+let shuttingDown = false;
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ reason }, 'stopping everything');
+  for (const { name, stop } of stops.reverse()) {
+    try {
+      await stop();
+      logger.info(`${name} stopped`);
+    } catch (error) {
+      logger.error({ err: error, name }, 'stop failed');
+    }
+  }
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown('SIGINT', 0));
+process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+const colours = [36, 35, 33, 32, 34, 31];
+function supervise(name: string, args: string[], env: Record<string, string | undefined>): SupervisedProcess {
+  const proc = new SupervisedProcess({
+    name,
+    command: process.execPath,
+    args,
+    env,
+    cwd: ROOT,
+    logger,
+    output: process.stdout,
+    ...(config.LOG_PRETTY ? { colour: colours[stops.length % colours.length]! } : {}),
+  });
+  proc.start();
+  stops.push({ name, stop: () => proc.stop() });
+  return proc;
+}
+
+try {
+  // Redis: the given one, or our own with an append-only file so queues survive restarts.
+  let redisUrl = config.REDIS_URL;
+  if (redisUrl === undefined) {
+    const redis: RedisServerHandle = await startRedisServer({
+      dir: join(dataDir, 'redis'),
+      appendOnly: true,
+      ...(config.REDIS_PORT !== 0 ? { port: config.REDIS_PORT } : {}),
+      logFile: join(dataDir, 'redis.log'),
+    });
+    stops.push({ name: 'redis-server', stop: () => redis.stop() });
+    redisUrl = redis.url;
+    logger.info({ url: redisUrl, dir: join(dataDir, 'redis') }, 'redis-server started (append-only)');
+  }
+
+  // Firestore: the given emulator or real credentials, or our own emulator with snapshots.
+  const env: Record<string, string | undefined> = {
+    ...readRuntimeEnv(),
+    METADATA_SERVER_DETECTION: 'none',
+    REDIS_URL: redisUrl,
+    FIREBASE_PROJECT_ID: config.FIREBASE_PROJECT_ID,
+    QUEUE_PREFIX: config.QUEUE_PREFIX,
+    LOG_LEVEL: config.LOG_LEVEL,
+    LOG_PRETTY: String(config.LOG_PRETTY),
+  };
+  const hasCredentials =
+    config.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined || config.GOOGLE_APPLICATION_CREDENTIALS !== undefined;
+  if (config.FIRESTORE_EMULATOR_HOST === undefined && !hasCredentials) {
+    const port = config.FIRESTORE_EMULATOR_PORT !== 0 ? config.FIRESTORE_EMULATOR_PORT : await freePort();
+    const controlPort = await freePort();
+    const snapshot = join(dataDir, 'firestore.json');
+    supervise(
+      'firestore',
+      [
+        join(ROOT, 'libs/emulators/dist/firestore-emulator.main.js'),
+        '--port',
+        String(port),
+        '--control-port',
+        String(controlPort),
+        '--snapshot',
+        snapshot,
+        '--snapshot-interval-ms',
+        String(config.FIRESTORE_SNAPSHOT_INTERVAL_MS),
+      ],
+      { ...env },
+    );
+    await waitForHttpOk(`http://127.0.0.1:${controlPort}/health`, 30_000);
+    env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${port}`;
+    logger.info({ host: env.FIRESTORE_EMULATOR_HOST, snapshot }, 'firestore emulator started (snapshots in DATA_DIR)');
+  }
+
+  const admin = await resolveAdminToken(dataDir, config.ADMIN_TOKEN);
+  env.ADMIN_TOKEN = admin.token;
+
+  for (const service of SERVICES) {
+    const serviceEnv = { ...env, INSTANCE_ID: `${service.name}-local` };
+    if (service.http === true) Object.assign(serviceEnv, { PORT: String(config.PORT), HOST: config.HOST });
+    supervise(service.name, ['--enable-source-maps', join(ROOT, service.entry)], serviceEnv);
+  }
+
+  const url = `http://${config.HOST}:${config.PORT}`;
+  await waitForHttpOk(`${url}/health`, 60_000);
+  const tokenLine =
+    admin.source === 'env'
+      ? 'Admin token: from ADMIN_TOKEN'
+      : `Admin token: ${admin.token}  (kept in ${admin.path})`;
+  process.stdout.write(`\nWhatsApp CRM is running at ${url}\n${tokenLine}\nPress Ctrl-C to stop.\n\n`);
+} catch (error) {
+  logger.fatal({ err: error }, 'start-up failed');
+  await shutdown('start-up failed', 1);
+}
