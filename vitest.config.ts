@@ -1,8 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 // Workspace packages resolve to their TypeScript sources (the "source" export condition),
 // so tests never need a build; e2e tests run the built services the way `npm start` does.
-const resolve = { conditions: ['source'] };
+const resolve = {
+  conditions: ['source'],
+  // @firestore-emulator/server's ESM build imports paths without extensions, which Node rejects.
+  alias: { '@firestore-emulator/server': require.resolve('@firestore-emulator/server') },
+};
 const env = { METADATA_SERVER_DETECTION: 'none', NODE_ENV: 'test' };
 
 export default defineConfig({

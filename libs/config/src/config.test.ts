@@ -52,3 +52,15 @@ describe('parseConfig', () => {
     ).toThrow(/private_key/);
   });
 });
+
+describe('empty variables', () => {
+  it('when a variable is set but empty, then it counts as unset', () => {
+    const config = parseConfig('api-gateway', ApiGatewayEnv, {
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181',
+      REDIS_URL: '',
+      ADMIN_TOKEN: '',
+    });
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.ADMIN_TOKEN).toBeUndefined();
+  });
+});

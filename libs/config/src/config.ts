@@ -14,7 +14,9 @@ export type Env = Record<string, string | undefined>;
 
 /** Parses `env` against `schema`, collecting every problem into one `ConfigError`. */
 export function parseConfig<S extends z.ZodType>(service: string, schema: S, env: Env): z.infer<S> {
-  const result = schema.safeParse(env);
+  // An empty variable (`FOO=`) means unset, as compose files and shells often write it.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const key = issue.path.map(String).join('.') || '(env)';

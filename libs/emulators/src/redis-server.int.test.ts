@@ -98,7 +98,8 @@ describe('startRedisServer', () => {
 
   it('when the requested port is taken, then start fails with the redis-server output in the error', async () => {
     const port = await freePort();
-    const blocker = createServer();
+    // Sockets the readiness probe opens must be ended, or close() would wait for them forever.
+    const blocker = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
 

@@ -40,7 +40,8 @@ describe('typed collections on the Firestore emulator', () => {
     fs = useTestFirestore();
     const c = collections(fs.db);
     const bad = { ...thread(), unreadCount: -1 };
-    await expect(c.threads().doc('x').set(bad)).rejects.toBeInstanceOf(AppError);
+    // The converter throws synchronously inside set(): nothing is sent.
+    await expect((async () => c.threads().doc('x').set(bad))()).rejects.toBeInstanceOf(AppError);
     expect((await fs.db.collection('threads').doc('x').get()).exists).toBe(false);
   });
 

@@ -47,6 +47,7 @@ export class SupervisedProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    options.logger.info({ process: options.name, pid: child.pid }, `${options.name} started`);
     const prefix =
       options.colour === undefined
         ? `[${options.name}] `
