@@ -30,7 +30,9 @@ export function startLauncher(env: Record<string, string>): LauncherProcess {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`launcher exited (${code}) before ready:\n${text.slice(-4000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`launcher exited (${code}) before ready:\n${text.slice(-4000)}`)),
+    );
   });
   ready.catch(() => undefined);
   return {

@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 function firestore() {
-  return initFirebase({ projectId: 'demo-e2e', firestoreEmulatorHost: `127.0.0.1:${env.FIRESTORE_EMULATOR_PORT}` });
+  return initFirebase({
+    projectId: 'demo-e2e',
+    firestoreEmulatorHost: `127.0.0.1:${env.FIRESTORE_EMULATOR_PORT}`,
+  });
 }
 
 describe('npm start (launcher) as a whole system', () => {
@@ -52,8 +55,16 @@ describe('npm start (launcher) as a whole system', () => {
 
   it('when restarted, then Firestore documents, Redis keys and the admin token survive', async () => {
     const fb = firestore();
-    await fb.db.collection('accounts').doc('wa-01').set({ name: 'WA-01', status: 'connected', n: 42 });
-    await fb.db.collection('threads').doc('t1').collection('messages').doc('m1').set({ body: 'Bună ziua' });
+    await fb.db
+      .collection('accounts')
+      .doc('wa-01')
+      .set({ name: 'WA-01', status: 'connected', n: 42 });
+    await fb.db
+      .collection('threads')
+      .doc('t1')
+      .collection('messages')
+      .doc('m1')
+      .set({ body: 'Bună ziua' });
     await fb.close();
     const redis = new Redis(Number(env.REDIS_PORT), '127.0.0.1');
     await redis.set('e2e:survives', 'yes');
@@ -67,7 +78,12 @@ describe('npm start (launcher) as a whole system', () => {
     await launcher.ready;
     const again = firestore();
     const account = await again.db.collection('accounts').doc('wa-01').get();
-    const message = await again.db.collection('threads').doc('t1').collection('messages').doc('m1').get();
+    const message = await again.db
+      .collection('threads')
+      .doc('t1')
+      .collection('messages')
+      .doc('m1')
+      .get();
     await again.close();
     expect(account.data()).toEqual({ name: 'WA-01', status: 'connected', n: 42 });
     expect(message.get('body')).toBe('Bună ziua');
@@ -94,7 +110,10 @@ describe('npm start (launcher) as a whole system', () => {
     expect(restarted).toBe(true);
     let status = 0;
     while (Date.now() < deadline && status !== 200) {
-      status = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+      status = await fetch(`${url}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status !== 200) await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe(200);

@@ -39,7 +39,9 @@ describe('parseConfig', () => {
   });
 
   it('when only the emulator is given, then defaults fill the rest', () => {
-    const config = parseConfig('api-gateway', ApiGatewayEnv, { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181' });
+    const config = parseConfig('api-gateway', ApiGatewayEnv, {
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181',
+    });
     expect(config.PORT).toBe(8080);
     expect(config.HOST).toBe('127.0.0.1');
     expect(config.QUEUE_PREFIX).toBe('{wacrm}');

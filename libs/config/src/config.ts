@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** Thrown by `parseConfig` with every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -15,7 +15,9 @@ export type Env = Record<string, string | undefined>;
 /** Parses `env` against `schema`, collecting every problem into one `ConfigError`. */
 export function parseConfig<S extends z.ZodType>(service: string, schema: S, env: Env): z.infer<S> {
   // An empty variable (`FOO=`) means unset, as compose files and shells often write it.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

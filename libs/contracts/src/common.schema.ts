@@ -7,11 +7,15 @@ export const AccountId = z
 export type AccountId = z.infer<typeof AccountId>;
 
 /** E.164 phone number, e.g. +40712345678. */
-export const PhoneE164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number like +40712345678');
+export const PhoneE164 = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number like +40712345678');
 export type PhoneE164 = z.infer<typeof PhoneE164>;
 
 /** A WhatsApp JID (`40712345678@s.whatsapp.net`, `…@g.us`, `…@lid`). */
-export const Jid = z.string().regex(/^[^\s/@]+@[a-z.]+$/, 'a WhatsApp JID like 40712345678@s.whatsapp.net');
+export const Jid = z
+  .string()
+  .regex(/^[^\s/@]+@[a-z.]+$/, 'a WhatsApp JID like 40712345678@s.whatsapp.net');
 
 /** Firestore document ids may not contain "/" and are at most 1500 bytes. */
 export const DocId = z
@@ -47,7 +51,15 @@ export const MessageDirection = z.enum(['inbound', 'outbound']);
 export type MessageDirection = z.infer<typeof MessageDirection>;
 
 /** Statuses only move forward along this order (`failed` is terminal from any non-final state). */
-export const MessageStatus = z.enum(['received', 'queued', 'sending', 'sent', 'delivered', 'read', 'failed']);
+export const MessageStatus = z.enum([
+  'received',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+]);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const MessageSource = z.enum(['live', 'history', 'backfill']);
@@ -94,7 +106,10 @@ export const OutgoingMedia = z
   .object({
     kind: z.enum(['image', 'document', 'audio', 'video']),
     url: z.url({ protocol: /^https?$/ }).optional(),
-    dataBase64: z.base64().max(16 * 1024 * 1024).optional(),
+    dataBase64: z
+      .base64()
+      .max(16 * 1024 * 1024)
+      .optional(),
     mimetype: z.string().min(3).max(255),
     fileName: z.string().min(1).max(255).optional(),
     caption: z.string().max(4096).optional(),

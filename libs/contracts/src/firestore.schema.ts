@@ -109,7 +109,15 @@ export const MessageDoc = z.object({
 });
 export type MessageDoc = z.infer<typeof MessageDoc>;
 
-export const OutboxStatus = z.enum(['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'paused']);
+export const OutboxStatus = z.enum([
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'paused',
+]);
 export type OutboxStatus = z.infer<typeof OutboxStatus>;
 
 export const OutboxDoc = z.object({

@@ -106,7 +106,9 @@ export const CreateEventBody = z.object({
 });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
-export const UpdateEventBody = DraftEvent.partial().extend({ paid: z.number().nonnegative().optional() });
+export const UpdateEventBody = DraftEvent.partial().extend({
+  paid: z.number().nonnegative().optional(),
+});
 
 export const AskBody = z.object({
   phoneE164: PhoneE164,

@@ -177,7 +177,11 @@ export const SendMessageCommand = z
   .refine((c) => c.text !== undefined || c.media !== undefined, { message: 'text or media' });
 export type SendMessageCommand = z.infer<typeof SendMessageCommand>;
 
-const AccountCommand = z.object({ accountId: AccountId, requestedBy: z.string(), requestedAt: IsoDateTime });
+const AccountCommand = z.object({
+  accountId: AccountId,
+  requestedBy: z.string(),
+  requestedAt: IsoDateTime,
+});
 
 export const BackfillCommand = AccountCommand.extend({
   threads: z.number().int().positive().max(1000),

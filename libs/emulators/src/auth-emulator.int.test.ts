@@ -37,13 +37,20 @@ describe('startAuthEmulator', () => {
     process.env.FIREBASE_AUTH_EMULATOR_HOST = auth.host;
     const app = initializeApp({ projectId: auth.projectId }, `auth-test-${randomUUID()}`);
     try {
-      const user = await getAuth(app).createUser({ email: 'agent@example.com', password: 's3cret-pass' });
+      const user = await getAuth(app).createUser({
+        email: 'agent@example.com',
+        password: 's3cret-pass',
+      });
       const response = await fetch(
         `http://${auth.host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any`,
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: 'agent@example.com', password: 's3cret-pass', returnSecureToken: true }),
+          body: JSON.stringify({
+            email: 'agent@example.com',
+            password: 's3cret-pass',
+            returnSecureToken: true,
+          }),
         },
       );
       expect(response.status).toBe(200);

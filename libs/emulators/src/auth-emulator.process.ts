@@ -35,7 +35,9 @@ const HOST = '127.0.0.1';
  * Starts the Firebase Auth emulator from firebase-tools (`firebase emulators:start --only auth`)
  * as a child process with every port it opens on 127.0.0.1, and resolves once it answers HTTP.
  */
-export async function startAuthEmulator(options: AuthEmulatorOptions = {}): Promise<AuthEmulatorHandle> {
+export async function startAuthEmulator(
+  options: AuthEmulatorOptions = {},
+): Promise<AuthEmulatorHandle> {
   const projectId = options.projectId ?? 'demo-wacrm';
   const ownsWorkDir = options.workDir === undefined;
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'wacrm-auth-')));
@@ -103,7 +105,8 @@ export async function startAuthEmulator(options: AuthEmulatorOptions = {}): Prom
         what: `the Auth emulator on ${HOST}:${port}`,
         abortReason: () => {
           if (spawnError) return `Could not spawn firebase-tools: ${spawnError.message}`;
-          if (hasExited(child)) return `firebase-tools exited early (code ${child.exitCode}, signal ${child.signalCode})`;
+          if (hasExited(child))
+            return `firebase-tools exited early (code ${child.exitCode}, signal ${child.signalCode})`;
           return undefined;
         },
         details: () => tail.toString(),

@@ -20,7 +20,11 @@ import {
 } from 'firebase-admin/firestore';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './free-port.util.js';
-import { startFirestoreEmulator, type FirestoreEmulatorHandle } from './firestore-emulator.server.js';
+import {
+  startFirestoreEmulator,
+  type FirestoreEmulatorHandle,
+} from './firestore-emulator.server.js';
+import type { FirestoreSnapshot } from './firestore-snapshot.codec.js';
 import { waitFor } from './wait-for.util.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -43,7 +47,11 @@ async function startEmulator(
 }
 
 /** A firebase-admin Firestore client for `host`; it reads FIRESTORE_EMULATOR_HOST when created. */
-function adminFirestore(host: string, projectId = 'demo-emulators', databaseId?: string): Firestore {
+function adminFirestore(
+  host: string,
+  projectId = 'demo-emulators',
+  databaseId?: string,
+): Firestore {
   process.env.FIRESTORE_EMULATOR_HOST = host;
   const app: App = initializeApp({ projectId }, `emulators-test-${randomUUID()}`);
   cleanups.push(() => deleteApp(app));
@@ -65,7 +73,8 @@ function canConnect(host: string, port: number): Promise<boolean> {
 function normalize(value: unknown): unknown {
   if (value instanceof DocumentReference) return { ref: value.path };
   if (Array.isArray(value)) return value.map(normalize);
-  if (value instanceof Timestamp || value instanceof GeoPoint || Buffer.isBuffer(value)) return value;
+  if (value instanceof Timestamp || value instanceof GeoPoint || Buffer.isBuffer(value))
+    return value;
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
   }
@@ -118,7 +127,9 @@ describe('startFirestoreEmulator', () => {
       .split('\n')
       .map((line) => line.split(/\s+/)[3] ?? '')
       .filter((local) => local.endsWith(`:${emulator.port}`) || local.endsWith(`:${controlPort}`));
-    expect(listeners.sort()).toEqual([`127.0.0.1:${emulator.port}`, `127.0.0.1:${controlPort}`].sort());
+    expect(listeners.sort()).toEqual(
+      [`127.0.0.1:${emulator.port}`, `127.0.0.1:${controlPort}`].sort(),
+    );
   });
 
   it('when documents of every value type are snapshotted and a new emulator loads the snapshot, then firebase-admin reads identical data', async () => {
@@ -143,8 +154,12 @@ describe('startFirestoreEmulator', () => {
       const restored = await db2.doc(path).get();
       expect(restored.exists, path).toBe(true);
       expect(normalize(restored.data()), path).toEqual(normalize(original?.data()));
-      expect(restored.createTime?.isEqual(original?.createTime ?? Timestamp.now()), path).toBe(true);
-      expect(restored.updateTime?.isEqual(original?.updateTime ?? Timestamp.now()), path).toBe(true);
+      expect(restored.createTime?.isEqual(original?.createTime ?? Timestamp.now()), path).toBe(
+        true,
+      );
+      expect(restored.updateTime?.isEqual(original?.updateTime ?? Timestamp.now()), path).toBe(
+        true,
+      );
     }
     expect(before[1]?.createTime?.isEqual(before[1]?.updateTime ?? Timestamp.now())).toBe(false);
     expect((await db2.doc('ghosts/missing').get()).exists).toBe(false);
@@ -166,20 +181,22 @@ describe('startFirestoreEmulator', () => {
 
     await db.doc('contacts/c1').set({ name: 'Linus' });
 
-    await waitFor(async () => (await readFile(snapshotPath, 'utf8').catch(() => '')).includes('contacts/c1'), {
-      timeoutMs: 5_000,
-      what: 'the periodic snapshot',
-    });
-    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { documents: unknown[] };
+    await waitFor(
+      async () => (await readFile(snapshotPath, 'utf8').catch(() => '')).includes('contacts/c1'),
+      {
+        timeoutMs: 5_000,
+        what: 'the periodic snapshot',
+      },
+    );
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as FirestoreSnapshot;
     expect(snapshot).toMatchObject({ format: 'wacrm.firestore-emulator.snapshot', version: 1 });
-    expect(snapshot.documents).toEqual([
+    expect(snapshot.documents.map(({ path, fields }) => ({ path, fields }))).toEqual([
       {
         path: 'projects/demo-emulators/databases/(default)/documents/contacts/c1',
-        createTime: expect.any(String),
-        updateTime: expect.any(String),
         fields: { name: { stringValue: 'Linus' } },
       },
     ]);
+    expect(new Date(snapshot.documents[0]?.createTime ?? '').getTime()).toBeGreaterThan(0);
     expect(existsSync(`${snapshotPath}.tmp`)).toBe(false);
   });
 
@@ -198,7 +215,11 @@ describe('startFirestoreEmulator', () => {
 
   it('when POST /snapshot is sent, then the snapshot file holds the current documents', async () => {
     const snapshotPath = join(await tempDir(), 'firestore.json');
-    const emulator = await startEmulator({ snapshotPath, snapshotIntervalMs: 3_600_000, controlPort: 0 });
+    const emulator = await startEmulator({
+      snapshotPath,
+      snapshotIntervalMs: 3_600_000,
+      controlPort: 0,
+    });
     await adminFirestore(emulator.host).doc('users/u9').set({ n: 9 });
 
     const response = await fetch(`${emulator.controlUrl}/snapshot`, { method: 'POST' });
@@ -221,32 +242,39 @@ describe('firestore-emulator.main', () => {
   beforeAll(() => {
     // The CLI is run the way the launcher runs it: from the compiled output.
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: packageDir, stdio: 'inherit' });
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+      cwd: packageDir,
+      stdio: 'inherit',
+    });
   });
+
+  async function spawnCli(args: string[], withIpc = false) {
+    const child = spawn(
+      process.execPath,
+      [join(packageDir, 'dist/firestore-emulator.main.js'), ...args],
+      { stdio: ['ignore', 'pipe', 'inherit', ...(withIpc ? (['ipc'] as const) : [])] },
+    );
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return Promise.resolve();
+    });
+    const exited = once(child, 'exit');
+    if (!child.stdout) throw new Error('stdout is not piped');
+    const [firstLine] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    return { child, exited, ready: JSON.parse(firstLine) as Record<string, unknown> };
+  }
 
   it('when sent SIGTERM, then it writes the snapshot and exits 0', async () => {
     const snapshotPath = join(await tempDir(), 'firestore.json');
     const [port, controlPort] = [await freePort(), await freePort()];
-    const child = spawn(
-      process.execPath,
-      [
-        join(packageDir, 'dist/firestore-emulator.main.js'),
-        '--port',
-        String(port),
-        '--snapshot',
-        snapshotPath,
-        '--control-port',
-        String(controlPort),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    const exited = once(child, 'exit');
-    const lines = createInterface({ input: child.stdout });
-    const [firstLine] = (await once(lines, 'line')) as [string];
-    const ready = JSON.parse(firstLine) as Record<string, unknown>;
+    const { child, exited, ready } = await spawnCli([
+      '--port',
+      String(port),
+      '--snapshot',
+      snapshotPath,
+      '--control-port',
+      String(controlPort),
+    ]);
     expect(ready).toMatchObject({
       level: 'info',
       host: `127.0.0.1:${port}`,
@@ -258,5 +286,16 @@ describe('firestore-emulator.main', () => {
 
     expect(await exited).toEqual([0, null]);
     expect(await readFile(snapshotPath, 'utf8')).toContain('"unread":{"integerValue":"2"}');
+  });
+
+  it('when its parent disconnects the IPC channel, then it snapshots and exits 0', async () => {
+    const snapshotPath = join(await tempDir(), 'firestore.json');
+    const { child, exited, ready } = await spawnCli(['--snapshot', snapshotPath], true);
+    await adminFirestore(String(ready.host)).doc('chats/c2').set({ open: true });
+
+    child.disconnect();
+
+    expect(await exited).toEqual([0, null]);
+    expect(await readFile(snapshotPath, 'utf8')).toContain('chats/c2');
   });
 });

@@ -4,35 +4,45 @@ import { startFirestoreEmulator } from './firestore-emulator.server.js';
 // Runs the Firestore emulator as its own process for the launcher:
 //   node dist/firestore-emulator.main.js --port 8181 --snapshot .data/firestore.json --control-port 8182
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    snapshot: { type: 'string' },
-    'snapshot-interval-ms': { type: 'string' },
-    'control-port': { type: 'string' },
-  },
-  strict: true,
-});
-
 function log(level: 'info' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...extra });
   (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
 }
 
-function toPort(raw: string | undefined, name: string): number | undefined {
+function toInt(
+  raw: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`--${name} must be a port number, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  }
   return n;
 }
 
 try {
-  const interval = values['snapshot-interval-ms'];
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      snapshot: { type: 'string' },
+      'snapshot-interval-ms': { type: 'string' },
+      'control-port': { type: 'string' },
+    },
+    strict: true,
+  });
   const handle = await startFirestoreEmulator({
-    port: toPort(values.port, 'port'),
+    port: toInt(values.port, 'port', 0, 65_535),
     snapshotPath: values.snapshot,
-    snapshotIntervalMs: interval === undefined ? undefined : Number(interval),
-    controlPort: toPort(values['control-port'], 'control-port'),
+    snapshotIntervalMs: toInt(
+      values['snapshot-interval-ms'],
+      'snapshot-interval-ms',
+      1,
+      2 ** 31 - 1,
+    ),
+    controlPort: toInt(values['control-port'], 'control-port', 0, 65_535),
     onSnapshotError: (err) => log('error', 'firestore snapshot failed', { error: String(err) }),
   });
   log('info', 'firestore emulator ready', {
@@ -42,8 +52,12 @@ try {
     restoredDocuments: handle.restoredDocuments,
   });
 
-  const shutdown = (signal: NodeJS.Signals): void => {
-    log('info', 'firestore emulator stopping', { signal });
+  let stopping = false;
+  const shutdown = (reason: string): void => {
+    // Repeated signals (Ctrl-C reaches the whole process group) must not cut the final snapshot short.
+    if (stopping) return;
+    stopping = true;
+    log('info', 'firestore emulator stopping', { reason });
     handle.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -52,9 +66,13 @@ try {
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // With an IPC channel the parent's death (even SIGKILL) disconnects it; do not outlive it.
+  if (process.connected) process.on('disconnect', () => shutdown('parent disconnected'));
 } catch (err) {
-  log('error', 'firestore emulator failed to start', { error: err instanceof Error ? err.message : String(err) });
+  log('error', 'firestore emulator failed to start', {
+    error: err instanceof Error ? err.message : String(err),
+  });
   process.exit(1);
 }

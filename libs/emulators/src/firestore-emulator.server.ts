@@ -1,5 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { dirname } from 'node:path';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
@@ -82,8 +87,10 @@ export async function startFirestoreEmulator(
   // FirestoreServer.start() binds 0.0.0.0; bind its (private) gRPC server to loopback ourselves.
   const grpcServer = (emulator as unknown as { server: GrpcServer }).server;
   const port = await new Promise<number>((resolve, reject) => {
-    grpcServer.bindAsync(`${HOST}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
+    grpcServer.bindAsync(
+      `${HOST}:${options.port ?? 0}`,
+      ServerCredentials.createInsecure(),
+      (err, bound) => (err ? reject(err) : resolve(bound)),
     );
   });
 
@@ -91,10 +98,15 @@ export async function startFirestoreEmulator(
     options.onSnapshotError ??
     ((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'firestore snapshot failed', error: message })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ level: 'error', msg: 'firestore snapshot failed', error: message })}\n`,
+      );
     });
   const timer = snapshotPath
-    ? setInterval(() => snapshot(false).catch(reportSnapshotError), options.snapshotIntervalMs ?? 5_000)
+    ? setInterval(
+        () => snapshot(false).catch(reportSnapshotError),
+        options.snapshotIntervalMs ?? 5_000,
+      )
     : undefined;
   timer?.unref();
 
@@ -195,7 +207,11 @@ async function startControlServer(port: number, actions: ControlActions): Promis
   return server;
 }
 
-async function handleControl(req: IncomingMessage, res: ServerResponse, actions: ControlActions): Promise<void> {
+async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  actions: ControlActions,
+): Promise<void> {
   const route = `${req.method ?? ''} ${new URL(req.url ?? '/', `http://${HOST}`).pathname}`;
   req.resume();
   switch (route) {

@@ -73,7 +73,12 @@ export function captureSnapshot(state: FirestoreState, now = new Date()): Firest
     }
   }
   documents.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, savedAt: now.toISOString(), documents };
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    savedAt: now.toISOString(),
+    documents,
+  };
 }
 
 /** Validates a parsed snapshot file and loads its documents into the state; returns how many. */
@@ -105,7 +110,9 @@ export function encodeValue(value: V1Value): SnapshotValue {
   if (value.string_value !== undefined) return { stringValue: value.string_value };
   if (value.bytes_value !== undefined) {
     const bytes = value.bytes_value;
-    return { bytesValue: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+    return {
+      bytesValue: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    };
   }
   if (value.reference_value !== undefined) return { referenceValue: value.reference_value };
   if (value.geo_point_value !== undefined) {
@@ -136,7 +143,9 @@ export function decodeValue(value: SnapshotValue): V1Value {
   }
   if ('doubleValue' in value) return { double_value: decodeDouble(value.doubleValue) };
   if ('timestampValue' in value && isTimestamp(value.timestampValue)) {
-    return { timestamp_value: { seconds: value.timestampValue.seconds, nanos: value.timestampValue.nanos } };
+    return {
+      timestamp_value: { seconds: value.timestampValue.seconds, nanos: value.timestampValue.nanos },
+    };
   }
   if ('stringValue' in value && typeof value.stringValue === 'string') {
     return { string_value: value.stringValue };
@@ -182,7 +191,9 @@ function validateSnapshot(snapshot: unknown): SnapshotDocument[] {
     throw new Error(`Not a Firestore emulator snapshot (expected format "${SNAPSHOT_FORMAT}")`);
   }
   if (snapshot.version !== SNAPSHOT_VERSION) {
-    throw new Error(`Unsupported snapshot version ${String(snapshot.version)} (expected ${SNAPSHOT_VERSION})`);
+    throw new Error(
+      `Unsupported snapshot version ${String(snapshot.version)} (expected ${SNAPSHOT_VERSION})`,
+    );
   }
   if (!Array.isArray(snapshot.documents)) throw new Error('Snapshot has no documents array');
   return snapshot.documents.map((doc: unknown, i) => {
@@ -214,7 +225,9 @@ function isTimestamp(value: unknown): value is { seconds: number; nanos: number 
 }
 
 function isGeoPoint(value: unknown): value is { latitude: number; longitude: number } {
-  return isRecord(value) && typeof value.latitude === 'number' && typeof value.longitude === 'number';
+  return (
+    isRecord(value) && typeof value.latitude === 'number' && typeof value.longitude === 'number'
+  );
 }
 
 function mapValues<T, U>(record: Record<string, T>, fn: (value: T) => U): Record<string, U> {

@@ -12,7 +12,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(options: Parameters<typeof startRedisServer>[0] = {}): Promise<RedisServerHandle> {
+async function start(
+  options: Parameters<typeof startRedisServer>[0] = {},
+): Promise<RedisServerHandle> {
   const handle = await startRedisServer(options);
   cleanups.push(() => handle.stop());
   return handle;
@@ -45,9 +47,12 @@ describe('startRedisServer', () => {
     // 127.0.0.2 is also on the loopback interface, so it only answers if redis bound 0.0.0.0.
     expect(await canConnect('127.0.0.2', redis.port)).toBe(false);
     const listeners = execFileSync('ss', ['-Hltn', `sport = :${redis.port}`], { encoding: 'utf8' });
-    expect(listeners.trim().split('\n').map((line) => line.split(/\s+/)[3])).toEqual([
-      `127.0.0.1:${redis.port}`,
-    ]);
+    expect(
+      listeners
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/)[3]),
+    ).toEqual([`127.0.0.1:${redis.port}`]);
   });
 
   it('when stopped, then the process exits and the port is closed', async () => {
@@ -103,6 +108,8 @@ describe('startRedisServer', () => {
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
 
-    await expect(startRedisServer({ port })).rejects.toThrow(/exited early[\s\S]*Address already in use/i);
+    await expect(startRedisServer({ port })).rejects.toThrow(
+      /exited early[\s\S]*Address already in use/i,
+    );
   });
 });

@@ -45,7 +45,9 @@ const HOST = '127.0.0.1';
  * Spawns a real `redis-server` bound to 127.0.0.1 and resolves once it answers PING.
  * The process is killed when the current process exits.
  */
-export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(
+  options: RedisServerOptions = {},
+): Promise<RedisServerHandle> {
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'wacrm-redis-')));
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
@@ -71,7 +73,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     if (child) await terminate(child, stopTimeoutMs);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   return {
     get url() {
@@ -92,7 +99,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async restart() {
       await stopProcess();
-      await launch();
+      try {
+        await launch();
+      } catch (err) {
+        if (ownsDir) await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
     },
   };
 }
@@ -176,7 +188,9 @@ export function redisCommand(port: number, args: string[], timeoutMs = 2_000): P
         resolve(reply);
       }
     });
-    socket.once('close', () => reject(new Error(`Connection closed before a full reply: ${reply}`)));
+    socket.once('close', () =>
+      reject(new Error(`Connection closed before a full reply: ${reply}`)),
+    );
   });
 }
 

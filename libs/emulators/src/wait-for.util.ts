@@ -12,7 +12,10 @@ export interface WaitForOptions {
 }
 
 /** Polls `check` until it resolves true, the deadline passes or `abortReason` reports a reason. */
-export async function waitFor(check: () => Promise<boolean>, options: WaitForOptions): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  options: WaitForOptions,
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   const intervalMs = options.intervalMs ?? 100;
   for (;;) {
@@ -21,7 +24,10 @@ export async function waitFor(check: () => Promise<boolean>, options: WaitForOpt
     if (await check().catch(() => false)) return;
     if (Date.now() >= deadline) {
       throw new Error(
-        withDetails(`Timed out after ${options.timeoutMs} ms waiting for ${options.what}`, options.details),
+        withDetails(
+          `Timed out after ${options.timeoutMs} ms waiting for ${options.what}`,
+          options.details,
+        ),
       );
     }
     await delay(intervalMs);

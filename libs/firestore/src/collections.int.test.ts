@@ -48,9 +48,13 @@ describe('typed collections on the Firestore emulator', () => {
   it('when a stored document breaks its contract, then reading it fails loudly with the path', async () => {
     fs = useTestFirestore();
     await fs.db.collection('threads').doc('broken').set({ accountId: 'wa-01' });
-    await expect(collections(fs.db).threads().doc('broken').get().then((s) => s.data())).rejects.toThrow(
-      /threads\/broken does not match/,
-    );
+    await expect(
+      collections(fs.db)
+        .threads()
+        .doc('broken')
+        .get()
+        .then((s) => s.data()),
+    ).rejects.toThrow(/threads\/broken does not match/);
   });
 
   it('when the accounts query of the inbox runs, then threads come newest first', async () => {
@@ -61,9 +65,20 @@ describe('typed collections on the Firestore emulator', () => {
       ['2@s.whatsapp.net', '2026-01-03T00:00:00Z'],
       ['3@s.whatsapp.net', '2026-01-02T00:00:00Z'],
     ] as const) {
-      await c.threads().doc(threadIdFor('wa-01', jid)).set({ ...thread(), clientJid: jid, phoneE164: null, lastMessageAt: new Date(iso) });
+      await c
+        .threads()
+        .doc(threadIdFor('wa-01', jid))
+        .set({ ...thread(), clientJid: jid, phoneE164: null, lastMessageAt: new Date(iso) });
     }
-    const snap = await c.threads().where('accountId', '==', 'wa-01').orderBy('lastMessageAt', 'desc').get();
-    expect(snap.docs.map((d) => d.data().clientJid)).toEqual(['2@s.whatsapp.net', '3@s.whatsapp.net', '1@s.whatsapp.net']);
+    const snap = await c
+      .threads()
+      .where('accountId', '==', 'wa-01')
+      .orderBy('lastMessageAt', 'desc')
+      .get();
+    expect(snap.docs.map((d) => d.data().clientJid)).toEqual([
+      '2@s.whatsapp.net',
+      '3@s.whatsapp.net',
+      '1@s.whatsapp.net',
+    ]);
   });
 });

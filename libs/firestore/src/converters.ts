@@ -11,7 +11,11 @@ import { AppError, describeIssues, formatIssues } from '@wacrm/contracts';
 export function timestampsToDates(value: unknown): unknown {
   if (value instanceof Timestamp) return value.toDate();
   if (Array.isArray(value)) return value.map(timestampsToDates);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, timestampsToDates(v)]));
   }
   return value;
@@ -31,11 +35,15 @@ export function contractConverter<S extends z.ZodType<DocumentData>>(
       if (options !== undefined) return model as DocumentData;
       const parsed = schema.safeParse(model);
       if (!parsed.success) {
-        throw new AppError('VALIDATION_FAILED', `refusing to write an invalid ${name}: ${formatIssues(parsed.error)}`, {
-          errors: describeIssues(parsed.error),
-        });
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `refusing to write an invalid ${name}: ${formatIssues(parsed.error)}`,
+          {
+            errors: describeIssues(parsed.error),
+          },
+        );
       }
-      return parsed.data as DocumentData;
+      return parsed.data;
     },
     fromFirestore(snapshot: QueryDocumentSnapshot): z.output<S> {
       const parsed = schema.safeParse(timestampsToDates(snapshot.data()));
@@ -48,5 +56,5 @@ export function contractConverter<S extends z.ZodType<DocumentData>>(
       }
       return parsed.data;
     },
-  } as FirestoreDataConverter<z.output<S>, DocumentData>;
+  };
 }

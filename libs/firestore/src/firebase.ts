@@ -32,7 +32,9 @@ export function initFirebase(options: FirebaseOptions): Firebase {
   const appOptions: AppOptions = { projectId: options.projectId };
   if (options.firestoreEmulatorHost === undefined) {
     if (options.serviceAccountJson !== undefined) {
-      appOptions.credential = cert(JSON.parse(options.serviceAccountJson) as Record<string, string>);
+      appOptions.credential = cert(
+        JSON.parse(options.serviceAccountJson) as Record<string, string>,
+      );
     } else if (options.googleApplicationCredentials !== undefined) {
       appOptions.credential = cert(options.googleApplicationCredentials);
     }
@@ -45,7 +47,11 @@ export function initFirebase(options: FirebaseOptions): Firebase {
   const app = initializeApp(appOptions, options.appName ?? `wacrm-${process.pid}-${appCounter}`);
   const db = getFirestore(app);
   if (options.firestoreEmulatorHost !== undefined) {
-    db.settings({ host: options.firestoreEmulatorHost, ssl: false, ignoreUndefinedProperties: false });
+    db.settings({
+      host: options.firestoreEmulatorHost,
+      ssl: false,
+      ignoreUndefinedProperties: false,
+    });
   }
   return {
     app,

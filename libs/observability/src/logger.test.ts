@@ -26,7 +26,10 @@ describe('createLogger', () => {
       {
         token: 'tok-secret',
         req: { headers: { authorization: 'Bearer abc-secret', 'x-api-key': 'key-secret' } },
-        config: { FIREBASE_SERVICE_ACCOUNT_JSON: '{"private_key":"pk-secret"}', GROQ_API_KEY: 'gsk-secret' },
+        config: {
+          FIREBASE_SERVICE_ACCOUNT_JSON: '{"private_key":"pk-secret"}',
+          GROQ_API_KEY: 'gsk-secret',
+        },
         session: { creds: { noiseKey: 'nk-secret' } },
         account: { authState: { keys: 'k-secret' } },
       },

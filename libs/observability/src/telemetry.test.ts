@@ -35,7 +35,9 @@ describe('telemetry', () => {
       return c;
     });
     expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    withExtractedContext(carrier, () => telemetry.tracer.startActiveSpan('consumer', (s) => s.end()));
+    withExtractedContext(carrier, () =>
+      telemetry.tracer.startActiveSpan('consumer', (s) => s.end()),
+    );
     await telemetry.flush();
     const spans = exporter.getFinishedSpans();
     const producer = spans.find((s) => s.name === 'producer')!;

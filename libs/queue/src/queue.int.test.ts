@@ -26,7 +26,11 @@ const workers: Worker[] = [];
 
 beforeEach(async () => {
   redis = await useTestRedis();
-  queue = openQueue(Work, { connection: redis.connection, prefix: redis.prefix, tracerName: 'producer' });
+  queue = openQueue(Work, {
+    connection: redis.connection,
+    prefix: redis.prefix,
+    tracerName: 'producer',
+  });
 });
 
 afterEach(async () => {
@@ -35,7 +39,10 @@ afterEach(async () => {
   await redis.cleanup();
 });
 
-function worker(processor: (p: { id: string; n: number }) => Promise<unknown>, logger = captureLogger().logger) {
+function worker(
+  processor: (p: { id: string; n: number }) => Promise<unknown>,
+  logger = captureLogger().logger,
+) {
   const w = startWorker(
     Work,
     { 'do-work': (payload) => processor(payload) },
@@ -66,9 +73,7 @@ describe('libs/queue against a real Redis', () => {
   });
 
   it('when the producer passes an invalid payload, then enqueue throws and nothing is queued', async () => {
-    await expect(
-      enqueue(queue, 'do-work', { id: 'x', n: 1.5 } as unknown as { id: string; n: number }),
-    ).rejects.toBeInstanceOf(AppError);
+    await expect(enqueue(queue, 'do-work', { id: 'x', n: 1.5 })).rejects.toBeInstanceOf(AppError);
     expect(await queue.queue.count()).toBe(0);
   });
 
@@ -79,7 +84,12 @@ describe('libs/queue against a real Redis', () => {
       if (attemptsAt.length < 3) return Promise.reject(new Error('ECONNRESET (simulated)'));
       return Promise.resolve('done');
     });
-    const job = await enqueue(queue, 'do-work', { id: 'r', n: 1 }, { attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+    const job = await enqueue(
+      queue,
+      'do-work',
+      { id: 'r', n: 1 },
+      { attempts: 5, backoff: { type: 'exponential', delay: 200 } },
+    );
 
     const done = await expectEventually(async () => {
       const j = await Job.fromId(queue.queue, job.id!);
@@ -99,7 +109,12 @@ describe('libs/queue against a real Redis', () => {
       calls += 1;
       return Promise.reject(new AppError('NOT_FOUND', 'thread gone'));
     });
-    const job = await enqueue(queue, 'do-work', { id: 'p', n: 1 }, { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+    const job = await enqueue(
+      queue,
+      'do-work',
+      { id: 'p', n: 1 },
+      { attempts: 5, backoff: { type: 'fixed', delay: 10 } },
+    );
     const failed = await expectEventually(async () => {
       const j = await Job.fromId(queue.queue, job.id!);
       expect(await j?.getState()).toBe('failed');
@@ -139,7 +154,11 @@ describe('libs/queue against a real Redis', () => {
       finished = true;
     });
     const exits: number[] = [];
-    const shutdown = createShutdown({ logger: captureLogger().logger, signals: [], exit: (c) => exits.push(c) });
+    const shutdown = createShutdown({
+      logger: captureLogger().logger,
+      signals: [],
+      exit: (c) => exits.push(c),
+    });
     shutdown.add('worker', () => w.close());
     await enqueue(queue, 'do-work', { id: 's', n: 1 });
     await expectEventually(() => expect(started).toBe(true));

@@ -20,7 +20,8 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
     connectionName: options.name,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? null,
     enableReadyCheck: true,
-    retryStrategy: (times) => Math.min(2 ** Math.min(times, 10) * 50, 5_000) + Math.floor(Math.random() * 250),
+    retryStrategy: (times) =>
+      Math.min(2 ** Math.min(times, 10) * 50, 5_000) + Math.floor(Math.random() * 250),
     ...options.extra,
   });
   let lastErrorLog = 0;

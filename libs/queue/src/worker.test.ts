@@ -16,9 +16,12 @@ function fakeJob(name: string, data: unknown, attemptsMade = 0): Job {
 
 describe('processJob', () => {
   it('when the payload does not match the contract, then it fails unrecoverably naming the field', async () => {
-    const error = await processJob(contract, { 'do-work': () => Promise.resolve() }, fakeJob('do-work', { n: 'x' }), logger).catch(
-      (e: unknown) => e,
-    );
+    const error = await processJob(
+      contract,
+      { 'do-work': () => Promise.resolve() },
+      fakeJob('do-work', { n: 'x' }),
+      logger,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidJobPayloadError);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect((error as Error).message).toMatch(/n: /);
@@ -32,7 +35,12 @@ describe('processJob', () => {
 
   it('when the processor throws a permanent AppError, then the job is not retried', async () => {
     const processors = { 'do-work': () => Promise.reject(new AppError('NOT_FOUND', 'gone')) };
-    const error = await processJob(contract, processors, fakeJob('do-work', { n: 1 }), logger).catch((e: unknown) => e);
+    const error = await processJob(
+      contract,
+      processors,
+      fakeJob('do-work', { n: 1 }),
+      logger,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect((error as Error).message).toBe('NOT_FOUND: gone');
   });
@@ -40,12 +48,19 @@ describe('processJob', () => {
   it('when the processor throws a transient error, then it is rethrown for a retry', async () => {
     const transient = new Error('ECONNRESET');
     const processors = { 'do-work': () => Promise.reject(transient) };
-    await expect(processJob(contract, processors, fakeJob('do-work', { n: 1 }), logger)).rejects.toBe(transient);
+    await expect(
+      processJob(contract, processors, fakeJob('do-work', { n: 1 }), logger),
+    ).rejects.toBe(transient);
   });
 
   it('when the payload is valid, then the processor gets the parsed payload', async () => {
     const seen: number[] = [];
-    await processJob(contract, { 'do-work': (p) => Promise.resolve(seen.push(p.n)) }, fakeJob('do-work', { n: 7 }), logger);
+    await processJob(
+      contract,
+      { 'do-work': (p) => Promise.resolve(seen.push(p.n)) },
+      fakeJob('do-work', { n: 7 }),
+      logger,
+    );
     expect(seen).toEqual([7]);
   });
 });

@@ -99,13 +99,17 @@ export function startWorker<C extends QueueContract>(
   options: StartWorkerOptions = {},
 ): Worker {
   const logger = deps.logger.child({ queue: contract.name });
-  const worker = new Worker(contract.name, (job) => processJob(contract, processors, job, deps.logger), {
-    connection: deps.connection,
-    prefix: deps.prefix,
-    concurrency: 4,
-    ...(deps.tracerName !== undefined ? { telemetry: bullTelemetry(deps.tracerName) } : {}),
-    ...options,
-  });
+  const worker = new Worker(
+    contract.name,
+    (job) => processJob(contract, processors, job, deps.logger),
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: 4,
+      ...(deps.tracerName !== undefined ? { telemetry: bullTelemetry(deps.tracerName) } : {}),
+      ...options,
+    },
+  );
   worker.on('error', (error) => {
     logger.warn({ err: error }, 'worker error (Redis connection); BullMQ keeps retrying');
   });

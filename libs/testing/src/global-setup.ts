@@ -4,7 +4,6 @@ import {
   startAuthEmulator,
   startFirestoreEmulator,
   startRedisServer,
-  type AuthEmulatorHandle,
   type FirestoreEmulatorHandle,
   type RedisServerHandle,
 } from '@wacrm/emulators';
@@ -21,13 +20,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const givenRedis = process.env.REDIS_URL;
     const [redis, firestore, auth] = await Promise.all([
-      givenRedis === undefined ? startRedisServer({}) : Promise.resolve<RedisServerHandle | undefined>(undefined),
+      givenRedis === undefined
+        ? startRedisServer({})
+        : Promise.resolve<RedisServerHandle | undefined>(undefined),
       (async (): Promise<FirestoreEmulatorHandle> =>
         startFirestoreEmulator({ port: 0, controlPort: await freePort() }))(),
       startAuthEmulator({}),
     ]);
     if (redis !== undefined) started.push(redis);
-    started.push(firestore, auth as AuthEmulatorHandle);
+    started.push(firestore, auth);
     project.provide('deps', {
       redisUrl: givenRedis ?? redis!.url,
       firestoreEmulatorHost: firestore.host,

@@ -36,9 +36,18 @@ export async function useTestRedis(url: string = inject('deps').redisUrl): Promi
 }
 
 /** Waits until a queue has nothing waiting, delayed, prioritised or running. */
-export async function waitForQueueIdle(queue: Queue, options: EventuallyOptions = {}): Promise<void> {
+export async function waitForQueueIdle(
+  queue: Queue,
+  options: EventuallyOptions = {},
+): Promise<void> {
   await expectEventually(async () => {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    const counts = await queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+    );
     const busy = Object.values(counts).reduce((a, b) => a + b, 0);
     if (busy > 0) throw new Error(`queue ${queue.name} busy: ${JSON.stringify(counts)}`);
   }, options);

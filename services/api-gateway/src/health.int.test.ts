@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { createRedisConnection } from '@wacrm/queue';
-import { captureLogger, expectEventually, useTestFirestore, type TestFirestore } from '@wacrm/testing';
+import {
+  captureLogger,
+  expectEventually,
+  useTestFirestore,
+  type TestFirestore,
+} from '@wacrm/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
@@ -44,7 +49,9 @@ describe('GET /health', () => {
       const res = await app.inject({ method: 'GET', url: '/health' });
       expect(res.statusCode).toBe(200);
     });
-    const body = (await app.inject({ method: 'GET', url: '/health' })).json<Record<string, unknown>>();
+    const body = (await app.inject({ method: 'GET', url: '/health' })).json<
+      Record<string, unknown>
+    >();
     expect(body).toMatchObject({
       status: 'ok',
       service: 'api-gateway',
@@ -57,18 +64,29 @@ describe('GET /health', () => {
     await server.stop();
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'degraded', failing: ['redis'], checks: { firestore: { ok: true } } });
+    expect(res.json()).toMatchObject({
+      status: 'degraded',
+      failing: ['redis'],
+      checks: { firestore: { ok: true } },
+    });
 
     await server.restart();
-    await expectEventually(async () => {
-      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
-    }, { timeoutMs: 15_000 });
+    await expectEventually(
+      async () => {
+        expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      },
+      { timeoutMs: 15_000 },
+    );
   });
 
   it('when a route does not exist, then the answer is problem+json 404', async () => {
     const res = await app.inject({ method: 'GET', url: '/nope?x=1' });
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(res.json()).toMatchObject({ status: 404, code: 'NOT_FOUND', detail: 'no route GET /nope' });
+    expect(res.json()).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      detail: 'no route GET /nope',
+    });
   });
 });

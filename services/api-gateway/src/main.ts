@@ -19,7 +19,9 @@ const telemetry = startTelemetry({
   service: SERVICE,
   version: VERSION,
   instanceId,
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined
+    ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }
+    : {}),
 });
 const shutdown = createShutdown({ logger });
 shutdown.add('telemetry', () => telemetry.shutdown());
@@ -32,12 +34,19 @@ const healthRedis = createRedisConnection({
   maxRetriesPerRequest: 0,
   extra: { enableOfflineQueue: false, lazyConnect: false },
 });
-shutdown.add('redis (health)', async () => void (await healthRedis.quit().catch(() => healthRedis.disconnect())));
+shutdown.add(
+  'redis (health)',
+  async () => void (await healthRedis.quit().catch(() => healthRedis.disconnect())),
+);
 
 const firebase = initFirebase({
   projectId: config.FIREBASE_PROJECT_ID,
-  ...(config.FIRESTORE_EMULATOR_HOST !== undefined ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
-  ...(config.FIREBASE_AUTH_EMULATOR_HOST !== undefined ? { authEmulatorHost: config.FIREBASE_AUTH_EMULATOR_HOST } : {}),
+  ...(config.FIRESTORE_EMULATOR_HOST !== undefined
+    ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST }
+    : {}),
+  ...(config.FIREBASE_AUTH_EMULATOR_HOST !== undefined
+    ? { authEmulatorHost: config.FIREBASE_AUTH_EMULATOR_HOST }
+    : {}),
   ...(config.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined
     ? { serviceAccountJson: config.FIREBASE_SERVICE_ACCOUNT_JSON }
     : {}),

@@ -12,7 +12,10 @@ export interface AdminToken {
  * The bootstrap admin credential: ADMIN_TOKEN when set, else the one generated on the first
  * start and kept (mode 0600) in DATA_DIR/admin-token, so it stays the same across restarts.
  */
-export async function resolveAdminToken(dataDir: string, fromEnv: string | undefined): Promise<AdminToken> {
+export async function resolveAdminToken(
+  dataDir: string,
+  fromEnv: string | undefined,
+): Promise<AdminToken> {
   const path = join(dataDir, 'admin-token');
   if (fromEnv !== undefined) return { token: fromEnv, source: 'env', path };
   try {

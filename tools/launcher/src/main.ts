@@ -11,7 +11,12 @@ import { waitForHttpOk } from './wait-http.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const config = loadConfig('launcher', LauncherEnv);
-const logger = createLogger({ service: 'launcher', version: '0.1.0', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const logger = createLogger({
+  service: 'launcher',
+  version: '0.1.0',
+  level: config.LOG_LEVEL,
+  pretty: config.LOG_PRETTY,
+});
 const dataDir = isAbsolute(config.DATA_DIR) ? config.DATA_DIR : join(ROOT, config.DATA_DIR);
 await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
@@ -35,7 +40,11 @@ process.once('SIGINT', () => void shutdown('SIGINT', 0));
 process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
 const colours = [36, 35, 33, 32, 34, 31];
-function supervise(name: string, args: string[], env: Record<string, string | undefined>): SupervisedProcess {
+function supervise(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): SupervisedProcess {
   const proc = new SupervisedProcess({
     name,
     command: process.execPath,
@@ -63,7 +72,10 @@ try {
     });
     stops.push({ name: 'redis-server', stop: () => redis.stop() });
     redisUrl = redis.url;
-    logger.info({ url: redisUrl, dir: join(dataDir, 'redis') }, 'redis-server started (append-only)');
+    logger.info(
+      { url: redisUrl, dir: join(dataDir, 'redis') },
+      'redis-server started (append-only)',
+    );
   }
 
   // Firestore: the given emulator or real credentials, or our own emulator with snapshots.
@@ -77,9 +89,11 @@ try {
     LOG_PRETTY: String(config.LOG_PRETTY),
   };
   const hasCredentials =
-    config.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined || config.GOOGLE_APPLICATION_CREDENTIALS !== undefined;
+    config.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined ||
+    config.GOOGLE_APPLICATION_CREDENTIALS !== undefined;
   if (config.FIRESTORE_EMULATOR_HOST === undefined && !hasCredentials) {
-    const port = config.FIRESTORE_EMULATOR_PORT !== 0 ? config.FIRESTORE_EMULATOR_PORT : await freePort();
+    const port =
+      config.FIRESTORE_EMULATOR_PORT !== 0 ? config.FIRESTORE_EMULATOR_PORT : await freePort();
     const controlPort = await freePort();
     const snapshot = join(dataDir, 'firestore.json');
     supervise(
@@ -99,7 +113,10 @@ try {
     );
     await waitForHttpOk(`http://127.0.0.1:${controlPort}/health`, 30_000);
     env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${port}`;
-    logger.info({ host: env.FIRESTORE_EMULATOR_HOST, snapshot }, 'firestore emulator started (snapshots in DATA_DIR)');
+    logger.info(
+      { host: env.FIRESTORE_EMULATOR_HOST, snapshot },
+      'firestore emulator started (snapshots in DATA_DIR)',
+    );
   }
 
   const admin = await resolveAdminToken(dataDir, config.ADMIN_TOKEN);
@@ -107,7 +124,8 @@ try {
 
   for (const service of SERVICES) {
     const serviceEnv = { ...env, INSTANCE_ID: `${service.name}-local` };
-    if (service.http === true) Object.assign(serviceEnv, { PORT: String(config.PORT), HOST: config.HOST });
+    if (service.http === true)
+      Object.assign(serviceEnv, { PORT: String(config.PORT), HOST: config.HOST });
     supervise(service.name, ['--enable-source-maps', join(ROOT, service.entry)], serviceEnv);
   }
 
@@ -117,7 +135,9 @@ try {
     admin.source === 'env'
       ? 'Admin token: from ADMIN_TOKEN'
       : `Admin token: ${admin.token}  (kept in ${admin.path})`;
-  process.stdout.write(`\nWhatsApp CRM is running at ${url}\n${tokenLine}\nPress Ctrl-C to stop.\n\n`);
+  process.stdout.write(
+    `\nWhatsApp CRM is running at ${url}\n${tokenLine}\nPress Ctrl-C to stop.\n\n`,
+  );
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');
   await shutdown('start-up failed', 1);

@@ -1,7 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Polls `url` until it answers 200, or throws after `timeoutMs` with the last status seen. */
-export async function waitForHttpOk(url: string, timeoutMs: number, intervalMs = 200): Promise<void> {
+export async function waitForHttpOk(
+  url: string,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {

@@ -1,5 +1,7 @@
 import type { HealthResponse } from '@wacrm/contracts';
 
+type Check = HealthResponse['checks'][string];
+
 /** A dependency the gateway needs to serve requests; `check` rejects when it is unusable. */
 export interface DependencyProbe {
   name: string;
@@ -24,10 +26,12 @@ export async function checkHealth(
       const start = performance.now();
       try {
         await withTimeout(probe.check(), meta.timeoutMs, probe.name);
-        return [probe.name, { ok: true, latencyMs: Math.round(performance.now() - start) }] as const;
+        const check: Check = { ok: true, latencyMs: Math.round(performance.now() - start) };
+        return [probe.name, check] as const;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return [probe.name, { ok: false, latencyMs: null, error: message }] as const;
+        const check: Check = { ok: false, latencyMs: null, error: message };
+        return [probe.name, check] as const;
       }
     }),
   );

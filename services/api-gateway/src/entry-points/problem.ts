@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
-import { AppError, ErrorCatalogue, isAppError, type ErrorCode, type ProblemDetails } from '@wacrm/contracts';
+import type { AppError } from '@wacrm/contracts';
+import { ErrorCatalogue, isAppError, type ErrorCode, type ProblemDetails } from '@wacrm/contracts';
 
 function traceId(): string | undefined {
   return trace.getActiveSpan()?.spanContext().traceId;
@@ -65,6 +66,11 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, request, 'INTERNAL', undefined);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+    sendProblem(
+      reply,
+      request,
+      'NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0]}`,
+    ),
   );
 }
