@@ -27,6 +27,7 @@ try {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
       snapshot: { type: 'string' },
       'snapshot-interval-ms': { type: 'string' },
       'control-port': { type: 'string' },
@@ -35,6 +36,7 @@ try {
   });
   const handle = await startFirestoreEmulator({
     port: toInt(values.port, 'port', 0, 65_535),
+    bindHost: values.host,
     snapshotPath: values.snapshot,
     snapshotIntervalMs: toInt(
       values['snapshot-interval-ms'],

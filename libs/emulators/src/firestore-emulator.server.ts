@@ -11,8 +11,13 @@ import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
 import { captureSnapshot, restoreSnapshot } from './firestore-snapshot.codec.js';
 
 export interface FirestoreEmulatorOptions {
-  /** gRPC port on 127.0.0.1; 0 or omitted picks a free one. */
+  /** gRPC port; 0 or omitted picks a free one. */
   port?: number;
+  /**
+   * Interface for the gRPC server: 127.0.0.1 by default. Only a container (compose) sets
+   * 0.0.0.0, where the network is the container's own.
+   */
+  bindHost?: string;
   /** JSON file the state is loaded from at start and saved to periodically and on stop. */
   snapshotPath?: string;
   /** How often a changed state is written to `snapshotPath`. Default 5000 ms. */
@@ -88,7 +93,7 @@ export async function startFirestoreEmulator(
   const grpcServer = (emulator as unknown as { server: GrpcServer }).server;
   const port = await new Promise<number>((resolve, reject) => {
     grpcServer.bindAsync(
-      `${HOST}:${options.port ?? 0}`,
+      `${options.bindHost ?? HOST}:${options.port ?? 0}`,
       ServerCredentials.createInsecure(),
       (err, bound) => (err ? reject(err) : resolve(bound)),
     );
