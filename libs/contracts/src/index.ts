@@ -6,3 +6,4 @@ export * from './http.schema.js';
 export * from './realtime.schema.js';
 export * from './errors.js';
 export * from './zod-issues.js';
+export * from './simulator.schema.js';

@@ -34,3 +34,12 @@ export const RealtimeEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type RealtimeEvent = z.infer<typeof RealtimeEvent>;
+
+/** Pub/sub channel on which account additions are announced, so a wa-gateway picks them up at once. */
+export const AccountsChannel = 'wacrm.accounts';
+
+export const AccountsChannelMessage = z.object({
+  type: z.enum(['account.added', 'account.changed']),
+  accountId: AccountId,
+});
+export type AccountsChannelMessage = z.infer<typeof AccountsChannelMessage>;

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { AccountId, PhoneE164 } from './common.schema.js';
+
+/**
+ * Control API of the simulated WhatsApp network (WA_DRIVER=simulator). The api-gateway exposes
+ * it under `/api/dev/simulator/accounts/:accountId/*`; the simulator serves the same bodies.
+ */
+export const SimulatorAccountParams = z.object({ accountId: AccountId });
+
+export const SimulatorInboundBody = z
+  .object({
+    from: PhoneE164,
+    name: z.string().min(1).max(100).optional(),
+    kind: z
+      .enum([
+        'text',
+        'image',
+        'video',
+        'audio',
+        'document',
+        'sticker',
+        'location',
+        'contact',
+        'reaction',
+        'edit',
+        'revoke',
+      ])
+      .default('text'),
+    text: z.string().min(1).max(65_536).optional(),
+    media: z
+      .object({
+        mimetype: z.string().min(3).max(255),
+        fileName: z.string().max(255).optional(),
+        caption: z.string().max(4096).optional(),
+        size: z
+          .number()
+          .int()
+          .nonnegative()
+          .max(100 * 1024 * 1024)
+          .optional(),
+      })
+      .optional(),
+    /** The message a reaction, edit or revoke refers to. */
+    targetMessageId: z.string().min(1).max(128).optional(),
+    emoji: z.string().max(16).optional(),
+    /** Lets a test replay the exact same message id (duplicates). */
+    messageId: z.string().min(1).max(128).optional(),
+    /** Group chats: the group id (digits) the message is posted in. */
+    groupId: z
+      .string()
+      .regex(/^\d{6,30}$/)
+      .optional(),
+  })
+  .refine(
+    (b) => !['reaction', 'edit', 'revoke'].includes(b.kind) || b.targetMessageId !== undefined,
+    {
+      message: 'reaction, edit and revoke need targetMessageId',
+      path: ['targetMessageId'],
+    },
+  )
+  .refine((b) => !['text', 'edit'].includes(b.kind) || b.text !== undefined, {
+    message: 'text and edit need text',
+    path: ['text'],
+  });
+export type SimulatorInboundBody = z.infer<typeof SimulatorInboundBody>;
+
+export const SimulatorHistoryBody = z.object({
+  threads: z.number().int().min(1).max(1000),
+  messagesPerThread: z.number().int().min(1).max(5000),
+});
+export type SimulatorHistoryBody = z.infer<typeof SimulatorHistoryBody>;
+
+export const SimulatorDisconnectBody = z.object({
+  /** A Baileys DisconnectReason code: 401, 408, 411, 428, 440, 500, 503, 515. */
+  reason: z.number().int().min(400).max(599),
+});
+export type SimulatorDisconnectBody = z.infer<typeof SimulatorDisconnectBody>;
+
+export const SimulatorAccepted = z.object({
+  accountId: AccountId,
+  messageIds: z.array(z.string()).optional(),
+  status: z.string(),
+});
