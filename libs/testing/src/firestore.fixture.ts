@@ -19,7 +19,7 @@ export function useTestFirestore(): TestFirestore {
   const firebase = initFirebase({
     projectId,
     firestoreEmulatorHost: deps.firestoreEmulatorHost,
-    authEmulatorHost: deps.authEmulatorHost,
+    ...(deps.authEmulatorHost !== '' ? { authEmulatorHost: deps.authEmulatorHost } : {}),
   });
   return {
     ...firebase,
@@ -27,7 +27,9 @@ export function useTestFirestore(): TestFirestore {
     env: {
       FIREBASE_PROJECT_ID: projectId,
       FIRESTORE_EMULATOR_HOST: deps.firestoreEmulatorHost,
-      FIREBASE_AUTH_EMULATOR_HOST: deps.authEmulatorHost,
+      ...(deps.authEmulatorHost !== ''
+        ? { FIREBASE_AUTH_EMULATOR_HOST: deps.authEmulatorHost }
+        : {}),
       METADATA_SERVER_DETECTION: 'none',
     },
   };

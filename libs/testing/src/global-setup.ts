@@ -19,21 +19,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
     const givenRedis = process.env.REDIS_URL;
+    // The Auth emulator costs ~15 CPU-seconds to start; local runs that need no auth may skip it.
+    const withAuth = process.env.TEST_AUTH_EMULATOR !== '0';
     const [redis, firestore, auth] = await Promise.all([
       givenRedis === undefined
         ? startRedisServer({})
         : Promise.resolve<RedisServerHandle | undefined>(undefined),
       (async (): Promise<FirestoreEmulatorHandle> =>
         startFirestoreEmulator({ port: 0, controlPort: await freePort() }))(),
-      startAuthEmulator({}),
+      withAuth ? startAuthEmulator({}) : Promise.resolve(undefined),
     ]);
     if (redis !== undefined) started.push(redis);
-    started.push(firestore, auth);
+    started.push(firestore);
+    if (auth !== undefined) started.push(auth);
     project.provide('deps', {
       redisUrl: givenRedis ?? redis!.url,
       firestoreEmulatorHost: firestore.host,
       firestoreControlUrl: firestore.controlUrl ?? '',
-      authEmulatorHost: auth.host,
+      authEmulatorHost: auth?.host ?? '',
     });
   } catch (error) {
     await Promise.allSettled(started.map((s) => s.stop()));

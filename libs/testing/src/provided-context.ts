@@ -4,6 +4,7 @@ export interface TestDependencies {
   firestoreEmulatorHost: string;
   /** Control endpoint of the in-process Firestore emulator (`POST /clear`). */
   firestoreControlUrl: string;
+  /** Empty when the run was started with TEST_AUTH_EMULATOR=0. */
   authEmulatorHost: string;
 }
 
