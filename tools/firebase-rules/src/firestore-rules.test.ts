@@ -1,6 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  AccountDoc,
+  ClientDoc,
+  EventDoc,
+  ExtractionDoc,
+  MessageDoc,
+  OutboxDoc,
+  ThreadDoc,
+} from '@wacrm/contracts';
+import {
   RulesSyntaxError,
   collectionsGranting,
   deletableCollections,
@@ -13,55 +22,15 @@ const rulesUrl = new URL('../../../firebase/firestore.rules', import.meta.url);
 const rulesText = readFileSync(rulesUrl, 'utf8');
 const DOCUMENTS = '/databases/{database}/documents';
 
-// The data model of DESIGN.md ("Data model (Firestore)"); outbox "timestamps" are createdAt/updatedAt,
-// extractions hold "input message ids, model, draft, confidence".
+// Index fields must exist in the documents' contracts (libs/contracts), the one place shapes live.
 const DATA_MODEL_FIELDS: Record<string, readonly string[]> = {
-  accounts: ['name', 'phone', 'status', 'qr', 'ownerInstanceId', 'history'],
-  threads: [
-    'accountId',
-    'clientJid',
-    'phoneE164',
-    'displayName',
-    'lastMessageAt',
-    'lastMessageText',
-    'unreadCount',
-  ],
-  messages: [
-    'direction',
-    'body',
-    'type',
-    'media',
-    'tsClient',
-    'status',
-    'waKey',
-    'requestId',
-    'source',
-  ],
-  outbox: [
-    'accountId',
-    'threadId',
-    'to',
-    'body',
-    'status',
-    'attempts',
-    'lastError',
-    'createdAt',
-    'updatedAt',
-  ],
-  evenimente: [
-    'phoneE164',
-    'createdBy',
-    'schemaVersion',
-    'isArchived',
-    'date',
-    'time',
-    'address',
-    'payment',
-    'rolesBySlot',
-    'eventShortId',
-  ],
-  clients: ['eventsCount', 'lifetimeSpendPaid', 'lastEventAt'],
-  extractions: ['inputMessageIds', 'model', 'draft', 'confidence'],
+  accounts: Object.keys(AccountDoc.shape),
+  threads: Object.keys(ThreadDoc.shape),
+  messages: Object.keys(MessageDoc.shape),
+  outbox: Object.keys(OutboxDoc.shape),
+  evenimente: Object.keys(EventDoc.shape),
+  clients: Object.keys(ClientDoc.shape),
+  extractions: Object.keys(ExtractionDoc.shape),
 };
 
 interface IndexField {
