@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -8,7 +9,15 @@ const require = createRequire(import.meta.url);
 const resolve = {
   conditions: ['source'],
   // @firestore-emulator/server's ESM build imports paths without extensions, which Node rejects.
-  alias: { '@firestore-emulator/server': require.resolve('@firestore-emulator/server') },
+  alias: [
+    { find: '@firestore-emulator/server', replacement: require.resolve('@firestore-emulator/server') },
+    // Global setup runs outside the projects' SSR environment, where export conditions are not
+    // applied; an alias reaches the libraries' sources everywhere without a build.
+    {
+      find: /^@wacrm\/(contracts|config|observability|queue|firestore|emulators|testing)$/,
+      replacement: fileURLToPath(new URL('./libs/$1/src/index.ts', import.meta.url)),
+    },
+  ],
 };
 const env = { METADATA_SERVER_DETECTION: 'none', NODE_ENV: 'test' };
 
