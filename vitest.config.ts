@@ -10,7 +10,10 @@ const resolve = {
   conditions: ['source'],
   // @firestore-emulator/server's ESM build imports paths without extensions, which Node rejects.
   alias: [
-    { find: '@firestore-emulator/server', replacement: require.resolve('@firestore-emulator/server') },
+    {
+      find: '@firestore-emulator/server',
+      replacement: require.resolve('@firestore-emulator/server'),
+    },
     // Global setup runs outside the projects' SSR environment, where export conditions are not
     // applied; an alias reaches the libraries' sources everywhere without a build.
     {
