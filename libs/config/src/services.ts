@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnv, envBoolean, envPort, requireFirestoreTarget } from './fields.js';
+import { BaseEnv, envBoolean, envInt, envPort, requireFirestoreTarget } from './fields.js';
 
 export const ApiGatewayEnv = BaseEnv.extend({
   PORT: envPort(8080),
@@ -8,6 +8,36 @@ export const ApiGatewayEnv = BaseEnv.extend({
   /** Bootstrap admin credential accepted as a Bearer token (secret). */
   ADMIN_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
+  /** `simulator` enables the /api/dev/simulator/* routes, proxied to WA_SIMULATOR_URL. */
+  WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
+  WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Comma-separated allowed browser origins; empty means no cross-origin access. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    ),
+  BODY_LIMIT_BYTES: envInt(1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** Requests per window per API key, user or (unauthenticated) IP. */
+  RATE_LIMIT_MAX: envInt(600, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
+  /** Bearer token for Prometheus scrapes of /metrics (secret); admins may scrape without it. */
+  METRICS_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+  /** Encrypts webhook signing secrets at rest (secret); webhooks are disabled without it. */
+  WEBHOOK_SECRET_KEY: z.string().min(32, 'at least 32 characters').optional(),
+  WEBHOOK_MAX_ATTEMPTS: envInt(10, 1, 50),
+  WEBHOOK_BACKOFF_MS: envInt(5_000, 10, 3_600_000),
+  WEBHOOK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** Runs the webhook delivery worker in this process (one image, the env picks the roles). */
+  WEBHOOK_WORKER: envBoolean(true),
+  /** How long extract-event and ask wait for the AI worker before answering 504. */
+  AI_REQUEST_TIMEOUT_MS: envInt(30_000, 100, 300_000),
+  /** Realtime events kept for Last-Event-ID resumption (Redis stream, approximate cap). */
+  REALTIME_STREAM_MAXLEN: envInt(10_000, 100, 10_000_000),
 }).superRefine(requireFirestoreTarget);
 export type ApiGatewayEnv = z.infer<typeof ApiGatewayEnv>;
 
@@ -27,5 +57,13 @@ export const LauncherEnv = BaseEnv.omit({ REDIS_URL: true, LOG_PRETTY: true }).e
   FIRESTORE_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /** Port of the embedded redis-server; 0 picks a free one at start. */
   REDIS_PORT: envPort(0),
+  /** On embedded defaults WhatsApp is the simulated network; `baileys` pairs real numbers. */
+  WA_DRIVER: z.enum(['baileys', 'simulator']).default('simulator'),
+  /** Port of the simulated WhatsApp network; 0 picks a free one at start. */
+  WA_SIMULATOR_PORT: envPort(0),
+  /** Encrypts WhatsApp sessions at rest (secret); generated into DATA_DIR/auth-state-key when unset. */
+  AUTH_STATE_KEY: z.string().min(32).optional(),
+  /** Encrypts webhook signing secrets at rest; generated into DATA_DIR when unset. */
+  WEBHOOK_SECRET_KEY: z.string().min(32).optional(),
 });
 export type LauncherEnv = z.infer<typeof LauncherEnv>;

@@ -14,6 +14,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { DraftEvent, ExtractionAction, Payment, RoleSlot } from './crm.schema.js';
+import { SendPolicy } from './outbox.schema.js';
 
 /**
  * Firestore documents. Times are `Date` here: firebase-admin writes a `Date` as a Timestamp and
@@ -57,6 +58,11 @@ export const AccountDoc = z.object({
   history: HistoryProgress,
   lastError: z.string().nullable(),
   lastConnectedAt: Time.nullable(),
+  /** First successful pairing; the send governor ramps new numbers up from here. */
+  pairedAt: Time.nullable().optional(),
+  sendPolicy: SendPolicy.nullable().optional(),
+  /** Set by outbox-sender when WhatsApp refuses the account (401/403); its outbox is kept. */
+  sendingPausedReason: z.string().nullable().optional(),
   createdAt: Time,
   updatedAt: Time,
 });
@@ -74,6 +80,13 @@ export const ThreadDoc = z.object({
   lastMessageDirection: MessageDirection.nullable(),
   unreadCount: z.number().int().nonnegative(),
   messageCount: z.number().int().nonnegative(),
+  /** Id of the message `lastMessageAt`/`lastMessageText` come from; breaks ties between equal timestamps. */
+  lastMessageId: z.string().nullable().optional(),
+  /**
+   * Set on a `…@lid` thread once its phone number is known: its messages were copied to this
+   * thread (the phone JID's), which receives everything from then on. Nothing is deleted.
+   */
+  mergedInto: z.string().nullable().optional(),
   createdAt: Time,
   updatedAt: Time,
 });
@@ -104,6 +117,8 @@ export const MessageDoc = z.object({
   location: z
     .object({ latitude: z.number(), longitude: z.number(), name: z.string().nullable() })
     .nullable(),
+  /** An undecryptable message kept as a placeholder, for which a resend was asked. */
+  resendRequested: z.boolean().optional(),
   createdAt: Time,
   updatedAt: Time,
 });
@@ -197,6 +212,8 @@ export const ExtractionDoc = z.object({
   accountId: AccountId,
   requestId: z.string(),
   inputMessageIds: z.array(z.string()),
+  /** The messages the draft's fields came from (optional: older audits lack it). */
+  sourceMessageIds: z.array(z.string()).optional(),
   provider: z.enum(['offline', 'groq']),
   model: z.string(),
   action: ExtractionAction,

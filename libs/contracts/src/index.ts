@@ -7,3 +7,7 @@ export * from './realtime.schema.js';
 export * from './errors.js';
 export * from './zod-issues.js';
 export * from './simulator.schema.js';
+export * from './wa-ids.js';
+export * from './api.schema.js';
+export * from './ingest.schema.js';
+export * from './outbox.schema.js';

@@ -152,8 +152,23 @@ export const SendResultJob = z.object({
 });
 export type SendResultJob = z.infer<typeof SendResultJob>;
 
-/** Everything a WhatsApp socket emits, consumed by ingest. */
+/**
+ * An outbound message accepted by the API (`POST /api/whatsapp/send`), recorded by ingest as
+ * `queued` so the thread and its counters have a single writer.
+ */
+export const RecordOutboundJob = z.object({
+  accountId: AccountId,
+  requestId: RequestId,
+  threadId: z.string().min(1),
+  to: z.string().min(3),
+  waMessageId: z.string().min(8).max(64),
+  acceptedAt: IsoDateTime,
+});
+export type RecordOutboundJob = z.infer<typeof RecordOutboundJob>;
+
+/** Everything a WhatsApp socket emits, consumed by ingest (and the API's accepted sends). */
 export const WaInboundQueue = defineQueue('wa-inbound', {
+  'record-outbound': RecordOutboundJob,
   'ingest-messages': IngestMessagesJob,
   'ingest-history': IngestHistoryJob,
   'update-messages': MessageUpdatesJob,

@@ -132,7 +132,11 @@ async function spawnAndWait(
     ...(persistent ? [] : ['--save', '']),
     ...(options.logFile ? ['--logfile', options.logFile] : []),
   ];
-  const child = spawn(options.bin ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C must not stop Redis before the services using it.
+  const child = spawn(options.bin ?? 'redis-server', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   trackChild(child);
   const tail = new OutputTail();
   tail.attach(child.stdout);

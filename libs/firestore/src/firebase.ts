@@ -63,3 +63,31 @@ export function initFirebase(options: FirebaseOptions): Firebase {
     },
   };
 }
+
+/** The Firebase settings of BaseEnv (libs/config). */
+export interface FirebaseEnv {
+  FIREBASE_PROJECT_ID: string;
+  FIRESTORE_EMULATOR_HOST?: string | undefined;
+  FIREBASE_AUTH_EMULATOR_HOST?: string | undefined;
+  FIREBASE_SERVICE_ACCOUNT_JSON?: string | undefined;
+  GOOGLE_APPLICATION_CREDENTIALS?: string | undefined;
+}
+
+/** `initFirebase` from a service's parsed environment. */
+export function initFirebaseFromEnv(env: FirebaseEnv): Firebase {
+  return initFirebase({
+    projectId: env.FIREBASE_PROJECT_ID,
+    ...(env.FIRESTORE_EMULATOR_HOST !== undefined
+      ? { firestoreEmulatorHost: env.FIRESTORE_EMULATOR_HOST }
+      : {}),
+    ...(env.FIREBASE_AUTH_EMULATOR_HOST !== undefined
+      ? { authEmulatorHost: env.FIREBASE_AUTH_EMULATOR_HOST }
+      : {}),
+    ...(env.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined
+      ? { serviceAccountJson: env.FIREBASE_SERVICE_ACCOUNT_JSON }
+      : {}),
+    ...(env.GOOGLE_APPLICATION_CREDENTIALS !== undefined
+      ? { googleApplicationCredentials: env.GOOGLE_APPLICATION_CREDENTIALS }
+      : {}),
+  });
+}

@@ -3,3 +3,4 @@ export * from './job-options.js';
 export * from './queue-client.js';
 export * from './worker.js';
 export * from './shutdown.js';
+export * from './boot.js';

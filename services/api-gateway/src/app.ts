@@ -1,8 +1,61 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from '@wacrm/observability';
+import type { Auth } from 'firebase-admin/auth';
+import type { Firestore } from 'firebase-admin/firestore';
+import {
+  createJsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { AppError } from '@wacrm/contracts';
+import { createMetricsRegistry, type Logger } from '@wacrm/observability';
+import { createAiClient } from './data-access/ai-requests.js';
+import { createAuthStore, type AuthStore } from './data-access/auth.repository.js';
+import { createGatewayMetrics, type GatewayMetrics } from './data-access/metrics.js';
+import type { QueueRegistry } from './data-access/queues.js';
+import type { RealtimeHub } from './data-access/realtime.js';
+import {
+  createWebhooksRepository,
+  type WebhooksRepository,
+} from './data-access/webhooks.repository.js';
 import type { DependencyProbe } from './domain/health.js';
+import { createSecretBox } from './domain/webhook-crypto.js';
+import { adminRoutes } from './entry-points/admin.routes.js';
+import { registerAuth } from './entry-points/auth.hook.js';
+import { crmRoutes } from './entry-points/crm.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
-import { registerProblemHandlers } from './entry-points/problem.js';
+import { registerOps } from './entry-points/ops.routes.js';
+import { finishOpenApiDocument } from './entry-points/openapi-document.js';
+import { registerProblemHandlers, sendProblem } from './entry-points/problem.js';
+import type { RouteDeps } from './entry-points/route-deps.js';
+import { sendRoutes } from './entry-points/send.routes.js';
+import { simulatorRoutes } from './entry-points/simulator.routes.js';
+import { statusRoutes } from './entry-points/status.routes.js';
+import { streamRoutes } from './entry-points/stream.routes.js';
+import { threadsRoutes } from './entry-points/threads.routes.js';
+import type { WebhookJobOptions } from './entry-points/webhook-dispatcher.js';
+import { webhooksRoutes } from './entry-points/webhooks.routes.js';
+import { whatsappRoutes } from './entry-points/whatsapp.routes.js';
+
+/** Settings from ApiGatewayEnv that shape the HTTP app. */
+export interface GatewaySettings {
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  rateLimit: { max: number; windowMs: number };
+  adminToken?: string;
+  metricsToken?: string;
+  /** Set only with WA_DRIVER=simulator: enables /api/dev/simulator/*. */
+  simulatorUrl?: string;
+  aiRequestTimeoutMs: number;
+  /** Without it, webhook routes answer 503. */
+  webhookSecretKey?: string;
+  webhookJobs: WebhookJobOptions;
+}
 
 export interface AppDeps {
   logger: Logger;
@@ -10,10 +63,35 @@ export interface AppDeps {
   version: string;
   startedAt?: number;
   healthTimeoutMs?: number;
-  bodyLimitBytes?: number;
+  db: Firestore;
+  auth: Auth;
+  /** Commands connection with bounded retries (requests fail fast when Redis is down). */
+  redis: Redis;
+  /** A new dedicated connection for blocking reads (QueueEvents). */
+  blockingConnection: () => Redis;
+  queues: QueueRegistry;
+  hub: RealtimeHub;
+  settings: GatewaySettings;
+  /** Shared with the webhook worker when it runs in this process. */
+  metrics?: GatewayMetrics;
+  authStore?: AuthStore;
+  webhooksRepo?: WebhooksRepository;
 }
 
 export const SERVICE = 'api-gateway';
+
+// The API serves JSON; only the docs page needs scripts and styles from this origin.
+const CSP = {
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    frameAncestors: ["'none'"],
+    objectSrc: ["'none'"],
+  },
+};
 
 /** Builds the HTTP app without listening, so tests drive it with `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -21,11 +99,156 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
-    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: deps.settings.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     trustProxy: false,
+    routerOptions: { maxParamLength: 1024 },
+    // URLs the router cannot even parse still get a problem+json answer.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(
+        reply,
+        request,
+        'VALIDATION_FAILED',
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path segment is longer than 1024 characters'
+          : 'the URL is not valid',
+      );
+    },
   });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+
+  const metrics =
+    deps.metrics ??
+    createGatewayMetrics({
+      registry: createMetricsRegistry(SERVICE),
+      queues: deps.queues,
+      db: deps.db,
+      logger: deps.logger,
+    });
+  const authStore =
+    deps.authStore ??
+    createAuthStore(deps.db, {
+      onError: (error) => deps.logger.warn({ err: error }, 'could not record API key use'),
+    });
+  const webhooksRepo = deps.webhooksRepo ?? createWebhooksRepository(deps.db);
+  const ai = createAiClient(
+    deps.queues.aiRequests,
+    deps.blockingConnection,
+    deps.settings.aiRequestTimeoutMs,
+  );
+  app.addHook('onClose', () => ai.close());
+
+  await app.register(helmet, { contentSecurityPolicy: CSP, crossOriginEmbedderPolicy: false });
+  await app.register(cors, {
+    origin: deps.settings.corsOrigins.length > 0 ? deps.settings.corsOrigins : false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'x-api-key',
+      'idempotency-key',
+      'last-event-id',
+      'x-request-id',
+    ],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining'],
+    maxAge: 600,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'wacrm API',
+        version: deps.version,
+        description:
+          'WhatsApp CRM backend. Authenticate with `Authorization: Bearer <Firebase ID token>` or `X-API-Key`. Errors are application/problem+json.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Firebase ID token or ADMIN_TOKEN',
+          },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    transform: createJsonSchemaTransform({
+      skipList: ['/docs', '/docs/*', '/docs/static/*', '/docs/json', '/docs/yaml', '/openapi.json'],
+    }),
+    transformObject: (input) =>
+      finishOpenApiDocument(
+        ('openapiObject' in input ? input.openapiObject : input.swaggerObject) as Record<
+          string,
+          unknown
+        >,
+      ),
+    // bull-board's UI routes are not part of the API.
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { url: '/openapi.json' },
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () =>
+    Promise.resolve(app.swagger()),
+  );
+
+  registerAuth(app, {
+    auth: deps.auth,
+    store: authStore,
+    ...(deps.settings.adminToken !== undefined ? { adminToken: deps.settings.adminToken } : {}),
+    ...(deps.settings.metricsToken !== undefined
+      ? { metricsToken: deps.settings.metricsToken }
+      : {}),
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    // After auth, so the limit is per API key or user; unauthenticated calls count per IP.
+    hook: 'preHandler',
+    max: deps.settings.rateLimit.max,
+    timeWindow: deps.settings.rateLimit.windowMs,
+    redis: deps.redis,
+    nameSpace: `${deps.queues.prefix}:ratelimit:`,
+    skipOnError: true,
+    keyGenerator: (request) =>
+      request.principal !== null
+        ? `${request.principal.kind}:${request.principal.id}`
+        : `ip:${request.ip}`,
+    allowList: (request) => request.routeOptions.config.public === true,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'RATE_LIMITED',
+        `rate limit of ${context.max} requests exceeded; retry in ${context.after}`,
+      ),
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  const routeDeps: RouteDeps = {
+    db: deps.db,
+    redis: deps.redis,
+    queues: deps.queues,
+    authStore,
+    metrics,
+    logger: deps.logger,
+  };
   await app.register(
     healthRoutes({
       probes: deps.probes,
@@ -35,5 +258,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       timeoutMs: deps.healthTimeoutMs ?? 1500,
     }),
   );
+  await app.register(whatsappRoutes(routeDeps));
+  await app.register(sendRoutes(routeDeps));
+  await app.register(threadsRoutes(routeDeps));
+  await app.register(statusRoutes(routeDeps));
+  await app.register(adminRoutes(routeDeps));
+  await app.register(crmRoutes({ ...routeDeps, ai }));
+  await app.register(streamRoutes({ hub: deps.hub, metrics }));
+  await app.register(
+    webhooksRoutes({
+      repo: webhooksRepo,
+      queues: deps.queues,
+      secretBox:
+        deps.settings.webhookSecretKey !== undefined
+          ? createSecretBox(deps.settings.webhookSecretKey)
+          : undefined,
+      jobs: deps.settings.webhookJobs,
+    }),
+  );
+  if (deps.settings.simulatorUrl !== undefined) {
+    await app.register(simulatorRoutes({ simulatorUrl: deps.settings.simulatorUrl }));
+  }
+  await registerOps(app, {
+    metrics,
+    queues: () => [...deps.queues.fixed, ...deps.queues.openedCommands()].map((q) => q.queue),
+  });
   return app;
 }

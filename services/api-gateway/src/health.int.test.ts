@@ -1,45 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
-import { createRedisConnection } from '@wacrm/queue';
-import {
-  captureLogger,
-  expectEventually,
-  useTestFirestore,
-  type TestFirestore,
-} from '@wacrm/testing';
+import { expectEventually } from '@wacrm/testing';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import { buildApp } from './app.js';
-import { firestoreProbe, redisProbe } from './data-access/probes.js';
+import { useGateway, type TestGateway } from '../test/gateway.fixture.js';
 
 // This test stops Redis, so it runs a redis-server of its own.
 let server: RedisServerHandle;
-let redis: Redis;
-let fs: TestFirestore;
+let gw: TestGateway;
 let app: FastifyInstance;
 
 beforeAll(async () => {
   server = await startRedisServer({});
-  fs = useTestFirestore();
-  const { logger } = captureLogger('api-gateway');
-  redis = createRedisConnection({
-    url: server.url,
-    name: 'health-test',
-    maxRetriesPerRequest: 0,
-    extra: { enableOfflineQueue: false },
+  gw = await useGateway({
+    REDIS_URL: server.url,
+    HEALTH_TIMEOUT_MS: '500',
+    WEBHOOK_WORKER: 'false',
   });
-  app = await buildApp({
-    logger,
-    version: '0.0.0-test',
-    probes: [redisProbe(redis), firestoreProbe(fs.db)],
-    healthTimeoutMs: 500,
-  });
+  app = gw.app;
 });
 
 afterAll(async () => {
-  await app.close();
-  redis.disconnect();
-  await fs.close();
+  await gw.dispose();
   await server.stop();
 });
 

@@ -1,68 +1,29 @@
 import { ApiGatewayEnv, loadConfig } from '@wacrm/config';
-import { initFirebase } from '@wacrm/firestore';
-import { createLogger, startTelemetry } from '@wacrm/observability';
-import { createRedisConnection, createShutdown } from '@wacrm/queue';
-import { buildApp, SERVICE } from './app.js';
-import { firestoreProbe, redisProbe } from './data-access/probes.js';
+import { initFirebaseFromEnv } from '@wacrm/firestore';
+import { bootService } from '@wacrm/queue';
+import { SERVICE } from './app.js';
+import { startGateway } from './gateway.js';
 import { VERSION } from './version.js';
 
 const config = loadConfig(SERVICE, ApiGatewayEnv);
-const instanceId = config.INSTANCE_ID ?? `${SERVICE}-${process.pid}`;
-const logger = createLogger({
-  service: SERVICE,
-  version: VERSION,
-  level: config.LOG_LEVEL,
-  pretty: config.LOG_PRETTY,
-  instanceId,
-});
-const telemetry = startTelemetry({
-  service: SERVICE,
-  version: VERSION,
-  instanceId,
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined
-    ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }
-    : {}),
-});
-const shutdown = createShutdown({ logger });
-shutdown.add('telemetry', () => telemetry.shutdown());
+const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
 
-// /health must fail fast when Redis is down, so its connection does not queue commands offline.
-const healthRedis = createRedisConnection({
-  url: config.REDIS_URL,
-  name: `${instanceId}:health`,
-  logger,
-  maxRetriesPerRequest: 0,
-  extra: { enableOfflineQueue: false, lazyConnect: false },
-});
-shutdown.add(
-  'redis (health)',
-  async () => void (await healthRedis.quit().catch(() => healthRedis.disconnect())),
-);
-
-const firebase = initFirebase({
-  projectId: config.FIREBASE_PROJECT_ID,
-  ...(config.FIRESTORE_EMULATOR_HOST !== undefined
-    ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST }
-    : {}),
-  ...(config.FIREBASE_AUTH_EMULATOR_HOST !== undefined
-    ? { authEmulatorHost: config.FIREBASE_AUTH_EMULATOR_HOST }
-    : {}),
-  ...(config.FIREBASE_SERVICE_ACCOUNT_JSON !== undefined
-    ? { serviceAccountJson: config.FIREBASE_SERVICE_ACCOUNT_JSON }
-    : {}),
-  ...(config.GOOGLE_APPLICATION_CREDENTIALS !== undefined
-    ? { googleApplicationCredentials: config.GOOGLE_APPLICATION_CREDENTIALS }
-    : {}),
-});
+const firebase = initFirebaseFromEnv(config);
 shutdown.add('firebase', () => firebase.close());
 
-const app = await buildApp({
+const gateway = await startGateway({
+  config,
   logger,
+  instanceId,
   version: VERSION,
-  probes: [redisProbe(healthRedis), firestoreProbe(firebase.db)],
-  healthTimeoutMs: config.HEALTH_TIMEOUT_MS,
+  db: firebase.db,
+  auth: firebase.auth,
 });
-shutdown.add('http', () => app.close());
+// Closes HTTP first, then lets running webhook deliveries finish, then the connections.
+shutdown.add('gateway', () => gateway.close());
 
-await app.listen({ port: config.PORT, host: config.HOST });
-logger.info({ port: config.PORT, host: config.HOST }, 'api-gateway listening');
+await gateway.app.listen({ port: config.PORT, host: config.HOST });
+logger.info(
+  { port: config.PORT, host: config.HOST, waDriver: config.WA_DRIVER },
+  'api-gateway listening',
+);

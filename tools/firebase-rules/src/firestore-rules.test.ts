@@ -8,6 +8,7 @@ import {
   MessageDoc,
   OutboxDoc,
   ThreadDoc,
+  WebhookDeliveryDoc,
 } from '@wacrm/contracts';
 import {
   RulesSyntaxError,
@@ -31,6 +32,7 @@ const DATA_MODEL_FIELDS: Record<string, readonly string[]> = {
   evenimente: Object.keys(EventDoc.shape),
   clients: Object.keys(ClientDoc.shape),
   extractions: Object.keys(ExtractionDoc.shape),
+  webhookDeliveries: Object.keys(WebhookDeliveryDoc.shape),
 };
 
 interface IndexField {

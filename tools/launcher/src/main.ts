@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LauncherEnv, loadConfig, readRuntimeEnv } from '@wacrm/config';
 import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { createLogger } from '@wacrm/observability';
-import { resolveAdminToken } from './admin-token.js';
+import { generateAdminToken, generateAesKey, resolveLocalSecret } from './local-secret.js';
 import { SERVICES } from './service-catalogue.js';
 import { SupervisedProcess } from './supervised-process.js';
 import { waitForHttpOk } from './wait-http.js';
@@ -39,6 +39,9 @@ async function shutdown(reason: string, code: number): Promise<void> {
 process.once('SIGINT', () => void shutdown('SIGINT', 0));
 process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
+const supervised: SupervisedProcess[] = [];
+process.once('exit', () => supervised.forEach((p) => p.killNow()));
+
 const colours = [36, 35, 33, 32, 34, 31];
 function supervise(
   name: string,
@@ -56,6 +59,7 @@ function supervise(
     ...(config.LOG_PRETTY ? { colour: colours[stops.length % colours.length]! } : {}),
   });
   proc.start();
+  supervised.push(proc);
   stops.push({ name, stop: () => proc.stop() });
   return proc;
 }
@@ -119,13 +123,45 @@ try {
     );
   }
 
-  const admin = await resolveAdminToken(dataDir, config.ADMIN_TOKEN);
-  env.ADMIN_TOKEN = admin.token;
+  const admin = await resolveLocalSecret(
+    dataDir,
+    'admin-token',
+    config.ADMIN_TOKEN,
+    generateAdminToken,
+    (v) => v.length >= 24,
+  );
+  env.ADMIN_TOKEN = admin.value;
+  const authStateKey = await resolveLocalSecret(
+    dataDir,
+    'auth-state-key',
+    config.AUTH_STATE_KEY,
+    generateAesKey,
+    (v) => /^[0-9a-f]{64}$/i.test(v),
+  );
+  env.AUTH_STATE_KEY = authStateKey.value;
+  const webhookKey = await resolveLocalSecret(
+    dataDir,
+    'webhook-secret-key',
+    config.WEBHOOK_SECRET_KEY,
+    generateAdminToken,
+    (v) => v.length >= 32,
+  );
+  env.WEBHOOK_SECRET_KEY = webhookKey.value;
 
+  const simulatorPort =
+    config.WA_SIMULATOR_PORT !== 0 ? config.WA_SIMULATOR_PORT : await freePort();
+  const ctx = {
+    waDriver: config.WA_DRIVER,
+    simulatorPort,
+    simulatorUrl: `http://127.0.0.1:${simulatorPort}`,
+    dataDir,
+  };
   for (const service of SERVICES) {
-    const serviceEnv = { ...env, INSTANCE_ID: `${service.name}-local` };
-    if (service.http === true)
+    if (service.when !== undefined && !service.when(ctx)) continue;
+    const serviceEnv = { ...env, INSTANCE_ID: `${service.name}-local`, ...service.env?.(ctx) };
+    if (service.http === true) {
       Object.assign(serviceEnv, { PORT: String(config.PORT), HOST: config.HOST });
+    }
     supervise(service.name, ['--enable-source-maps', join(ROOT, service.entry)], serviceEnv);
   }
 
@@ -134,9 +170,13 @@ try {
   const tokenLine =
     admin.source === 'env'
       ? 'Admin token: from ADMIN_TOKEN'
-      : `Admin token: ${admin.token}  (kept in ${admin.path})`;
+      : `Admin token: ${admin.value}  (kept in ${admin.path})`;
+  const driverLine =
+    config.WA_DRIVER === 'simulator'
+      ? `WhatsApp: simulated network at ${ctx.simulatorUrl} (WA_DRIVER=baileys pairs real numbers)`
+      : 'WhatsApp: real numbers (Baileys)';
   process.stdout.write(
-    `\nWhatsApp CRM is running at ${url}\n${tokenLine}\nPress Ctrl-C to stop.\n\n`,
+    `\nWhatsApp CRM is running at ${url}\n${tokenLine}\n${driverLine}\nPress Ctrl-C to stop.\n\n`,
   );
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');

@@ -45,6 +45,8 @@ export class SupervisedProcess {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C reaches only the launcher, which stops services in order.
+      detached: true,
     });
     this.child = child;
     options.logger.info({ process: options.name, pid: child.pid }, `${options.name} started`);
@@ -59,7 +61,7 @@ export class SupervisedProcess {
       });
     }
     child.once('error', (error) => {
-      options.logger.error({ err: error, service: options.name }, 'could not start process');
+      options.logger.error({ err: error, process: options.name }, 'could not start process');
     });
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
@@ -68,11 +70,24 @@ export class SupervisedProcess {
       this.restarts += 1;
       const delayMs = Math.min(500 * 2 ** (this.restarts - 1), 15_000);
       options.logger.error(
-        { service: options.name, code, signal, restartInMs: delayMs, restarts: this.restarts },
+        { process: options.name, code, signal, restartInMs: delayMs, restarts: this.restarts },
         `${options.name} exited unexpectedly; restarting`,
       );
       this.restartTimer = setTimeout(() => this.start(), delayMs);
     });
+  }
+
+  /** Synchronous last resort for the launcher's own exit: no service outlives it. */
+  killNow(): void {
+    const child = this.child;
+    this.stopping = true;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within the timeout. */
@@ -84,7 +99,7 @@ export class SupervisedProcess {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
-      this.options.logger.warn({ service: this.options.name }, 'did not stop in time; killing');
+      this.options.logger.warn({ process: this.options.name }, 'did not stop in time; killing');
       child.kill('SIGKILL');
     }, this.options.stopTimeoutMs ?? 15_000);
     await exited;

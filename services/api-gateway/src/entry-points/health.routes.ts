@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { HealthResponse } from '@wacrm/contracts';
 import { checkHealth, type DependencyProbe } from '../domain/health.js';
 
 export interface HealthRouteDeps {
@@ -13,10 +14,23 @@ export interface HealthRouteDeps {
 export function healthRoutes(deps: HealthRouteDeps) {
   return (app: FastifyInstance): Promise<void> => {
     // Probed every few seconds by orchestrators: log only problems.
-    app.get('/health', { logLevel: 'warn' }, async (_request, reply) => {
-      const health = await checkHealth(deps.probes, deps);
-      return reply.status(health.status === 'ok' ? 200 : 503).send(health);
-    });
+    app.get(
+      '/health',
+      {
+        logLevel: 'warn',
+        config: { public: true },
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness and dependencies (no credentials needed)',
+          security: [],
+          response: { 200: HealthResponse, 503: HealthResponse },
+        },
+      },
+      async (_request, reply) => {
+        const health = await checkHealth(deps.probes, deps);
+        return reply.status(health.status === 'ok' ? 200 : 503).send(health);
+      },
+    );
     return Promise.resolve();
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { trace } from '@opentelemetry/api';
 import type { AppError } from '@wacrm/contracts';
 import { ErrorCatalogue, isAppError, type ErrorCode, type ProblemDetails } from '@wacrm/contracts';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 function traceId(): string | undefined {
   return trace.getActiveSpan()?.spanContext().traceId;
@@ -26,6 +27,7 @@ export function sendProblem(
   if (errors !== undefined) body.errors = errors;
   const id = traceId();
   if (id !== undefined) body.traceId = id;
+  if (code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="wacrm"');
   return reply.status(entry.status).type('application/problem+json').send(body);
 }
 
@@ -50,15 +52,52 @@ function codeForFastifyError(error: FastifyError): ErrorCode | undefined {
   return undefined;
 }
 
+/** `{path, message}` per failing field, the path dotted from the zod issue path. */
+function validationErrors(
+  validation: ReadonlyArray<{ instancePath: string; message?: string }>,
+): Array<{ path: string; message: string }> {
+  return validation.map((v) => {
+    const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    return { path: path.length > 0 ? path : '(root)', message: v.message ?? 'invalid' };
+  });
+}
+
 /** One error handler: problem+json everywhere, 5xx details logged with the trace id, never sent. */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (isAppError(error)) {
+      if (error.code === 'DEPENDENCY_UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+        // Written for the client (what is down, when to retry); the cause stays in the log.
+        if (error.code === 'DEPENDENCY_UNAVAILABLE') {
+          request.log.warn(
+            { err: error, trace_id: traceId() },
+            'request refused: a dependency is unavailable',
+          );
+        }
+        if (!reply.hasHeader('retry-after')) reply.header('retry-after', '5');
+        return sendProblem(reply, request, error.code, error.message);
+      }
       if (error.status >= 500) {
         request.log.error({ err: error, trace_id: traceId() }, 'request failed');
         return sendProblem(reply, request, error.code, undefined);
       }
       return sendProblem(reply, request, error.code, error.message, error.errors);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const errors = validationErrors(error.validation);
+      const where = error.validationContext ?? 'request';
+      const detail = `${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
+      return sendProblem(reply, request, 'VALIDATION_FAILED', detail, errors);
+    }
+    // A gRPC status from Firestore: INVALID_ARGUMENT (3) means an id or value Firestore refuses.
+    if ((error as unknown as { code?: unknown }).code === 3) {
+      request.log.warn({ err: error }, 'Firestore refused an argument from the request');
+      return sendProblem(
+        reply,
+        request,
+        'VALIDATION_FAILED',
+        'an identifier in the request is not valid',
+      );
     }
     const code = codeForFastifyError(error);
     if (code !== undefined) return sendProblem(reply, request, code, error.message);

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { BaseEnv, envBoolean, envInt, envPort, requireFirestoreTarget } from './fields.js';
+
+/** AES-256 key: 32 bytes as 64 hex characters or base64. */
+const AuthStateKey = z
+  .string()
+  .refine(
+    (v) =>
+      /^[0-9a-fA-F]{64}$/.test(v) ||
+      (/^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32),
+    '32 bytes as 64 hex characters or base64',
+  );
+
+export const WaGatewayEnv = BaseEnv.extend({
+  WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
+  /** Base URL of the simulated WhatsApp network (WA_DRIVER=simulator). */
+  WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8090'),
+  /** Baileys' WebSocket endpoint; WhatsApp's own when unset. Tests point it at a local server. */
+  WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
+  /** Baileys fails a connection whose handshake takes longer (then closes with 408). */
+  WA_CONNECT_TIMEOUT_MS: envInt(20_000, 500, 300_000),
+  /** Encrypts creds and signal keys at rest (secret, no default). */
+  AUTH_STATE_KEY: AuthStateKey.optional(),
+  AUTH_STATE_STORE: z.enum(['firestore', 'disk']).default('firestore'),
+  SESSIONS_PATH: z.string().min(1).default('.data/sessions'),
+  WA_SPOOL_DIR: z.string().min(1).default('.data/wa-spool'),
+  WA_LEASE_TTL_MS: envInt(15_000, 1_000, 600_000),
+  /** Accounts an instance may hold above its fair share, so small imbalances do not churn. */
+  WA_FAIR_SHARE_SLACK: envInt(1, 0, 1000),
+  WA_DISCOVERY_INTERVAL_MS: envInt(5_000, 100, 600_000),
+  WA_MAX_STARTUP_CONCURRENCY: envInt(5, 1, 1000),
+  WA_RECONNECT_BASE_MS: envInt(1_000, 10, 600_000),
+  WA_RECONNECT_MAX_MS: envInt(60_000, 10, 3_600_000),
+  /** Writes accounts/{id}.status/qr/ownerInstanceId directly as well as emitting update-account. */
+  WA_WRITE_ACCOUNT_STATUS: envBoolean(true),
+  WHATSAPP_SYNC_FULL_HISTORY: envBoolean(false),
+  WHATSAPP_BACKFILL_COUNT: envInt(50, 1, 1000),
+  WHATSAPP_BACKFILL_THREADS: envInt(20, 1, 1000),
+  /** Health/metrics endpoint on 127.0.0.1; 0 picks a free port. */
+  WA_GATEWAY_HEALTH_PORT: envPort(8081),
+  WA_GATEWAY_HEALTH_HOST: z.string().default('127.0.0.1'),
+})
+  .superRefine(requireFirestoreTarget)
+  .superRefine((env, ctx) => {
+    if (env.AUTH_STATE_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_STATE_KEY'],
+        message: 'required: 32 bytes (64 hex characters or base64) that encrypt the auth state',
+      });
+    }
+  });
+export type WaGatewayEnv = z.infer<typeof WaGatewayEnv>;

@@ -1,0 +1,411 @@
+import { z } from 'zod';
+import {
+  AccountId,
+  AccountStatus,
+  IsoDateTime,
+  MessageDirection,
+  MessageSource,
+  MessageStatus,
+  MessageType,
+  PhoneE164,
+  UserRole,
+} from './common.schema.js';
+import { ApiKeyScope, HistoryProgress } from './firestore.schema.js';
+import { Payment, RoleSlot } from './crm.schema.js';
+
+/**
+ * HTTP views of the api-gateway: what integrators read. Times are ISO strings; secrets (media
+ * keys, API key hashes, webhook secrets) never appear except the one-time clear values.
+ */
+
+const Iso = z.string().describe('ISO-8601 date-time');
+const IsoOrNull = Iso.nullable();
+
+/** A thread id as the API accepts it: a Firestore document id that is not reserved. */
+export const ThreadIdParam = z
+  .string()
+  .min(1)
+  .max(700)
+  .regex(/^[^/\p{Cc}]+$/u, 'no "/" or control characters')
+  .refine((id) => id !== '.' && id !== '..' && !/^__.*__$/.test(id), 'not a reserved id');
+
+export const ThreadParams = z.object({ threadId: ThreadIdParam });
+
+const PageLimit = z.coerce.number().int().min(1).max(200).default(50);
+/** Opaque keyset cursor returned as `nextCursor`. */
+const Cursor = z
+  .string()
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a cursor returned by a previous page');
+
+export const ThreadsQuery = z.object({
+  accountId: AccountId,
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+  /** Only threads whose last message is at or after this time. */
+  since: IsoDateTime.optional(),
+  /** Only threads whose last message is before this time. */
+  until: IsoDateTime.optional(),
+});
+export type ThreadsQuery = z.infer<typeof ThreadsQuery>;
+
+export const MessagesQuery = z.object({
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  since: IsoDateTime.optional(),
+  until: IsoDateTime.optional(),
+});
+export type MessagesQuery = z.infer<typeof MessagesQuery>;
+
+export const ThreadView = z.object({
+  id: z.string(),
+  accountId: AccountId,
+  clientJid: z.string(),
+  phoneE164: PhoneE164.nullable(),
+  displayName: z.string().nullable(),
+  isGroup: z.boolean(),
+  lastMessageAt: IsoOrNull,
+  lastMessageText: z.string().nullable(),
+  lastMessageDirection: MessageDirection.nullable(),
+  unreadCount: z.number().int(),
+  messageCount: z.number().int(),
+  updatedAt: Iso,
+});
+export type ThreadView = z.infer<typeof ThreadView>;
+
+export const ThreadPage = z.object({
+  items: z.array(ThreadView),
+  nextCursor: z.string().nullable(),
+});
+
+export const MessageMediaView = z.object({
+  kind: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
+  mimetype: z.string().nullable(),
+  size: z.number().int().nullable(),
+  fileName: z.string().nullable(),
+  caption: z.string().nullable(),
+  seconds: z.number().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+});
+
+export const MessageView = z.object({
+  id: z.string(),
+  threadId: z.string(),
+  accountId: AccountId,
+  direction: MessageDirection,
+  body: z.string().nullable(),
+  type: MessageType,
+  media: MessageMediaView.nullable(),
+  tsClient: Iso,
+  tsServer: IsoOrNull,
+  status: MessageStatus,
+  source: MessageSource,
+  requestId: z.string().nullable(),
+  participant: z.string().nullable(),
+  senderName: z.string().nullable(),
+  quotedMessageId: z.string().nullable(),
+  deleted: z.boolean(),
+  editedBody: z.string().nullable(),
+  reactions: z.record(z.string(), z.string()),
+  location: z
+    .object({ latitude: z.number(), longitude: z.number(), name: z.string().nullable() })
+    .nullable(),
+});
+export type MessageView = z.infer<typeof MessageView>;
+
+export const MessagePage = z.object({
+  items: z.array(MessageView),
+  nextCursor: z.string().nullable(),
+});
+
+export const HistoryProgressView = HistoryProgress.extend({
+  startedAt: IsoOrNull,
+  completedAt: IsoOrNull,
+});
+
+export const AccountView = z.object({
+  id: AccountId,
+  name: z.string(),
+  phone: PhoneE164.nullable(),
+  status: AccountStatus,
+  ownerInstanceId: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastConnectedAt: IsoOrNull,
+  history: HistoryProgressView,
+  createdAt: Iso,
+  updatedAt: Iso,
+});
+export type AccountView = z.infer<typeof AccountView>;
+
+export const AccountsResponse = z.object({ accounts: z.array(AccountView) });
+
+export const AddAccountResponse = z.object({
+  accountId: AccountId,
+  status: AccountStatus,
+  commandJobId: z.string(),
+});
+
+export const QrResponse = z.object({
+  accountId: AccountId,
+  status: AccountStatus,
+  /** The raw QR string while the account waits for a scan, else null. */
+  qr: z.string().nullable(),
+  /** The same QR as a PNG data URL, ready for an <img>. */
+  qrDataUrl: z.string().nullable(),
+  expiresAt: IsoOrNull,
+  pairingCode: z.string().nullable(),
+});
+
+export const PairingCodeBody = z.object({ phone: PhoneE164 });
+
+export const BackfillBody = z
+  .object({
+    threads: z.number().int().positive().max(1000).default(50),
+    messagesPerThread: z.number().int().positive().max(1000).default(100),
+  })
+  .strict();
+
+export const CommandAccepted = z.object({
+  accountId: AccountId,
+  command: z.string(),
+  jobId: z.string(),
+  status: z.literal('queued'),
+});
+
+export const QueueDepth = z.object({
+  waiting: z.number().int(),
+  active: z.number().int(),
+  delayed: z.number().int(),
+  failed: z.number().int(),
+});
+
+export const DashboardResponse = z.object({
+  generatedAt: Iso,
+  accounts: z.object({
+    total: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()),
+    items: z.array(
+      z.object({
+        id: AccountId,
+        name: z.string(),
+        status: AccountStatus,
+        ownerInstanceId: z.string().nullable(),
+        commandsWaiting: z.number().int(),
+      }),
+    ),
+  }),
+  queues: z.record(z.string(), QueueDepth),
+});
+
+// --- admin: API keys and users ---------------------------------------------------------------
+
+export const ApiKeyIdParams = z.object({
+  keyId: z.string().regex(/^ak_[a-z0-9]{10}$/, 'an API key id like ak_0123456789'),
+});
+
+export const CreateApiKeyBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(ApiKeyScope).min(1).max(4),
+  allowedAccounts: z.array(AccountId).max(1000).default([]),
+});
+
+export const ApiKeyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scopes: z.array(ApiKeyScope),
+  allowedAccounts: z.array(AccountId),
+  createdBy: z.string(),
+  createdAt: Iso,
+  lastUsedAt: IsoOrNull,
+  revokedAt: IsoOrNull,
+});
+
+export const ApiKeyCreated = ApiKeyView.extend({
+  /** The clear key, shown once: only its hash is stored. */
+  key: z.string(),
+});
+
+export const ApiKeyList = z.object({ keys: z.array(ApiKeyView) });
+
+export const UserParams = z.object({
+  uid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a Firebase uid'),
+});
+
+export const SetUserBody = z.object({
+  role: UserRole,
+  allowedAccounts: z.array(AccountId).max(1000).default([]),
+  email: z.email().nullable().default(null),
+  displayName: z.string().max(200).nullable().default(null),
+});
+
+export const UserView = z.object({
+  uid: z.string(),
+  role: UserRole,
+  allowedAccounts: z.array(AccountId),
+  email: z.string().nullable(),
+  displayName: z.string().nullable(),
+});
+
+export const MeResponse = z.object({
+  kind: z.enum(['user', 'api-key', 'admin-token']),
+  id: z.string(),
+  role: UserRole,
+  scopes: z.array(ApiKeyScope),
+  /** `null` means every account. */
+  allowedAccounts: z.array(AccountId).nullable(),
+});
+
+// --- CRM views ---------------------------------------------------------------------------------
+
+export const EventParams = z.object({
+  eventId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'an event id'),
+});
+export const ClientParams = z.object({ phoneE164: PhoneE164 });
+
+export const EventView = z.object({
+  id: z.string(),
+  phoneE164: PhoneE164,
+  createdBy: z.string(),
+  schemaVersion: z.number().int(),
+  isArchived: z.boolean(),
+  eventShortId: z.string(),
+  date: z.string(),
+  time: z.string().nullable(),
+  durationHours: z.number().nullable(),
+  address: z.string().nullable(),
+  characters: z.array(z.string()),
+  rolesBySlot: z.record(z.string(), RoleSlot),
+  payment: Payment,
+  childName: z.string().nullable(),
+  childAge: z.number().int().nullable(),
+  guests: z.number().int().nullable(),
+  notes: z.string().nullable(),
+  accountId: AccountId.nullable(),
+  threadId: z.string().nullable(),
+  sourceExtractionId: z.string().nullable(),
+  createdAt: Iso,
+  updatedAt: Iso,
+  archivedAt: IsoOrNull,
+});
+
+export const EventList = z.object({ items: z.array(EventView) });
+
+export const ClientView = z.object({
+  phoneE164: PhoneE164,
+  displayName: z.string().nullable(),
+  eventsCount: z.number().int(),
+  lifetimeSpendPaid: z.number(),
+  lifetimeSpendTotal: z.number(),
+  firstEventAt: z.string().nullable(),
+  lastEventAt: z.string().nullable(),
+  lastContactAt: IsoOrNull,
+  accountIds: z.array(AccountId),
+  updatedAt: Iso,
+});
+
+// --- realtime stream and webhooks ---------------------------------------------------------------
+
+/**
+ * Redis stream (under the queue prefix: `${QUEUE_PREFIX}:realtime:events`) holding the last
+ * realtime events; SSE resumes from it with Last-Event-ID. Producers may XADD a field `e` with
+ * a RealtimeEvent JSON directly; the api-gateway also relays RealtimeChannel pub/sub into it.
+ */
+export const RealtimeStreamKeySuffix = 'realtime:events';
+
+export const WebhookEventType = z.enum([
+  'thread.updated',
+  'message.created',
+  'message.status',
+  'account.status',
+]);
+export type WebhookEventType = z.infer<typeof WebhookEventType>;
+
+export const WebhookCollections = {
+  webhooks: 'webhooks',
+  webhookDeliveries: 'webhookDeliveries',
+} as const;
+
+/** `webhooks/{id}`: the signing secret is stored AES-256-GCM encrypted, never in clear. */
+export const WebhookDoc = z.object({
+  url: z.string(),
+  accountIds: z.array(AccountId),
+  eventTypes: z.array(WebhookEventType),
+  description: z.string().nullable(),
+  secretCiphertext: z.string(),
+  active: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  disabledAt: z.date().nullable(),
+});
+export type WebhookDoc = z.infer<typeof WebhookDoc>;
+
+export const WebhookDeliveryStatus = z.enum(['pending', 'retrying', 'delivered', 'failed']);
+
+/** `webhookDeliveries/{id}`: one event for one subscription, with every attempt's outcome. */
+export const WebhookDeliveryDoc = z.object({
+  subscriptionId: z.string(),
+  accountId: AccountId,
+  eventType: z.string(),
+  occurredAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  status: WebhookDeliveryStatus,
+  attempts: z.number().int().nonnegative(),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  replays: z.number().int().nonnegative(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  deliveredAt: z.date().nullable(),
+});
+export type WebhookDeliveryDoc = z.infer<typeof WebhookDeliveryDoc>;
+
+export const CreateWebhookBody = z.object({
+  url: z.url({ protocol: /^https?$/ }).max(2048),
+  accountIds: z.array(AccountId).min(1).max(1000),
+  eventTypes: z.array(WebhookEventType).min(1),
+  description: z.string().max(500).nullable().default(null),
+});
+
+export const WebhookParams = z.object({
+  webhookId: z.string().regex(/^wh_[a-z0-9]{12}$/, 'a webhook id like wh_0123456789ab'),
+});
+export const DeliveryParams = z.object({
+  deliveryId: z.string().regex(/^[a-f0-9]{32}$/, 'a delivery id'),
+});
+
+export const WebhookView = z.object({
+  id: z.string(),
+  url: z.string(),
+  accountIds: z.array(AccountId),
+  eventTypes: z.array(WebhookEventType),
+  description: z.string().nullable(),
+  active: z.boolean(),
+  createdBy: z.string(),
+  createdAt: Iso,
+  disabledAt: IsoOrNull,
+});
+export const WebhookCreated = WebhookView.extend({
+  /** The signing secret, shown once. */
+  secret: z.string(),
+});
+export const WebhookList = z.object({ webhooks: z.array(WebhookView) });
+
+export const WebhookDeliveryView = z.object({
+  id: z.string(),
+  subscriptionId: z.string(),
+  accountId: AccountId,
+  eventType: z.string(),
+  occurredAt: z.string(),
+  status: WebhookDeliveryStatus,
+  attempts: z.number().int(),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  replays: z.number().int(),
+  createdAt: Iso,
+  deliveredAt: IsoOrNull,
+});
+export const WebhookDeliveryList = z.object({ deliveries: z.array(WebhookDeliveryView) });

@@ -1,0 +1,78 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { AppError, ErrorCatalogue, type AiRequestsQueue, type ErrorCode } from '@wacrm/contracts';
+import { enqueue, type ContractQueue } from '@wacrm/queue';
+
+type AiJobs = (typeof AiRequestsQueue)['jobs'];
+
+/**
+ * Request/response over the ai-requests queue: the job id is the requestId, so asking again
+ * with the same id waits for the same job instead of running it twice.
+ */
+export interface AiClient {
+  request<N extends Extract<keyof AiJobs, string>, R extends z.ZodType>(
+    name: N,
+    payload: z.input<AiJobs[N]>,
+    result: R,
+  ): Promise<z.output<R>>;
+  close(): Promise<void>;
+}
+
+export function createAiClient(
+  queue: ContractQueue<typeof AiRequestsQueue>,
+  blockingConnection: () => Redis,
+  timeoutMs: number,
+): AiClient {
+  let events: QueueEvents | undefined;
+  let ready: Promise<void> | undefined;
+  const listen = async () => {
+    if (events === undefined) {
+      events = new QueueEvents(queue.queue.name, {
+        connection: blockingConnection(),
+        prefix: queue.queue.opts.prefix ?? 'bull',
+      });
+      ready = events.waitUntilReady().then(() => undefined);
+    }
+    await ready;
+    return events;
+  };
+  return {
+    async request(name, payload, result) {
+      const queueEvents = await listen();
+      const requestId = (payload as { requestId: string }).requestId;
+      const job = await enqueue(queue, name, payload, { jobId: requestId, attempts: 3 });
+      let value: unknown;
+      try {
+        value = await job.waitUntilFinished(queueEvents, timeoutMs);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message.includes('timed out before finishing')) {
+          throw new AppError(
+            'DEPENDENCY_UNAVAILABLE',
+            `the AI worker did not answer within ${timeoutMs} ms; retry with the same requestId (${requestId})`,
+          );
+        }
+        // A worker's AppError fails the job as "CODE: message"; a client error passes through.
+        const match = /^([A-Z_]+): (.*)$/s.exec(message);
+        const code = match?.[1] as ErrorCode | undefined;
+        if (code !== undefined && code in ErrorCatalogue && ErrorCatalogue[code].status < 500) {
+          throw new AppError(code, match?.[2] ?? message);
+        }
+        throw new AppError('DEPENDENCY_UNAVAILABLE', `the AI request ${requestId} failed`, {
+          cause: error,
+        });
+      }
+      const parsed = result.safeParse(value);
+      if (!parsed.success) {
+        throw new AppError('INTERNAL', `the AI worker answered ${name} outside its contract`, {
+          cause: parsed.error,
+        });
+      }
+      return parsed.data;
+    },
+    async close() {
+      await events?.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '@wacrm/observability';
+import { listAccounts } from './accounts.repository.js';
+import type { QueueRegistry } from './queues.js';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  realtimeLag: Histogram;
+  sseClients: Gauge;
+  webhookDeliveries: Counter<'outcome'>;
+}
+
+const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+
+/**
+ * What the gateway can measure: HTTP latency per route, queue depths, accounts by state, ingest
+ * lag (age of the oldest job waiting in wa-inbound), realtime delivery lag, SSE clients and
+ * webhook outcomes. Scrape-time gauges read Redis and Firestore only when /metrics is called.
+ */
+export function createGatewayMetrics(options: {
+  registry: Registry;
+  queues: QueueRegistry;
+  db: Firestore;
+  logger: Logger;
+}): GatewayMetrics {
+  const { registry, queues, db, logger } = options;
+  const registers = [registry];
+
+  new Gauge({
+    name: 'wacrm_queue_jobs',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect() {
+      try {
+        const all = [...queues.fixed, ...queues.openedCommands()];
+        const counts = await Promise.all(all.map((q) => q.queue.getJobCounts(...STATES)));
+        this.reset();
+        all.forEach((q, i) => {
+          for (const state of STATES)
+            this.set({ queue: q.queue.name, state }, counts[i]?.[state] ?? 0);
+        });
+      } catch (error) {
+        logger.warn({ err: error }, 'metrics: queue depths unavailable (Redis)');
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'wacrm_accounts',
+    help: 'WhatsApp accounts by status',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      try {
+        const accounts = await listAccounts(db);
+        this.reset();
+        const byStatus = new Map<string, number>();
+        for (const { doc } of accounts)
+          byStatus.set(doc.status, (byStatus.get(doc.status) ?? 0) + 1);
+        for (const [status, n] of byStatus) this.set({ status }, n);
+      } catch (error) {
+        logger.warn({ err: error }, 'metrics: accounts unavailable (Firestore)');
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'wacrm_ingest_lag_seconds',
+    help: 'Age of the oldest job waiting in wa-inbound (0 when none wait)',
+    registers,
+    async collect() {
+      try {
+        const inbound = queues.fixed.find((q) => q.queue.name === 'wa-inbound');
+        const [oldest] = (await inbound?.queue.getJobs(['wait'], 0, 0, true)) ?? [];
+        this.set(oldest !== undefined ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+      } catch (error) {
+        logger.warn({ err: error }, 'metrics: ingest lag unavailable (Redis)');
+      }
+    },
+  });
+
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'wacrm_http_request_duration_seconds',
+      help: 'HTTP request duration by route (the send route gives the accept latency of a send)',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    realtimeLag: new Histogram({
+      name: 'wacrm_realtime_delivery_lag_seconds',
+      help: "From a realtime event's time to its write on an SSE connection",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    sseClients: new Gauge({ name: 'wacrm_sse_clients', help: 'Open SSE connections', registers }),
+    webhookDeliveries: new Counter({
+      name: 'wacrm_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,104 @@
+import type { z } from 'zod';
+import type {
+  AccountDoc,
+  AccountView,
+  ClientDoc,
+  ClientView,
+  EventDoc,
+  EventView,
+  MessageDoc,
+  MessageView,
+  ThreadDoc,
+  ThreadView,
+} from '@wacrm/contracts';
+
+const iso = (d: Date) => d.toISOString();
+const isoOrNull = (d: Date | null) => (d === null ? null : d.toISOString());
+
+export function toAccountView(id: string, doc: AccountDoc): AccountView {
+  return {
+    id,
+    name: doc.name,
+    phone: doc.phone,
+    status: doc.status,
+    ownerInstanceId: doc.ownerInstanceId,
+    lastError: doc.lastError,
+    lastConnectedAt: isoOrNull(doc.lastConnectedAt),
+    history: {
+      ...doc.history,
+      startedAt: isoOrNull(doc.history.startedAt),
+      completedAt: isoOrNull(doc.history.completedAt),
+    },
+    createdAt: iso(doc.createdAt),
+    updatedAt: iso(doc.updatedAt),
+  };
+}
+
+export function toThreadView(id: string, doc: ThreadDoc): ThreadView {
+  return {
+    id,
+    accountId: doc.accountId,
+    clientJid: doc.clientJid,
+    phoneE164: doc.phoneE164,
+    displayName: doc.displayName,
+    isGroup: doc.isGroup,
+    lastMessageAt: isoOrNull(doc.lastMessageAt),
+    lastMessageText: doc.lastMessageText,
+    lastMessageDirection: doc.lastMessageDirection,
+    unreadCount: doc.unreadCount,
+    messageCount: doc.messageCount,
+    updatedAt: iso(doc.updatedAt),
+  };
+}
+
+/** Media keys and direct paths stay server-side: they decrypt the media. */
+export function toMessageView(id: string, doc: MessageDoc): MessageView {
+  const media = doc.media;
+  return {
+    id,
+    threadId: doc.threadId,
+    accountId: doc.accountId,
+    direction: doc.direction,
+    body: doc.body,
+    type: doc.type,
+    media:
+      media === null
+        ? null
+        : {
+            kind: media.kind,
+            mimetype: media.mimetype,
+            size: media.size,
+            fileName: media.fileName,
+            caption: media.caption,
+            seconds: media.seconds,
+            width: media.width,
+            height: media.height,
+          },
+    tsClient: iso(doc.tsClient),
+    tsServer: isoOrNull(doc.tsServer),
+    status: doc.status,
+    source: doc.source,
+    requestId: doc.requestId,
+    participant: doc.participant,
+    senderName: doc.senderName,
+    quotedMessageId: doc.quotedMessageId,
+    deleted: doc.deleted,
+    editedBody: doc.editedBody,
+    reactions: doc.reactions,
+    location: doc.location,
+  };
+}
+
+export function toEventView(id: string, doc: EventDoc): z.infer<typeof EventView> {
+  return {
+    ...doc,
+    id,
+    createdAt: iso(doc.createdAt),
+    updatedAt: iso(doc.updatedAt),
+    archivedAt: isoOrNull(doc.archivedAt),
+  };
+}
+
+export function toClientView(doc: ClientDoc): z.infer<typeof ClientView> {
+  return { ...doc, lastContactAt: isoOrNull(doc.lastContactAt), updatedAt: iso(doc.updatedAt) };
+}

@@ -1,0 +1,160 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  ApiKeyCreated,
+  ApiKeyIdParams,
+  ApiKeyList,
+  ApiKeyView,
+  AppError,
+  CreateApiKeyBody,
+  SetUserBody,
+  UserParams,
+  UserView,
+  type ApiKeyDoc,
+} from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import { generateApiKey } from '../domain/api-key.js';
+import { docId } from '../domain/doc-id.js';
+import { principalOf } from './auth.hook.js';
+import type { RouteDeps } from './route-deps.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const tags = ['admin'];
+
+function keyView(id: string, doc: ApiKeyDoc) {
+  return {
+    id,
+    name: doc.name,
+    prefix: doc.prefix,
+    scopes: doc.scopes,
+    allowedAccounts: doc.allowedAccounts,
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt.toISOString(),
+    lastUsedAt: doc.lastUsedAt?.toISOString() ?? null,
+    revokedAt: doc.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/** Admin-only: integrator API keys (created, listed, revoked — never deleted) and user roles. */
+export function adminRoutes(deps: RouteDeps) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const cols = collections(deps.db);
+    const config = { operation: 'admin' as const };
+
+    app.post(
+      '/api/admin/api-keys',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Create an API key; the clear key is in this answer only',
+          body: CreateApiKeyBody,
+          response: { 201: ApiKeyCreated, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const generated = generateApiKey();
+        const doc: ApiKeyDoc = {
+          name: request.body.name,
+          hash: generated.hash,
+          prefix: generated.prefix,
+          scopes: [...new Set(request.body.scopes)],
+          allowedAccounts: [...new Set(request.body.allowedAccounts)],
+          revokedAt: null,
+          lastUsedAt: null,
+          createdBy: principalOf(request).id,
+          createdAt: new Date(),
+        };
+        await cols.apiKeys().doc(generated.id).create(doc);
+        request.log.info({ keyId: generated.id, scopes: doc.scopes }, 'API key created');
+        return reply.status(201).send({ ...keyView(generated.id, doc), key: generated.key });
+      },
+    );
+
+    app.get(
+      '/api/admin/api-keys',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'API keys (hashes never leave the server)',
+          response: { 200: ApiKeyList, ...errorResponses },
+        },
+      },
+      async () => {
+        const snap = await cols.apiKeys().get();
+        return { keys: snap.docs.map((d) => keyView(d.id, d.data())) };
+      },
+    );
+
+    app.post(
+      '/api/admin/api-keys/:keyId/revoke',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Revoke an API key (kept for audit)',
+          params: ApiKeyIdParams,
+          response: { 200: ApiKeyView, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const ref = cols.apiKeys().doc(request.params.keyId);
+        const doc = (await ref.get()).data();
+        if (doc === undefined)
+          throw new AppError('NOT_FOUND', `API key ${request.params.keyId} does not exist`);
+        const revoked = { ...doc, revokedAt: doc.revokedAt ?? new Date() };
+        await ref.update({ revokedAt: revoked.revokedAt });
+        deps.authStore.invalidate('apiKey', request.params.keyId);
+        request.log.info({ keyId: request.params.keyId }, 'API key revoked');
+        return keyView(request.params.keyId, revoked);
+      },
+    );
+
+    app.put(
+      '/api/admin/users/:uid',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Set a user's role and allowed accounts",
+          params: UserParams,
+          body: SetUserBody,
+          response: { 200: UserView, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { uid } = request.params;
+        const doc = {
+          ...request.body,
+          allowedAccounts: [...new Set(request.body.allowedAccounts)],
+        };
+        await cols.users().doc(docId(uid, 'uid')).set(doc);
+        deps.authStore.invalidate('user', uid);
+        request.log.info({ uid, role: doc.role }, 'user role set');
+        return { uid, ...doc };
+      },
+    );
+
+    app.get(
+      '/api/admin/users/:uid',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "A user's role and allowed accounts",
+          params: UserParams,
+          response: { 200: UserView, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const doc = (await cols.users().doc(docId(request.params.uid, 'uid')).get()).data();
+        if (doc === undefined)
+          throw new AppError('NOT_FOUND', `user ${request.params.uid} has no profile`);
+        return { uid: request.params.uid, ...doc };
+      },
+    );
+    return Promise.resolve();
+  };
+}

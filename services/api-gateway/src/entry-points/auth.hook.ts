@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Auth } from 'firebase-admin/auth';
+import { AppError, isAppError } from '@wacrm/contracts';
+import type { AuthStore } from '../data-access/auth.repository.js';
+import { apiKeyMatches, parseApiKey, safeEqual } from '../domain/api-key.js';
+import {
+  adminTokenPrincipal,
+  apiKeyPrincipal,
+  requireOperation,
+  userPrincipal,
+  type Operation,
+  type Principal,
+} from '../domain/principal.js';
+import { sendProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The operation a route performs; routes without one need the admin role. */
+    operation?: Operation;
+    /** No credentials needed (/health, the API description). */
+    public?: boolean;
+    /** /metrics also accepts METRICS_TOKEN as a Bearer token. */
+    metricsToken?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface AuthHookDeps {
+  auth: Auth;
+  store: AuthStore;
+  adminToken?: string;
+  metricsToken?: string;
+}
+
+const PUBLIC_PREFIXES = ['/docs', '/openapi.json', '/health'];
+
+/** The caller of an authenticated route; the hook guarantees it is set. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new AppError('UNAUTHENTICATED', 'no credentials');
+  return request.principal;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+async function fromApiKey(deps: AuthHookDeps, key: string): Promise<Principal> {
+  const parsed = parseApiKey(key);
+  const doc = parsed !== undefined ? await deps.store.getApiKey(parsed.id) : undefined;
+  if (parsed === undefined || doc === undefined || !apiKeyMatches(key, doc.hash)) {
+    throw new AppError('UNAUTHENTICATED', 'the API key is not valid');
+  }
+  if (doc.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'the API key was revoked');
+  deps.store.touchApiKey(parsed.id, doc.lastUsedAt);
+  return apiKeyPrincipal(parsed.id, doc);
+}
+
+async function fromIdToken(deps: AuthHookDeps, token: string): Promise<Principal> {
+  let uid: string;
+  try {
+    uid = (await deps.auth.verifyIdToken(token)).uid;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('auth/')) {
+      const expired = code === 'auth/id-token-expired';
+      throw new AppError(
+        'UNAUTHENTICATED',
+        expired ? 'the ID token has expired' : 'the bearer token is not valid',
+      );
+    }
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'could not verify the ID token', {
+      cause: error,
+    });
+  }
+  const profile = await deps.store.getUser(uid);
+  return userPrincipal(uid, profile);
+}
+
+/**
+ * Authenticates every non-public route (onRequest, before the body is read) and checks the
+ * route's operation against the caller's role and scopes. Account checks happen in handlers.
+ */
+export function registerAuth(app: FastifyInstance, deps: AuthHookDeps): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      await authenticate(request);
+    } catch (error) {
+      // Answered here rather than thrown, so plugins with their own error handler (bull-board)
+      // still give a problem+json 401/403.
+      if (!isAppError(error) || error.status >= 500) throw error;
+      return sendProblem(reply, request, error.code, error.message);
+    }
+  });
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
+    const config = request.routeOptions.config;
+    const url = request.routeOptions.url;
+    // Unknown routes fall through to the 404 handler; public ones need nothing.
+    if (url === undefined || config.public === true) return;
+    if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) return;
+
+    const token = bearer(request);
+    if (
+      config.metricsToken === true &&
+      deps.metricsToken !== undefined &&
+      token !== undefined &&
+      safeEqual(token, deps.metricsToken)
+    ) {
+      return;
+    }
+    const apiKeyHeader = request.headers['x-api-key'];
+    let principal: Principal;
+    if (typeof apiKeyHeader === 'string' && apiKeyHeader.length > 0) {
+      principal = await fromApiKey(deps, apiKeyHeader);
+    } else if (token === undefined) {
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'send "Authorization: Bearer <Firebase ID token>" or "X-API-Key: <key>"',
+      );
+    } else if (deps.adminToken !== undefined && safeEqual(token, deps.adminToken)) {
+      principal = adminTokenPrincipal();
+    } else if (token.startsWith('wacrm_')) {
+      principal = await fromApiKey(deps, token);
+    } else {
+      principal = await fromIdToken(deps, token);
+    }
+    request.principal = principal;
+    requireOperation(principal, config.operation ?? 'admin');
+  }
+}

@@ -1,0 +1,233 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  AppError,
+  AskBody,
+  AskResponse,
+  ClientParams,
+  ClientView,
+  CreateEventBody,
+  EventList,
+  EventParams,
+  EventView,
+  ExtractEventBody,
+  ExtractEventResponse,
+  UpdateEventBody,
+  type ClientDoc,
+} from '@wacrm/contracts';
+import {
+  archiveEvent,
+  collections,
+  createEvent,
+  listClientEvents,
+  updateEvent,
+} from '@wacrm/firestore';
+import type { AiClient } from '../data-access/ai-requests.js';
+import { getThread } from '../data-access/threads.repository.js';
+import { docId } from '../domain/doc-id.js';
+import { canSeeAccount, requireAccount, type Principal } from '../domain/principal.js';
+import { toClientView, toEventView } from '../domain/views.js';
+import { principalOf } from './auth.hook.js';
+import { requestIdOf } from './request-id.js';
+import type { RouteDeps } from './route-deps.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const tags = ['crm'];
+const crmErrors = { ...errorResponses, 409: errorResponses[400], 503: errorResponses[400] };
+
+/** A client is visible to whoever may see one of the accounts it talked to. */
+function requireClient(principal: Principal, client: ClientDoc | undefined): void {
+  if (principal.accounts === 'all' || client === undefined) return;
+  if (!client.accountIds.some((a) => canSeeAccount(principal, a))) {
+    throw new AppError('FORBIDDEN', 'no access to this client');
+  }
+}
+
+/** Issue 6: AI drafts, events (created, updated, archived — never deleted), clients, ask. */
+export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const cols = collections(deps.db);
+    const config = { operation: 'crm' as const };
+
+    async function eventForWrite(principal: Principal, eventId: string) {
+      const event = (await cols.evenimente().doc(docId(eventId, 'eventId')).get()).data();
+      if (event === undefined) throw new AppError('NOT_FOUND', `event ${eventId} not found`);
+      if (event.accountId !== null) requireAccount(principal, event.accountId);
+      return event;
+    }
+
+    app.post(
+      '/api/whatsapp/extract-event',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            "Draft a booking from a thread's recent messages (AI); a dry run writes no event",
+          body: ExtractEventBody,
+          response: { 200: ExtractEventResponse, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const body = request.body;
+        requireAccount(principal, body.accountId);
+        const thread = await getThread(deps.db, body.threadId);
+        if (thread.accountId !== body.accountId) {
+          throw new AppError('VALIDATION_FAILED', 'the thread belongs to another account', {
+            errors: [{ path: 'accountId', message: 'does not match the thread' }],
+          });
+        }
+        return deps.ai.request(
+          'extract-event',
+          { ...body, requestId: requestIdOf(request, 'extract'), requestedBy: principal.id },
+          ExtractEventResponse,
+        );
+      },
+    );
+
+    app.post(
+      '/api/crm/ask',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Answer a question about a client from its events, with sources',
+          body: AskBody,
+          response: { 200: AskResponse, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireClient(principal, (await cols.clients().doc(request.body.phoneE164).get()).data());
+        return deps.ai.request(
+          'ask-client',
+          { ...request.body, requestId: requestIdOf(request, 'ask'), requestedBy: principal.id },
+          AskResponse,
+        );
+      },
+    );
+
+    app.post(
+      '/api/crm/events',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Save a confirmed booking as a new event (never overwrites one)',
+          body: CreateEventBody,
+          response: { 201: EventView, ...crmErrors },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const body = request.body;
+        if (body.accountId !== undefined) requireAccount(principal, body.accountId);
+        if (body.threadId !== undefined) {
+          requireAccount(principal, (await getThread(deps.db, body.threadId)).accountId);
+        }
+        const saved = await createEvent(deps.db, body, {
+          uid: principal.id,
+          queue: deps.queues.crmEvents,
+        });
+        request.log.info(
+          { eventId: saved.eventId, eventShortId: saved.event.eventShortId },
+          'event created',
+        );
+        return reply.status(201).send(toEventView(saved.eventId, saved.event));
+      },
+    );
+
+    app.patch(
+      '/api/crm/events/:eventId',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Edit an event's booking fields",
+          params: EventParams,
+          body: UpdateEventBody,
+          response: { 200: EventView, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        await eventForWrite(principal, request.params.eventId);
+        const saved = await updateEvent(deps.db, request.params.eventId, request.body, {
+          uid: principal.id,
+          queue: deps.queues.crmEvents,
+        });
+        return toEventView(saved.eventId, saved.event);
+      },
+    );
+
+    app.post(
+      '/api/crm/events/:eventId/archive',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Archive an event: kept forever, no longer counted (there is no delete)',
+          params: EventParams,
+          response: { 200: EventView, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        await eventForWrite(principal, request.params.eventId);
+        const saved = await archiveEvent(deps.db, request.params.eventId, {
+          uid: principal.id,
+          queue: deps.queues.crmEvents,
+        });
+        return toEventView(saved.eventId, saved.event);
+      },
+    );
+
+    app.get(
+      '/api/crm/clients/:phoneE164',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary: "A client's profile and figures",
+          params: ClientParams,
+          response: { 200: ClientView, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const client = (await cols.clients().doc(request.params.phoneE164).get()).data();
+        if (client === undefined)
+          throw new AppError('NOT_FOUND', 'no client with this phone number');
+        requireClient(principalOf(request), client);
+        return toClientView(client);
+      },
+    );
+
+    app.get(
+      '/api/crm/clients/:phoneE164/events',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary: "A client's events, newest first",
+          params: ClientParams,
+          response: { 200: EventList, ...crmErrors },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requireClient(principal, (await cols.clients().doc(request.params.phoneE164).get()).data());
+        const events = await listClientEvents(deps.db, request.params.phoneE164);
+        return {
+          items: events
+            .filter(
+              ({ event }) => event.accountId === null || canSeeAccount(principal, event.accountId),
+            )
+            .map(({ eventId, event }) => toEventView(eventId, event)),
+        };
+      },
+    );
+    return Promise.resolve();
+  };
+}

@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
+import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
+import { enqueue } from '@wacrm/queue';
+import { getThread } from '../data-access/threads.repository.js';
+import { requireAccount } from '../domain/principal.js';
+import { principalOf } from './auth.hook.js';
+import { requestIdOf } from './request-id.js';
+import type { RouteDeps } from './route-deps.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const tags = ['whatsapp'];
+
+function phoneJid(phoneE164: string): string {
+  return `${phoneE164.slice(1)}@s.whatsapp.net`;
+}
+
+/**
+ * `POST /api/whatsapp/send` (the seeds' sendViaProxy). The outbox document is the truth: it is
+ * written first and only once per requestId; queueing may fail afterwards (Redis down) and the
+ * outbox-sender's relay hands it over later, so an accepted send is never lost.
+ */
+export function sendRoutes(deps: RouteDeps) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    app.post(
+      '/api/whatsapp/send',
+      {
+        config: { operation: 'send' },
+        schema: {
+          tags,
+          summary:
+            'Send a WhatsApp message through the outbox (idempotent per requestId / Idempotency-Key)',
+          body: SendMessageBody,
+          response: { 202: SendMessageAccepted, ...errorResponses, 409: errorResponses[400] },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const principal = principalOf(request);
+        requireAccount(principal, body.accountId);
+        const headerKey = request.headers['idempotency-key'];
+        if (
+          body.requestId !== undefined &&
+          typeof headerKey === 'string' &&
+          headerKey !== body.requestId
+        ) {
+          throw new AppError('VALIDATION_FAILED', 'requestId and Idempotency-Key differ', {
+            errors: [
+              {
+                path: 'requestId',
+                message: 'must equal the Idempotency-Key header when both are given',
+              },
+            ],
+          });
+        }
+        const requestId = body.requestId ?? requestIdOf(request, 'send');
+        if (body.media?.dataBase64 !== undefined) {
+          throw new AppError('VALIDATION_FAILED', 'media uploads are not stored; pass media.url', {
+            errors: [{ path: 'media.dataBase64', message: 'not supported: pass media.url' }],
+          });
+        }
+
+        let threadId: string;
+        let to: string;
+        if (body.threadId !== undefined) {
+          const thread = await getThread(deps.db, body.threadId);
+          if (thread.accountId !== body.accountId) {
+            throw new AppError(
+              'NOT_FOUND',
+              `thread ${body.threadId} is not a thread of ${body.accountId}`,
+            );
+          }
+          threadId = body.threadId;
+          to = thread.clientJid;
+        } else {
+          to = phoneJid(body.to!);
+          threadId = threadIdFor(body.accountId, to);
+        }
+
+        const write = await createOutboxEntry(deps.db, {
+          requestId,
+          accountId: body.accountId,
+          threadId,
+          to,
+          text: body.text ?? null,
+          media: body.media ?? null,
+          replyTo: body.replyTo?.id ?? null,
+          createdBy: principal.id,
+        });
+        const { doc } = write;
+        try {
+          // Both keyed by the requestId: a repeated call re-adds nothing.
+          await enqueue(
+            deps.queues.waInbound,
+            'record-outbound',
+            {
+              accountId: doc.accountId,
+              requestId,
+              threadId: doc.threadId,
+              to: doc.to,
+              waMessageId: doc.waMessageId,
+              acceptedAt: doc.createdAt.toISOString(),
+            },
+            { jobId: `outbound.${requestId}` },
+          );
+          await enqueue(
+            deps.queues.outbox,
+            'send-outbox',
+            { requestId, accountId: doc.accountId },
+            { jobId: requestId },
+          );
+        } catch (error) {
+          request.log.warn(
+            { err: error, requestId },
+            'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
+          );
+        }
+        return reply.status(202).send({
+          requestId,
+          threadId: doc.threadId,
+          messageId: doc.waMessageId,
+          status: doc.status,
+        });
+      },
+    );
+    return Promise.resolve();
+  };
+}

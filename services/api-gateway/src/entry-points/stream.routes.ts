@@ -1,0 +1,129 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '@wacrm/contracts';
+import {
+  compareStreamIds,
+  STREAM_ID,
+  type RealtimeHub,
+  type StreamEntry,
+} from '../data-access/realtime.js';
+import type { GatewayMetrics } from '../data-access/metrics.js';
+import { canSeeAccount } from '../domain/principal.js';
+import { principalOf } from './auth.hook.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const StreamQuery = z.object({
+  /** For clients that cannot set headers: the same as the Last-Event-ID header. */
+  lastEventId: z.string().regex(STREAM_ID, 'an event id from this stream').optional(),
+  accountId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+});
+
+const REPLAY_MAX = 10_000;
+
+function frame(entry: StreamEntry): string {
+  return `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
+}
+
+/**
+ * `GET /api/stream` (Server-Sent Events): thread, message, status and account events for the
+ * caller's accounts. `Last-Event-ID` replays what was missed from the capped stream; when the
+ * gap is older than the stream keeps, a `resync` event tells the client to reload from the API.
+ */
+export function streamRoutes(deps: {
+  hub: RealtimeHub;
+  metrics: GatewayMetrics;
+  heartbeatMs?: number;
+}) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/api/stream',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags: ['realtime'],
+          summary: 'Realtime events (text/event-stream); resume with the Last-Event-ID header',
+          querystring: StreamQuery,
+          response: { 200: z.string().describe('text/event-stream'), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const header = request.headers['last-event-id'];
+        const lastEventId =
+          typeof header === 'string' && header !== '' ? header : request.query.lastEventId;
+        if (lastEventId !== undefined && !STREAM_ID.test(lastEventId)) {
+          throw new AppError('VALIDATION_FAILED', 'Last-Event-ID is not an id from this stream', {
+            errors: [{ path: 'Last-Event-ID', message: 'an event id like 1700000000000-0' }],
+          });
+        }
+        const only = request.query.accountId;
+        if (only !== undefined && !canSeeAccount(principal, only)) {
+          throw new AppError('FORBIDDEN', `no access to account ${only}`);
+        }
+        const visible = (entry: StreamEntry) =>
+          canSeeAccount(principal, entry.event.accountId) &&
+          (only === undefined || entry.event.accountId === only);
+
+        // Subscribe before replaying so nothing falls between the replay and the live feed.
+        const buffered: StreamEntry[] = [];
+        let replaying = true;
+        let lastSent = lastEventId ?? '0-0';
+        const raw = reply.raw;
+        const write = (entry: StreamEntry) => {
+          if (compareStreamIds(entry.id, lastSent) <= 0) return;
+          lastSent = entry.id;
+          if (!visible(entry)) return;
+          deps.metrics.realtimeLag.observe(
+            Math.max(0, Date.now() - Date.parse(entry.event.at)) / 1000,
+          );
+          raw.write(frame(entry));
+        };
+        const unsubscribe = deps.hub.subscribe((entry) =>
+          replaying ? buffered.push(entry) : write(entry),
+        );
+
+        reply.hijack();
+        raw.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        raw.write('retry: 3000\n\n');
+        deps.metrics.sseClients.inc();
+        const heartbeat = setInterval(() => raw.write(': ping\n\n'), deps.heartbeatMs ?? 15_000);
+        const close = () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          deps.metrics.sseClients.dec();
+        };
+        request.raw.once('close', close);
+
+        try {
+          if (lastEventId !== undefined) {
+            const oldest = await deps.hub.oldestId();
+            if (oldest !== undefined && compareStreamIds(lastEventId, oldest) < 0) {
+              // Older than the stream keeps: some events may be gone, so the client reloads.
+              raw.write(
+                `event: resync\ndata: ${JSON.stringify({ reason: 'gap beyond the kept window', oldestId: oldest })}\n\n`,
+              );
+            }
+            for (const entry of await deps.hub.replay(lastEventId, REPLAY_MAX)) write(entry);
+          }
+        } catch (error) {
+          request.log.warn({ err: error }, 'SSE replay failed; the client resyncs');
+          raw.write(`event: resync\ndata: ${JSON.stringify({ reason: 'replay unavailable' })}\n\n`);
+        }
+        replaying = false;
+        for (const entry of buffered.splice(0)) write(entry);
+      },
+    );
+    return Promise.resolve();
+  };
+}

@@ -1,0 +1,119 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  AppError,
+  MessagePage,
+  MessagesQuery,
+  ThreadPage,
+  ThreadParams,
+  ThreadView,
+  ThreadsQuery,
+} from '@wacrm/contracts';
+import {
+  getThread,
+  pageMessages,
+  pageThreads,
+  type TimeRange,
+} from '../data-access/threads.repository.js';
+import { decodeCursor, encodeCursor } from '../domain/keyset.js';
+import { requireAccount } from '../domain/principal.js';
+import { toMessageView, toThreadView } from '../domain/views.js';
+import { principalOf } from './auth.hook.js';
+import type { RouteDeps } from './route-deps.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const tags = ['threads'];
+
+function timeRange(query: { since?: string; until?: string }): TimeRange {
+  const range: TimeRange = {};
+  if (query.since !== undefined) range.since = new Date(query.since);
+  if (query.until !== undefined) range.until = new Date(query.until);
+  if (range.since !== undefined && range.until !== undefined && range.since >= range.until) {
+    throw new AppError('VALIDATION_FAILED', 'since must be before until', {
+      errors: [{ path: 'since', message: 'must be before until' }],
+    });
+  }
+  return range;
+}
+
+/** The inbox: threads of one account newest first, a thread, and its messages. */
+export function threadsRoutes(deps: RouteDeps) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+
+    app.get(
+      '/api/threads',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary: "An account's threads, newest last message first (keyset-paginated)",
+          querystring: ThreadsQuery,
+          response: { 200: ThreadPage, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        requireAccount(principalOf(request), q.accountId);
+        const page = await pageThreads(deps.db, q.accountId, {
+          limit: q.limit,
+          range: timeRange(q),
+          ...(q.cursor !== undefined ? { cursor: decodeCursor(q.cursor) } : {}),
+        });
+        return {
+          items: page.items.map((i) => toThreadView(i.id, i.doc)),
+          nextCursor: page.nextCursor !== null ? encodeCursor(page.nextCursor) : null,
+        };
+      },
+    );
+
+    app.get(
+      '/api/threads/:threadId',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary: 'One thread',
+          params: ThreadParams,
+          response: { 200: ThreadView, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const thread = await getThread(deps.db, request.params.threadId);
+        requireAccount(principalOf(request), thread.accountId);
+        return toThreadView(request.params.threadId, thread);
+      },
+    );
+
+    app.get(
+      '/api/threads/:threadId/messages',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary: "A thread's messages by client time (newest first by default, keyset-paginated)",
+          params: ThreadParams,
+          querystring: MessagesQuery,
+          response: { 200: MessagePage, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { threadId } = request.params;
+        const thread = await getThread(deps.db, threadId);
+        requireAccount(principalOf(request), thread.accountId);
+        const q = request.query;
+        const page = await pageMessages(deps.db, threadId, {
+          limit: q.limit,
+          direction: q.order,
+          range: timeRange(q),
+          ...(q.cursor !== undefined ? { cursor: decodeCursor(q.cursor) } : {}),
+        });
+        return {
+          items: page.items.map((i) => toMessageView(i.id, i.doc)),
+          nextCursor: page.nextCursor !== null ? encodeCursor(page.nextCursor) : null,
+        };
+      },
+    );
+    return Promise.resolve();
+  };
+}

@@ -1,0 +1,215 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  AppError,
+  CreateWebhookBody,
+  DeliveryParams,
+  WebhookCreated,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+  WebhookList,
+  WebhookParams,
+  WebhookView,
+  type WebhookDeliveryDoc,
+  type WebhookDoc,
+} from '@wacrm/contracts';
+import { enqueue } from '@wacrm/queue';
+import type { QueueRegistry } from '../data-access/queues.js';
+import type { WebhooksRepository } from '../data-access/webhooks.repository.js';
+import { randomId } from '../domain/api-key.js';
+import { generateWebhookSecret, type SecretBox } from '../domain/webhook-crypto.js';
+import { principalOf } from './auth.hook.js';
+import { webhookJobOptions, type WebhookJobOptions } from './webhook-dispatcher.js';
+import { errorResponses } from './whatsapp.routes.js';
+
+const tags = ['webhooks'];
+
+function view(id: string, doc: WebhookDoc) {
+  return {
+    id,
+    url: doc.url,
+    accountIds: doc.accountIds,
+    eventTypes: doc.eventTypes,
+    description: doc.description,
+    active: doc.active,
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt.toISOString(),
+    disabledAt: doc.disabledAt?.toISOString() ?? null,
+  };
+}
+
+function deliveryView(id: string, doc: WebhookDeliveryDoc) {
+  return {
+    id,
+    subscriptionId: doc.subscriptionId,
+    accountId: doc.accountId,
+    eventType: doc.eventType,
+    occurredAt: doc.occurredAt,
+    status: doc.status,
+    attempts: doc.attempts,
+    lastStatusCode: doc.lastStatusCode,
+    lastError: doc.lastError,
+    replays: doc.replays,
+    createdAt: doc.createdAt.toISOString(),
+    deliveredAt: doc.deliveredAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Admin-only webhook subscriptions (created, listed, disabled — never deleted), their delivery
+ * log and replay. Without WEBHOOK_SECRET_KEY every route answers 503.
+ */
+export function webhooksRoutes(deps: {
+  repo: WebhooksRepository;
+  queues: QueueRegistry;
+  secretBox: SecretBox | undefined;
+  jobs: WebhookJobOptions;
+}) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const config = { operation: 'admin' as const };
+    const errors = { ...errorResponses, 503: errorResponses[400] };
+    const box = (): SecretBox => {
+      if (deps.secretBox === undefined) {
+        throw new AppError(
+          'DEPENDENCY_UNAVAILABLE',
+          'webhooks are disabled: set WEBHOOK_SECRET_KEY',
+        );
+      }
+      return deps.secretBox;
+    };
+
+    app.post(
+      '/api/webhooks',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Subscribe a URL to events of some accounts; the signing secret is in this answer only',
+          body: CreateWebhookBody,
+          response: { 201: WebhookCreated, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const secret = generateWebhookSecret();
+        const now = new Date();
+        const id = `wh_${randomId(12)}`;
+        const doc: WebhookDoc = {
+          url: request.body.url,
+          accountIds: [...new Set(request.body.accountIds)],
+          eventTypes: [...new Set(request.body.eventTypes)],
+          description: request.body.description,
+          secretCiphertext: box().seal(secret),
+          active: true,
+          createdBy: principalOf(request).id,
+          createdAt: now,
+          updatedAt: now,
+          disabledAt: null,
+        };
+        await deps.repo.create(id, doc);
+        request.log.info({ webhookId: id, eventTypes: doc.eventTypes }, 'webhook created');
+        return reply.status(201).send({ ...view(id, doc), secret });
+      },
+    );
+
+    app.get(
+      '/api/webhooks',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Webhook subscriptions',
+          response: { 200: WebhookList, ...errors },
+        },
+      },
+      async () => {
+        box();
+        return { webhooks: (await deps.repo.list()).map(({ id, doc }) => view(id, doc)) };
+      },
+    );
+
+    app.post(
+      '/api/webhooks/:webhookId/disable',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Stop deliveries (kept for audit)',
+          params: WebhookParams,
+          response: { 200: WebhookView, ...errors },
+        },
+      },
+      async (request) => {
+        box();
+        return view(
+          request.params.webhookId,
+          await deps.repo.disable(request.params.webhookId, new Date()),
+        );
+      },
+    );
+
+    app.get(
+      '/api/webhooks/:webhookId/deliveries',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'The delivery log, newest first',
+          params: WebhookParams,
+          response: { 200: WebhookDeliveryList, ...errors },
+        },
+      },
+      async (request) => {
+        box();
+        if ((await deps.repo.get(request.params.webhookId)) === undefined) {
+          throw new AppError('NOT_FOUND', `webhook ${request.params.webhookId} does not exist`);
+        }
+        const items = await deps.repo.listDeliveries(request.params.webhookId, 100);
+        return { deliveries: items.map(({ id, doc }) => deliveryView(id, doc)) };
+      },
+    );
+
+    app.post(
+      '/api/webhooks/deliveries/:deliveryId/replay',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Deliver an event again (same id and body, fresh signature)',
+          params: DeliveryParams,
+          response: { 202: WebhookDeliveryView, ...errors },
+        },
+      },
+      async (request, reply) => {
+        box();
+        const { deliveryId } = request.params;
+        const delivery = await deps.repo.getDelivery(deliveryId);
+        if (delivery === undefined)
+          throw new AppError('NOT_FOUND', `delivery ${deliveryId} does not exist`);
+        const subscription = await deps.repo.get(delivery.subscriptionId);
+        if (subscription === undefined || !subscription.active) {
+          throw new AppError('CONFLICT', 'the webhook of this delivery is disabled');
+        }
+        const replays = await deps.repo.markReplay(deliveryId, new Date());
+        await enqueue(
+          deps.queues.webhooks,
+          'deliver-webhook',
+          {
+            subscriptionId: delivery.subscriptionId,
+            deliveryId,
+            eventType: delivery.eventType,
+            accountId: delivery.accountId,
+            occurredAt: new Date(Date.parse(delivery.occurredAt) || Date.now()).toISOString(),
+            data: delivery.data,
+          },
+          webhookJobOptions(deps.jobs, `${deliveryId}.replay${replays}`),
+        );
+        return reply
+          .status(202)
+          .send(deliveryView(deliveryId, { ...delivery, replays, status: 'pending' }));
+      },
+    );
+    return Promise.resolve();
+  };
+}

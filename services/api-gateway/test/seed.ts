@@ -1,0 +1,143 @@
+import { createServer, type Server } from 'node:http';
+import type { Firestore } from 'firebase-admin/firestore';
+import type { AccountDoc, AccountStatus, MessageDoc, ThreadDoc } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+
+export function accountDoc(
+  name: string,
+  status: AccountStatus,
+  extra: Partial<AccountDoc> = {},
+): AccountDoc {
+  const now = new Date('2025-01-01T10:00:00Z');
+  return {
+    name,
+    phone: null,
+    status,
+    qr: null,
+    qrExpiresAt: null,
+    pairingCode: null,
+    ownerInstanceId: null,
+    history: {
+      status: 'idle',
+      threads: 0,
+      messages: 0,
+      percent: null,
+      startedAt: null,
+      completedAt: null,
+    },
+    lastError: null,
+    lastConnectedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    ...extra,
+  };
+}
+
+export function threadDoc(
+  accountId: string,
+  n: number,
+  lastMessageAt: Date | null,
+  phone?: string,
+): ThreadDoc {
+  return {
+    accountId,
+    clientJid: `4070000${String(n).padStart(4, '0')}@s.whatsapp.net`,
+    phoneE164: phone ?? `+4070000${String(n).padStart(4, '0')}`,
+    displayName: `Client ${n}`,
+    isGroup: false,
+    lastMessageAt,
+    lastMessageText: `hello ${n}`,
+    lastMessageDirection: 'inbound',
+    unreadCount: 0,
+    messageCount: 1,
+    createdAt: new Date('2025-01-01T00:00:00Z'),
+    updatedAt: new Date('2025-01-01T00:00:00Z'),
+  };
+}
+
+export function messageDoc(
+  accountId: string,
+  threadId: string,
+  id: string,
+  tsClient: Date,
+): MessageDoc {
+  return {
+    accountId,
+    threadId,
+    direction: 'inbound',
+    body: `message ${id}`,
+    type: 'text',
+    media: null,
+    tsClient,
+    tsServer: null,
+    status: 'received',
+    waKey: { id, remoteJid: '40700000001@s.whatsapp.net', fromMe: false, participant: null },
+    requestId: null,
+    source: 'live',
+    participant: null,
+    senderName: null,
+    quotedMessageId: null,
+    deleted: false,
+    editedBody: null,
+    reactions: {},
+    location: null,
+    createdAt: tsClient,
+    updatedAt: tsClient,
+  };
+}
+
+/** Writes many documents in batches of 400. */
+export async function writeAll(
+  db: Firestore,
+  writes: Array<[string, Record<string, unknown>]>,
+): Promise<void> {
+  for (let i = 0; i < writes.length; i += 400) {
+    const batch = db.batch();
+    for (const [path, data] of writes.slice(i, i + 400)) batch.set(db.doc(path), data);
+    await batch.commit();
+  }
+}
+
+export async function seedAccount(db: Firestore, id: string, doc: AccountDoc): Promise<void> {
+  await collections(db).accounts().doc(id).set(doc);
+}
+
+/**
+ * A stand-in for the simulated WhatsApp network's control API: it answers like the simulator
+ * (202 with SimulatorAccepted) and records what it received.
+ */
+export async function startSimulatorStandIn(): Promise<{
+  url: string;
+  received: Array<{ path: string; body: unknown }>;
+  close(): Promise<void>;
+}> {
+  const received: Array<{ path: string; body: unknown }> = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      const path = req.url ?? '';
+      received.push({ path, body });
+      const match = /^\/accounts\/([^/]+)\/(scan|inbound|history|disconnect)$/.exec(path);
+      res.setHeader('content-type', 'application/json');
+      if (req.method !== 'POST' || match === null) {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ detail: 'no such simulator route' }));
+        return;
+      }
+      res.statusCode = 202;
+      res.end(
+        JSON.stringify({ accountId: match[1], status: `${match[2]} accepted`, messageIds: [] }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,38 @@
+import { CrmAggregatorEnv, loadConfig } from '@wacrm/config';
+import { initFirebaseFromEnv } from '@wacrm/firestore';
+import { createRedisConnection, bootService } from '@wacrm/queue';
+import { redisClientLock } from './data-access/client-lock.js';
+import { firestoreClientStore } from './data-access/client-store.js';
+import { startCrmEventsWorker } from './entry-points/crm-events.worker.js';
+import { VERSION } from './version.js';
+
+const SERVICE = 'crm-aggregator';
+const config = loadConfig(SERVICE, CrmAggregatorEnv);
+const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+
+const firebase = initFirebaseFromEnv(config);
+shutdown.add('firebase', () => firebase.close());
+
+const connection = createRedisConnection({
+  url: config.REDIS_URL,
+  name: `${instanceId}:worker`,
+  logger,
+});
+shutdown.add(
+  'redis',
+  async () => void (await connection.quit().catch(() => connection.disconnect())),
+);
+// Wait for Redis before consuming, so a cold start logs one clear line instead of a storm.
+await connection.ping();
+
+startCrmEventsWorker({
+  connection,
+  prefix: config.QUEUE_PREFIX,
+  logger,
+  store: firestoreClientStore(firebase.db),
+  lock: redisClientLock(connection, { prefix: config.QUEUE_PREFIX, ttlMs: config.CRM_LOCK_TTL_MS }),
+  concurrency: config.CRM_CONCURRENCY,
+  tracerName: SERVICE,
+  shutdown,
+});
+logger.info({ concurrency: config.CRM_CONCURRENCY }, 'crm-aggregator consuming crm-events');

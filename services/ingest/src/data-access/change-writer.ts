@@ -1,0 +1,139 @@
+import type { RealtimeEvent } from '@wacrm/contracts';
+import { planBatches } from '../domain/batch-plan.js';
+import type { ChangeSet } from '../domain/change-set.js';
+import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
+import type { FirestoreStore, WriteBatch } from './firestore-store.js';
+
+/** A write that may go in any commit, with what to announce once it is committed. */
+export interface LooseWrite {
+  apply(batch: WriteBatch): void;
+  events: RealtimeEvent[];
+}
+
+export interface BatchProgress {
+  index: number;
+  isLast: boolean;
+  /** New messages committed up to and including this batch. */
+  newMessages: number;
+}
+
+export interface WriteOptions {
+  accountId: string;
+  now: Date;
+  maxWrites: number;
+  /** Writes added to every commit (e.g. history progress), counted against `reservePerBatch`. */
+  reservePerBatch?: number;
+  perBatch?: (progress: BatchProgress) => LooseWrite[];
+  loose?: LooseWrite[];
+  onCommitted: (events: RealtimeEvent[]) => Promise<void>;
+}
+
+export interface WriteResult {
+  commits: number;
+  newMessages: number;
+  createdThreads: number;
+}
+
+/**
+ * Commits a change set in as few batches as the write limit allows, in order. A thread's
+ * document always travels with the messages it counts (see planBatches), so after a crash at
+ * any point the stored counters match the stored messages and the replay adds only the rest.
+ */
+export async function writeChangeSet(
+  store: FirestoreStore,
+  changes: ChangeSet,
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const { accountId, now } = options;
+  const loose: LooseWrite[] = [
+    ...changes.messagePatches.map((p): LooseWrite => ({
+      apply: (b) => b.set(store.messageRef(p.threadId, p.messageId), p.patch, { merge: true }),
+      events:
+        p.patch.status !== undefined
+          ? [
+              {
+                type: 'message.status',
+                accountId,
+                threadId: p.threadId,
+                messageId: p.messageId,
+                status: p.patch.status,
+                at: now.toISOString(),
+              },
+            ]
+          : [],
+    })),
+    ...changes.pendingWrites.map((doc): LooseWrite => ({
+      apply: (b) => b.set(store.pendingRef(accountId, doc.messageId), doc),
+      events: [],
+    })),
+    ...(options.loose ?? []),
+  ];
+  const reserve = options.reservePerBatch ?? 0;
+  const plan = planBatches({
+    newMessages: changes.threads.map((t) => t.newMessages.length),
+    mustWrite: changes.threads.map((t) => t.existing === null || Object.keys(t.patch).length > 0),
+    loose: loose.length,
+    capacity: options.maxWrites - reserve,
+  });
+  if (plan.length === 0 && options.perBatch !== undefined) {
+    plan.push({ pieces: [], loose: { from: 0, to: 0 } });
+  }
+
+  let newMessages = 0;
+  let createdThreads = 0;
+  const running = new Map<number, ThreadCounters>();
+  for (const [index, planned] of plan.entries()) {
+    const batch = store.db.batch();
+    const events: RealtimeEvent[] = [];
+    for (const piece of planned.pieces) {
+      const change = changes.threads[piece.thread]!;
+      const slice = change.newMessages.slice(piece.from, piece.to);
+      for (const message of slice)
+        batch.set(store.messageRef(change.threadId, message.waKey.id), message);
+      // Pieces of a thread come in order: fold each slice onto the counters of the ones before.
+      const before =
+        running.get(piece.thread) ??
+        countersOf({ ...(change.existing ?? change.seed), ...change.patch });
+      const counters = foldNewMessages(before, slice);
+      running.set(piece.thread, counters);
+      const ref = store.threadRef(change.threadId);
+      if (change.existing === null) {
+        batch.set(ref, { ...change.seed, ...change.patch, ...counters, updatedAt: now });
+        if (piece.from === 0) createdThreads += 1;
+      } else {
+        batch.set(ref, { ...change.patch, ...counters, updatedAt: now }, { merge: true });
+      }
+      newMessages += slice.length;
+      if (slice.length > 0) {
+        events.push({
+          type: 'message.created',
+          accountId,
+          threadId: change.threadId,
+          messageIds: slice.map((m) => m.waKey.id),
+          at: now.toISOString(),
+        });
+      }
+      events.push({
+        type: 'thread.updated',
+        accountId,
+        threadId: change.threadId,
+        at: now.toISOString(),
+      });
+    }
+    for (const write of loose.slice(planned.loose.from, planned.loose.to)) {
+      write.apply(batch);
+      events.push(...write.events);
+    }
+    for (const write of options.perBatch?.({
+      index,
+      isLast: index === plan.length - 1,
+      newMessages,
+    }) ?? []) {
+      write.apply(batch);
+      events.push(...write.events);
+    }
+    await batch.commit();
+    await options.onCommitted(events);
+  }
+  return { commits: plan.length, newMessages, createdThreads };
+}

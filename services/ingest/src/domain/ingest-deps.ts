@@ -1,0 +1,32 @@
+import type { Logger } from '@wacrm/observability';
+import type { AccountFence } from '../data-access/account-fence.js';
+import type { AccountLock } from '../data-access/account-lock.js';
+import type { FirestoreStore } from '../data-access/firestore-store.js';
+import type { PendingIndex } from '../data-access/pending-index.js';
+import type { RealtimePublisher } from '../data-access/realtime-publisher.js';
+
+/** Known LID → phone JID per account. Mappings never change, so only hits are cached. */
+export class IdentityCache {
+  private readonly byAccount = new Map<string, Map<string, string>>();
+
+  get(accountId: string): Map<string, string> {
+    let map = this.byAccount.get(accountId);
+    if (map === undefined) {
+      map = new Map();
+      this.byAccount.set(accountId, map);
+    }
+    return map;
+  }
+}
+
+export interface IngestDeps {
+  store: FirestoreStore;
+  fence: AccountFence;
+  lock: AccountLock;
+  pendingIndex: PendingIndex;
+  publisher: RealtimePublisher;
+  identities: IdentityCache;
+  /** Firestore writes per commit (≤ 500). */
+  maxWrites: number;
+  logger: Logger;
+}

@@ -1,0 +1,121 @@
+import { Job } from 'bullmq';
+import type { Firestore } from 'firebase-admin/firestore';
+import type { Redis } from 'ioredis';
+import type { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import type { Logger } from '@wacrm/observability';
+import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
+
+export interface RelayDeps {
+  db: Firestore;
+  redis: Redis;
+  outboxQueue: ContractQueue<typeof OutboxQueue>;
+  commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>>;
+  logger: Logger;
+  instanceId: string;
+  keyPrefix: string;
+  /** A `queued` document older than this has missed its job (enqueue failed after the write). */
+  relayAfterMs: number;
+  /** A `sending` document this old whose command job is gone (Redis lost data) is handed over again. */
+  staleSendingMs: number;
+  batchSize?: number;
+}
+
+export interface RelayPass {
+  requeued: number;
+  resumed: number;
+  repaired: number;
+}
+
+/** Ensures a `send-outbox` job exists for `requestId`, whatever became of an earlier one. */
+async function ensureSendJob(
+  deps: RelayDeps,
+  requestId: string,
+  accountId: string,
+): Promise<boolean> {
+  const existing = await Job.fromId(deps.outboxQueue.queue, requestId);
+  if (existing !== undefined) {
+    const state = await existing.getState();
+    if (state === 'failed') {
+      await existing.retry('failed');
+      return true;
+    }
+    if (state !== 'completed' && state !== 'unknown') return false;
+  }
+  const jobId =
+    existing === undefined ? requestId : jobIdFrom(requestId, 'relay', String(Date.now()));
+  await enqueue(deps.outboxQueue, 'send-outbox', { requestId, accountId }, { jobId });
+  return true;
+}
+
+/**
+ * One pass of the transactional-outbox relay. The outbox document is the truth; Redis only
+ * carries work. Documents the queue lost track of are handed to it again, paused accounts that
+ * are connected again resume. Only the holder of a short Redis lock runs a pass.
+ */
+export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<RelayPass | null> {
+  const lockKey = `${deps.keyPrefix}:outbox-relay:lock`;
+  const ttl = Math.max(5_000, deps.relayAfterMs);
+  const locked = await deps.redis.set(lockKey, deps.instanceId, 'PX', ttl, 'NX');
+  if (locked === null && (await deps.redis.get(lockKey)) !== deps.instanceId) return null;
+  await deps.redis.pexpire(lockKey, ttl);
+
+  const c = collections(deps.db);
+  const limit = deps.batchSize ?? 200;
+  const pass: RelayPass = { requeued: 0, resumed: 0, repaired: 0 };
+
+  // Range filters, not cursors: the emulator ignores startAfter (DESIGN.md).
+  const queued = await c
+    .outbox()
+    .where('status', '==', 'queued')
+    .where('createdAt', '<', new Date(now - deps.relayAfterMs))
+    .orderBy('createdAt', 'asc')
+    .limit(limit)
+    .get();
+  for (const doc of queued.docs) {
+    if (await ensureSendJob(deps, doc.id, doc.data().accountId)) pass.requeued += 1;
+  }
+
+  const paused = await c
+    .outbox()
+    .where('status', '==', 'paused')
+    .orderBy('createdAt', 'asc')
+    .limit(limit)
+    .get();
+  const accountConnected = new Map<string, boolean>();
+  for (const doc of paused.docs) {
+    const { accountId } = doc.data();
+    if (!accountConnected.has(accountId)) {
+      const account = (await c.accounts().doc(accountId).get()).data();
+      accountConnected.set(
+        accountId,
+        account !== undefined &&
+          account.status === 'connected' &&
+          (account.sendingPausedReason ?? null) === null,
+      );
+    }
+    if (accountConnected.get(accountId) !== true) continue;
+    await doc.ref.update({ status: 'queued', lastError: null, updatedAt: new Date(now) });
+    await ensureSendJob(deps, doc.id, accountId);
+    pass.resumed += 1;
+  }
+
+  const sending = await c
+    .outbox()
+    .where('status', '==', 'sending')
+    .where('updatedAt', '<', new Date(now - deps.staleSendingMs))
+    .orderBy('updatedAt', 'asc')
+    .limit(limit)
+    .get();
+  for (const doc of sending.docs) {
+    const { accountId } = doc.data();
+    const command = await Job.fromId(deps.commandsFor(accountId).queue, jobIdFrom('send', doc.id));
+    if (command !== undefined) continue;
+    if (await ensureSendJob(deps, doc.id, accountId)) pass.repaired += 1;
+  }
+
+  if (pass.requeued + pass.resumed + pass.repaired > 0) {
+    deps.logger.warn(pass, 'outbox relay handed documents back to the queue');
+  }
+  return pass;
+}

@@ -1,0 +1,205 @@
+import { Job } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  OutboxQueue,
+  waCommandsQueue,
+  waMessageIdFor,
+  type AccountDoc,
+  type OutboxDoc,
+} from '@wacrm/contracts';
+import { collections, threadIdFor } from '@wacrm/firestore';
+import {
+  captureLogger,
+  useTestFirestore,
+  useTestRedis,
+  type TestFirestore,
+  type TestRedis,
+} from '@wacrm/testing';
+import { openQueue, type ContractQueue } from '@wacrm/queue';
+import { createGovernor } from '../data-access/governor.js';
+import { relayOnce, type RelayDeps } from './outbox-relay.js';
+import { sendOutbox, type SendOutboxDeps } from './send-outbox.processor.js';
+
+let redis: TestRedis;
+let fs: TestFirestore;
+let deps: SendOutboxDeps;
+let relayDeps: RelayDeps;
+const queues = new Map<string, ContractQueue<ReturnType<typeof waCommandsQueue>>>();
+let outboxQueue: ContractQueue<typeof OutboxQueue>;
+const logger = captureLogger().logger;
+const t0 = Date.UTC(2026, 5, 1, 9, 0, 0);
+const jid = '40712345678@s.whatsapp.net';
+
+function commandsFor(accountId: string) {
+  let q = queues.get(accountId);
+  if (q === undefined) {
+    q = openQueue(waCommandsQueue(accountId), {
+      connection: redis.connection,
+      prefix: redis.prefix,
+    });
+    queues.set(accountId, q);
+  }
+  return q;
+}
+
+function account(status: AccountDoc['status']): AccountDoc {
+  return {
+    name: 'WA-01',
+    phone: null,
+    status,
+    qr: null,
+    qrExpiresAt: null,
+    pairingCode: null,
+    ownerInstanceId: 'gw-1',
+    history: {
+      status: 'idle',
+      threads: 0,
+      messages: 0,
+      percent: null,
+      startedAt: null,
+      completedAt: null,
+    },
+    lastError: null,
+    lastConnectedAt: null,
+    createdAt: new Date(t0),
+    updatedAt: new Date(t0),
+  };
+}
+
+function outbox(requestId: string, createdAt = new Date(t0)): OutboxDoc {
+  return {
+    requestId,
+    accountId: 'wa-01',
+    threadId: threadIdFor('wa-01', jid),
+    to: jid,
+    body: 'Bună ziua! Confirmăm rezervarea.',
+    media: null,
+    replyTo: null,
+    waMessageId: waMessageIdFor(requestId),
+    status: 'queued',
+    attempts: 0,
+    lastError: null,
+    bodyHash: 'h',
+    createdBy: 'admin',
+    createdAt,
+    updatedAt: createdAt,
+    sentAt: null,
+  };
+}
+
+beforeEach(async () => {
+  redis = await useTestRedis();
+  fs = useTestFirestore();
+  outboxQueue = openQueue(OutboxQueue, { connection: redis.connection, prefix: redis.prefix });
+  deps = {
+    db: fs.db,
+    governor: createGovernor(redis.connection, redis.prefix, () => 0),
+    defaults: {
+      ratePerMinute: 20,
+      burst: 1,
+      minRecipientGapMs: 3_000,
+      dailyCap: 1_000,
+      jitterMs: 0,
+      warmupDays: 0,
+    },
+    pacing: true,
+    commandsFor,
+    logger,
+    now: () => t0,
+  };
+  relayDeps = {
+    db: fs.db,
+    redis: redis.connection,
+    outboxQueue,
+    commandsFor,
+    logger,
+    instanceId: 'relay-test',
+    keyPrefix: redis.prefix,
+    relayAfterMs: 10_000,
+    staleSendingMs: 600_000,
+  };
+});
+
+afterEach(async () => {
+  await Promise.all([...queues.values()].map((q) => q.queue.close()));
+  queues.clear();
+  await outboxQueue.queue.close();
+  await fs.close();
+  await redis.cleanup();
+});
+
+describe('send-outbox processor', () => {
+  it('when an outbox document is queued, then one paced send-message command lands in its account queue', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-00000001').set(outbox('req-00000001'));
+    await c.outbox().doc('req-00000002').set(outbox('req-00000002'));
+
+    const first = await sendOutbox({ requestId: 'req-00000001', accountId: 'wa-01' }, deps);
+    const second = await sendOutbox({ requestId: 'req-00000002', accountId: 'wa-01' }, deps);
+    // A retried job (crash after the hand-over) changes nothing.
+    expect(await sendOutbox({ requestId: 'req-00000001', accountId: 'wa-01' }, deps)).toEqual({
+      handedOver: false,
+      reason: 'already handed over',
+    });
+
+    expect(first).toMatchObject({ handedOver: true, sendAt: t0 });
+    expect(second).toMatchObject({ handedOver: true, sendAt: t0 + 3_000 });
+    const queue = commandsFor('wa-01').queue;
+    expect(await queue.getDelayedCount()).toBe(1);
+    expect(await queue.getWaitingCount()).toBe(1);
+    const job = await Job.fromId(queue, 'send.req-00000001');
+    expect(job?.data).toMatchObject({
+      requestId: 'req-00000001',
+      to: jid,
+      waMessageId: waMessageIdFor('req-00000001'),
+    });
+    expect((await c.outbox().doc('req-00000001').get()).data()).toMatchObject({
+      status: 'sending',
+      attempts: 1,
+    });
+  });
+
+  it('when the account is logged out, then the outbox is paused and kept, and resumes once connected', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('logged_out'));
+    await c.outbox().doc('req-paused-1').set(outbox('req-paused-1'));
+
+    expect(await sendOutbox({ requestId: 'req-paused-1', accountId: 'wa-01' }, deps)).toEqual({
+      handedOver: false,
+      reason: 'account logged out',
+    });
+    expect((await c.outbox().doc('req-paused-1').get()).data()?.status).toBe('paused');
+    expect(await commandsFor('wa-01').queue.count()).toBe(0);
+
+    await c.accounts().doc('wa-01').set(account('connected'));
+    const pass = await relayOnce(relayDeps, t0 + 60_000);
+    expect(pass?.resumed).toBe(1);
+    expect((await c.outbox().doc('req-paused-1').get()).data()?.status).toBe('queued');
+    expect(await outboxQueue.queue.getJobCountByTypes('waiting')).toBe(1);
+  });
+});
+
+describe('outbox relay', () => {
+  it('when a queued document has no job (enqueue failed after the write), then the relay enqueues it exactly once', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c
+      .outbox()
+      .doc('req-lost-001')
+      .set(outbox('req-lost-001', new Date(Date.now() - 60_000)));
+    await c.outbox().doc('req-fresh-01').set(outbox('req-fresh-01', new Date()));
+
+    const pass = await relayOnce(relayDeps);
+    const again = await relayOnce(relayDeps);
+    expect(pass?.requeued).toBe(1);
+    expect(again?.requeued).toBe(0);
+    const jobs = await outboxQueue.queue.getJobs(['waiting']);
+    expect(jobs.map((j) => j.id)).toEqual(['req-lost-001']);
+  });
+
+  it('when another instance holds the relay lock, then this instance does nothing', async () => {
+    await redis.connection.set(`${redis.prefix}:outbox-relay:lock`, 'someone-else', 'PX', 60_000);
+    expect(await relayOnce(relayDeps)).toBeNull();
+  });
+});

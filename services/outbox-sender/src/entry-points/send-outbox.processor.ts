@@ -1,0 +1,132 @@
+import { Job } from 'bullmq';
+import { FieldValue, type Firestore } from 'firebase-admin/firestore';
+import type { waCommandsQueue } from '@wacrm/contracts';
+import { AppError, type OutgoingMedia, type SendOutboxJob, type WaKey } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import type { Logger } from '@wacrm/observability';
+import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
+import type { Governor } from '../data-access/governor.js';
+import { effectivePolicy, type PolicyDefaults } from '../domain/send-policy.js';
+
+export interface SendOutboxDeps {
+  db: Firestore;
+  governor: Governor;
+  defaults: PolicyDefaults;
+  pacing: boolean;
+  /** The command queue of one account (opened once per account and kept). */
+  commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>>;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type SendOutboxOutcome =
+  | { handedOver: true; sendAt: number; commandJobId: string }
+  | { handedOver: false; reason: string };
+
+/**
+ * Hands one outbox document to its account's command queue at the time the governor picks.
+ * Idempotent: the command's job id comes from the requestId, and the document only leaves
+ * `queued` after the command exists, so a crash in between is repaired by a retry or the relay.
+ */
+export async function sendOutbox(
+  payload: SendOutboxJob,
+  deps: SendOutboxDeps,
+): Promise<SendOutboxOutcome> {
+  const now = deps.now?.() ?? Date.now();
+  const c = collections(deps.db);
+  const ref = c.outbox().doc(payload.requestId);
+  const outbox = (await ref.get()).data();
+  if (outbox === undefined) {
+    throw new AppError('NOT_FOUND', `outbox/${payload.requestId} does not exist`);
+  }
+  if (outbox.status !== 'queued' && outbox.status !== 'sending' && outbox.status !== 'paused') {
+    return { handedOver: false, reason: `already ${outbox.status}` };
+  }
+  const commandJobId = jobIdFrom('send', payload.requestId);
+  // A retry after a completed hand-over: the command exists, so change nothing (no second slot).
+  if (
+    outbox.status === 'sending' &&
+    (await Job.fromId(deps.commandsFor(outbox.accountId).queue, commandJobId))
+  ) {
+    return { handedOver: false, reason: 'already handed over' };
+  }
+  const account = (await c.accounts().doc(outbox.accountId).get()).data();
+  if (account === undefined) {
+    throw new AppError(
+      'NOT_FOUND',
+      `account ${outbox.accountId} of outbox/${payload.requestId} does not exist`,
+    );
+  }
+  // WhatsApp refused this number (logged out, banned): keep the message, send nothing.
+  const pausedReason =
+    account.status === 'logged_out' ? 'account logged out' : (account.sendingPausedReason ?? null);
+  if (pausedReason !== null) {
+    if (outbox.status !== 'paused') {
+      await ref.update({ status: 'paused', lastError: pausedReason, updatedAt: new Date(now) });
+      deps.logger.warn(
+        { requestId: payload.requestId, accountId: outbox.accountId, reason: pausedReason },
+        'outbox paused',
+      );
+    }
+    return { handedOver: false, reason: pausedReason };
+  }
+
+  let replyTo: WaKey | undefined;
+  if (outbox.replyTo !== null) {
+    const quoted = (await c.messages(outbox.threadId).doc(outbox.replyTo).get()).data();
+    if (quoted === undefined) {
+      throw new AppError(
+        'NOT_FOUND',
+        `quoted message ${outbox.replyTo} is not in thread ${outbox.threadId}`,
+      );
+    }
+    replyTo = quoted.waKey;
+  }
+  let media: OutgoingMedia | undefined;
+  if (outbox.media !== null) {
+    if (outbox.media.url === null)
+      throw new AppError('VALIDATION_FAILED', 'outbox media has no url');
+    media = {
+      kind: outbox.media.kind,
+      url: outbox.media.url,
+      mimetype: outbox.media.mimetype,
+      ...(outbox.media.fileName !== null ? { fileName: outbox.media.fileName } : {}),
+      ...(outbox.media.caption !== null ? { caption: outbox.media.caption } : {}),
+    };
+  }
+
+  const policy = effectivePolicy(deps.defaults, account.sendPolicy, account.pairedAt, now);
+  const sendAt = deps.pacing
+    ? await deps.governor.schedule(outbox.accountId, outbox.to, policy, now)
+    : now;
+  await enqueue(
+    deps.commandsFor(outbox.accountId),
+    'send-message',
+    {
+      requestId: payload.requestId,
+      accountId: outbox.accountId,
+      to: outbox.to,
+      waMessageId: outbox.waMessageId,
+      ...(outbox.body !== null ? { text: outbox.body } : {}),
+      ...(media !== undefined ? { media } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+    },
+    { jobId: commandJobId, delay: Math.max(0, sendAt - now) },
+  );
+  await ref.update({
+    status: 'sending',
+    attempts: FieldValue.increment(1),
+    lastError: null,
+    updatedAt: new Date(now),
+  });
+  deps.logger.info(
+    {
+      requestId: payload.requestId,
+      accountId: outbox.accountId,
+      delayMs: sendAt - now,
+      warmup: policy.warmupFactor,
+    },
+    `outbox ${payload.requestId} handed to wa-gateway`,
+  );
+  return { handedOver: true, sendAt, commandJobId };
+}

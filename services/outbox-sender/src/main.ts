@@ -1,0 +1,107 @@
+import { UnrecoverableError } from 'bullmq';
+import { loadConfig, OutboxSenderEnv } from '@wacrm/config';
+import { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
+import { collections, initFirebaseFromEnv } from '@wacrm/firestore';
+import {
+  createRedisConnection,
+  bootService,
+  openQueue,
+  startWorker,
+  type ContractQueue,
+} from '@wacrm/queue';
+import { createGovernor } from './data-access/governor.js';
+import { relayOnce } from './entry-points/outbox-relay.js';
+import { sendOutbox } from './entry-points/send-outbox.processor.js';
+import { VERSION } from './version.js';
+
+const SERVICE = 'outbox-sender';
+const config = loadConfig(SERVICE, OutboxSenderEnv);
+const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+
+const firebase = initFirebaseFromEnv(config);
+shutdown.add('firebase', () => firebase.close());
+
+const redis = createRedisConnection({
+  url: config.REDIS_URL,
+  name: `${instanceId}:worker`,
+  logger,
+});
+shutdown.add('redis', async () => void (await redis.quit()));
+const queueDeps = { connection: redis, prefix: config.QUEUE_PREFIX, tracerName: SERVICE };
+const outboxQueue = openQueue(OutboxQueue, queueDeps);
+shutdown.add('outbox queue', () => outboxQueue.queue.close());
+
+const commandQueues = new Map<string, ContractQueue<ReturnType<typeof waCommandsQueue>>>();
+function commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>> {
+  let queue = commandQueues.get(accountId);
+  if (queue === undefined) {
+    queue = openQueue(waCommandsQueue(accountId), queueDeps);
+    commandQueues.set(accountId, queue);
+  }
+  return queue;
+}
+shutdown.add('command queues', () =>
+  Promise.all([...commandQueues.values()].map((q) => q.queue.close())),
+);
+
+const governor = createGovernor(redis, config.QUEUE_PREFIX);
+const defaults = {
+  ratePerMinute: config.OUTBOX_RATE_PER_MINUTE,
+  burst: config.OUTBOX_BURST,
+  minRecipientGapMs: config.OUTBOX_MIN_RECIPIENT_GAP_MS,
+  dailyCap: config.OUTBOX_DAILY_CAP,
+  jitterMs: config.OUTBOX_JITTER_MS,
+  warmupDays: config.OUTBOX_WARMUP_DAYS,
+};
+if (!config.OUTBOX_PACING)
+  logger.warn('OUTBOX_PACING is off: sends are not paced (benchmarks only)');
+
+const worker = startWorker(
+  OutboxQueue,
+  {
+    'send-outbox': (payload, ctx) =>
+      sendOutbox(payload, {
+        db: firebase.db,
+        governor,
+        defaults,
+        pacing: config.OUTBOX_PACING,
+        commandsFor,
+        logger: ctx.logger,
+      }),
+  },
+  { connection: redis, prefix: config.QUEUE_PREFIX, logger, tracerName: SERVICE, shutdown },
+  { concurrency: config.OUTBOX_CONCURRENCY },
+);
+// After the last attempt the outbox document says so, with the reason: nothing fails silently.
+worker.on('failed', (job, error) => {
+  const final =
+    error instanceof UnrecoverableError ||
+    (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+  if (job === undefined || !final) return;
+  const { requestId } = job.data as { requestId: string };
+  collections(firebase.db)
+    .outbox()
+    .doc(requestId)
+    .update({ status: 'failed', lastError: error.message, updatedAt: new Date() })
+    .catch((e: unknown) => logger.error({ err: e, requestId }, 'could not mark outbox failed'));
+  logger.error({ requestId, err: error }, `outbox ${requestId} failed`);
+});
+
+const relayTimer = setInterval(() => {
+  relayOnce({
+    db: firebase.db,
+    redis,
+    outboxQueue,
+    commandsFor,
+    logger,
+    instanceId,
+    keyPrefix: config.QUEUE_PREFIX,
+    relayAfterMs: config.OUTBOX_RELAY_AFTER_MS,
+    staleSendingMs: 10 * 60_000,
+  }).catch((error: unknown) =>
+    logger.warn({ err: error }, 'outbox relay pass failed; next pass retries'),
+  );
+}, config.OUTBOX_RELAY_INTERVAL_MS);
+shutdown.add('relay', () => Promise.resolve(clearInterval(relayTimer)));
+
+logger.info({ pacing: config.OUTBOX_PACING, ...defaults }, 'outbox-sender started');

@@ -1,0 +1,161 @@
+import {
+  BufferJSON,
+  initAuthCreds,
+  proto,
+  type AuthenticationCreds,
+  type AuthenticationState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+} from '@whiskeysockets/baileys';
+import type { Logger } from '@wacrm/observability';
+import type { AuthStateStore, BeforeWrite } from './auth-state.store.js';
+import { LeaseLostError } from './lease.store.js';
+
+export interface SessionAuth {
+  state: AuthenticationState;
+  /** True when creds were found in the store (a restored session, no QR needed). */
+  restored: boolean;
+  revoked: boolean;
+  saveCreds(): void;
+  /** Resolves once every change so far is written (or given up because the lease was lost). */
+  flush(): Promise<void>;
+  /** Discards creds and keys, in memory and in the store. */
+  wipe(revoked: boolean): Promise<void>;
+}
+
+const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
+
+/**
+ * Baileys' AuthenticationState over an AuthStateStore. Everything lives in memory; changes are
+ * written behind, serialised per account, keys before creds, each write fenced by the lease.
+ * Transient store errors are retried with backoff; a lost lease drops the pending writes.
+ */
+export async function openSessionAuth(input: {
+  accountId: string;
+  store: AuthStateStore;
+  /** Current fencing token (changes when the lease is re-acquired). */
+  token: () => number;
+  beforeWrite: BeforeWrite;
+  logger: Logger;
+  onLeaseLost: () => void;
+}): Promise<SessionAuth> {
+  const { accountId, store, logger } = input;
+  const stored = await store.load(accountId);
+  const restored = stored.creds !== null && !stored.revoked;
+  const creds = (
+    restored ? JSON.parse(stored.creds!, BufferJSON.reviver) : initAuthCreds()
+  ) as AuthenticationCreds;
+  const keys = new Map<string, unknown>();
+  for (const [name, text] of stored.keys) keys.set(name, JSON.parse(text, BufferJSON.reviver));
+
+  const pendingKeys = new Map<string, string | null>();
+  let credsDirty = false;
+  let running: Promise<void> | null = null;
+  let wiping = false;
+
+  const drain = async () => {
+    let attempt = 0;
+    while (!wiping && (pendingKeys.size > 0 || credsDirty)) {
+      const change = {
+        keys: [...pendingKeys.entries()],
+        creds: credsDirty ? encode(state.creds) : null,
+      };
+      pendingKeys.clear();
+      credsDirty = false;
+      try {
+        await store.write(accountId, input.token(), change, input.beforeWrite);
+        attempt = 0;
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          logger.warn(
+            { accountId },
+            'auth-state write refused: lease lost; dropping pending writes',
+          );
+          input.onLeaseLost();
+          return;
+        }
+        // Put the change back (newer values win) and retry with backoff.
+        for (const [name, value] of change.keys)
+          if (!pendingKeys.has(name)) pendingKeys.set(name, value);
+        if (change.creds !== null) credsDirty = true;
+        attempt += 1;
+        const delay = Math.min(30_000, 250 * 2 ** attempt);
+        logger.warn(
+          { err: error, accountId, retryInMs: delay },
+          'auth-state write failed; retrying (check Firestore/Redis reachability)',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+  const schedule = () => {
+    running ??= drain().finally(() => {
+      running = null;
+      if (!wiping && (pendingKeys.size > 0 || credsDirty)) schedule();
+    });
+  };
+
+  const state: AuthenticationState = {
+    creds,
+    keys: {
+      get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
+        const result: Record<string, SignalDataTypeMap[T]> = {};
+        for (const id of ids) {
+          let value = keys.get(`${type}-${id}`);
+          if (value === undefined) continue;
+          if (type === 'app-state-sync-key') {
+            value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
+          }
+          result[id] = value as SignalDataTypeMap[T];
+        }
+        return result;
+      },
+      set(data: SignalDataSet) {
+        for (const [type, entries] of Object.entries(data)) {
+          for (const [id, value] of Object.entries(entries ?? {})) {
+            const name = `${type}-${id}`;
+            if (value === null || value === undefined) {
+              keys.delete(name);
+              pendingKeys.set(name, null);
+            } else {
+              keys.set(name, value);
+              pendingKeys.set(name, encode(value));
+            }
+          }
+        }
+        schedule();
+      },
+      clear() {
+        for (const name of keys.keys()) pendingKeys.set(name, null);
+        keys.clear();
+        schedule();
+      },
+    },
+  };
+
+  return {
+    state,
+    restored,
+    revoked: stored.revoked,
+    saveCreds() {
+      credsDirty = true;
+      schedule();
+    },
+    async flush() {
+      while (running) await running;
+    },
+    async wipe(revoked) {
+      wiping = true;
+      while (running) await running;
+      pendingKeys.clear();
+      credsDirty = false;
+      keys.clear();
+      state.creds = initAuthCreds();
+      try {
+        await store.wipe(accountId, input.token(), revoked, input.beforeWrite);
+      } finally {
+        wiping = false;
+      }
+    },
+  };
+}

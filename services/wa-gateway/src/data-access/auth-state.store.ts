@@ -1,0 +1,233 @@
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Firestore } from 'firebase-admin/firestore';
+import { Collections } from '@wacrm/contracts';
+import type { AuthCipher } from '../domain/auth-cipher.js';
+
+/** An account's auth state as stored, decrypted to JSON text (BufferJSON form). */
+export interface StoredAuth {
+  creds: string | null;
+  keys: Map<string, string>;
+  /** Logged out (401): these creds must never be used again. */
+  revoked: boolean;
+}
+
+export interface AuthChange {
+  /** Signal keys by `${type}-${id}`; null deletes the key. */
+  keys: Array<[string, string | null]>;
+  creds: string | null;
+}
+
+/** Runs immediately before each write commits: the fencing check (throws when the lease is lost). */
+export type BeforeWrite = () => Promise<void>;
+
+export interface StoreHealth {
+  ok: boolean;
+  store: 'firestore' | 'disk';
+  sessions_dir_writable?: boolean;
+  error?: string;
+}
+
+export interface AuthStateStore {
+  readonly kind: 'firestore' | 'disk';
+  load(accountId: string): Promise<StoredAuth>;
+  /** Writes keys first, then creds: a crash in between never leaves keys older than creds. */
+  write(
+    accountId: string,
+    token: number,
+    change: AuthChange,
+    beforeWrite: BeforeWrite,
+  ): Promise<void>;
+  /** Wipes this account's creds and keys (auth state only); `revoked` marks a 401. */
+  wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite): Promise<void>;
+  health(): Promise<StoreHealth>;
+}
+
+const BATCH = 450;
+
+/** Firestore: `authState/{accountId}` (creds) + `authState/{accountId}/keys/{key}`, encrypted. */
+export class FirestoreAuthStateStore implements AuthStateStore {
+  readonly kind = 'firestore';
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly cipher: AuthCipher,
+    private readonly instanceId: string,
+  ) {}
+
+  private doc(accountId: string) {
+    return this.db.collection(Collections.authState).doc(accountId);
+  }
+
+  async load(accountId: string): Promise<StoredAuth> {
+    const [snapshot, keyDocs] = await Promise.all([
+      this.doc(accountId).get(),
+      this.doc(accountId).collection('keys').get(),
+    ]);
+    const data = snapshot.data() as { creds?: string | null; revoked?: boolean } | undefined;
+    const keys = new Map<string, string>();
+    for (const doc of keyDocs.docs) {
+      const { name, data: blob } = doc.data() as { name: string; data: string };
+      keys.set(name, this.cipher.decrypt(Buffer.from(blob, 'base64'), `${accountId}|key|${name}`));
+    }
+    const creds =
+      typeof data?.creds === 'string'
+        ? this.cipher.decrypt(Buffer.from(data.creds, 'base64'), `${accountId}|creds`)
+        : null;
+    return { creds, keys, revoked: data?.revoked === true };
+  }
+
+  async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
+    const keysRef = this.doc(accountId).collection('keys');
+    for (let i = 0; i < change.keys.length; i += BATCH) {
+      const batch = this.db.batch();
+      for (const [name, value] of change.keys.slice(i, i + BATCH)) {
+        const ref = keysRef.doc(keyDocId(name));
+        if (value === null) batch.delete(ref);
+        else {
+          const blob = this.cipher.encrypt(value, `${accountId}|key|${name}`).toString('base64');
+          batch.set(ref, { name, data: blob, fencingToken: token });
+        }
+      }
+      await beforeWrite();
+      await batch.commit();
+    }
+    if (change.creds !== null) {
+      const creds = this.cipher.encrypt(change.creds, `${accountId}|creds`).toString('base64');
+      await beforeWrite();
+      await this.doc(accountId).set({
+        v: 1,
+        creds,
+        revoked: false,
+        fencingToken: token,
+        instanceId: this.instanceId,
+        updatedAt: new Date(),
+      });
+    }
+  }
+
+  async wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite) {
+    const keyDocs = await this.doc(accountId).collection('keys').get();
+    for (let i = 0; i < keyDocs.docs.length; i += BATCH) {
+      const batch = this.db.batch();
+      for (const doc of keyDocs.docs.slice(i, i + BATCH)) batch.delete(doc.ref);
+      await beforeWrite();
+      await batch.commit();
+    }
+    await beforeWrite();
+    await this.doc(accountId).set({
+      v: 1,
+      creds: null,
+      revoked,
+      fencingToken: token,
+      instanceId: this.instanceId,
+      updatedAt: new Date(),
+    });
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      await this.db.collection(Collections.authState).doc('_health').get();
+      return { ok: true, store: 'firestore' };
+    } catch (error) {
+      return { ok: false, store: 'firestore', error: (error as Error).message };
+    }
+  }
+}
+
+/** Firestore ids may not contain "/" nor look like `__x__`. */
+function keyDocId(name: string): string {
+  return `k_${name.replace(/%/g, '%25').replace(/\//g, '%2F')}`;
+}
+
+/** Disk under SESSIONS_PATH (the seeds' volume): one directory per account, encrypted files. */
+export class DiskAuthStateStore implements AuthStateStore {
+  readonly kind = 'disk';
+
+  constructor(
+    private readonly root: string,
+    private readonly cipher: AuthCipher,
+  ) {}
+
+  private dir(accountId: string): string {
+    return join(this.root, accountId);
+  }
+
+  async load(accountId: string): Promise<StoredAuth> {
+    const dir = this.dir(accountId);
+    const keys = new Map<string, string>();
+    const files = await readdir(join(dir, 'keys')).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith('.enc'))) {
+      const name = decodeURIComponent(file.slice(0, -4));
+      const blob = await readFile(join(dir, 'keys', file));
+      keys.set(name, this.cipher.decrypt(blob, `${accountId}|key|${name}`));
+    }
+    const credsBlob = await readFile(join(dir, 'creds.enc')).catch(() => null);
+    const creds = credsBlob ? this.cipher.decrypt(credsBlob, `${accountId}|creds`) : null;
+    const revoked = await stat(join(dir, 'revoked')).then(
+      () => true,
+      () => false,
+    );
+    return { creds, keys, revoked };
+  }
+
+  async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
+    const dir = this.dir(accountId);
+    await mkdir(join(dir, 'keys'), { recursive: true });
+    await beforeWrite();
+    for (const [name, value] of change.keys) {
+      const path = join(dir, 'keys', `${encodeURIComponent(name)}.enc`);
+      if (value === null) await unlink(path).catch(() => undefined);
+      else await writeDurably(path, this.cipher.encrypt(value, `${accountId}|key|${name}`));
+    }
+    if (change.creds !== null) {
+      await beforeWrite();
+      await writeDurably(join(dir, 'fence'), Buffer.from(String(token)));
+      await writeDurably(
+        join(dir, 'creds.enc'),
+        this.cipher.encrypt(change.creds, `${accountId}|creds`),
+      );
+      await rm(join(dir, 'revoked'), { force: true });
+    }
+  }
+
+  async wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite) {
+    await beforeWrite();
+    const dir = this.dir(accountId);
+    await rm(join(dir, 'keys'), { recursive: true, force: true });
+    await rm(join(dir, 'creds.enc'), { force: true });
+    await mkdir(dir, { recursive: true });
+    await writeDurably(join(dir, 'fence'), Buffer.from(String(token)));
+    if (revoked) await writeDurably(join(dir, 'revoked'), Buffer.from(new Date().toISOString()));
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      const probe = join(this.root, `.probe-${process.pid}`);
+      await writeDurably(probe, Buffer.from('ok'));
+      await unlink(probe);
+      return { ok: true, store: 'disk', sessions_dir_writable: true };
+    } catch (error) {
+      return {
+        ok: false,
+        store: 'disk',
+        sessions_dir_writable: false,
+        error: (error as Error).message,
+      };
+    }
+  }
+}
+
+/** Write to a temporary file, fsync, rename: a crash leaves the old or the new file, never half. */
+async function writeDurably(path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}

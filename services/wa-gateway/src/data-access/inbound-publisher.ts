@@ -1,0 +1,125 @@
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import type { WaInboundQueue } from '@wacrm/contracts';
+import type { Logger } from '@wacrm/observability';
+import type { ContractQueue } from '@wacrm/queue';
+import type { Spool } from './spool.js';
+
+type Contract = typeof WaInboundQueue;
+export type InboundJobName = Extract<keyof Contract['jobs'], string>;
+export type InboundPayload<N extends InboundJobName> = z.input<Contract['jobs'][N]>;
+
+const ADD_TIMEOUT_MS = 3_000;
+const REPLAY_BATCH = 200;
+
+/**
+ * Puts gateway events on `wa-inbound`. When Redis cannot take a job, it goes to the local spool
+ * instead, and so does everything after it until the spool is replayed in order; job ids are
+ * deterministic, so a job both added and spooled (a timeout after a write) is added once.
+ */
+export class InboundPublisher {
+  private spooling: boolean;
+  private replaying: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  published = 0;
+  spooled = 0;
+
+  constructor(
+    private readonly target: ContractQueue<Contract>,
+    private readonly redis: Redis,
+    private readonly spool: Spool,
+    private readonly logger: Logger,
+  ) {
+    this.spooling = spool.size > 0;
+  }
+
+  /** Starts replaying the spool whenever Redis is reachable again. */
+  start(intervalMs = 1_000): void {
+    this.timer = setInterval(() => void this.replay(), intervalMs);
+    this.timer.unref();
+    this.redis.on('ready', () => void this.replay());
+    void this.replay();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get backlog(): number {
+    return this.spool.size;
+  }
+
+  async publish<N extends InboundJobName>(name: N, payload: InboundPayload<N>, jobId: string) {
+    // Parse first: an invalid payload is a bug here and must neither reach Redis nor the spool.
+    const data = this.target.contract.jobs[name].parse(payload) as unknown;
+    if (!this.spooling && this.redis.status === 'ready') {
+      try {
+        await withTimeout(this.target.queue.add(name, data, { jobId }), ADD_TIMEOUT_MS);
+        this.published += 1;
+        return;
+      } catch (error) {
+        this.logger.warn(
+          { err: error, jobId },
+          'wa-inbound unreachable; spooling events to disk until Redis is back',
+        );
+      }
+    }
+    this.spooling = true;
+    await this.spool.append({ name, jobId, payload: data });
+    this.spooled += 1;
+    void this.replay();
+  }
+
+  replay(): Promise<void> {
+    if (!this.spooling || this.redis.status !== 'ready') return Promise.resolve();
+    this.replaying ??= this.replayOnce().finally(() => (this.replaying = null));
+    return this.replaying;
+  }
+
+  private async replayOnce(): Promise<void> {
+    let done = 0;
+    try {
+      for (;;) {
+        await this.spool.idle();
+        if (done >= this.spool.size && !this.spool.busy) {
+          // Everything appended so far reached Redis and no append is in flight: switch back
+          // synchronously, so every later event goes straight to Redis again.
+          this.spooling = false;
+          await this.spool.clear();
+          this.logger.info({ replayed: done }, 'spool replayed to wa-inbound');
+          return;
+        }
+        const jobs = await this.spool.readAll();
+        // A torn last line (crash mid-append, never acknowledged) cannot be replayed.
+        if (jobs.length <= done) done = this.spool.size;
+        for (let i = done; i < jobs.length; i += REPLAY_BATCH) {
+          const batch = jobs.slice(i, i + REPLAY_BATCH).map((j) => ({
+            name: j.name,
+            data: j.payload,
+            opts: { jobId: j.jobId },
+          }));
+          await withTimeout(this.target.queue.addBulk(batch), ADD_TIMEOUT_MS * 3);
+          done = Math.min(jobs.length, i + REPLAY_BATCH);
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, replayed: done }, 'spool replay interrupted; will retry');
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -1,0 +1,398 @@
+import type { AnyMessageContent } from '@whiskeysockets/baileys';
+import type { AccountStatus, SendMessageCommand } from '@wacrm/contracts';
+import type { Logger } from '@wacrm/observability';
+import { jobIdFrom } from '@wacrm/queue';
+import type { AccountStatusWriter } from '../data-access/account-status.js';
+import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
+import type { AuthStateStore } from '../data-access/auth-state.store.js';
+import type { InboundPublisher } from '../data-access/inbound-publisher.js';
+import { LeaseLostError, type Lease, type LeaseStore } from '../data-access/lease.store.js';
+import {
+  disconnectCodeOf,
+  type HistoryAnchor,
+  type WaConnection,
+  type WaDriver,
+  type WaEvents,
+} from '../drivers/driver.port.js';
+import { jobsForEvents } from './inbound-events.js';
+import { decideOnClose } from './reconnect-policy.js';
+
+export interface SessionDeps {
+  driver: WaDriver;
+  store: AuthStateStore;
+  leases: LeaseStore;
+  publisher: InboundPublisher;
+  statusWriter: AccountStatusWriter | null;
+  instanceId: string;
+  logger: Logger;
+  syncFullHistory: boolean;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Oldest known message per thread, for on-demand history (Baileys needs an anchor). */
+  historyAnchors(accountId: string, threads: number): Promise<HistoryAnchor[]>;
+}
+
+/** A command that cannot run now but may later (socket reconnecting): BullMQ retries it. */
+export class NotConnectedError extends Error {
+  constructor(accountId: string, status: AccountStatus) {
+    super(`account ${accountId} is not connected (status ${status}); will retry`);
+    this.name = 'NotConnectedError';
+  }
+}
+
+/**
+ * One owned account: its auth state, its socket, the reconnect policy, and the events it turns
+ * into wa-inbound jobs. Lives exactly as long as this instance holds the account's lease.
+ */
+export class AccountSession {
+  status: AccountStatus = 'connecting';
+  private auth: SessionAuth | null = null;
+  private conn: WaConnection | null = null;
+  private attempt = 0;
+  private qrShown = false;
+  private stopped = false;
+  /** Waiting for a human (logged out, QR expired, replaced): no automatic reconnect. */
+  private parked = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private statusSeq = 0;
+  private lastStatusKey = '';
+  private readonly log: Logger;
+
+  constructor(
+    readonly accountId: string,
+    public lease: Lease,
+    private readonly deps: SessionDeps,
+    private readonly onLost: (session: AccountSession) => void,
+  ) {
+    this.log = deps.logger.child({ accountId });
+  }
+
+  get connected(): boolean {
+    return this.status === 'connected' && this.conn !== null;
+  }
+
+  private get registered(): boolean {
+    const creds = this.auth?.state.creds;
+    return creds?.registered === true || creds?.me !== undefined;
+  }
+
+  async start(): Promise<void> {
+    this.auth = await openSessionAuth({
+      accountId: this.accountId,
+      store: this.deps.store,
+      token: () => this.lease.token,
+      beforeWrite: () => this.deps.leases.assertHeld(this.lease),
+      logger: this.log,
+      onLeaseLost: () => this.leaseLost(),
+    });
+    if (this.stopped) return;
+    if (this.auth.restored) {
+      this.log.info(
+        `Session restored from ${this.deps.store.kind === 'firestore' ? 'Firestore' : 'disk'}`,
+      );
+    }
+    if (this.auth.revoked) {
+      this.parked = true;
+      await this.setStatus('logged_out', { reason: 'logged out; waiting for a connect command' });
+      return;
+    }
+    // A restored session reports `connected` within moments; a fresh one reports its QR. Skipping
+    // the intermediate write halves the store round-trips of a mass restart.
+    if (!this.auth.restored) await this.setStatus('connecting');
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped || this.parked || !this.auth) return;
+    this.reconnectTimer = null;
+    this.qrShown = false;
+    const conn: WaConnection = this.deps.driver.open({
+      accountId: this.accountId,
+      instanceId: this.deps.instanceId,
+      auth: this.auth.state,
+      logger: this.log,
+      syncFullHistory: this.deps.syncFullHistory,
+      onEvents: (events) => this.onEvents(conn, events),
+    });
+    this.conn = conn;
+  }
+
+  private async onEvents(conn: WaConnection, events: WaEvents): Promise<void> {
+    const creds = events['creds.update'];
+    if (creds && this.auth && conn === this.conn) {
+      Object.assign(this.auth.state.creds, creds);
+      this.auth.saveCreds();
+    }
+    // Data events are published even from a socket being replaced: they are real messages.
+    for (const job of jobsForEvents(this.accountId, events)) {
+      await this.deps.publisher.publish(
+        job.name,
+        {
+          ...job.payload,
+          accountId: this.accountId,
+          instanceId: this.deps.instanceId,
+          fencingToken: this.lease.token,
+          observedAt: new Date().toISOString(),
+        },
+        job.jobId,
+      );
+    }
+    const history = events['messaging-history.set'];
+    if (history) {
+      this.log.info(
+        {
+          chats: history.chats.length,
+          messages: history.messages.length,
+          progress: history.progress ?? null,
+          syncType: history.syncType ?? null,
+        },
+        'messaging-history.set',
+      );
+    }
+    const update = events['connection.update'];
+    if (update && conn === this.conn) await this.onConnectionUpdate(update);
+  }
+
+  private async onConnectionUpdate(update: NonNullable<WaEvents['connection.update']>) {
+    if (update.qr) {
+      this.qrShown = true;
+      await this.setStatus('qr_ready', { qr: update.qr });
+      return;
+    }
+    if (update.connection === 'open') {
+      this.attempt = 0;
+      const me = this.auth?.state.creds.me?.id;
+      const digits = me ? /^(\d+)/.exec(me)?.[1] : undefined;
+      this.log.info({ phone: digits ? `+${digits}` : null }, 'connected');
+      await this.setStatus('connected', { phone: digits ? `+${digits}` : null, connected: true });
+      return;
+    }
+    if (update.connection === 'close') {
+      this.conn = null;
+      if (this.stopped) return;
+      const code = disconnectCodeOf(update.lastDisconnect?.error);
+      const decision = decideOnClose(
+        { code, registered: this.registered, attempt: this.attempt, qrShown: this.qrShown },
+        { baseMs: this.deps.backoffBaseMs, maxMs: this.deps.backoffMaxMs, random: Math.random() },
+      );
+      this.log.info({ code, decision }, 'socket closed');
+      switch (decision.action) {
+        case 'reconnect':
+          this.attempt += 1;
+          if (decision.delayMs > 0) {
+            await this.setStatus('connecting', { reason: decision.reason, code: code ?? null });
+          }
+          this.reconnectTimer = setTimeout(() => this.connect(), decision.delayMs);
+          return;
+        case 'logged-out':
+          this.parked = true;
+          await this.wipe(true);
+          this.log.warn({ code }, 'logged out from the phone; creds wiped, not reconnecting');
+          await this.setStatus('logged_out', { reason: decision.reason, code: code ?? null });
+          return;
+        case 'needs-qr':
+          this.parked = true;
+          if (decision.wipeCreds) await this.wipe(false);
+          this.log.warn({ code, reason: decision.reason }, 'needs_qr');
+          await this.setStatus('needs_qr', { reason: decision.reason, code: code ?? null });
+          return;
+        case 'stop':
+          this.parked = true;
+          this.log.error(
+            { code, reason: decision.reason },
+            'session stopped; send a connect command to resume',
+          );
+          await this.setStatus('disconnected', { reason: decision.reason, code: code ?? null });
+          return;
+      }
+    }
+  }
+
+  private async wipe(revoked: boolean): Promise<void> {
+    try {
+      await this.auth?.wipe(revoked);
+    } catch (error) {
+      if (error instanceof LeaseLostError) this.leaseLost();
+      else this.log.error({ err: error }, 'could not wipe auth state; will be retried on connect');
+    }
+  }
+
+  private async setStatus(
+    status: AccountStatus,
+    extra: {
+      qr?: string;
+      pairingCode?: string;
+      phone?: string | null;
+      reason?: string;
+      code?: number | null;
+      connected?: boolean;
+    } = {},
+  ): Promise<void> {
+    this.status = status;
+    const key = `${status}|${extra.qr ?? ''}|${extra.pairingCode ?? ''}|${extra.reason ?? ''}`;
+    if (key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    this.statusSeq += 1;
+    const now = new Date();
+    await this.deps.publisher.publish(
+      'update-account',
+      {
+        accountId: this.accountId,
+        instanceId: this.deps.instanceId,
+        fencingToken: this.lease.token,
+        observedAt: now.toISOString(),
+        status,
+        qr: extra.qr ?? null,
+        pairingCode: extra.pairingCode ?? null,
+        phone: extra.phone ?? null,
+        disconnectCode: extra.code ?? null,
+        reason: extra.reason ?? null,
+      },
+      jobIdFrom(this.accountId, 'acct', String(this.lease.token), String(this.statusSeq)),
+    );
+    if (this.deps.statusWriter) {
+      try {
+        await this.deps.leases.assertHeld(this.lease);
+      } catch (error) {
+        this.log.warn({ err: error }, 'skipping account status write: lease not confirmed');
+        return;
+      }
+      await this.deps.statusWriter.write({
+        accountId: this.accountId,
+        status,
+        qr: extra.qr ?? null,
+        qrExpiresAt: extra.qr ? new Date(now.getTime() + 20_000) : null,
+        pairingCode: extra.pairingCode ?? null,
+        phone: extra.phone ?? null,
+        ownerInstanceId: this.deps.instanceId,
+        lastError: extra.reason ?? null,
+        connectedAt: extra.connected ? now : null,
+      });
+    }
+  }
+
+  // ---- commands ----
+
+  async send(command: SendMessageCommand): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.status !== 'connected')
+      throw new NotConnectedError(this.accountId, this.status);
+    const quoted = command.replyTo
+      ? {
+          key: {
+            id: command.replyTo.id,
+            remoteJid: command.replyTo.remoteJid,
+            fromMe: command.replyTo.fromMe,
+            ...(command.replyTo.participant ? { participant: command.replyTo.participant } : {}),
+          },
+          message: { conversation: '' },
+        }
+      : undefined;
+    await conn.sendMessage(recipientJid(command.to), messageContent(command), {
+      messageId: command.waMessageId,
+      ...(quoted ? { quoted } : {}),
+    });
+  }
+
+  async logout(): Promise<void> {
+    if (this.conn && this.registered) {
+      await this.conn.logout();
+      return;
+    }
+    this.parked = true;
+    this.conn?.end();
+    this.conn = null;
+    await this.wipe(true);
+    await this.setStatus('logged_out', { reason: 'logout requested' });
+  }
+
+  /** Resumes a parked session; after a logout it starts over with fresh creds (a new QR). */
+  async resume(): Promise<void> {
+    if (this.stopped) return;
+    if (this.conn && !this.parked) return;
+    if (this.status === 'logged_out' || this.auth?.revoked) {
+      await this.auth?.wipe(false);
+      if (this.auth) this.auth.revoked = false;
+    }
+    this.parked = false;
+    this.attempt = 0;
+    await this.setStatus('connecting');
+    this.connect();
+  }
+
+  async regenerateQr(): Promise<void> {
+    if (this.registered && this.conn) return;
+    this.conn?.end();
+    this.conn = null;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await this.resume();
+  }
+
+  async backfill(threads: number, messagesPerThread: number): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.status !== 'connected')
+      throw new NotConnectedError(this.accountId, this.status);
+    const anchors = await this.deps.historyAnchors(this.accountId, threads);
+    await conn.fetchHistory({ threads, messagesPerThread, anchors });
+  }
+
+  async requestPairingCode(phoneE164: string): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.registered) throw new NotConnectedError(this.accountId, this.status);
+    const code = await conn.requestPairingCode(phoneE164.replace(/^\+/, ''));
+    await this.setStatus('qr_ready', { pairingCode: code });
+  }
+
+  // ---- ownership ----
+
+  /** Hand-off or shutdown: close the socket, flush auth writes, optionally release the lease. */
+  async stop(release: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.conn?.end();
+    this.conn = null;
+    await this.auth?.flush();
+    if (release) await this.deps.leases.release(this.lease).catch(() => undefined);
+  }
+
+  /** The lease went to someone else: stop at once, write nothing more. */
+  leaseLost(): void {
+    if (this.stopped) return;
+    this.log.warn({ token: this.lease.token }, 'lease lost; closing the socket');
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.conn?.end();
+    this.conn = null;
+    this.onLost(this);
+  }
+}
+
+/** `+40712345678`, `40712345678` or a JID → the JID to send to. */
+export function recipientJid(to: string): string {
+  if (to.includes('@')) return to;
+  return `${to.replace(/^\+/, '').replace(/\D/g, '')}@s.whatsapp.net`;
+}
+
+export function messageContent(command: SendMessageCommand): AnyMessageContent {
+  const media = command.media;
+  if (!media) return { text: command.text ?? '' };
+  const source =
+    media.url !== undefined ? { url: media.url } : Buffer.from(media.dataBase64 ?? '', 'base64');
+  const caption = media.caption ?? command.text;
+  switch (media.kind) {
+    case 'image':
+      return { image: source, mimetype: media.mimetype, ...(caption ? { caption } : {}) };
+    case 'video':
+      return { video: source, mimetype: media.mimetype, ...(caption ? { caption } : {}) };
+    case 'audio':
+      return { audio: source, mimetype: media.mimetype };
+    case 'document':
+      return {
+        document: source,
+        mimetype: media.mimetype,
+        fileName: media.fileName ?? 'document',
+        ...(caption ? { caption } : {}),
+      };
+  }
+}

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { isJidGroup, jidNormalizedUser, proto, type WAMessage } from '@whiskeysockets/baileys';
+import type {
+  AccountStateJob,
+  IdentityMappingsJob,
+  IngestHistoryJob,
+  IngestMessagesJob,
+  MessageUpdatesJob,
+  ReceiptsJob,
+  WaRawMessage,
+} from '@wacrm/contracts';
+import { jobIdFrom } from '@wacrm/queue';
+import type { WaEvents } from '../drivers/driver.port.js';
+
+type Gateway = 'accountId' | 'instanceId' | 'fencingToken' | 'observedAt';
+
+/** One job to put on wa-inbound, before the gateway facts (instance, token, time) are added. */
+export type InboundJob =
+  | { name: 'ingest-messages'; jobId: string; payload: Omit<IngestMessagesJob, Gateway> }
+  | { name: 'ingest-history'; jobId: string; payload: Omit<IngestHistoryJob, Gateway> }
+  | { name: 'update-messages'; jobId: string; payload: Omit<MessageUpdatesJob, Gateway> }
+  | { name: 'apply-receipts'; jobId: string; payload: Omit<ReceiptsJob, Gateway> }
+  | { name: 'map-identities'; jobId: string; payload: Omit<IdentityMappingsJob, Gateway> }
+  | { name: 'update-account'; jobId: string; payload: Omit<AccountStateJob, Gateway> };
+
+const CIPHERTEXT = proto.WebMessageInfo.StubType.CIPHERTEXT;
+
+function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+function normaliseJid(jid: string | null | undefined): string | null {
+  if (!jid) return null;
+  return isJidGroup(jid) ? jid : jidNormalizedUser(jid) || jid;
+}
+
+/** A Baileys message in the JSON form ingest reads: longs as numbers, bytes as base64. */
+export function toRawMessage(message: WAMessage): WaRawMessage {
+  const json = proto.WebMessageInfo.toObject(proto.WebMessageInfo.fromObject(message), {
+    longs: Number,
+    enums: Number,
+    bytes: String,
+    defaults: false,
+  }) as {
+    key?: { id?: string; remoteJid?: string; fromMe?: boolean; participant?: string };
+    messageTimestamp?: number;
+    pushName?: string;
+    message?: Record<string, unknown>;
+    status?: number;
+    messageStubType?: number;
+    messageStubParameters?: string[];
+  };
+  const stub = json.messageStubType ?? null;
+  return {
+    key: {
+      id: json.key?.id ?? '',
+      remoteJid: normaliseJid(json.key?.remoteJid) ?? '',
+      fromMe: json.key?.fromMe === true,
+      participant: normaliseJid(json.key?.participant),
+    },
+    messageTimestamp: Math.max(0, Math.floor(toNumber(json.messageTimestamp) ?? 0)),
+    pushName: json.pushName ?? null,
+    message: json.message ?? null,
+    status: json.status ?? null,
+    messageStubType: stub,
+    messageStubParameters: json.messageStubParameters ?? null,
+    undecryptable: stub === CIPHERTEXT,
+  };
+}
+
+function digest(parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
+}
+
+const messageKeyId = (m: WaRawMessage) => `${m.key.remoteJid}|${m.key.fromMe ? 1 : 0}|${m.key.id}`;
+
+/**
+ * Turns one batch of socket events into wa-inbound jobs with deterministic ids, so the same
+ * event delivered twice (redelivery, spool replay, a new owner) is the same job.
+ */
+export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[] {
+  const jobs: InboundJob[] = [];
+  const upsert = events['messages.upsert'];
+  if (upsert) {
+    for (const message of upsert.messages) {
+      const raw = toRawMessage(message);
+      if (raw.key.id === '' || raw.key.remoteJid === '') continue;
+      jobs.push({
+        name: 'ingest-messages',
+        jobId: jobIdFrom(accountId, 'msg', digest([messageKeyId(raw)])),
+        payload: { source: 'live', messages: [raw] },
+      });
+    }
+  }
+  const history = events['messaging-history.set'];
+  if (history) {
+    const messages = history.messages.map(toRawMessage).filter((m) => m.key.id !== '');
+    const syncType = history.syncType ?? null;
+    const chunkId = `${syncType ?? 'x'}-${digest([
+      ...messages.map(messageKeyId),
+      ...history.chats.map((c) => c.id ?? ''),
+    ])}`;
+    const source =
+      syncType === proto.HistorySync.HistorySyncType.ON_DEMAND ? 'backfill' : 'history';
+    jobs.push({
+      name: 'ingest-history',
+      jobId: jobIdFrom(accountId, 'history', chunkId),
+      payload: {
+        source,
+        chunkId,
+        syncType,
+        progress: history.progress ?? null,
+        isLatest: history.isLatest === true,
+        chats: history.chats.map((c) => ({
+          id: c.id ?? '',
+          name: c.name ?? null,
+          unreadCount: toNumber(c.unreadCount),
+          conversationTimestamp: toNumber(c.conversationTimestamp),
+        })),
+        contacts: history.contacts.map((c) => ({
+          id: c.id,
+          name: c.name ?? null,
+          notify: c.notify ?? null,
+          lid: c.lid ?? null,
+          phoneNumber: c.phoneNumber ?? null,
+        })),
+        messages,
+      },
+    });
+    if (history.lidPnMappings && history.lidPnMappings.length > 0) {
+      jobs.push(mappingJob(accountId, history.lidPnMappings));
+    }
+  }
+  const updates = events['messages.update'];
+  if (updates && updates.length > 0) {
+    const list = updates.map((u) => ({
+      key: {
+        id: u.key.id ?? '',
+        remoteJid: normaliseJid(u.key.remoteJid) ?? '',
+        fromMe: u.key.fromMe === true,
+        participant: normaliseJid(u.key.participant),
+      },
+      status: toNumber(u.update.status),
+      message: u.update.message
+        ? (proto.Message.toObject(proto.Message.fromObject(u.update.message), {
+            longs: Number,
+            enums: Number,
+            bytes: String,
+            defaults: false,
+          }) as Record<string, unknown>)
+        : null,
+    }));
+    jobs.push({
+      name: 'update-messages',
+      jobId: jobIdFrom(accountId, 'upd', digest(list.map((u) => JSON.stringify(u)))),
+      payload: { updates: list },
+    });
+  }
+  const receipts = events['message-receipt.update'];
+  if (receipts && receipts.length > 0) {
+    const list = receipts.map((r) => ({
+      key: {
+        id: r.key.id ?? '',
+        remoteJid: normaliseJid(r.key.remoteJid) ?? '',
+        fromMe: r.key.fromMe === true,
+        participant: normaliseJid(r.key.participant),
+      },
+      userJid: r.receipt.userJid ?? '',
+      receiptTimestamp: toNumber(r.receipt.receiptTimestamp),
+      readTimestamp: toNumber(r.receipt.readTimestamp),
+    }));
+    jobs.push({
+      name: 'apply-receipts',
+      jobId: jobIdFrom(accountId, 'rcpt', digest(list.map((r) => JSON.stringify(r)))),
+      payload: { receipts: list },
+    });
+  }
+  const mapping = events['lid-mapping.update'];
+  if (mapping) jobs.push(mappingJob(accountId, [mapping]));
+  return jobs;
+}
+
+function mappingJob(accountId: string, mappings: Array<{ lid: string; pn: string }>): InboundJob {
+  const list = mappings.map((m) => ({ lid: m.lid, pn: m.pn }));
+  return {
+    name: 'map-identities',
+    jobId: jobIdFrom(accountId, 'lid', digest(list.map((m) => `${m.lid}=${m.pn}`))),
+    payload: { mappings: list },
+  };
+}

@@ -1,0 +1,81 @@
+import type {
+  AnyMessageContent,
+  AuthenticationState,
+  BaileysEventMap,
+  WAMessage,
+  WAMessageKey,
+} from '@whiskeysockets/baileys';
+import type { Logger } from '@wacrm/observability';
+
+/** The socket events the gateway consumes, in Baileys' own shapes (both drivers emit these). */
+export type WaEvents = Partial<
+  Pick<
+    BaileysEventMap,
+    | 'connection.update'
+    | 'creds.update'
+    | 'messages.upsert'
+    | 'messaging-history.set'
+    | 'messages.update'
+    | 'message-receipt.update'
+    | 'lid-mapping.update'
+  >
+>;
+
+export interface OpenOptions {
+  accountId: string;
+  instanceId: string;
+  auth: AuthenticationState;
+  logger: Logger;
+  syncFullHistory: boolean;
+  /**
+   * Receives every batch of events. Drivers that can (the simulator) acknowledge events to the
+   * network only after this resolves, so an event is never lost between socket and queue.
+   */
+  onEvents(events: WaEvents): Promise<void>;
+}
+
+export interface HistoryAnchor {
+  key: WAMessageKey;
+  /** Seconds. */
+  timestamp: number;
+}
+
+/** One open WhatsApp socket of one account. */
+export interface WaConnection {
+  sendMessage(
+    jid: string,
+    content: AnyMessageContent,
+    options: { messageId: string; quoted?: WAMessage },
+  ): Promise<WAMessage | undefined>;
+  logout(): Promise<void>;
+  /** Digits only, country code first. Returns the code the user types on the phone. */
+  requestPairingCode(phoneDigits: string): Promise<string>;
+  /** On-demand history: `count` messages before each anchor (the oldest known per thread). */
+  fetchHistory(request: {
+    threads: number;
+    messagesPerThread: number;
+    anchors: HistoryAnchor[];
+  }): Promise<void>;
+  /** Closes the socket without logging out (hand-off, shutdown, lease lost). */
+  end(): void;
+}
+
+/** The port: Baileys against WhatsApp (or a stand-in), or the simulated network. */
+export interface WaDriver {
+  readonly name: 'baileys' | 'simulator';
+  open(options: OpenOptions): WaConnection;
+}
+
+/** The DisconnectReason carried by a close error (Boom's `output.statusCode`). */
+export function disconnectCodeOf(error: unknown): number | undefined {
+  const output = (error as { output?: { statusCode?: unknown } } | undefined)?.output;
+  return typeof output?.statusCode === 'number' ? output.statusCode : undefined;
+}
+
+/** A Boom-shaped close error, as Baileys reports `lastDisconnect.error`. */
+export function closeError(code: number, message: string): Error {
+  return Object.assign(new Error(message), {
+    isBoom: true,
+    output: { statusCode: code, payload: { statusCode: code, message } },
+  });
+}

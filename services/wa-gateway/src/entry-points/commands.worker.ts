@@ -1,0 +1,76 @@
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { waCommandsQueue } from '@wacrm/contracts';
+import type { Logger } from '@wacrm/observability';
+import { jobIdFrom, startWorker } from '@wacrm/queue';
+import type { InboundPublisher } from '../data-access/inbound-publisher.js';
+import type { AccountSession } from '../domain/account-session.js';
+
+export interface CommandWorkerDeps {
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  publisher: InboundPublisher;
+  instanceId: string;
+}
+
+/**
+ * One worker per owned account on `wa-commands.{accountId}`, concurrency 1: commands run in
+ * order. The queue lives in Redis, so commands wait there across a change of owner.
+ */
+export function startCommandWorker(session: AccountSession, deps: CommandWorkerDeps): Worker {
+  const { accountId } = session;
+  const sendResult = (
+    requestId: string,
+    waMessageId: string,
+    outcome: 'sent' | 'failed',
+    error: string | null,
+    retryable: boolean,
+  ) =>
+    deps.publisher.publish(
+      'record-send-result',
+      {
+        accountId,
+        instanceId: deps.instanceId,
+        fencingToken: session.lease.token,
+        observedAt: new Date().toISOString(),
+        requestId,
+        waMessageId,
+        outcome,
+        error,
+        retryable,
+      },
+      jobIdFrom(accountId, 'send', requestId, outcome),
+    );
+  return startWorker(
+    waCommandsQueue(accountId),
+    {
+      'send-message': async (command, { job, logger }) => {
+        try {
+          await session.send(command);
+        } catch (error) {
+          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          if (lastAttempt) {
+            logger.error({ err: error }, 'send failed on its last attempt');
+            await sendResult(
+              command.requestId,
+              command.waMessageId,
+              'failed',
+              (error as Error).message,
+              true,
+            );
+          }
+          throw error;
+        }
+        await sendResult(command.requestId, command.waMessageId, 'sent', null, false);
+      },
+      connect: () => session.resume(),
+      logout: () => session.logout(),
+      'regenerate-qr': () => session.regenerateQr(),
+      backfill: (c) => session.backfill(c.threads, c.messagesPerThread),
+      'request-pairing-code': (c) => session.requestPairingCode(c.phone),
+    },
+    { connection: deps.connection, prefix: deps.prefix, logger: deps.logger },
+    { concurrency: 1 },
+  );
+}

@@ -1,0 +1,282 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Firestore } from 'firebase-admin/firestore';
+import { freePort } from '@wacrm/emulators';
+import { expectEventually } from '@wacrm/testing';
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(packageDir, '../..');
+
+let built = false;
+/** Builds the libraries and the gateway once per test file: tests run the real dist entry points. */
+export function buildGateway(): void {
+  if (built) return;
+  // Test files run in parallel workers: one build at a time, so no process reads a half-written dist.
+  const lock = join(tmpdir(), 'wacrm-wa-gateway-build.lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 5 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    buildAll();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  built = true;
+}
+
+function buildAll(): void {
+  for (const project of [
+    'libs/contracts',
+    'libs/config',
+    'libs/observability',
+    'libs/queue',
+    'libs/firestore',
+    'services/wa-gateway',
+  ]) {
+    execFileSync('npx', ['tsc', '-p', join(repoRoot, project, 'tsconfig.build.json')], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    });
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  port: number;
+  url: string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function spawnNode(entry: string, env: Record<string, string>, port: number): Proc {
+  const child = spawn(process.execPath, [join(packageDir, entry)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: p });
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    child,
+    lines,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+      if (stderr.trim() !== '' && signal === 'SIGTERM' && child.exitCode !== 0) {
+        throw new Error(`${entry} exited ${child.exitCode}: ${stderr}`);
+      }
+    },
+  };
+}
+
+async function waitHealthy(proc: Proc, path: string, timeoutMs = 30_000): Promise<void> {
+  await expectEventually(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`process exited ${proc.child.exitCode}`);
+      const res = await fetch(`${proc.url}${path}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+export interface NetworkOptions {
+  deliveredMs?: number;
+  readMs?: number;
+  qrTtlMs?: number;
+  qrAttempts?: number;
+}
+
+export async function startNetwork(options: NetworkOptions = {}): Promise<Proc> {
+  const port = await freePort();
+  const proc = spawnNode(
+    'dist/simulator/network.main.js',
+    {
+      WA_SIMULATOR_PORT: String(port),
+      WA_SIMULATOR_DELIVERED_MS: String(options.deliveredMs ?? 100),
+      WA_SIMULATOR_READ_MS: String(options.readMs ?? 200),
+      WA_SIMULATOR_QR_TTL_MS: String(options.qrTtlMs ?? 20_000),
+      WA_SIMULATOR_QR_ATTEMPTS: String(options.qrAttempts ?? 5),
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
+  await waitHealthy(proc, '/health');
+  return proc;
+}
+
+export interface GatewayOptions {
+  instanceId: string;
+  redisUrl: string;
+  prefix: string;
+  firestoreEnv: Record<string, string>;
+  networkUrl: string;
+  authStateKey: string;
+  spoolDir?: string;
+  extra?: Record<string, string>;
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Proc> {
+  const port = await freePort();
+  const spoolDir = o.spoolDir ?? (await mkdtemp(join(tmpdir(), 'wa-spool-')));
+  const proc = spawnNode(
+    'dist/main.js',
+    {
+      ...o.firestoreEnv,
+      INSTANCE_ID: o.instanceId,
+      REDIS_URL: o.redisUrl,
+      QUEUE_PREFIX: o.prefix,
+      WA_DRIVER: 'simulator',
+      WA_SIMULATOR_URL: o.networkUrl,
+      AUTH_STATE_KEY: o.authStateKey,
+      WA_SPOOL_DIR: spoolDir,
+      WA_GATEWAY_HEALTH_PORT: String(port),
+      WA_LEASE_TTL_MS: '6000',
+      WA_DISCOVERY_INTERVAL_MS: '1000',
+      WA_RECONNECT_BASE_MS: '200',
+      WA_RECONNECT_MAX_MS: '2000',
+      LOG_LEVEL: 'info',
+      ...o.extra,
+    },
+    port,
+  );
+  await waitHealthy(proc, '/sessions');
+  return proc;
+}
+
+export function newAuthStateKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/** An account as the api-gateway creates it. */
+export async function createAccounts(db: Firestore, ids: string[]): Promise<void> {
+  const now = new Date();
+  for (let i = 0; i < ids.length; i += 400) {
+    const batch = db.batch();
+    for (const id of ids.slice(i, i + 400)) {
+      batch.set(db.collection('accounts').doc(id), {
+        name: `Account ${id}`,
+        phone: null,
+        status: 'connecting',
+        qr: null,
+        qrExpiresAt: null,
+        pairingCode: null,
+        ownerInstanceId: null,
+        history: {
+          status: 'idle',
+          threads: 0,
+          messages: 0,
+          percent: null,
+          startedAt: null,
+          completedAt: null,
+        },
+        lastError: null,
+        lastConnectedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    await batch.commit();
+  }
+}
+
+export interface NetworkAccountView {
+  accountId: string;
+  paired: boolean;
+  connected: boolean;
+  instanceId: string | null;
+  qr: string | null;
+  unacked: number;
+}
+
+export async function networkView(
+  network: Proc,
+): Promise<{ replacedSockets: number; accounts: NetworkAccountView[] }> {
+  const res = await fetch(`${network.url}/sockets`);
+  return (await res.json()) as { replacedSockets: number; accounts: NetworkAccountView[] };
+}
+
+export async function post(network: Proc, path: string, body: unknown = {}) {
+  const res = await fetch(`${network.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export interface SessionsView {
+  instanceId: string;
+  sessions: Array<{ accountId: string; status: string; connected: boolean; token: number }>;
+}
+
+export async function sessionsOf(gateway: Proc): Promise<SessionsView> {
+  const res = await fetch(`${gateway.url}/sessions`);
+  return (await res.json()) as SessionsView;
+}
+
+/** Waits until every account shows a QR on the network, then scans them all. */
+export async function pairAll(network: Proc, ids: string[], timeoutMs = 60_000): Promise<void> {
+  const pending = new Set(ids);
+  await expectEventually(
+    async () => {
+      const view = await networkView(network);
+      for (const a of view.accounts) {
+        if (pending.has(a.accountId) && a.qr !== null) {
+          const r = await post(network, `/accounts/${a.accountId}/scan`);
+          if (r.status === 202) pending.delete(a.accountId);
+        }
+      }
+      if (pending.size > 0) throw new Error(`${pending.size} accounts not paired yet`);
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+export async function waitAllConnected(network: Proc, ids: string[], timeoutMs = 60_000) {
+  await expectEventually(
+    async () => {
+      const view = await networkView(network);
+      const connected = new Set(view.accounts.filter((a) => a.connected).map((a) => a.accountId));
+      const missing = ids.filter((id) => !connected.has(id));
+      if (missing.length > 0)
+        throw new Error(`${missing.length} not connected: ${missing.slice(0, 5).join(',')}`);
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
