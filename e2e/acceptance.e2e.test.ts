@@ -136,6 +136,10 @@ describe('the seeds acceptance tests through the API', () => {
       `/api/threads/${encodeURIComponent(threadId)}`,
     );
     expect(thread.body).toMatchObject({ messageCount: 2, lastMessageDirection: 'outbound' });
+    const metrics = await fetch(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await metrics.text()).toMatch(/wacrm_send_latency_seconds_count(\{[^}]*\})? 1\b/);
   });
 
   it('test 4: when an event is extracted, then a draft comes back and nothing is written to evenimente', async () => {

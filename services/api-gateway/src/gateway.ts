@@ -116,6 +116,7 @@ export async function startGateway(options: {
     prefix: config.QUEUE_PREFIX,
     maxLen: config.REALTIME_STREAM_MAXLEN,
     logger,
+    sendLatency: metrics.sendLatency,
   });
   const secretBox =
     config.WEBHOOK_SECRET_KEY !== undefined

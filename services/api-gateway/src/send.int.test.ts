@@ -1,6 +1,13 @@
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxQueue, WaInboundQueue, waMessageIdFor } from '@wacrm/contracts';
+import {
+  OutboxQueue,
+  RealtimeChannel,
+  WaInboundQueue,
+  waMessageIdFor,
+  type RealtimeEvent,
+} from '@wacrm/contracts';
+import { expectEventually } from '@wacrm/testing';
 import { threadIdFor } from '@wacrm/firestore';
 import { openQueue } from '@wacrm/queue';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
@@ -108,5 +115,29 @@ describe('POST /api/whatsapp/send', () => {
   it('when the thread belongs to another account, then it is 404', async () => {
     const res = await send({ accountId: A, threadId: threadIdFor('wa-other', JID), text: 'x' });
     expect(res.statusCode).toBe(404);
+  });
+
+  it('when a send is acknowledged by WhatsApp, then /metrics has its accept-to-ack latency', async () => {
+    const res = await send(
+      { accountId: A, to: PHONE, text: 'Latență' },
+      { 'idempotency-key': 'key-latency-01' },
+    );
+    expect(res.statusCode).toBe(202);
+    const sent: RealtimeEvent = {
+      type: 'message.status',
+      accountId: A,
+      threadId: threadIdFor(A, JID),
+      messageId: waMessageIdFor('key-latency-01'),
+      status: 'sent',
+      at: new Date(Date.now() + 1500).toISOString(),
+    };
+    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(sent));
+    await expectEventually(async () => {
+      const metrics = await gw.app.inject({ method: 'GET', url: '/metrics', headers: admin });
+      expect(metrics.body).toMatch(
+        /wacrm_send_latency_seconds_count\{[^}]*\} 1\b|wacrm_send_latency_seconds_count 1\b/,
+      );
+      expect(metrics.body).toMatch(/wacrm_send_latency_seconds_bucket\{[^}]*le="1"[^}]*\} 0/);
+    });
   });
 });

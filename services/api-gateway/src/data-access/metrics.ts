@@ -8,6 +8,7 @@ export interface GatewayMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   realtimeLag: Histogram;
+  sendLatency: Histogram;
   sseClients: Gauge;
   webhookDeliveries: Counter<'outcome'>;
 }
@@ -95,6 +96,12 @@ export function createGatewayMetrics(options: {
       name: 'wacrm_realtime_delivery_lag_seconds',
       help: "From a realtime event's time to its write on an SSE connection",
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    sendLatency: new Histogram({
+      name: 'wacrm_send_latency_seconds',
+      help: 'From accepting POST /api/whatsapp/send to the WhatsApp server ack (status sent)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
       registers,
     }),
     sseClients: new Gauge({ name: 'wacrm_sse_clients', help: 'Open SSE connections', registers }),

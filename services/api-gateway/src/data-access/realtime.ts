@@ -51,6 +51,11 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
 end
 return false`;
 
+/** Where the send route notes when it accepted a send, keyed by its WhatsApp message id. */
+export function sendAcceptedKey(prefix: string, waMessageId: string): string {
+  return `${prefix}:send-accepted:${waMessageId}`;
+}
+
 /**
  * Relays RealtimeChannel pub/sub notifications into the capped realtime stream, which SSE
  * (Last-Event-ID) and webhooks read. Identical notifications within `dedupSeconds` are one.
@@ -62,6 +67,8 @@ export async function startRealtimeRelay(options: {
   maxLen: number;
   logger: Logger;
   dedupSeconds?: number;
+  /** Observes accept → server ack of sends, on the one replica that appended the `sent` event. */
+  sendLatency?: { observe(seconds: number): void };
 }): Promise<{ close(): Promise<void> }> {
   const key = realtimeStreamKey(options.prefix);
   options.subscriber.on('message', (channel: string, message: string) => {
@@ -82,8 +89,19 @@ export async function startRealtimeRelay(options: {
     }
     const body = JSON.stringify(parsed.data);
     const seen = `${options.prefix}:realtime:seen:${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
+    const event = parsed.data;
     options.redis
       .eval(APPEND_ONCE, 2, seen, key, options.maxLen, body, options.dedupSeconds ?? 300)
+      .then(async (appended) => {
+        if (appended === null || options.sendLatency === undefined) return;
+        if (event.type !== 'message.status' || event.status !== 'sent') return;
+        const accepted = await options.redis.getdel(
+          sendAcceptedKey(options.prefix, event.messageId),
+        );
+        if (accepted !== null) {
+          options.sendLatency.observe(Math.max(0, Date.parse(event.at) - Number(accepted)) / 1000);
+        }
+      })
       .catch((error: unknown) =>
         options.logger.warn(
           { err: error },

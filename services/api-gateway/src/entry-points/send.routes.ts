@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
 import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
 import { enqueue } from '@wacrm/queue';
+import { sendAcceptedKey } from '../data-access/realtime.js';
 import { getThread } from '../data-access/threads.repository.js';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
@@ -91,6 +92,15 @@ export function sendRoutes(deps: RouteDeps) {
         });
         const { doc } = write;
         try {
+          if (write.created) {
+            // The start of the send-latency measurement (see wacrm_send_latency_seconds).
+            await deps.redis.set(
+              sendAcceptedKey(deps.queues.prefix, doc.waMessageId),
+              String(doc.createdAt.getTime()),
+              'EX',
+              86_400,
+            );
+          }
           // Both keyed by the requestId: a repeated call re-adds nothing.
           await enqueue(
             deps.queues.waInbound,
