@@ -10,8 +10,7 @@ import {
   PhoneE164,
   UserRole,
 } from './common.schema.js';
-import { ApiKeyScope, HistoryProgress } from './firestore.schema.js';
-import { Payment, RoleSlot } from './crm.schema.js';
+import { ApiKeyScope, EventDoc, HistoryProgress } from './firestore.schema.js';
 
 /**
  * HTTP views of the api-gateway: what integrators read. Times are ISO strings; secrets (media
@@ -265,27 +264,9 @@ export const EventParams = z.object({
 });
 export const ClientParams = z.object({ phoneE164: PhoneE164 });
 
-export const EventView = z.object({
+/** An event as the API returns it: the stored document with its id and ISO times. */
+export const EventView = EventDoc.extend({
   id: z.string(),
-  phoneE164: PhoneE164,
-  createdBy: z.string(),
-  schemaVersion: z.number().int(),
-  isArchived: z.boolean(),
-  eventShortId: z.string(),
-  date: z.string(),
-  time: z.string().nullable(),
-  durationHours: z.number().nullable(),
-  address: z.string().nullable(),
-  characters: z.array(z.string()),
-  rolesBySlot: z.record(z.string(), RoleSlot),
-  payment: Payment,
-  childName: z.string().nullable(),
-  childAge: z.number().int().nullable(),
-  guests: z.number().int().nullable(),
-  notes: z.string().nullable(),
-  accountId: AccountId.nullable(),
-  threadId: z.string().nullable(),
-  sourceExtractionId: z.string().nullable(),
   createdAt: Iso,
   updatedAt: Iso,
   archivedAt: IsoOrNull,

@@ -1,34 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { AccountDoc, AccountStatus, MessageDoc, ThreadDoc } from '@wacrm/contracts';
-import { collections } from '@wacrm/firestore';
+import { collections, newAccountDoc } from '@wacrm/firestore';
 
 export function accountDoc(
   name: string,
   status: AccountStatus,
   extra: Partial<AccountDoc> = {},
 ): AccountDoc {
-  const now = new Date('2025-01-01T10:00:00Z');
   return {
-    name,
-    phone: null,
+    ...newAccountDoc(name, null, new Date('2025-01-01T10:00:00Z')),
     status,
-    qr: null,
-    qrExpiresAt: null,
-    pairingCode: null,
-    ownerInstanceId: null,
-    history: {
-      status: 'idle',
-      threads: 0,
-      messages: 0,
-      percent: null,
-      startedAt: null,
-      completedAt: null,
-    },
-    lastError: null,
-    lastConnectedAt: null,
-    createdAt: now,
-    updatedAt: now,
     ...extra,
   };
 }

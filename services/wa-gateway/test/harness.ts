@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Firestore } from 'firebase-admin/firestore';
 import { freePort } from '@wacrm/emulators';
+import { newAccountDoc } from '@wacrm/firestore';
 import { expectEventually } from '@wacrm/testing';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -189,27 +190,7 @@ export async function createAccounts(db: Firestore, ids: string[]): Promise<void
   for (let i = 0; i < ids.length; i += 400) {
     const batch = db.batch();
     for (const id of ids.slice(i, i + 400)) {
-      batch.set(db.collection('accounts').doc(id), {
-        name: `Account ${id}`,
-        phone: null,
-        status: 'connecting',
-        qr: null,
-        qrExpiresAt: null,
-        pairingCode: null,
-        ownerInstanceId: null,
-        history: {
-          status: 'idle',
-          threads: 0,
-          messages: 0,
-          percent: null,
-          startedAt: null,
-          completedAt: null,
-        },
-        lastError: null,
-        lastConnectedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      batch.set(db.collection('accounts').doc(id), newAccountDoc(`Account ${id}`, null, now));
     }
     await batch.commit();
   }
