@@ -265,7 +265,7 @@ export const EventParams = z.object({
 export const ClientParams = z.object({ phoneE164: PhoneE164 });
 
 /** An event as the API returns it: the stored document with its id and ISO times. */
-export const EventView = EventDoc.extend({
+export const EventView = EventDoc.omit({ bodyHash: true }).extend({
   id: z.string(),
   createdAt: Iso,
   updatedAt: Iso,

@@ -189,6 +189,11 @@ export const EventDoc = z.object({
   createdAt: Time,
   updatedAt: Time,
   archivedAt: Time.nullable(),
+  /**
+   * SHA-256 of the create request, kept when it came with an Idempotency-Key: a retry with the
+   * same key and body returns this event, the same key with another body is a conflict.
+   */
+  bodyHash: z.string().optional(),
 });
 export type EventDoc = z.infer<typeof EventDoc>;
 

@@ -799,6 +799,32 @@ describe('CRM and AI routes', () => {
     }
   });
 
+  it('when an event save is retried with the same Idempotency-Key, then one event exists; another body with that key is 409', async () => {
+    const body = { threadId: tA, date: '2025-10-04', characters: ['Spiderman'], amount: 650 };
+    const key = { ...bearer(employee.token), 'idempotency-key': 'save-retry-0001' };
+    const first = await inject('POST', '/api/crm/events', key, body);
+    const retry = await inject('POST', '/api/crm/events', key, body);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const event = first.json<{ id: string; eventShortId: string }>();
+    expect(retry.json<{ id: string; eventShortId: string }>()).toMatchObject(event);
+    expect(first.json<Record<string, unknown>>()).not.toHaveProperty('bodyHash');
+    const stored = await gw.fs.db
+      .collection(Collections.evenimente)
+      .where('date', '==', '2025-10-04')
+      .get();
+    expect(stored.docs.map((d) => d.id)).toEqual([event.id]);
+
+    const conflict = await inject('POST', '/api/crm/events', key, { ...body, amount: 700 });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json<{ detail: string }>().detail).toMatch(/save-retry-0001/);
+    // Without a key every save is a new event (the seeds: "saving again makes a second event").
+    const unkeyed = await inject('POST', '/api/crm/events', bearer(employee.token), body);
+    const again = await inject('POST', '/api/crm/events', bearer(employee.token), body);
+    expect(unkeyed.json<{ id: string }>().id).not.toBe(again.json<{ id: string }>().id);
+  });
+
   it('when events are created, patched and archived, then each call is a new or updated document, never a delete', async () => {
     const created = await inject('POST', '/api/crm/events', bearer(employee.token), {
       threadId: tA,

@@ -9,6 +9,7 @@ import {
   type RoleSlot,
 } from '@wacrm/contracts';
 import { collections } from '../collections.js';
+import { createOnce, sha256Of } from '../create-once.js';
 
 /** What a schema accepts before defaults apply (zod's `z.input`, without a zod dependency here). */
 type InputOf<S extends { _zod: { input: unknown } }> = S['_zod']['input'];
@@ -73,9 +74,27 @@ export interface EventWriteOptions {
   now?: Date;
 }
 
+export interface CreateEventOptions extends EventWriteOptions {
+  /**
+   * The caller's Idempotency-Key: the event id is derived from it and the caller, so a retried
+   * save returns the event the first call made instead of booking the party twice.
+   */
+  idempotencyKey?: string;
+}
+
 export interface SavedEvent {
   eventId: string;
   event: EventDoc;
+}
+
+export interface CreatedEvent extends SavedEvent {
+  /** False when an earlier call with the same Idempotency-Key had already created it. */
+  created: boolean;
+}
+
+/** `evenimente/{id}` of a keyed create: per caller, so two users' keys never meet. */
+export function eventIdForKey(uid: string, idempotencyKey: string): string {
+  return `req-${sha256Of([uid, idempotencyKey]).slice(0, 40)}`;
 }
 
 // Crockford's base32 without I, L, O, U: nothing to misread when it is said on the phone.
@@ -124,15 +143,17 @@ function invalid(message: string, path: string): AppError {
 }
 
 /**
- * Saves a confirmed booking as a NEW `evenimente/{eventId}` (auto id: never overwrites another),
- * then asks for the client's recompute. With a `threadId`, the phone and account come from the
- * thread.
+ * Saves a confirmed booking as a NEW `evenimente/{eventId}` (never overwrites another), then asks
+ * for the client's recompute. With a `threadId`, the phone and account come from the thread.
+ * Without an Idempotency-Key every call is a new event (auto id); with one, a retry returns the
+ * first call's event and requests the recompute again, which also repairs an enqueue the first
+ * call lost after its write.
  */
 export async function createEvent(
   db: Firestore,
   input: InputOf<typeof CreateEventBody>,
-  options: EventWriteOptions,
-): Promise<SavedEvent> {
+  options: CreateEventOptions,
+): Promise<CreatedEvent> {
   const body = CreateEventBody.parse(input);
   let phoneE164 = body.phoneE164 ?? null;
   let accountId = body.accountId ?? null;
@@ -156,7 +177,9 @@ export async function createEvent(
   if (phoneE164 === null) throw invalid('threadId or phoneE164 is required', 'phoneE164');
 
   const now = options.now ?? new Date();
-  const ref = collections(db).evenimente().doc();
+  const key = options.idempotencyKey;
+  const events = collections(db).evenimente();
+  const ref = key === undefined ? events.doc() : events.doc(eventIdForKey(options.uid, key));
   const event: EventDoc = {
     phoneE164,
     createdBy: options.uid,
@@ -187,10 +210,26 @@ export async function createEvent(
     updatedAt: now,
     archivedAt: null,
   };
-  // create() fails if the id exists, so even an id collision cannot overwrite an event.
-  await ref.create(event);
-  await requestClientRecompute(options.queue, { phoneE164, eventId: ref.id, reason: 'created' });
-  return { eventId: ref.id, event };
+  let saved: CreatedEvent;
+  if (key === undefined) {
+    // create() fails if the id exists, so even an id collision cannot overwrite an event.
+    await ref.create(event);
+    saved = { eventId: ref.id, event, created: true };
+  } else {
+    event.bodyHash = sha256Of(body);
+    const write = await createOnce(
+      ref,
+      event,
+      `Idempotency-Key ${key} was already used for a different event`,
+    );
+    saved = { eventId: ref.id, event: write.doc, created: write.created };
+  }
+  await requestClientRecompute(options.queue, {
+    phoneE164: saved.event.phoneE164,
+    eventId: ref.id,
+    reason: 'created',
+  });
+  return saved;
 }
 
 /** A patch field left out keeps the stored value; `null` clears it. */

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
-import { AppError, waMessageIdFor, type OutboxDoc, type OutgoingMedia } from '@wacrm/contracts';
+import { waMessageIdFor, type OutboxDoc, type OutgoingMedia } from '@wacrm/contracts';
 import { collections } from '../collections.js';
+import { createOnce, sha256Of, type CreateOnceResult } from '../create-once.js';
 
 export interface NewOutboxEntry {
   requestId: string;
@@ -16,11 +16,11 @@ export interface NewOutboxEntry {
   createdBy: string;
 }
 
-export type OutboxWrite = { created: true; doc: OutboxDoc } | { created: false; doc: OutboxDoc };
+export type OutboxWrite = CreateOnceResult<OutboxDoc>;
 
 /** What makes two sends "the same request": everything the caller chose, nothing we derived. */
 export function outboxBodyHash(entry: NewOutboxEntry): string {
-  const canonical = JSON.stringify([
+  return sha256Of([
     entry.accountId,
     entry.threadId,
     entry.to,
@@ -36,13 +36,11 @@ export function outboxBodyHash(entry: NewOutboxEntry): string {
         ],
     entry.replyTo,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /**
- * Writes `outbox/{requestId}` once. `create()` is atomic in Firestore (and in the emulator, which
- * applies each commit in one step), so of N concurrent identical calls exactly one creates; the
- * others read it back. The same key with another body is a conflict.
+ * Writes `outbox/{requestId}` once: of N concurrent identical calls exactly one creates, the others
+ * read it back; the same key with another body is a conflict (see `createOnce`).
  */
 export async function createOutboxEntry(
   db: Firestore,
@@ -78,21 +76,9 @@ export async function createOutboxEntry(
     updatedAt: now,
     sentAt: null,
   };
-  try {
-    await ref.create(doc);
-    return { created: true, doc };
-  } catch (error) {
-    // gRPC ALREADY_EXISTS (6): someone created it first — the normal path of a retried request.
-    if ((error as { code?: unknown }).code !== 6) throw error;
-  }
-  const existing = (await ref.get()).data();
-  if (existing === undefined)
-    throw new AppError('DEPENDENCY_UNAVAILABLE', `outbox/${entry.requestId} vanished`);
-  if (existing.bodyHash !== bodyHash) {
-    throw new AppError(
-      'CONFLICT',
-      `requestId ${entry.requestId} was already used for a different message`,
-    );
-  }
-  return { created: false, doc: existing };
+  return createOnce(
+    ref,
+    doc,
+    `requestId ${entry.requestId} was already used for a different message`,
+  );
 }

@@ -90,8 +90,9 @@ export function toMessageView(id: string, doc: MessageDoc): MessageView {
 }
 
 export function toEventView(id: string, doc: EventDoc): z.infer<typeof EventView> {
+  const { bodyHash: _requestFingerprint, ...fields } = doc;
   return {
-    ...doc,
+    ...fields,
     id,
     createdAt: iso(doc.createdAt),
     updatedAt: iso(doc.updatedAt),

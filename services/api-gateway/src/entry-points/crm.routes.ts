@@ -28,7 +28,7 @@ import { docId } from '../domain/doc-id.js';
 import { canSeeAccount, requireAccount, type Principal } from '../domain/principal.js';
 import { toClientView, toEventView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
-import { requestIdOf } from './request-id.js';
+import { idempotencyKeyOf, requestIdOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 
@@ -115,7 +115,8 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
-          summary: 'Save a confirmed booking as a new event (never overwrites one)',
+          summary:
+            'Save a confirmed booking as a new event (never overwrites one; a retry with the same Idempotency-Key returns the first event)',
           body: CreateEventBody,
           response: { 201: EventView, ...crmErrors },
         },
@@ -127,14 +128,17 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         if (body.threadId !== undefined) {
           requireAccount(principal, (await getThread(deps.db, body.threadId)).accountId);
         }
+        const idempotencyKey = idempotencyKeyOf(request);
         const saved = await createEvent(deps.db, body, {
           uid: principal.id,
           queue: deps.queues.crmEvents,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         });
         request.log.info(
           { eventId: saved.eventId, eventShortId: saved.event.eventShortId },
-          'event created',
+          saved.created ? 'event created' : 'event create replayed (same Idempotency-Key)',
         );
+        if (!saved.created) void reply.header('idempotent-replayed', 'true');
         return reply.status(201).send(toEventView(saved.eventId, saved.event));
       },
     );
