@@ -34,6 +34,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web client runs in browsers: DOM globals, not Node's.
+    files: ['services/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['libs/config/src/**/*.ts', '**/*.test.ts', 'e2e/**/*.ts', 'libs/testing/src/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -49,6 +49,9 @@ export const BaseEnv = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   METADATA_SERVER_DETECTION: z.string().optional(),
+  /** Queue workers: /health and /metrics on this port (0: off). */
+  OPS_PORT: envPort(0),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 

@@ -19,6 +19,7 @@ export const OutboxSenderEnv = BaseEnv.extend({
   /** Outbox documents still `queued` after this long are re-enqueued by the relay. */
   OUTBOX_RELAY_AFTER_MS: envInt(15_000, 1_000, 3_600_000),
   OUTBOX_RELAY_INTERVAL_MS: envInt(5_000, 200, 600_000),
-  OUTBOX_CONCURRENCY: envInt(8, 1, 256),
+  /** Hand-overs in flight per replica: each waits on Firestore and Redis round trips, not CPU. */
+  OUTBOX_CONCURRENCY: envInt(32, 1, 256),
 }).superRefine(requireFirestoreTarget);
 export type OutboxSenderEnv = z.infer<typeof OutboxSenderEnv>;

@@ -38,6 +38,10 @@ export const ApiGatewayEnv = BaseEnv.extend({
   AI_REQUEST_TIMEOUT_MS: envInt(30_000, 100, 300_000),
   /** Realtime events kept for Last-Event-ID resumption (Redis stream, approximate cap). */
   REALTIME_STREAM_MAXLEN: envInt(10_000, 100, 10_000_000),
+  /** The Firebase project's web API key (public): enables email sign-in in the web client. */
+  FIREBASE_WEB_API_KEY: z.string().min(1).optional(),
+  /** The Firebase Auth domain of the web app (e.g. my-project.firebaseapp.com). */
+  FIREBASE_AUTH_DOMAIN: z.string().min(1).optional(),
 }).superRefine(requireFirestoreTarget);
 export type ApiGatewayEnv = z.infer<typeof ApiGatewayEnv>;
 

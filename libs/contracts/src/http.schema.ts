@@ -137,3 +137,20 @@ export const AccountSummary = z.object({
   status: AccountStatus,
   ownerInstanceId: z.string().nullable(),
 });
+
+/** `GET /api/web-config` (public): how the web client may sign in. Holds nothing secret. */
+export const WebConfigResponse = z.object({
+  /** The ADMIN_TOKEN bootstrap credential is accepted (embedded defaults). */
+  adminTokenSignIn: z.boolean(),
+  /** Firebase Auth email/password sign-in, when the gateway verifies Firebase ID tokens. */
+  firebase: z
+    .object({
+      apiKey: z.string(),
+      authDomain: z.string().nullable(),
+      projectId: z.string(),
+      /** The Auth emulator's URL (local runs and tests); null with real Firebase Auth. */
+      emulatorUrl: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type WebConfigResponse = z.infer<typeof WebConfigResponse>;

@@ -81,3 +81,32 @@ export const SimulatorAccepted = z.object({
   messageIds: z.array(z.string()).optional(),
   status: z.string(),
 });
+
+/**
+ * One message the simulated WhatsApp server received from an account's client (a send), as
+ * `GET /accounts/:accountId/sent` lists them. A resend of the same id is the same message:
+ * it is listed once and counted in `resends`.
+ */
+export const SimulatorSentMessage = z.object({
+  messageId: z.string(),
+  to: z.string(),
+  kind: z.enum(['text', 'image', 'video', 'audio', 'document', 'other']),
+  text: z.string().nullable(),
+  caption: z.string().nullable(),
+  mimetype: z.string().nullable(),
+  fileName: z.string().nullable(),
+  fileLength: z.number().int().nonnegative().nullable(),
+  fileSha256Base64: z.string().nullable(),
+  /** The message this one replies to (contextInfo.stanzaId). */
+  quotedMessageId: z.string().nullable(),
+  quotedParticipant: z.string().nullable(),
+  receivedAt: z.iso.datetime(),
+  resends: z.number().int().nonnegative(),
+});
+export type SimulatorSentMessage = z.infer<typeof SimulatorSentMessage>;
+
+export const SimulatorSentList = z.object({
+  accountId: AccountId,
+  messages: z.array(SimulatorSentMessage),
+});
+export type SimulatorSentList = z.infer<typeof SimulatorSentList>;

@@ -4,3 +4,4 @@ export * from './queue-client.js';
 export * from './worker.js';
 export * from './shutdown.js';
 export * from './boot.js';
+export * from './ops.js';

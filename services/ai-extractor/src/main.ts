@@ -1,6 +1,7 @@
 import { AiExtractorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createRedisConnection, bootService } from '@wacrm/queue';
+import { createMetricsRegistry } from '@wacrm/observability';
+import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
 import { firestoreAskRepository } from './data-access/ask.repository.js';
 import { firestoreExtractionRepository } from './data-access/extraction.repository.js';
 import { groqChat } from './data-access/groq-chat.client.js';
@@ -49,7 +50,7 @@ const chat =
         logger,
       });
 
-startAiRequestsWorker({
+const worker = startAiRequestsWorker({
   connection,
   prefix: config.QUEUE_PREFIX,
   logger,
@@ -67,6 +68,14 @@ startAiRequestsWorker({
   tracerName: SERVICE,
   shutdown,
 });
+const metrics = createMetricsRegistry(SERVICE);
+await serveOps(config, {
+  registry: metrics,
+  checks: { redis: () => connection.ping() },
+  logger,
+  shutdown,
+});
+instrumentWorker(worker, metrics);
 logger.info(
   { provider: chat === undefined ? 'offline' : 'groq', model: chat?.model ?? offline.model },
   'ai-extractor consuming ai-requests',

@@ -409,6 +409,7 @@ describe('auth on every route', () => {
     const covered = new Set([
       ...routes().map((r) => `${r.method} ${normalise(r.url)}`),
       'GET /health',
+      'GET /api/web-config',
     ]);
     expect(documented.filter((d) => !covered.has(d))).toEqual([]);
   });

@@ -38,8 +38,15 @@ import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
 import { streamRoutes } from './entry-points/stream.routes.js';
 import { threadsRoutes } from './entry-points/threads.routes.js';
+import { registerTracing } from './entry-points/tracing.hook.js';
 import type { WebhookJobOptions } from './entry-points/webhook-dispatcher.js';
 import { webhooksRoutes } from './entry-points/webhooks.routes.js';
+import {
+  loadWebAssets,
+  webConfigRoutes,
+  webRoutes,
+  type WebConfig,
+} from './entry-points/web.routes.js';
 import { whatsappRoutes } from './entry-points/whatsapp.routes.js';
 
 /** Settings from ApiGatewayEnv that shape the HTTP app. */
@@ -55,6 +62,10 @@ export interface GatewaySettings {
   /** Without it, webhook routes answer 503. */
   webhookSecretKey?: string;
   webhookJobs: WebhookJobOptions;
+  /** The built web client (services/web/dist), served at `/` when it exists. */
+  webRoot?: string;
+  /** Firebase Auth for the web client's sign-in; absent when ID tokens cannot be issued. */
+  firebaseWeb?: NonNullable<WebConfig['firebase']>;
 }
 
 export interface AppDeps {
@@ -80,18 +91,35 @@ export interface AppDeps {
 
 export const SERVICE = 'api-gateway';
 
-// The API serves JSON; only the docs page needs scripts and styles from this origin.
-const CSP = {
-  directives: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'"],
-    frameAncestors: ["'none'"],
-    objectSrc: ["'none'"],
-  },
-};
+/**
+ * Scripts only from this origin (the web client's bundles and the docs page), never inline.
+ * Inline styles stay allowed for the docs page and React style attributes; images may be data:
+ * URLs (the QR). The browser may call Firebase Auth when the web client signs in with it.
+ */
+function contentSecurityPolicy(firebase: GatewaySettings['firebaseWeb']) {
+  const authOrigins =
+    firebase === undefined
+      ? []
+      : firebase.emulatorUrl !== null
+        ? [new URL(firebase.emulatorUrl).origin]
+        : ['https://identitytoolkit.googleapis.com', 'https://securetoken.googleapis.com'];
+  return {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'", ...authOrigins],
+      fontSrc: ["'self'"],
+      formAction: ["'self'"],
+      baseUri: ["'self'"],
+      frameAncestors: ["'none'"],
+      objectSrc: ["'none'"],
+      // Self-hosted over plain HTTP on a LAN is legitimate; upgrading would break every request.
+      upgradeInsecureRequests: null,
+    },
+  };
+}
 
 /** Builds the HTTP app without listening, so tests drive it with `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -118,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerTracing(app);
 
   const metrics =
     deps.metrics ??
@@ -140,7 +169,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   app.addHook('onClose', () => ai.close());
 
-  await app.register(helmet, { contentSecurityPolicy: CSP, crossOriginEmbedderPolicy: false });
+  await app.register(helmet, {
+    contentSecurityPolicy: contentSecurityPolicy(deps.settings.firebaseWeb),
+    crossOriginEmbedderPolicy: false,
+  });
   await app.register(cors, {
     origin: deps.settings.corsOrigins.length > 0 ? deps.settings.corsOrigins : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH'],
@@ -278,6 +310,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   if (deps.settings.simulatorUrl !== undefined) {
     await app.register(simulatorRoutes({ simulatorUrl: deps.settings.simulatorUrl }));
+  }
+  await app.register(
+    webConfigRoutes({
+      adminTokenSignIn: deps.settings.adminToken !== undefined,
+      firebase: deps.settings.firebaseWeb ?? null,
+    }),
+  );
+  if (deps.settings.webRoot !== undefined) {
+    const assets = await loadWebAssets(deps.settings.webRoot);
+    if (assets !== undefined) await app.register(webRoutes(assets));
+    else {
+      deps.logger.warn(
+        { webRoot: deps.settings.webRoot },
+        'the web client is not built (npm run build): only the API is served',
+      );
+    }
   }
   await registerOps(app, {
     metrics,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
@@ -37,7 +38,33 @@ export type GatewayConfig = Pick<
   | 'WEBHOOK_WORKER'
   | 'AI_REQUEST_TIMEOUT_MS'
   | 'REALTIME_STREAM_MAXLEN'
+  | 'FIREBASE_PROJECT_ID'
+  | 'FIREBASE_AUTH_EMULATOR_HOST'
+  | 'FIREBASE_WEB_API_KEY'
+  | 'FIREBASE_AUTH_DOMAIN'
 >;
+
+/** services/web/dist, from this file in services/api-gateway/{src,dist}. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+function firebaseWeb(config: GatewayConfig): GatewaySettings['firebaseWeb'] {
+  if (config.FIREBASE_AUTH_EMULATOR_HOST !== undefined) {
+    // The emulator accepts any API key.
+    return {
+      apiKey: config.FIREBASE_WEB_API_KEY ?? 'emulator-api-key',
+      authDomain: config.FIREBASE_AUTH_DOMAIN ?? null,
+      projectId: config.FIREBASE_PROJECT_ID,
+      emulatorUrl: `http://${config.FIREBASE_AUTH_EMULATOR_HOST}`,
+    };
+  }
+  if (config.FIREBASE_WEB_API_KEY === undefined) return undefined;
+  return {
+    apiKey: config.FIREBASE_WEB_API_KEY,
+    authDomain: config.FIREBASE_AUTH_DOMAIN ?? null,
+    projectId: config.FIREBASE_PROJECT_ID,
+    emulatorUrl: null,
+  };
+}
 
 export interface Gateway {
   app: FastifyInstance;
@@ -49,17 +76,20 @@ export function settingsFrom(config: GatewayConfig): GatewaySettings {
   if (config.WA_DRIVER === 'simulator' && config.WA_SIMULATOR_URL === undefined) {
     throw new Error('WA_DRIVER=simulator needs WA_SIMULATOR_URL');
   }
+  const web = firebaseWeb(config);
   return {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     corsOrigins: config.CORS_ORIGINS,
     rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
     aiRequestTimeoutMs: config.AI_REQUEST_TIMEOUT_MS,
     webhookJobs: { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS },
+    webRoot: DEFAULT_WEB_ROOT,
     ...(config.ADMIN_TOKEN !== undefined ? { adminToken: config.ADMIN_TOKEN } : {}),
     ...(config.METRICS_TOKEN !== undefined ? { metricsToken: config.METRICS_TOKEN } : {}),
     ...(config.WEBHOOK_SECRET_KEY !== undefined
       ? { webhookSecretKey: config.WEBHOOK_SECRET_KEY }
       : {}),
+    ...(web !== undefined ? { firebaseWeb: web } : {}),
     ...(config.WA_DRIVER === 'simulator' && config.WA_SIMULATOR_URL !== undefined
       ? { simulatorUrl: config.WA_SIMULATOR_URL }
       : {}),
@@ -77,9 +107,12 @@ export async function startGateway(options: {
   version: string;
   db: Firestore;
   auth: Auth;
+  /** Overrides where the built web client is read from (tests). */
+  webRoot?: string;
 }): Promise<Gateway> {
   const { config, logger, instanceId } = options;
   const settings = settingsFrom(config);
+  if (options.webRoot !== undefined) settings.webRoot = options.webRoot;
   const connections: Redis[] = [];
   const connect = (role: string, maxRetriesPerRequest: number | null, extra = {}) => {
     const connection = createRedisConnection({

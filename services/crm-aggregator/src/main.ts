@@ -1,6 +1,7 @@
 import { CrmAggregatorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createRedisConnection, bootService } from '@wacrm/queue';
+import { createMetricsRegistry } from '@wacrm/observability';
+import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
 import { redisClientLock } from './data-access/client-lock.js';
 import { firestoreClientStore } from './data-access/client-store.js';
 import { startCrmEventsWorker } from './entry-points/crm-events.worker.js';
@@ -25,7 +26,7 @@ shutdown.add(
 // Wait for Redis before consuming, so a cold start logs one clear line instead of a storm.
 await connection.ping();
 
-startCrmEventsWorker({
+const worker = startCrmEventsWorker({
   connection,
   prefix: config.QUEUE_PREFIX,
   logger,
@@ -35,4 +36,12 @@ startCrmEventsWorker({
   tracerName: SERVICE,
   shutdown,
 });
+const metrics = createMetricsRegistry(SERVICE);
+await serveOps(config, {
+  registry: metrics,
+  checks: { redis: () => connection.ping() },
+  logger,
+  shutdown,
+});
+instrumentWorker(worker, metrics);
 logger.info({ concurrency: config.CRM_CONCURRENCY }, 'crm-aggregator consuming crm-events');

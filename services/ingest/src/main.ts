@@ -1,6 +1,7 @@
 import { IngestEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createRedisConnection, bootService } from '@wacrm/queue';
+import { createMetricsRegistry } from '@wacrm/observability';
+import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
 import { startInboundWorker } from './entry-points/inbound.worker.js';
 import { buildIngestDeps } from './ingest.composition.js';
 import { SERVICE, VERSION } from './version.js';
@@ -35,7 +36,7 @@ const deps = buildIngestDeps({
   lockTtlMs: config.INGEST_ACCOUNT_LOCK_TTL_MS,
   lockWaitMs: config.INGEST_ACCOUNT_LOCK_WAIT_MS,
 });
-startInboundWorker(deps, {
+const worker = startInboundWorker(deps, {
   connection: redis,
   prefix: config.QUEUE_PREFIX,
   concurrency: config.INGEST_CONCURRENCY,
@@ -44,6 +45,14 @@ startInboundWorker(deps, {
   tracerName: SERVICE,
   shutdown,
 });
+const metrics = createMetricsRegistry(SERVICE);
+await serveOps(config, {
+  registry: metrics,
+  checks: { redis: () => redis.ping() },
+  logger,
+  shutdown,
+});
+instrumentWorker(worker, metrics);
 logger.info(
   { concurrency: config.INGEST_CONCURRENCY, prefix: config.QUEUE_PREFIX },
   'ingest consuming wa-inbound',

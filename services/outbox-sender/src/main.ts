@@ -7,8 +7,12 @@ import {
   bootService,
   openQueue,
   startWorker,
+  instrumentWorker,
+  serveOps,
   type ContractQueue,
 } from '@wacrm/queue';
+import { createMetricsRegistry } from '@wacrm/observability';
+import { cachedAccounts } from './data-access/account-cache.js';
 import { createGovernor } from './data-access/governor.js';
 import { relayOnce } from './entry-points/outbox-relay.js';
 import { sendOutbox } from './entry-points/send-outbox.processor.js';
@@ -45,6 +49,7 @@ shutdown.add('command queues', () =>
 );
 
 const governor = createGovernor(redis, config.QUEUE_PREFIX);
+const accounts = cachedAccounts(firebase.db, 1_000);
 const defaults = {
   ratePerMinute: config.OUTBOX_RATE_PER_MINUTE,
   burst: config.OUTBOX_BURST,
@@ -67,11 +72,21 @@ const worker = startWorker(
         pacing: config.OUTBOX_PACING,
         commandsFor,
         logger: ctx.logger,
+        accounts,
       }),
   },
   { connection: redis, prefix: config.QUEUE_PREFIX, logger, tracerName: SERVICE, shutdown },
   { concurrency: config.OUTBOX_CONCURRENCY },
 );
+const metrics = createMetricsRegistry(SERVICE);
+await serveOps(config, {
+  registry: metrics,
+  checks: { redis: () => redis.ping() },
+  logger,
+  shutdown,
+});
+instrumentWorker(worker, metrics);
+
 // After the last attempt the outbox document says so, with the reason: nothing fails silently.
 worker.on('failed', (job, error) => {
   const final =

@@ -79,6 +79,8 @@ shutdown.add('spool', () => spool.close());
 const inbound = openQueue(WaInboundQueue, {
   connection: producerRedis,
   prefix: config.QUEUE_PREFIX,
+  // Each job carries the trace of the socket event or command that produced it.
+  tracerName: SERVICE,
 });
 shutdown.add('wa-inbound queue', () => inbound.queue.close());
 const publisher = new InboundPublisher(inbound, producerRedis, spool, logger);

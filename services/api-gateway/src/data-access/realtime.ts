@@ -1,11 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RealtimeChannel, RealtimeEvent, RealtimeStreamKeySuffix } from '@wacrm/contracts';
-import type { Logger } from '@wacrm/observability';
+import {
+  Attr,
+  currentTraceparent,
+  SpanKind,
+  TRACEPARENT,
+  withSpan,
+  type Logger,
+} from '@wacrm/observability';
 
 export interface StreamEntry {
   id: string;
   event: RealtimeEvent;
+  /** The trace that produced the event (W3C traceparent), when it had one. */
+  traceparent?: string;
+}
+
+/** The `traceparent` riding along a pub/sub notification or a stream entry, if well-formed. */
+function traceparentIn(value: unknown): string | undefined {
+  return typeof value === 'string' && TRACEPARENT.test(value) ? value : undefined;
 }
 
 export function realtimeStreamKey(prefix: string): string {
@@ -27,6 +41,8 @@ function parseEntries(raw: unknown, logger: Logger): StreamEntry[] {
     const [id, fields] = item;
     const index = fields.indexOf('e');
     const value = index >= 0 ? fields[index + 1] : undefined;
+    const tpIndex = fields.indexOf('tp');
+    const traceparent = traceparentIn(tpIndex >= 0 ? fields[tpIndex + 1] : undefined);
     let event: RealtimeEvent | undefined;
     try {
       const parsed = RealtimeEvent.safeParse(JSON.parse(value ?? 'null'));
@@ -38,15 +54,18 @@ function parseEntries(raw: unknown, logger: Logger): StreamEntry[] {
       logger.warn({ streamId: id }, 'realtime stream entry is not a RealtimeEvent; skipped');
       continue;
     }
-    entries.push({ id, event });
+    entries.push(traceparent !== undefined ? { id, event, traceparent } : { id, event });
   }
   return entries;
 }
 
 // Dedup and append in one step: with several gateway replicas subscribed to the same channel,
-// exactly one of them appends each notification.
+// exactly one of them appends each notification. ARGV[4], when not empty, is the traceparent.
 const APPEND_ONCE = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+  if ARGV[4] ~= '' then
+    return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 'tp', ARGV[4])
+  end
   return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
 end
 return false`;
@@ -74,8 +93,11 @@ export async function startRealtimeRelay(options: {
   options.subscriber.on('message', (channel: string, message: string) => {
     if (channel !== RealtimeChannel) return;
     let parsed: ReturnType<typeof RealtimeEvent.safeParse>;
+    let traceparent: string | undefined;
     try {
-      parsed = RealtimeEvent.safeParse(JSON.parse(message));
+      const json = JSON.parse(message) as unknown;
+      parsed = RealtimeEvent.safeParse(json);
+      traceparent = traceparentIn((json as { traceparent?: unknown } | null)?.traceparent);
     } catch {
       options.logger.warn({ channel }, 'realtime notification is not JSON; dropped');
       return;
@@ -90,8 +112,32 @@ export async function startRealtimeRelay(options: {
     const body = JSON.stringify(parsed.data);
     const seen = `${options.prefix}:realtime:seen:${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
     const event = parsed.data;
-    options.redis
-      .eval(APPEND_ONCE, 2, seen, key, options.maxLen, body, options.dedupSeconds ?? 300)
+    const append = (tp: string) =>
+      options.redis.eval(
+        APPEND_ONCE,
+        2,
+        seen,
+        key,
+        options.maxLen,
+        body,
+        options.dedupSeconds ?? 300,
+        tp,
+      );
+    // The relay continues the trace of the job that published the event; the stream entry
+    // carries this span on to the SSE push.
+    const appending =
+      traceparent === undefined
+        ? append('')
+        : withSpan(
+            'realtime.relay',
+            {
+              kind: SpanKind.CONSUMER,
+              parent: { traceparent },
+              attributes: { [Attr.accountId]: event.accountId, [Attr.eventType]: event.type },
+            },
+            () => append(currentTraceparent() ?? ''),
+          );
+    appending
       .then(async (appended) => {
         if (appended === null || options.sendLatency === undefined) return;
         if (event.type !== 'message.status' || event.status !== 'sent') return;

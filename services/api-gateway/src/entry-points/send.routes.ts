@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
 import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
+import { Attr, setSpanAttributes } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import { sendAcceptedKey } from '../data-access/realtime.js';
 import { getThread } from '../data-access/threads.repository.js';
@@ -91,6 +92,11 @@ export function sendRoutes(deps: RouteDeps) {
           createdBy: principal.id,
         });
         const { doc } = write;
+        setSpanAttributes({
+          [Attr.accountId]: doc.accountId,
+          [Attr.messageId]: doc.waMessageId,
+          [Attr.requestId]: requestId,
+        });
         try {
           if (write.created) {
             // The start of the send-latency measurement (see wacrm_send_latency_seconds).

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '@wacrm/contracts';
+import { Attr, SpanKind, startSpan } from '@wacrm/observability';
 import {
   compareStreamIds,
   STREAM_ID,
@@ -23,6 +24,19 @@ const StreamQuery = z.object({
 });
 
 const REPLAY_MAX = 10_000;
+
+/** The end of an event's trace: the moment it was written to one SSE client. */
+function tracePush(entry: StreamEntry, traceparent: string): void {
+  startSpan('sse.push', {
+    kind: SpanKind.PRODUCER,
+    parent: { traceparent },
+    attributes: {
+      [Attr.accountId]: entry.event.accountId,
+      [Attr.eventType]: entry.event.type,
+      'wacrm.stream.id': entry.id,
+    },
+  }).end();
+}
 
 function frame(entry: StreamEntry): string {
   return `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
@@ -82,6 +96,7 @@ export function streamRoutes(deps: {
             Math.max(0, Date.now() - Date.parse(entry.event.at)) / 1000,
           );
           raw.write(frame(entry));
+          if (entry.traceparent !== undefined) tracePush(entry, entry.traceparent);
         };
         const unsubscribe = deps.hub.subscribe((entry) =>
           replaying ? buffered.push(entry) : write(entry),

@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import { RealtimeChannel, RealtimeEvent } from '@wacrm/contracts';
-import type { Logger } from '@wacrm/observability';
+import { Attr, currentTraceparent, SpanKind, withSpan, type Logger } from '@wacrm/observability';
 
-/** Live notifications after each commit; Firestore stays the truth, so a lost one is only late. */
+/**
+ * Live notifications after each commit; Firestore stays the truth, so a lost one is only late.
+ * Each message is the RealtimeEvent plus the `traceparent` of this publish, so the api-gateway's
+ * relay and SSE push join the trace of the job that caused them (consumers parsing the event
+ * with its schema never see the extra field).
+ */
 export class RealtimePublisher {
   constructor(
     private readonly redis: Redis,
@@ -12,11 +17,29 @@ export class RealtimePublisher {
   async publish(events: RealtimeEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      const pipeline = this.redis.pipeline();
-      for (const event of events) {
-        pipeline.publish(RealtimeChannel, JSON.stringify(RealtimeEvent.parse(event)));
-      }
-      await pipeline.exec();
+      await withSpan(
+        'realtime.publish',
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            [Attr.accountId]: events[0]!.accountId,
+            [Attr.eventType]: [...new Set(events.map((e) => e.type))].join(','),
+            [Attr.count]: events.length,
+          },
+        },
+        async () => {
+          const traceparent = currentTraceparent();
+          const pipeline = this.redis.pipeline();
+          for (const event of events) {
+            const parsed = RealtimeEvent.parse(event);
+            pipeline.publish(
+              RealtimeChannel,
+              JSON.stringify(traceparent !== undefined ? { ...parsed, traceparent } : parsed),
+            );
+          }
+          await pipeline.exec();
+        },
+      );
     } catch (error) {
       this.logger.warn(
         { err: error, events: events.length },

@@ -354,7 +354,8 @@ export async function recordSendResult(
     );
     logger.info(
       { accountId: job.accountId, requestId: job.requestId, outcome: job.outcome, ...result },
-      'send result recorded',
+      // The seeds' rollout guide watches for "outbox … sent".
+      `outbox ${job.requestId} ${job.outcome}`,
     );
     return result;
   });

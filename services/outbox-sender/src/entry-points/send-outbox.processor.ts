@@ -3,8 +3,9 @@ import { FieldValue, type Firestore } from 'firebase-admin/firestore';
 import type { waCommandsQueue } from '@wacrm/contracts';
 import { AppError, type OutgoingMedia, type SendOutboxJob, type WaKey } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
-import type { Logger } from '@wacrm/observability';
+import { Attr, setSpanAttributes, type Logger } from '@wacrm/observability';
 import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
+import type { AccountReader } from '../data-access/account-cache.js';
 import type { Governor } from '../data-access/governor.js';
 import { effectivePolicy, type PolicyDefaults } from '../domain/send-policy.js';
 
@@ -16,6 +17,8 @@ export interface SendOutboxDeps {
   /** The command queue of one account (opened once per account and kept). */
   commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>>;
   logger: Logger;
+  /** Where account documents come from (a short-lived cache in production); Firestore if unset. */
+  accounts?: AccountReader;
   now?: () => number;
 }
 
@@ -35,10 +38,24 @@ export async function sendOutbox(
   const now = deps.now?.() ?? Date.now();
   const c = collections(deps.db);
   const ref = c.outbox().doc(payload.requestId);
-  const outbox = (await ref.get()).data();
+  const readAccount = (accountId: string) =>
+    deps.accounts?.get(accountId) ??
+    c
+      .accounts()
+      .doc(accountId)
+      .get()
+      .then((s) => s.data());
+  // Both reads at once: they are on every send's critical path.
+  const [outboxSnap, jobAccount] = await Promise.all([ref.get(), readAccount(payload.accountId)]);
+  const outbox = outboxSnap.data();
   if (outbox === undefined) {
     throw new AppError('NOT_FOUND', `outbox/${payload.requestId} does not exist`);
   }
+  setSpanAttributes({
+    [Attr.accountId]: outbox.accountId,
+    [Attr.messageId]: outbox.waMessageId,
+    [Attr.requestId]: payload.requestId,
+  });
   if (outbox.status !== 'queued' && outbox.status !== 'sending' && outbox.status !== 'paused') {
     return { handedOver: false, reason: `already ${outbox.status}` };
   }
@@ -50,7 +67,9 @@ export async function sendOutbox(
   ) {
     return { handedOver: false, reason: 'already handed over' };
   }
-  const account = (await c.accounts().doc(outbox.accountId).get()).data();
+  // The job names the account; the document is the truth if they ever disagree.
+  const account =
+    outbox.accountId === payload.accountId ? jobAccount : await readAccount(outbox.accountId);
   if (account === undefined) {
     throw new AppError(
       'NOT_FOUND',

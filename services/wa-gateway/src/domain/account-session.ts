@@ -1,6 +1,6 @@
 import type { AnyMessageContent } from '@whiskeysockets/baileys';
 import type { AccountStatus, SendMessageCommand } from '@wacrm/contracts';
-import type { Logger } from '@wacrm/observability';
+import { Attr, SpanKind, withSpan, type Attributes, type Logger } from '@wacrm/observability';
 import { jobIdFrom } from '@wacrm/queue';
 import type { AccountStatusWriter } from '../data-access/account-status.js';
 import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
@@ -14,7 +14,7 @@ import {
   type WaDriver,
   type WaEvents,
 } from '../drivers/driver.port.js';
-import { jobsForEvents } from './inbound-events.js';
+import { jobsForEvents, type InboundJob } from './inbound-events.js';
 import { decideOnClose } from './reconnect-policy.js';
 
 export interface SessionDeps {
@@ -124,17 +124,27 @@ export class AccountSession {
       this.auth.saveCreds();
     }
     // Data events are published even from a socket being replaced: they are real messages.
-    for (const job of jobsForEvents(this.accountId, events)) {
-      await this.deps.publisher.publish(
-        job.name,
-        {
-          ...job.payload,
-          accountId: this.accountId,
-          instanceId: this.deps.instanceId,
-          fencingToken: this.lease.token,
-          observedAt: new Date().toISOString(),
+    const jobs = jobsForEvents(this.accountId, events);
+    if (jobs.length > 0) {
+      // A socket event starts a trace; every wa-inbound job it produces carries it to ingest.
+      await withSpan(
+        'wa.events',
+        { kind: SpanKind.CONSUMER, attributes: eventAttributes(this.accountId, jobs) },
+        async () => {
+          for (const job of jobs) {
+            await this.deps.publisher.publish(
+              job.name,
+              {
+                ...job.payload,
+                accountId: this.accountId,
+                instanceId: this.deps.instanceId,
+                fencingToken: this.lease.token,
+                observedAt: new Date().toISOString(),
+              },
+              job.jobId,
+            );
+          }
         },
-        job.jobId,
       );
     }
     const history = events['messaging-history.set'];
@@ -395,4 +405,17 @@ export function messageContent(command: SendMessageCommand): AnyMessageContent {
         ...(caption ? { caption } : {}),
       };
   }
+}
+
+/** Span attributes of one batch of socket events: ids and counts, never text or numbers. */
+function eventAttributes(accountId: string, jobs: InboundJob[]): Attributes {
+  const messageIds = jobs.flatMap((j) =>
+    j.name === 'ingest-messages' ? j.payload.messages.map((m) => m.key.id) : [],
+  );
+  return {
+    [Attr.accountId]: accountId,
+    [Attr.eventType]: [...new Set(jobs.map((j) => j.name))].join(','),
+    [Attr.count]: jobs.length,
+    ...(messageIds.length === 1 ? { [Attr.messageId]: messageIds[0] } : {}),
+  };
 }

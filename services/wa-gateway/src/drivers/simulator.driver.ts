@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
 import { WebSocket } from 'ws';
 import { decodeWebMessage } from '../simulator/message-factory.js';
@@ -11,6 +12,8 @@ import {
 } from './driver.port.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** WhatsApp's own ceiling for a document; images and audio are far smaller. */
+const MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 
 /**
  * Connects an account to the simulated WhatsApp network over a loopback WebSocket and turns its
@@ -26,6 +29,7 @@ function openSimulated(url: string, options: OpenOptions): WaConnection {
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextReq = 1;
   let closed = false;
+  let me: { id: string; name: string } | undefined;
   // Events are handled strictly in order: each waits for the previous, and is acked after.
   let chain = Promise.resolve();
 
@@ -63,12 +67,14 @@ function openSimulated(url: string, options: OpenOptions): WaConnection {
         deliver({ 'connection.update': { qr: frame.qr } });
         return;
       case 'paired':
+        me = frame.me;
         deliver({
           'creds.update': { me: frame.me, registered: true, platform: frame.platform },
           'connection.update': { isNewLogin: true, qr: undefined },
         });
         return;
       case 'open':
+        me = frame.me;
         deliver({
           'connection.update': { connection: 'open', receivedPendingNotifications: true },
         });
@@ -127,8 +133,8 @@ function openSimulated(url: string, options: OpenOptions): WaConnection {
   };
 
   return {
-    async sendMessage(jid, content, { messageId }) {
-      const message = toProtoMessage(content);
+    async sendMessage(jid, content, { messageId, quoted }) {
+      const message = await toProtoMessage(content, quoted, me?.id);
       const encoded = Buffer.from(proto.Message.encode(message).finish()).toString('base64');
       const sent = await request<string>({ t: 'send', jid, messageId, message: encoded });
       return decodeWebMessage(sent) as WAMessage;
@@ -179,21 +185,67 @@ function toEvents(name: string, data: unknown): WaEvents {
   }
 }
 
-/** The subset of Baileys' content shapes the gateway sends, as the proto Baileys would build. */
-function toProtoMessage(content: Parameters<WaConnection['sendMessage']>[1]): proto.Message {
+/**
+ * The subset of Baileys' content shapes the gateway sends, as the proto Baileys would build:
+ * media is downloaded from its URL (as Baileys does before encrypting and uploading it), so its
+ * length and SHA-256 are the real file's; a reply carries the quoted message in `contextInfo`.
+ */
+async function toProtoMessage(
+  content: Parameters<WaConnection['sendMessage']>[1],
+  quoted: WAMessage | undefined,
+  meJid: string | undefined,
+): Promise<proto.Message> {
   const c = content as Record<string, unknown>;
-  if (typeof c.text === 'string') return proto.Message.fromObject({ conversation: c.text });
+  const contextInfo = quoted ? quotedContext(quoted, meJid) : undefined;
+  if (typeof c.text === 'string') {
+    return proto.Message.fromObject(
+      contextInfo
+        ? { extendedTextMessage: { text: c.text, contextInfo } }
+        : { conversation: c.text },
+    );
+  }
   for (const kind of ['image', 'video', 'audio', 'document'] as const) {
-    if (c[kind] !== undefined) {
-      return proto.Message.fromObject({
-        [`${kind}Message`]: {
-          mimetype: c.mimetype,
-          caption: c.caption,
-          ...(kind === 'document' ? { fileName: c.fileName } : {}),
-          url: `https://mmg.whatsapp.net/sim/outgoing.enc`,
-        },
-      });
-    }
+    if (c[kind] === undefined) continue;
+    const bytes = await mediaBytes(c[kind]);
+    const path = `/sim/${createHash('sha256').update(randomBytes(16)).digest('hex')}.enc`;
+    return proto.Message.fromObject({
+      [`${kind}Message`]: {
+        url: `https://mmg.whatsapp.net${path}`,
+        directPath: path,
+        mimetype: c.mimetype,
+        fileLength: bytes.length,
+        fileSha256: createHash('sha256').update(bytes).digest(),
+        mediaKey: randomBytes(32),
+        mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+        ...(kind !== 'audio' && typeof c.caption === 'string' ? { caption: c.caption } : {}),
+        ...(kind === 'document' ? { fileName: c.fileName, title: c.fileName } : {}),
+        ...(contextInfo ? { contextInfo } : {}),
+      },
+    });
   }
   throw new Error('unsupported content for the simulated network');
+}
+
+/** Baileys' `contextInfo` for a reply: the quoted id, its author and its content. */
+function quotedContext(quoted: WAMessage, meJid: string | undefined): proto.IContextInfo {
+  const key = quoted.key;
+  const participant = key.fromMe ? meJid : (key.participant ?? key.remoteJid);
+  return {
+    stanzaId: key.id ?? null,
+    ...(participant ? { participant } : {}),
+    quotedMessage: quoted.message ?? { conversation: '' },
+  };
+}
+
+async function mediaBytes(source: unknown): Promise<Buffer> {
+  if (Buffer.isBuffer(source)) return source;
+  const url = (source as { url?: unknown } | null)?.url;
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw new Error('media must be a Buffer or { url }');
+  }
+  const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`media download failed: HTTP ${response.status}`);
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (bytes.length > MEDIA_MAX_BYTES) throw new Error('media larger than WhatsApp accepts');
+  return bytes;
 }

@@ -1,7 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { waCommandsQueue } from '@wacrm/contracts';
-import type { Logger } from '@wacrm/observability';
+import { Attr, hashForTelemetry, SpanKind, withSpan, type Logger } from '@wacrm/observability';
 import { jobIdFrom, startWorker } from '@wacrm/queue';
 import type { InboundPublisher } from '../data-access/inbound-publisher.js';
 import type { AccountSession } from '../domain/account-session.js';
@@ -47,7 +47,20 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
     {
       'send-message': async (command, { job, logger }) => {
         try {
-          await session.send(command);
+          // From handing the message to the socket until WhatsApp's server acknowledges it.
+          await withSpan(
+            'wa.send',
+            {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                [Attr.accountId]: accountId,
+                [Attr.messageId]: command.waMessageId,
+                [Attr.requestId]: command.requestId,
+                [Attr.peerHash]: hashForTelemetry(command.to),
+              },
+            },
+            () => session.send(command),
+          );
         } catch (error) {
           const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
           if (lastAttempt) {
@@ -70,7 +83,13 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
       backfill: (c) => session.backfill(c.threads, c.messagesPerThread),
       'request-pairing-code': (c) => session.requestPairingCode(c.phone),
     },
-    { connection: deps.connection, prefix: deps.prefix, logger: deps.logger },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      logger: deps.logger,
+      // The sender's trace continues here (context carried in the job).
+      tracerName: 'wa-gateway',
+    },
     { concurrency: 1 },
   );
 }

@@ -11,7 +11,11 @@ import {
   SimulatorHistoryBody,
   SimulatorInboundBody,
 } from '@wacrm/contracts';
-import type { SimulatorAccepted as SimulatorAcceptedSchema } from '@wacrm/contracts';
+import type {
+  SimulatorAccepted as SimulatorAcceptedSchema,
+  SimulatorSentList,
+  SimulatorSentMessage,
+} from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import {
   buildHistoryMessage,
@@ -54,6 +58,8 @@ interface Account {
   /** Events not yet acknowledged by a gateway; redelivered on the next connection. */
   outbox: Array<{ seq: number; name: NetworkEventName; data: unknown }>;
   sentIds: Set<string>;
+  /** What the server received from this account's clients, in order, one entry per message id. */
+  received: Map<string, SimulatorSentMessage>;
 }
 
 class HttpProblem extends Error {
@@ -138,6 +144,7 @@ export class SimulatedNetwork {
         seq: 0,
         outbox: [],
         sentIds: new Set(),
+        received: new Map(),
       };
       this.accounts.set(id, account);
     }
@@ -276,8 +283,13 @@ export class SimulatedNetwork {
     });
     send(ws, { t: 'result', reqId: frame.reqId, ok: true, value: encodeWebMessage(info) });
     // A resend of the same id is the same message: WhatsApp does not deliver it twice.
-    if (duplicate) return;
+    if (duplicate) {
+      const seen = account.received.get(frame.messageId);
+      if (seen) seen.resends += 1;
+      return;
+    }
     account.sentIds.add(frame.messageId);
+    account.received.set(frame.messageId, describeSent(frame.messageId, frame.jid, message));
     this.emit(account, 'messages.upsert', { type: 'append', messages: [encodeWebMessage(info)] });
     const key = { remoteJid: frame.jid, fromMe: true, id: frame.messageId };
     const later = (ms: number, status: number) =>
@@ -374,6 +386,16 @@ export class SimulatedNetwork {
       });
       return;
     }
+    const sentMatch = /^\/accounts\/([^/]+)\/sent$/.exec(url.pathname);
+    if (sentMatch && req.method === 'GET') {
+      const { accountId } = parse(SimulatorAccountParams, { accountId: sentMatch[1] });
+      const list: SimulatorSentList = {
+        accountId,
+        messages: [...(this.accounts.get(accountId)?.received.values() ?? [])],
+      };
+      sendJson(res, 200, list);
+      return;
+    }
     const match = /^\/accounts\/([^/]+)\/(scan|inbound|history|disconnect)$/.exec(url.pathname);
     if (!match || req.method !== 'POST') throw new HttpProblem(404, 'not found');
     const { accountId } = parse(SimulatorAccountParams, { accountId: match[1] });
@@ -463,6 +485,49 @@ export class SimulatedNetwork {
     this.closeAccountSocket(account, reason, `simulated disconnect ${reason}`);
     return { accountId, status: `closed with ${reason}` };
   }
+}
+
+/** What the server saw of one sent message: its kind, media metadata and the message it quotes. */
+function describeSent(messageId: string, to: string, m: proto.IMessage): SimulatorSentMessage {
+  const candidates = [
+    ['image', m.imageMessage],
+    ['video', m.videoMessage],
+    ['audio', m.audioMessage],
+    ['document', m.documentMessage],
+  ] as const;
+  const found = candidates.find(([, media]) => media != null);
+  const kind = found?.[0];
+  const media: {
+    caption?: string | null;
+    fileName?: string | null;
+    mimetype?: string | null;
+    fileLength?: number | { toNumber(): number } | null;
+    fileSha256?: Uint8Array | null;
+    contextInfo?: proto.IContextInfo | null;
+  } | null = found?.[1] ?? null;
+  const text = m.conversation ?? m.extendedTextMessage?.text ?? null;
+  const context = m.extendedTextMessage?.contextInfo ?? media?.contextInfo ?? null;
+  return {
+    messageId,
+    to,
+    kind: kind ?? (text !== null ? 'text' : 'other'),
+    text,
+    caption: media?.caption ?? null,
+    mimetype: media?.mimetype ?? null,
+    fileName: media?.fileName ?? null,
+    fileLength:
+      media?.fileLength == null
+        ? null
+        : typeof media.fileLength === 'number'
+          ? media.fileLength
+          : media.fileLength.toNumber(),
+    fileSha256Base64:
+      media?.fileSha256 != null ? Buffer.from(media.fileSha256).toString('base64') : null,
+    quotedMessageId: context?.stanzaId ?? null,
+    quotedParticipant: context?.participant ?? null,
+    receivedAt: new Date().toISOString(),
+    resends: 0,
+  };
 }
 
 function hashNumber(text: string): number {

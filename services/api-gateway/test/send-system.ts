@@ -1,0 +1,311 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import type { Firestore } from 'firebase-admin/firestore';
+import type { MessageDoc, OutboxDoc, SimulatorSentList } from '@wacrm/contracts';
+import { freePort } from '@wacrm/emulators';
+import { collections, initFirebase, newAccountDoc, type Firebase } from '@wacrm/firestore';
+import { expectEventually } from '@wacrm/testing';
+
+/**
+ * The send path as real processes: the simulated WhatsApp network, wa-gateway(s), ingest and
+ * outbox-sender run from their build output, as `npm start` runs them. The api-gateway runs in
+ * the test process (useGateway) so tests can reach its app and logs.
+ */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+let built = false;
+/** Builds the libraries and the three services once per test file, one build at a time. */
+export function buildSendPath(): void {
+  if (built) return;
+  // The same lock as the wa-gateway harness: both build the shared libraries' dist.
+  const lock = join(tmpdir(), 'wacrm-wa-gateway-build.lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 5 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    for (const project of [
+      'libs/contracts',
+      'libs/config',
+      'libs/observability',
+      'libs/queue',
+      'libs/firestore',
+      'services/wa-gateway',
+      'services/ingest',
+      'services/outbox-sender',
+    ]) {
+      execFileSync('npx', ['tsc', '-p', join(repoRoot, project, 'tsconfig.build.json')], {
+        cwd: repoRoot,
+        stdio: 'pipe',
+      });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  built = true;
+}
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** Every JSON log line the process printed. */
+  lines: Array<Record<string, unknown>>;
+  url: string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function spawnService(name: string, entry: string, env: Record<string, string>, port = 0): Proc {
+  const child = spawn(process.execPath, [join(repoRoot, entry)], {
+    cwd: repoRoot,
+    // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools
+    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: p });
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    name,
+    child,
+    lines,
+    url: `http://127.0.0.1:${port}`,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+      if (stderr.trim() !== '' && signal === 'SIGTERM' && child.exitCode !== 0) {
+        throw new Error(`${name} exited ${child.exitCode}: ${stderr}`);
+      }
+    },
+  };
+}
+
+async function waitHealthy(proc: Proc, path: string): Promise<void> {
+  await expectEventually(
+    async () => {
+      if (proc.child.exitCode !== null)
+        throw new Error(`${proc.name} exited ${proc.child.exitCode}`);
+      const res = await fetch(`${proc.url}${path}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+/** Waits until a process has logged a line matching `match` (it logs when it is consuming). */
+async function waitLogged(proc: Proc, match: RegExp): Promise<void> {
+  await expectEventually(
+    () => {
+      if (proc.child.exitCode !== null)
+        throw new Error(`${proc.name} exited ${proc.child.exitCode}`);
+      if (!proc.lines.some((l) => typeof l.msg === 'string' && match.test(l.msg))) {
+        throw new Error(`${proc.name} has not logged ${String(match)} yet`);
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+export interface SystemTarget {
+  redisUrl: string;
+  prefix: string;
+  firestoreEnv: Record<string, string>;
+}
+
+export async function startNetwork(): Promise<Proc> {
+  const port = await freePort();
+  const proc = spawnService(
+    'wa-simulator',
+    'services/wa-gateway/dist/simulator/network.main.js',
+    {
+      WA_SIMULATOR_PORT: String(port),
+      WA_SIMULATOR_DELIVERED_MS: '100',
+      WA_SIMULATOR_READ_MS: '200',
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
+  await waitHealthy(proc, '/health');
+  return proc;
+}
+
+export async function startWaGateway(
+  t: SystemTarget,
+  o: { instanceId: string; networkUrl: string; authStateKey: string; leaseTtlMs: number },
+): Promise<Proc> {
+  const port = await freePort();
+  const proc = spawnService(
+    o.instanceId,
+    'services/wa-gateway/dist/main.js',
+    {
+      ...t.firestoreEnv,
+      INSTANCE_ID: o.instanceId,
+      REDIS_URL: t.redisUrl,
+      QUEUE_PREFIX: t.prefix,
+      WA_DRIVER: 'simulator',
+      WA_SIMULATOR_URL: o.networkUrl,
+      AUTH_STATE_KEY: o.authStateKey,
+      WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'wa-spool-')),
+      WA_GATEWAY_HEALTH_PORT: String(port),
+      WA_LEASE_TTL_MS: String(o.leaseTtlMs),
+      WA_DISCOVERY_INTERVAL_MS: '500',
+      WA_RECONNECT_BASE_MS: '200',
+      WA_RECONNECT_MAX_MS: '2000',
+      LOG_LEVEL: 'info',
+    },
+    port,
+  );
+  await waitHealthy(proc, '/sessions');
+  return proc;
+}
+
+export async function startIngest(t: SystemTarget): Promise<Proc> {
+  const proc = spawnService('ingest', 'services/ingest/dist/main.js', {
+    ...t.firestoreEnv,
+    REDIS_URL: t.redisUrl,
+    QUEUE_PREFIX: t.prefix,
+    LOG_LEVEL: 'info',
+  });
+  await waitLogged(proc, /ingest consuming/);
+  return proc;
+}
+
+export async function startOutboxSender(
+  t: SystemTarget,
+  extra: Record<string, string> = {},
+): Promise<Proc> {
+  const proc = spawnService('outbox-sender', 'services/outbox-sender/dist/main.js', {
+    ...t.firestoreEnv,
+    REDIS_URL: t.redisUrl,
+    QUEUE_PREFIX: t.prefix,
+    // Paced, but tight enough that a test's handful of sends to one recipient go out at once.
+    OUTBOX_RATE_PER_MINUTE: '600',
+    OUTBOX_BURST: '10',
+    OUTBOX_MIN_RECIPIENT_GAP_MS: '0',
+    OUTBOX_JITTER_MS: '0',
+    OUTBOX_WARMUP_DAYS: '0',
+    OUTBOX_RELAY_AFTER_MS: '2000',
+    OUTBOX_RELAY_INTERVAL_MS: '500',
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+  await waitLogged(proc, /outbox-sender started/);
+  return proc;
+}
+
+export function newAuthStateKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/** The Auth app useGateway expects when it is handed shared resources. */
+export function authAppForTests(): Firebase {
+  const deps = inject('deps');
+  return initFirebase({
+    projectId: 'demo-wacrm',
+    firestoreEmulatorHost: deps.firestoreEmulatorHost,
+    ...(deps.authEmulatorHost !== '' ? { authEmulatorHost: deps.authEmulatorHost } : {}),
+    appName: `auth-${randomUUID()}`,
+  });
+}
+
+export async function createAccount(db: Firestore, accountId: string): Promise<void> {
+  await collections(db)
+    .accounts()
+    .doc(accountId)
+    .set(newAccountDoc(`Account ${accountId}`, null, new Date()));
+}
+
+interface NetworkAccountView {
+  accountId: string;
+  connected: boolean;
+  instanceId: string | null;
+  qr: string | null;
+}
+
+async function networkAccount(network: Proc, accountId: string) {
+  const res = await fetch(`${network.url}/sockets`);
+  const view = (await res.json()) as { accounts: NetworkAccountView[] };
+  return view.accounts.find((a) => a.accountId === accountId);
+}
+
+/** Scans the account's QR on the network once a gateway shows one, then waits for `connected`. */
+export async function pairAccount(network: Proc, db: Firestore, accountId: string): Promise<void> {
+  await expectEventually(
+    async () => {
+      const a = await networkAccount(network, accountId);
+      if (a?.qr == null) throw new Error(`${accountId} shows no QR yet`);
+      const res = await fetch(`${network.url}/accounts/${accountId}/scan`, { method: 'POST' });
+      if (res.status !== 202) throw new Error(`scan answered ${res.status}`);
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  await waitConnected(network, db, accountId);
+}
+
+/** Connected on the network and, through ingest, in Firestore. Returns the owning instance. */
+export async function waitConnected(
+  network: Proc,
+  db: Firestore,
+  accountId: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  return expectEventually(
+    async () => {
+      const a = await networkAccount(network, accountId);
+      if (a?.connected !== true || a.instanceId === null) throw new Error('not connected');
+      const doc = (await collections(db).accounts().doc(accountId).get()).data();
+      if (doc?.status !== 'connected') throw new Error(`account status ${doc?.status}`);
+      return a.instanceId;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** What the simulated WhatsApp server received from the account's clients. */
+export async function sentOnNetwork(
+  network: Proc,
+  accountId: string,
+): Promise<SimulatorSentList['messages']> {
+  const res = await fetch(`${network.url}/accounts/${accountId}/sent`);
+  if (!res.ok) throw new Error(`GET sent: HTTP ${res.status}`);
+  return ((await res.json()) as SimulatorSentList).messages;
+}
+
+export async function outboxDoc(db: Firestore, requestId: string): Promise<OutboxDoc | undefined> {
+  return (await collections(db).outbox().doc(requestId).get()).data();
+}
+
+export async function threadMessages(db: Firestore, threadId: string): Promise<MessageDoc[]> {
+  return (await collections(db).messages(threadId).get()).docs.map((d) => d.data());
+}

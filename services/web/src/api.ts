@@ -1,0 +1,122 @@
+import type {
+  AccountsResponse,
+  AccountView,
+  AddAccountResponse,
+  AskResponse,
+  ClientView,
+  CreateEventBody,
+  EventList,
+  EventView,
+  ExtractEventResponse,
+  MeResponse,
+  MessagePage,
+  MessageView,
+  ProblemDetails,
+  QrResponse,
+  SendMessageAccepted,
+  ThreadPage,
+  ThreadView,
+  WebConfigResponse,
+} from '@wacrm/contracts';
+import type { z } from 'zod';
+
+// Types only: the schemas stay on the server, the bundle carries no zod.
+export type { AccountView, MessageView, ThreadView };
+export type Event = z.infer<typeof EventView>;
+export type Client = z.infer<typeof ClientView>;
+export type Qr = z.infer<typeof QrResponse>;
+export type Extraction = z.infer<typeof ExtractEventResponse>;
+export type Answer = z.infer<typeof AskResponse>;
+export type Me = z.infer<typeof MeResponse>;
+export type WebConfig = z.infer<typeof WebConfigResponse>;
+export type NewEvent = z.input<typeof CreateEventBody>;
+
+/** An answer outside 2xx, with the problem+json detail when the server sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Partial<ProblemDetails> | undefined,
+  ) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+}
+
+export type TokenSource = () => Promise<string>;
+
+async function call<T>(
+  token: TokenSource | null,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      accept: 'application/json',
+      ...(token !== null ? { authorization: `Bearer ${await token()}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  const json: unknown = text.length > 0 ? JSON.parse(text) : undefined;
+  if (!response.ok) throw new ApiError(response.status, json as Partial<ProblemDetails>);
+  return json as T;
+}
+
+const enc = encodeURIComponent;
+
+export function fetchWebConfig(): Promise<WebConfig> {
+  return call<WebConfig>(null, 'GET', '/api/web-config');
+}
+
+/** The HTTP API, authenticated with the session's bearer token. */
+export function createApi(token: TokenSource) {
+  const get = <T>(path: string) => call<T>(token, 'GET', path);
+  const post = <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
+    call<T>(token, 'POST', path, body, headers);
+  return {
+    me: () => get<Me>('/api/me'),
+    accounts: async () =>
+      (await get<z.infer<typeof AccountsResponse>>('/api/whatsapp/accounts')).accounts,
+    addAccount: (name: string, phone?: string) =>
+      post<z.infer<typeof AddAccountResponse>>('/api/whatsapp/add-account', {
+        name,
+        ...(phone !== undefined ? { phone } : {}),
+      }),
+    qr: (accountId: string) => get<Qr>(`/api/whatsapp/qr/${enc(accountId)}`),
+    regenerateQr: (accountId: string) => post(`/api/whatsapp/regenerate-qr/${enc(accountId)}`),
+    requestPairingCode: (accountId: string, phone: string) =>
+      post(`/api/whatsapp/pairing-code/${enc(accountId)}`, { phone }),
+    backfill: (accountId: string) => post(`/api/whatsapp/backfill/${enc(accountId)}`),
+    logout: (accountId: string) => post(`/api/whatsapp/logout/${enc(accountId)}`),
+    threads: (accountId: string, cursor?: string) =>
+      get<z.infer<typeof ThreadPage>>(
+        `/api/threads?accountId=${enc(accountId)}&limit=100${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
+    thread: (threadId: string) => get<ThreadView>(`/api/threads/${enc(threadId)}`),
+    messages: (threadId: string, cursor?: string, limit = 50) =>
+      get<z.infer<typeof MessagePage>>(
+        `/api/threads/${enc(threadId)}/messages?order=desc&limit=${limit}${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
+    send: (accountId: string, threadId: string, text: string, idempotencyKey: string) =>
+      post<z.infer<typeof SendMessageAccepted>>(
+        '/api/whatsapp/send',
+        { accountId, threadId, text },
+        { 'idempotency-key': idempotencyKey },
+      ),
+    extractEvent: (accountId: string, threadId: string) =>
+      post<Extraction>('/api/whatsapp/extract-event', { accountId, threadId, dryRun: true }),
+    saveEvent: (event: NewEvent) => post<Event>('/api/crm/events', event),
+    client: (phoneE164: string) => get<Client>(`/api/crm/clients/${enc(phoneE164)}`),
+    clientEvents: async (phoneE164: string) =>
+      (await get<z.infer<typeof EventList>>(`/api/crm/clients/${enc(phoneE164)}/events`)).items,
+    ask: (phoneE164: string, question: string) =>
+      post<Answer>('/api/crm/ask', { phoneE164, question }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

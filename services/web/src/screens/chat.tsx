@@ -1,0 +1,350 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
+import type { MessageView, ThreadView } from '../api.js';
+import { ErrorNote, Link } from '../components.js';
+import { useApp, useRealtime } from '../context.js';
+import { formatBytes, formatDateTime, formatTime } from '../format.js';
+import type { MessageKey } from '../i18n.js';
+import { paths } from '../router.js';
+import { CrmPanel } from './crm-panel.js';
+import { threadTitle } from './inbox.js';
+
+type Status = MessageView['status'];
+
+// Statuses only move forward; a late "sent" never hides a "read" already shown.
+const RANK: Record<Status, number> = {
+  received: 0,
+  queued: 1,
+  sending: 2,
+  sent: 3,
+  delivered: 4,
+  read: 5,
+  failed: 1.5,
+};
+
+function advance(current: Status, next: Status): Status {
+  return RANK[next] > RANK[current] ? next : current;
+}
+
+function byTime(a: MessageView, b: MessageView): number {
+  return a.tsClient.localeCompare(b.tsClient) || a.id.localeCompare(b.id);
+}
+
+function mergeMessages(old: MessageView[], fresh: MessageView[]): MessageView[] {
+  const byId = new Map(old.map((m) => [m.id, m]));
+  for (const m of fresh) {
+    const prev = byId.get(m.id);
+    byId.set(m.id, prev === undefined ? m : { ...m, status: advance(prev.status, m.status) });
+  }
+  return [...byId.values()].sort(byTime);
+}
+
+export function ChatScreen(props: { threadId: string }) {
+  const { api, t } = useApp();
+  const { threadId } = props;
+  const [thread, setThread] = useState<ThreadView | null>(null);
+  const [messages, setMessages] = useState<MessageView[] | null>(null);
+  const [olderCursor, setOlderCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const listRef = useRef<HTMLOListElement>(null);
+  const stickToBottom = useRef(true);
+
+  const loadThread = useCallback(() => {
+    api.thread(threadId).then(setThread).catch(setError);
+  }, [api, threadId]);
+
+  const loadLatest = useCallback(
+    (limit = 50) => {
+      api
+        .messages(threadId, undefined, limit)
+        .then((page) => {
+          setMessages((old) => mergeMessages(old ?? [], page.items));
+          // Only the first load decides where "older" starts.
+          setOlderCursor((c) => (c === null && limit === 50 ? page.nextCursor : c));
+          setError(null);
+        })
+        .catch(setError);
+    },
+    [api, threadId],
+  );
+
+  useEffect(() => {
+    loadThread();
+    loadLatest();
+  }, [loadThread, loadLatest]);
+
+  // Bursts of events for this thread become one refetch of the newest messages and the thread.
+  const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(refetchTimer.current), []);
+  const refetchSoon = () => {
+    refetchTimer.current ??= setTimeout(() => {
+      refetchTimer.current = undefined;
+      loadLatest(20);
+      loadThread();
+    }, 100);
+  };
+  const known = useRef(new Set<string>());
+  known.current = new Set(messages?.map((m) => m.id));
+
+  useRealtime({
+    event: (e) => {
+      if (e.type === 'account.status' || e.threadId !== threadId) return;
+      if (e.type === 'message.status' && known.current.has(e.messageId)) {
+        setMessages((old) =>
+          (old ?? []).map((m) =>
+            m.id === e.messageId ? { ...m, status: advance(m.status, e.status) } : m,
+          ),
+        );
+        return;
+      }
+      refetchSoon();
+    },
+    resync: () => {
+      loadThread();
+      loadLatest();
+    },
+  });
+
+  const loadOlder = () => {
+    if (olderCursor === null) return;
+    stickToBottom.current = false;
+    api
+      .messages(threadId, olderCursor)
+      .then((page) => {
+        setMessages((old) => mergeMessages(old ?? [], page.items));
+        setOlderCursor(page.nextCursor);
+      })
+      .catch(setError);
+  };
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list !== null && stickToBottom.current) list.scrollTop = list.scrollHeight;
+  }, [messages]);
+
+  const onSent = (message: MessageView) => {
+    stickToBottom.current = true;
+    setMessages((old) => mergeMessages(old ?? [], [message]));
+  };
+
+  const title = thread !== null ? threadTitle(thread) : threadId;
+  return (
+    <div className="chat-layout">
+      <section className="chat" aria-labelledby="chat-title">
+        <div className="chat-head">
+          <Link to={paths.inbox(thread?.accountId)} className="back">
+            <span aria-hidden="true">← </span>
+            {t('backToInbox')}
+          </Link>
+          <h1 id="chat-title">{t('chatTitle', { name: title })}</h1>
+          {thread?.phoneE164 != null && (
+            <Link to={paths.client(thread.phoneE164)} className="button secondary">
+              {t('clientProfile')}
+            </Link>
+          )}
+        </div>
+        <ErrorNote error={error} />
+        {olderCursor !== null && (
+          <button type="button" className="secondary" onClick={loadOlder}>
+            {t('loadOlder')}
+          </button>
+        )}
+        <ol
+          className="messages"
+          ref={listRef}
+          aria-label={t('messages')}
+          aria-live="polite"
+          aria-relevant="additions"
+          tabIndex={0}
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          }}
+        >
+          {messages === null && <li role="status">{t('loading')}</li>}
+          {messages?.length === 0 && <li>{t('noMessages')}</li>}
+          {messages?.map((m) => (
+            <Bubble key={m.id} message={m} all={messages} />
+          ))}
+        </ol>
+        {thread !== null && <Composer thread={thread} onSent={onSent} />}
+      </section>
+      {thread !== null && <CrmPanel thread={thread} />}
+    </div>
+  );
+}
+
+function Bubble(props: { message: MessageView; all: MessageView[] }) {
+  const { t, lang } = useApp();
+  const m = props.message;
+  const quoted =
+    m.quotedMessageId !== null ? props.all.find((o) => o.id === m.quotedMessageId) : undefined;
+  const text = m.editedBody ?? m.body;
+  return (
+    <li className={`bubble ${m.direction}`} data-message-id={m.id} data-status={m.status}>
+      {m.senderName !== null && m.direction === 'inbound' && (
+        <span className="sender">{m.senderName}</span>
+      )}
+      {m.quotedMessageId !== null && (
+        <blockquote className="quote">
+          {t('replyTo', {
+            text: quoted?.body ?? quoted?.media?.caption ?? t('quotedUnknown'),
+          })}
+        </blockquote>
+      )}
+      {m.media !== null && (
+        <figure className={`media media-${m.media.kind}`}>
+          <span className="media-icon" aria-hidden="true">
+            {MEDIA_ICON[m.media.kind]}
+          </span>
+          <figcaption>
+            <strong>{t(`media_${m.media.kind}` as MessageKey)}</strong>
+            {m.media.fileName !== null && ` · ${m.media.fileName}`}
+            {m.media.seconds !== null && ` · ${Math.round(m.media.seconds)} s`}
+            {m.media.width !== null &&
+              m.media.height !== null &&
+              ` · ${m.media.width}×${m.media.height}`}
+            {m.media.size !== null && ` · ${formatBytes(m.media.size)}`}
+            {m.media.caption !== null && <span className="caption">{m.media.caption}</span>}
+          </figcaption>
+        </figure>
+      )}
+      {m.location !== null && (
+        <p>
+          {t('location', {
+            name: m.location.name ?? `${m.location.latitude}, ${m.location.longitude}`,
+          })}
+        </p>
+      )}
+      {m.deleted ? (
+        <p className="muted">{t('deletedMessage')}</p>
+      ) : (
+        text !== null && <p className="text">{text}</p>
+      )}
+      <span className="meta">
+        {m.editedBody !== null && <span className="muted">{t('edited')} · </span>}
+        <time dateTime={m.tsClient} title={formatDateTime(lang, m.tsClient)}>
+          {formatTime(lang, m.tsClient)}
+        </time>
+        {m.direction === 'outbound' && <Ticks status={m.status} />}
+      </span>
+      {Object.keys(m.reactions).length > 0 && (
+        <span className="reactions">{Object.values(m.reactions).join(' ')}</span>
+      )}
+    </li>
+  );
+}
+
+const MEDIA_ICON: Record<NonNullable<MessageView['media']>['kind'], string> = {
+  image: '🖼',
+  video: '🎬',
+  audio: '🎵',
+  document: '📄',
+  sticker: '🏷',
+};
+
+const TICK: Record<Status, string> = {
+  received: '',
+  queued: '🕓',
+  sending: '🕓',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+  failed: '!',
+};
+
+export function Ticks(props: { status: Status }) {
+  const { t } = useApp();
+  return (
+    <span
+      className={`ticks tick-${props.status}`}
+      role="img"
+      aria-label={t(`tick_${props.status}`)}
+      title={t(`tick_${props.status}`)}
+      data-testid="ticks"
+    >
+      {TICK[props.status]}
+    </span>
+  );
+}
+
+function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void }) {
+  const { api, t } = useApp();
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // One key per message typed: a retry after a network error cannot send it twice.
+  const idempotencyKey = useRef(crypto.randomUUID());
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const body = text.trim();
+    if (body === '') return;
+    setBusy(true);
+    setError(null);
+    try {
+      const accepted = await api.send(
+        props.thread.accountId,
+        props.thread.id,
+        body,
+        idempotencyKey.current,
+      );
+      const now = new Date().toISOString();
+      props.onSent({
+        id: accepted.messageId,
+        threadId: accepted.threadId,
+        accountId: props.thread.accountId,
+        direction: 'outbound',
+        body,
+        type: 'text',
+        media: null,
+        tsClient: now,
+        tsServer: null,
+        status: 'queued',
+        source: 'live',
+        requestId: accepted.requestId,
+        participant: null,
+        senderName: null,
+        quotedMessageId: null,
+        deleted: false,
+        editedBody: null,
+        reactions: {},
+        location: null,
+      });
+      setText('');
+      idempotencyKey.current = crypto.randomUUID();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={(e) => void submit(e)}>
+      <label className="visually-hidden" htmlFor="compose">
+        {t('composeLabel')}
+      </label>
+      <textarea
+        id="compose"
+        rows={2}
+        value={text}
+        placeholder={t('composePlaceholder')}
+        onChange={(e) => {
+          setText(e.target.value);
+          // Edited after a failure: a different message, so a new key.
+          if (error !== null) idempotencyKey.current = crypto.randomUUID();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey) {
+            e.preventDefault();
+            e.currentTarget.form?.requestSubmit();
+          }
+        }}
+      />
+      <button type="submit" disabled={busy || text.trim() === ''}>
+        {busy ? t('sending') : t('send')}
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}

@@ -1,0 +1,170 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { ApiError, type Answer, type Client, type Event } from '../api.js';
+import { ErrorNote } from '../components.js';
+import { useApp } from '../context.js';
+import { formatCalendarDate, formatMoney } from '../format.js';
+
+/** Aggregates are written by the CRM aggregator shortly after a save; refresh while open. */
+const REFRESH_MS = 3000;
+
+export function ClientScreen(props: { phoneE164: string }) {
+  const { api, t, lang } = useApp();
+  const { phoneE164 } = props;
+  const [client, setClient] = useState<Client | null>(null);
+  const [events, setEvents] = useState<Event[] | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(() => {
+    Promise.all([api.client(phoneE164), api.clientEvents(phoneE164)])
+      .then(([c, list]) => {
+        setClient(c);
+        setEvents(list);
+        setMissing(false);
+        setError(null);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) {
+          setMissing(true);
+          setEvents([]);
+        } else setError(err);
+      });
+  }, [api, phoneE164]);
+
+  useEffect(() => {
+    load();
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') load();
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  return (
+    <div className="profile">
+      <section aria-labelledby="profile-title">
+        <h1 id="profile-title">{t('profileTitle', { phone: client?.displayName ?? phoneE164 })}</h1>
+        {client?.displayName != null && <p className="muted">{phoneE164}</p>}
+        <ErrorNote error={error} onRetry={load} />
+        <dl className="kpis">
+          <div className="kpi" data-testid="kpi-total">
+            <dt>{t('totalSpent')}</dt>
+            <dd>
+              {client !== null
+                ? formatMoney(lang, client.lifetimeSpendPaid)
+                : missing
+                  ? formatMoney(lang, 0)
+                  : '…'}
+            </dd>
+          </div>
+          <div className="kpi" data-testid="kpi-events">
+            <dt>{t('eventsCount')}</dt>
+            <dd>{client !== null ? client.eventsCount : missing ? 0 : '…'}</dd>
+          </div>
+          <div className="kpi" data-testid="kpi-last">
+            <dt>{t('lastEvent')}</dt>
+            <dd>
+              {client?.lastEventAt != null
+                ? formatCalendarDate(lang, client.lastEventAt)
+                : t('none')}
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <section aria-labelledby="events-title">
+        <h2 id="events-title">{t('events')}</h2>
+        {events === null && error === null && <p role="status">{t('loading')}</p>}
+        {events?.length === 0 && <p>{t('noEvents')}</p>}
+        <ol className="events">
+          {events?.map((ev) => (
+            <li key={ev.id} className="event" data-testid="event" data-event-id={ev.id}>
+              <div className="event-head">
+                <strong>{ev.eventShortId}</strong>
+                <span>
+                  {formatCalendarDate(lang, ev.date)}
+                  {ev.time !== null && ` · ${ev.time}`}
+                </span>
+                {ev.isArchived && <span className="badge">{t('archived')}</span>}
+              </div>
+              {ev.characters.length > 0 && <p>{ev.characters.join(', ')}</p>}
+              {ev.address !== null && <p className="muted">{ev.address}</p>}
+              <p>
+                {t('eventPaid', {
+                  paid: formatMoney(lang, ev.payment.paid),
+                  amount:
+                    ev.payment.amount !== null ? formatMoney(lang, ev.payment.amount) : t('none'),
+                })}
+              </p>
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <AskPanel phoneE164={phoneE164} />
+    </div>
+  );
+}
+
+function AskPanel(props: { phoneE164: string }) {
+  const { api, t, lang } = useApp();
+  const [question, setQuestion] = useState('');
+  const [answer, setAnswer] = useState<Answer | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function ask(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setAnswer(await api.ask(props.phoneE164, question.trim() || t('questionPlaceholder')));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="ask-title" className="ask">
+      <h2 id="ask-title">{t('askTitle')}</h2>
+      <form className="inline-form" onSubmit={(e) => void ask(e)}>
+        <label>
+          {t('question')}
+          <input
+            value={question}
+            placeholder={t('questionPlaceholder')}
+            maxLength={2000}
+            onChange={(e) => setQuestion(e.target.value)}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? t('asking') : t('ask')}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {answer !== null && (
+        <div className="answer" aria-live="polite" data-testid="answer">
+          <h3>{t('answer')}</h3>
+          <p>{answer.answer}</p>
+          {answer.sources.length > 0 && (
+            <>
+              <h3>{t('sources')}</h3>
+              <ul className="sources" data-testid="sources">
+                {answer.sources.map((s) => (
+                  <li key={s.eventId}>
+                    <strong>{s.eventShortId}</strong> · {formatCalendarDate(lang, s.date)} ·{' '}
+                    {t('eventPaid', {
+                      paid: formatMoney(lang, s.paid),
+                      amount: s.amount !== null ? formatMoney(lang, s.amount) : t('none'),
+                    })}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

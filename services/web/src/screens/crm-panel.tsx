@@ -1,0 +1,208 @@
+import { useState, type FormEvent } from 'react';
+import type { Event, Extraction, NewEvent, ThreadView } from '../api.js';
+import { ErrorNote, Link } from '../components.js';
+import { useApp } from '../context.js';
+import type { MessageKey } from '../i18n.js';
+import { paths } from '../router.js';
+
+/** The editable draft: every field as the text in its input. */
+interface DraftForm {
+  date: string;
+  time: string;
+  address: string;
+  characters: string;
+  amount: string;
+  advance: string;
+  paid: string;
+  childName: string;
+  childAge: string;
+  guests: string;
+  notes: string;
+}
+
+const EMPTY: DraftForm = {
+  date: '',
+  time: '',
+  address: '',
+  characters: '',
+  amount: '',
+  advance: '',
+  paid: '',
+  childName: '',
+  childAge: '',
+  guests: '',
+  notes: '',
+};
+
+const str = (v: string | number | null | undefined) =>
+  v === null || v === undefined ? '' : String(v);
+
+function formFrom(extraction: Extraction): DraftForm {
+  const d = extraction.draftEvent;
+  if (d === null) return EMPTY;
+  return {
+    date: str(d.date),
+    time: str(d.time),
+    address: str(d.address),
+    characters: d.characters.join(', '),
+    amount: str(d.amount),
+    advance: str(d.advance),
+    paid: '',
+    childName: str(d.childName),
+    childAge: str(d.childAge),
+    guests: str(d.guests),
+    notes: str(d.notes),
+  };
+}
+
+const textOrNull = (v: string) => (v.trim() === '' ? null : v.trim());
+const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
+
+function eventFrom(form: DraftForm, thread: ThreadView, extractionId: string | null): NewEvent {
+  const paid = numberOrNull(form.paid);
+  return {
+    threadId: thread.id,
+    accountId: thread.accountId,
+    date: form.date,
+    time: textOrNull(form.time),
+    address: textOrNull(form.address),
+    characters: form.characters
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c.length > 0),
+    amount: numberOrNull(form.amount),
+    advance: numberOrNull(form.advance),
+    ...(paid !== null ? { paid } : {}),
+    childName: textOrNull(form.childName),
+    childAge: numberOrNull(form.childAge),
+    guests: numberOrNull(form.guests),
+    notes: textOrNull(form.notes),
+    sourceExtractionId: extractionId,
+  };
+}
+
+/** Extract a draft from the chat, edit it, save it as a new event (each save is a new event). */
+export function CrmPanel(props: { thread: ThreadView }) {
+  const { api, t } = useApp();
+  const { thread } = props;
+  const [extraction, setExtraction] = useState<Extraction | null>(null);
+  const [form, setForm] = useState<DraftForm | null>(null);
+  const [busy, setBusy] = useState<'extract' | 'save' | null>(null);
+  const [saved, setSaved] = useState<Event[]>([]);
+  const [error, setError] = useState<unknown>(null);
+
+  async function extract() {
+    setBusy('extract');
+    setError(null);
+    try {
+      const result = await api.extractEvent(thread.accountId, thread.id);
+      setExtraction(result);
+      setForm(formFrom(result));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    if (form === null) return;
+    setBusy('save');
+    setError(null);
+    try {
+      const event = await api.saveEvent(eventFrom(form, thread, extraction?.extractionId ?? null));
+      setSaved((old) => [event, ...old]);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const field = (
+    key: keyof DraftForm,
+    label: MessageKey,
+    type: 'text' | 'number' | 'date' | 'time' = 'text',
+    extra: { min?: number; step?: string; required?: boolean } = {},
+  ) => (
+    <label className={`field field-${key}`}>
+      {t(label)}
+      <input
+        type={type}
+        name={key}
+        value={form?.[key] ?? ''}
+        onChange={(e) => setForm((f) => ({ ...(f ?? EMPTY), [key]: e.target.value }))}
+        {...(extra.min !== undefined ? { min: extra.min } : {})}
+        {...(extra.step !== undefined ? { step: extra.step } : {})}
+        {...(extra.required === true ? { required: true } : {})}
+      />
+    </label>
+  );
+
+  return (
+    <aside className="crm" aria-labelledby="crm-title">
+      <h2 id="crm-title">{t('crmTitle')}</h2>
+      <div className="actions">
+        <button type="button" onClick={() => void extract()} disabled={busy !== null}>
+          {busy === 'extract' ? t('extracting') : t('extractEvent')}
+        </button>
+        {thread.phoneE164 !== null && (
+          <Link to={paths.client(thread.phoneE164)} className="button secondary">
+            {t('clientProfile')}
+          </Link>
+        )}
+      </div>
+      <ErrorNote error={error} />
+      {extraction !== null && (
+        <div className="extraction" aria-live="polite">
+          <p data-testid="confidence">
+            {t('confidence', { percent: Math.round(extraction.confidence * 100) })}{' '}
+            <meter min={0} max={1} value={extraction.confidence} aria-hidden="true" />
+          </p>
+          {extraction.draftEvent === null && <p>{t('nothingExtracted')}</p>}
+          {extraction.reasons.length > 0 && (
+            <details open>
+              <summary>{t('reasons')}</summary>
+              <ul className="reasons">
+                {extraction.reasons.map((r, i) => (
+                  <li key={i}>{r}</li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </div>
+      )}
+      {form !== null && (
+        <form className="draft" onSubmit={(e) => void save(e)} aria-labelledby="draft-title">
+          <h3 id="draft-title">{t('draftTitle')}</h3>
+          <div className="grid">
+            {field('date', 'date', 'date', { required: true })}
+            {field('time', 'time', 'time')}
+            {field('characters', 'characters')}
+            {field('address', 'address')}
+            {field('amount', 'amount', 'number', { min: 0, step: '0.01' })}
+            {field('advance', 'advance', 'number', { min: 0, step: '0.01' })}
+            {field('paid', 'paid', 'number', { min: 0, step: '0.01' })}
+            {field('childName', 'childName')}
+            {field('childAge', 'childAge', 'number', { min: 0, step: '1' })}
+            {field('guests', 'guests', 'number', { min: 0, step: '1' })}
+            {field('notes', 'notes')}
+          </div>
+          <button type="submit" disabled={busy !== null}>
+            {busy === 'save' ? t('saving') : t('saveEvent')}
+          </button>
+        </form>
+      )}
+      {saved.length > 0 && (
+        <ul className="saved" aria-label={t('events')}>
+          {saved.map((ev) => (
+            <li key={ev.id} role="status" data-testid="saved-event">
+              {t('savedEvent', { id: ev.eventShortId })}
+            </li>
+          ))}
+        </ul>
+      )}
+    </aside>
+  );
+}

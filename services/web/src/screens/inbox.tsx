@@ -1,0 +1,199 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AccountView, ThreadView } from '../api.js';
+import { ErrorNote, Link } from '../components.js';
+import { useApp, useRealtime } from '../context.js';
+import { formatDateTime } from '../format.js';
+import { navigate, paths } from '../router.js';
+
+const LAST_ACCOUNT_KEY = 'wacrm.inboxAccount';
+/** More changed threads than this in one burst: reload the page instead of each thread. */
+const BURST_RELOAD = 20;
+
+function newestFirst(a: ThreadView, b: ThreadView): number {
+  return (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? '') || a.id.localeCompare(b.id);
+}
+
+/** Lower-case, no diacritics, digits only for phone matching. */
+function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase();
+}
+
+export function threadTitle(thread: ThreadView): string {
+  return thread.displayName ?? thread.phoneE164 ?? thread.clientJid;
+}
+
+export function InboxScreen(props: { accountId: string | null }) {
+  const { api, t } = useApp();
+  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    api.accounts().then(setAccounts).catch(setError);
+  }, [api]);
+
+  // No account in the URL: the last one used, else the first.
+  useEffect(() => {
+    if (props.accountId !== null || accounts === null || accounts.length === 0) return;
+    const last = localStorage.getItem(LAST_ACCOUNT_KEY);
+    const pick = accounts.find((a) => a.id === last) ?? accounts[0]!;
+    navigate(paths.inbox(pick.id), true);
+  }, [props.accountId, accounts]);
+
+  useEffect(() => {
+    if (props.accountId !== null) localStorage.setItem(LAST_ACCOUNT_KEY, props.accountId);
+  }, [props.accountId]);
+
+  return (
+    <section aria-labelledby="inbox-title">
+      <h1 id="inbox-title">{t('inboxTitle')}</h1>
+      <ErrorNote error={error} />
+      {accounts !== null && accounts.length === 0 && <p>{t('noAccounts')}</p>}
+      {accounts !== null && accounts.length > 0 && (
+        <div className="field">
+          <label htmlFor="inbox-account">{t('account')}</label>
+          <select
+            id="inbox-account"
+            value={props.accountId ?? ''}
+            onChange={(e) => navigate(paths.inbox(e.target.value))}
+          >
+            {props.accountId === null && <option value="">{t('chooseAccount')}</option>}
+            {accounts.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name} ({t(`status_${a.status}`)})
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {props.accountId !== null && <ThreadList key={props.accountId} accountId={props.accountId} />}
+    </section>
+  );
+}
+
+function ThreadList(props: { accountId: string }) {
+  const { api, t, lang } = useApp();
+  const [threads, setThreads] = useState<ThreadView[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [query, setQuery] = useState('');
+
+  const load = useCallback(() => {
+    api
+      .threads(props.accountId)
+      .then((page) => {
+        setThreads(page.items);
+        setCursor(page.nextCursor);
+        setError(null);
+      })
+      .catch(setError);
+  }, [api, props.accountId]);
+  useEffect(load, [load]);
+
+  const more = () => {
+    if (cursor === null) return;
+    api
+      .threads(props.accountId, cursor)
+      .then((page) => {
+        setThreads((old) => merge(old ?? [], page.items));
+        setCursor(page.nextCursor);
+      })
+      .catch(setError);
+  };
+
+  // Events come in bursts (a history sync touches many threads): gather the thread ids for a
+  // moment, then fetch each once, or the whole first page when too many changed.
+  const changed = useRef(new Set<string>());
+  const flushTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(flushTimer.current), []);
+  const flush = () => {
+    flushTimer.current = undefined;
+    const ids = [...changed.current];
+    changed.current.clear();
+    if (ids.length > BURST_RELOAD) return load();
+    for (const id of ids) {
+      api
+        .thread(id)
+        .then((thread) => setThreads((old) => merge(old ?? [], [thread])))
+        .catch(setError);
+    }
+  };
+
+  useRealtime({
+    event: (e) => {
+      if (e.accountId !== props.accountId) return;
+      if (e.type !== 'thread.updated' && e.type !== 'message.created') return;
+      changed.current.add(e.threadId);
+      flushTimer.current ??= setTimeout(flush, 150);
+    },
+    resync: load,
+  });
+
+  const shown = useMemo(() => {
+    const q = fold(query.trim());
+    const digits = q.replace(/\D/g, '');
+    const list = [...(threads ?? [])].sort(newestFirst);
+    if (q === '') return list;
+    return list.filter(
+      (th) =>
+        fold(th.displayName ?? '').includes(q) ||
+        (digits.length > 0 && (th.phoneE164 ?? th.clientJid).replace(/\D/g, '').includes(digits)),
+    );
+  }, [threads, query]);
+
+  return (
+    <>
+      <label className="field search">
+        {t('search')}
+        <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+      </label>
+      <ErrorNote error={error} onRetry={load} />
+      {threads === null && error === null && <p role="status">{t('loading')}</p>}
+      {threads !== null && threads.length === 0 && <p>{t('noThreads')}</p>}
+      {threads !== null && threads.length > 0 && shown.length === 0 && <p>{t('noMatches')}</p>}
+      <ul className="threads" aria-label={t('threadList')}>
+        {shown.map((th) => (
+          <li key={th.id} data-thread-id={th.id}>
+            <Link to={paths.chat(th.id)} className="thread">
+              <span className="thread-top">
+                <span className="thread-name">{threadTitle(th)}</span>
+                {th.lastMessageAt !== null && (
+                  <time dateTime={th.lastMessageAt} className="muted small">
+                    {formatDateTime(lang, th.lastMessageAt)}
+                  </time>
+                )}
+              </span>
+              <span className="thread-bottom">
+                <span className="thread-preview">
+                  {th.lastMessageDirection === 'outbound' && `${t('you')}: `}
+                  {th.lastMessageText ?? ''}
+                </span>
+                {th.unreadCount > 0 && (
+                  <span className="unread" data-testid="unread">
+                    <span aria-hidden="true">{th.unreadCount}</span>
+                    <span className="visually-hidden">
+                      {t('unread', { count: th.unreadCount })}
+                    </span>
+                  </span>
+                )}
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+      {cursor !== null && (
+        <button type="button" className="secondary" onClick={more}>
+          {t('loadMore')}
+        </button>
+      )}
+    </>
+  );
+}
+
+function merge(old: ThreadView[], fresh: ThreadView[]): ThreadView[] {
+  const byId = new Map(old.map((th) => [th.id, th]));
+  for (const th of fresh) byId.set(th.id, th);
+  return [...byId.values()];
+}
