@@ -46,6 +46,8 @@ beforeAll(async () => {
   server = await startRedisServer({ appendOnly: true });
   fs = useTestFirestore();
   redis = await useTestRedis(server.url);
+  // This test stops Redis on purpose: its own connection's reconnect errors are expected.
+  redis.connection.on('error', () => undefined);
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
   network = await startNetwork();

@@ -160,6 +160,34 @@ describe('send-outbox processor', () => {
     });
   });
 
+  it('when ingest records the ack before the hand-over is written, then the status does not go back to sending', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-fast-ack-1').set(outbox('req-fast-ack-1'));
+    // The gateway sends and ingest mirrors `sent` between the enqueue and sendOutbox's own write.
+    const queue = commandsFor('wa-01').queue;
+    const add = queue.add.bind(queue);
+    queue.add = async (...args: Parameters<typeof queue.add>) => {
+      const job = await add(...args);
+      await c
+        .outbox()
+        .doc('req-fast-ack-1')
+        .update({ status: 'sent', sentAt: new Date(t0) });
+      return job;
+    };
+
+    expect(
+      await sendOutbox(
+        { requestId: 'req-fast-ack-1', accountId: 'wa-01' },
+        { ...deps, pacing: false },
+      ),
+    ).toMatchObject({ handedOver: true });
+    expect((await c.outbox().doc('req-fast-ack-1').get()).data()).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+    });
+  });
+
   it('when the account is logged out, then the outbox is paused and kept, and resumes once connected', async () => {
     const c = collections(fs.db);
     await c.accounts().doc('wa-01').set(account('logged_out'));

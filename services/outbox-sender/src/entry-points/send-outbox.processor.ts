@@ -28,8 +28,8 @@ export type SendOutboxOutcome =
 
 /**
  * Hands one outbox document to its account's command queue at the time the governor picks.
- * Idempotent: the command's job id comes from the requestId, and the document only leaves
- * `queued` after the command exists, so a crash in between is repaired by a retry or the relay.
+ * Idempotent: the command's job id comes from the requestId, so a retry after a crash never
+ * makes a second command; a document left `sending` without one is completed by the retry.
  */
 export async function sendOutbox(
   payload: SendOutboxJob,
@@ -118,6 +118,16 @@ export async function sendOutbox(
   const sendAt = deps.pacing
     ? await deps.governor.schedule(outbox.accountId, outbox.to, policy, now)
     : now;
+  // `sending` is written before the command exists: once it is queued the gateway may send it
+  // and ingest record `sent` at any moment, and a later write here would move the status back.
+  // A crash between the two leaves `sending` without a command, which the retry (or the relay's
+  // stale-sending pass) completes.
+  await ref.update({
+    status: 'sending',
+    attempts: FieldValue.increment(1),
+    lastError: null,
+    updatedAt: new Date(now),
+  });
   await enqueue(
     deps.commandsFor(outbox.accountId),
     'send-message',
@@ -132,12 +142,6 @@ export async function sendOutbox(
     },
     { jobId: commandJobId, delay: Math.max(0, sendAt - now) },
   );
-  await ref.update({
-    status: 'sending',
-    attempts: FieldValue.increment(1),
-    lastError: null,
-    updatedAt: new Date(now),
-  });
   deps.logger.info(
     {
       requestId: payload.requestId,
