@@ -72,6 +72,13 @@ async function simulator(path: string, body: unknown): Promise<void> {
   expect(response.status, await response.clone().text()).toBeLessThan(300);
 }
 
+/** The HTTP API as the admin, to check what the client stored. */
+async function apiGet<T>(path: string): Promise<T> {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
 /** Screenshot at this page's viewport, then axe-core: no serious or critical violation. */
 async function checkScreen(p: Page, name: string, viewport: ViewportName): Promise<void> {
   await screenshot(p, name, viewport);
@@ -160,6 +167,21 @@ describe('the web client, acceptance tests 1-6', () => {
   });
 
   it('test 3: the operator sends from the chat and the ticks advance to read', async () => {
+    // A second tab keeps the inbox open: opening the chat clears its unread badge live.
+    const inboxTab = await context.newPage();
+    const inboxErrors = watchPageErrors(inboxTab);
+    // The admin token lives per tab (sessionStorage): this tab signs in for itself.
+    await inboxTab.goto('/');
+    await inboxTab.getByLabel('Token', { exact: true }).fill(token);
+    await inboxTab.getByRole('button', { name: 'Intră cu tokenul' }).click();
+    await inboxTab.getByRole('heading', { name: 'Conturi WhatsApp' }).waitFor();
+    await inboxTab.goto(`/inbox/${encodeURIComponent(accountId)}`);
+    const badge = inboxTab
+      .getByRole('list', { name: 'Lista conversațiilor' })
+      .locator(`li[data-thread-id="${threadId}"]`)
+      .getByTestId('unread');
+    await expect.poll(() => badge.innerText()).toContain('1 necitite');
+
     await page
       .getByRole('list', { name: 'Lista conversațiilor' })
       .getByRole('link', { name: /Ana/ })
@@ -167,6 +189,7 @@ describe('the web client, acceptance tests 1-6', () => {
     await page.getByRole('heading', { name: 'Conversație cu Ana' }).waitFor();
     const messages = page.getByRole('list', { name: 'Mesaje' });
     await messages.getByText('Bună, vreau Elsa pe 24 ianuarie la 12').waitFor();
+    await expect.poll(() => badge.count(), { timeout: 30_000 }).toBe(0);
 
     // Records every status an outbound bubble shows, to check the ticks only move forward.
     await page.evaluate(() => {
@@ -208,6 +231,18 @@ describe('the web client, acceptance tests 1-6', () => {
     await messages.getByText('Adresa: str. Zborului 4, Otopeni.', { exact: false }).waitFor({
       timeout: 30_000,
     });
+    // Shown in the open chat, so it is read too: the thread and the other tab show no unread.
+    await expect
+      .poll(
+        async () =>
+          (await apiGet<{ unreadCount: number }>(`/api/threads/${encodeURIComponent(threadId)}`))
+            .unreadCount,
+        { timeout: 30_000 },
+      )
+      .toBe(0);
+    await expect.poll(() => badge.count()).toBe(0);
+    expect(inboxErrors).toEqual([]);
+    await inboxTab.close();
     const texts = await messages.locator('li.bubble p.text').allInnerTexts();
     expect(texts).toEqual([
       'Bună, vreau Elsa pe 24 ianuarie la 12',
@@ -216,6 +251,50 @@ describe('the web client, acceptance tests 1-6', () => {
     ]);
     await checkScreen(page, 'chat', 'desktop');
     screens.push({ name: 'chat', path: `/chat/${encodeURIComponent(threadId)}` });
+  });
+
+  it('replies to the client’s message: the composer quotes it, the sent bubble shows the quote, the stored message points at it', async () => {
+    const messages = page.getByRole('list', { name: 'Mesaje' });
+    const address = messages.locator('li.bubble.inbound', {
+      hasText: 'Adresa: str. Zborului 4, Otopeni.',
+    });
+    const quotedId = await address.getAttribute('data-message-id');
+    expect(quotedId).toBeTruthy();
+    // By keyboard: the reply button takes Enter and hands the focus to the composer.
+    await address.getByRole('button', { name: /^Răspunde la: Adresa: str\. Zborului 4/ }).focus();
+    await page.keyboard.press('Enter');
+    const preview = page.getByTestId('reply-preview');
+    await preview.waitFor();
+    expect(await preview.locator('blockquote').innerText()).toContain(
+      'Răspuns la: Adresa: str. Zborului 4, Otopeni.',
+    );
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('compose');
+    await checkScreen(page, 'chat-reply', 'desktop');
+    // Escape drops the quote; the cancel button does too.
+    await page.keyboard.press('Escape');
+    await preview.waitFor({ state: 'detached' });
+    await address.getByRole('button', { name: /^Răspunde/ }).click();
+    await preview.getByRole('button', { name: 'Anulează răspunsul' }).click();
+    await preview.waitFor({ state: 'detached' });
+
+    await address.getByRole('button', { name: /^Răspunde/ }).click();
+    await page.getByLabel('Mesaj', { exact: true }).fill('Perfect, am notat adresa.');
+    await page.keyboard.press('Enter');
+    const reply = messages.locator('li.bubble.outbound', { hasText: 'Perfect, am notat adresa.' });
+    await reply.waitFor();
+    await preview.waitFor({ state: 'detached' });
+    // Once WhatsApp has it, the bubble is the stored message: it still quotes the client.
+    await reply.getByRole('img', { name: /Trimis|Livrat|Citit/ }).waitFor({ timeout: 30_000 });
+    expect(await reply.locator('blockquote.quote').innerText()).toContain(
+      'Răspuns la: Adresa: str. Zborului 4, Otopeni.',
+    );
+    const page1 = await apiGet<{
+      items: Array<{ body: string | null; direction: string; quotedMessageId: string | null }>;
+    }>(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=10`);
+    expect(page1.items.find((m) => m.body === 'Perfect, am notat adresa.')).toMatchObject({
+      direction: 'outbound',
+      quotedMessageId: quotedId,
+    });
   });
 
   it('test 4: Extract event gives an editable draft with confidence and reasons', async () => {

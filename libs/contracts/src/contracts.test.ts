@@ -3,6 +3,7 @@ import {
   AppError,
   defineQueue,
   IngestMessagesJob,
+  MarkReadJob,
   Queues,
   RequestId,
   SendMessageBody,
@@ -73,5 +74,22 @@ describe('AppError', () => {
     expect(e.status).toBe(429);
     expect(e.retryable).toBe(true);
     expect(new AppError('DEPENDENCY_UNAVAILABLE', 'x', { retryable: false }).retryable).toBe(false);
+  });
+});
+
+describe('mark-read job', () => {
+  const job = { accountId: 'wa-01', threadId: 'wa-01__40700000001@s.whatsapp.net', by: 'uid-1' };
+
+  it('when upTo is an ISO time or a message id, then the payload parses', () => {
+    expect(MarkReadJob.safeParse({ ...job, upTo: '2025-02-01T10:00:00.000Z' }).success).toBe(true);
+    expect(MarkReadJob.safeParse({ ...job, upTo: '3EB0C767D82B4A1F' }).success).toBe(true);
+    expect(Queues.waInbound.jobs['mark-read']).toBe(MarkReadJob);
+  });
+
+  it('when upTo is neither a time nor an id, or the reader is missing, then it does not parse', () => {
+    for (const upTo of ['', 'yesterday at 5', 'a/b', '2025-02-01 10:00', 'x'.repeat(129)]) {
+      expect(MarkReadJob.safeParse({ ...job, upTo }).success, upTo).toBe(false);
+    }
+    expect(MarkReadJob.safeParse({ ...job, by: undefined, upTo: 'ABC' }).success).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { DraftEvent, ExtractionResult } from './crm.schema.js';
+import { ReadMark } from './queue.schema.js';
 
 /** RFC 9457 problem details, the body of every error answer. */
 export const ProblemDetails = z.object({
@@ -74,6 +75,17 @@ export const SendMessageAccepted = z.object({
   threadId: z.string(),
   messageId: z.string(),
   status: z.string(),
+});
+
+export const MarkReadBody = z.object({
+  /** The newest message the reader saw (its id), or a time: later messages stay unread. */
+  upTo: ReadMark,
+});
+export type MarkReadBody = z.infer<typeof MarkReadBody>;
+
+export const MarkReadAccepted = z.object({
+  threadId: z.string(),
+  upTo: z.string(),
 });
 
 export const ExtractEventBody = z.object({

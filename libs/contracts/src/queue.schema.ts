@@ -166,6 +166,33 @@ export const RecordOutboundJob = z.object({
 });
 export type RecordOutboundJob = z.infer<typeof RecordOutboundJob>;
 
+/**
+ * Where a read mark stops: an ISO time (messages at or before it are read), or the id of the
+ * newest message the reader saw. Message ids never contain ":", so the two cannot be confused.
+ */
+export const ReadMark = z.union([
+  IsoDateTime,
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, 'an ISO date-time or a message id')
+    .describe('message id'),
+]);
+export type ReadMark = z.infer<typeof ReadMark>;
+
+/**
+ * An operator read a thread (`POST /api/threads/{threadId}/read`). Ingest, the single writer of
+ * thread counters, lowers `unreadCount` to the inbound messages newer than `upTo`, so a message
+ * that arrived meanwhile stays unread.
+ */
+export const MarkReadJob = z.object({
+  accountId: AccountId,
+  threadId: z.string().min(1).max(1500),
+  upTo: ReadMark,
+  /** The principal id of the reader (a Firebase uid, an API key id or `admin-token`). */
+  by: z.string().min(1).max(256),
+});
+export type MarkReadJob = z.infer<typeof MarkReadJob>;
+
 /** Everything a WhatsApp socket emits, consumed by ingest (and the API's accepted sends). */
 export const WaInboundQueue = defineQueue('wa-inbound', {
   'record-outbound': RecordOutboundJob,
@@ -176,6 +203,7 @@ export const WaInboundQueue = defineQueue('wa-inbound', {
   'update-account': AccountStateJob,
   'map-identities': IdentityMappingsJob,
   'record-send-result': SendResultJob,
+  'mark-read': MarkReadJob,
 });
 
 export const SendMessageCommand = z

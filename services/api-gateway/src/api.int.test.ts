@@ -5,6 +5,7 @@ import {
   AccountsChannel,
   AiRequestsQueue,
   Collections,
+  WaInboundQueue,
   WebhookCollections,
   waCommandsQueue,
   type ApiKeyScope,
@@ -280,6 +281,13 @@ const routes = (): RouteCase[] => [
     method: 'GET',
     url: `/api/threads/${encodeURIComponent(tA)}/messages`,
     urlB: `/api/threads/${encodeURIComponent(tB)}/messages`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: `/api/threads/${encodeURIComponent(tA)}/read`,
+    urlB: `/api/threads/${encodeURIComponent(tB)}/read`,
+    body: { upTo: 'm1' },
     op: 'read',
   },
   {
@@ -758,6 +766,49 @@ describe('threads and messages', () => {
       const asc = writes.map(([p]) => p.split('/').at(-1)!);
       expect(seen).toEqual(order === 'asc' ? asc : [...asc].reverse());
     }
+  });
+
+  it('when a thread is marked read, then 202 and a mark-read job for ingest carries the mark and the reader', async () => {
+    const url = `/api/threads/${encodeURIComponent(tA)}/read`;
+    const byId = await inject('POST', url, bearer(employee.token), { upTo: 'm1' });
+    expect(byId.statusCode, byId.body).toBe(202);
+    expect(byId.json()).toEqual({ threadId: tA, upTo: 'm1' });
+    const at = '2025-02-01T10:00:00.000Z';
+    expect((await inject('POST', url, { 'x-api-key': keys.read! }, { upTo: at })).statusCode).toBe(
+      202,
+    );
+    const queue = new Queue(WaInboundQueue.name, {
+      connection: gw.redis.connection,
+      prefix: gw.redis.prefix,
+    });
+    const jobs = (await queue.getJobs(['waiting', 'prioritized', 'delayed']))
+      .filter((j) => j.name === 'mark-read' && (j.data as { threadId: string }).threadId === tA)
+      .map((j) => j.data as unknown);
+    await queue.close();
+    expect(jobs).toEqual(
+      expect.arrayContaining([
+        { accountId: A, threadId: tA, upTo: 'm1', by: employee.uid },
+        { accountId: A, threadId: tA, upTo: at, by: expect.stringMatching(/^ak_/) as unknown },
+      ]),
+    );
+  });
+
+  it('when a mark-read names a thread of another account, a bad id or a bad mark, then 403, 400 or 404', async () => {
+    const read = (thread: string, body: unknown, who = bearer(employee.token)) =>
+      inject('POST', `/api/threads/${encodeURIComponent(thread)}/read`, who, body);
+    expect((await read(tB, { upTo: 'm1' })).statusCode).toBe(403);
+    for (const [thread, body] of [
+      ['__reserved__', { upTo: 'm1' }],
+      [tA, { upTo: 'a/b' }],
+      [tA, { upTo: 'tomorrow at noon' }],
+      [tA, { upTo: 42 }],
+      [tA, {}],
+    ] as const) {
+      const res = await read(thread, body);
+      expect(res.statusCode, `${thread} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    expect((await read('nope', { upTo: 'm1' }, admin)).statusCode).toBe(404);
   });
 
   it('when a thread does not exist or its id is reserved, then 404 or 400, never 5xx', async () => {

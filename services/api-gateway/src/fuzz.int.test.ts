@@ -155,6 +155,7 @@ async function targets(): Promise<Target[]> {
     '/api/whatsapp/backfill/{accountId}': { threads: 5, messagesPerThread: 10 },
     '/api/whatsapp/pairing-code/{accountId}': { phone: '+40712345678' },
     '/api/whatsapp/extract-event': { threadId: THREAD, accountId: A, dryRun: true },
+    '/api/threads/{threadId}/read': { upTo: '2025-06-01T10:00:00.000Z' },
     '/api/crm/ask': { phoneE164: PHONE, question: 'Cât a cheltuit?' },
     '/api/crm/events': { accountId: A, phoneE164: PHONE, date: '2025-06-01', amount: 100 },
     '/api/crm/events/{eventId}': { notes: 'x', guests: 3 },

@@ -8,12 +8,14 @@ import type {
   EventList,
   EventView,
   ExtractEventResponse,
+  MarkReadAccepted,
   MeResponse,
   MessagePage,
   MessageView,
   ProblemDetails,
   QrResponse,
   SendMessageAccepted,
+  SendMessageBody,
   ThreadPage,
   ThreadView,
   WebConfigResponse,
@@ -102,12 +104,21 @@ export function createApi(token: TokenSource) {
       get<z.infer<typeof MessagePage>>(
         `/api/threads/${enc(threadId)}/messages?order=desc&limit=${limit}${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
       ),
-    send: (accountId: string, threadId: string, text: string, idempotencyKey: string) =>
+    send: (
+      accountId: string,
+      threadId: string,
+      text: string,
+      idempotencyKey: string,
+      replyTo?: SendMessageBody['replyTo'],
+    ) =>
       post<z.infer<typeof SendMessageAccepted>>(
         '/api/whatsapp/send',
-        { accountId, threadId, text },
+        { accountId, threadId, text, ...(replyTo !== undefined ? { replyTo } : {}) },
         { 'idempotency-key': idempotencyKey },
       ),
+    /** Read up to a message id (or a time): the thread's unread count drops to what came later. */
+    markRead: (threadId: string, upTo: string) =>
+      post<z.infer<typeof MarkReadAccepted>>(`/api/threads/${enc(threadId)}/read`, { upTo }),
     extractEvent: (accountId: string, threadId: string) =>
       post<Extraction>('/api/whatsapp/extract-event', { accountId, threadId, dryRun: true }),
     saveEvent: (event: NewEvent) => post<Event>('/api/crm/events', event),

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
+  MarkReadAccepted,
+  MarkReadBody,
   MessagePage,
   MessagesQuery,
   ThreadPage,
@@ -9,6 +11,7 @@ import {
   ThreadView,
   ThreadsQuery,
 } from '@wacrm/contracts';
+import { enqueue } from '@wacrm/queue';
 import {
   getThread,
   pageMessages,
@@ -112,6 +115,36 @@ export function threadsRoutes(deps: RouteDeps) {
           items: page.items.map((i) => toMessageView(i.id, i.doc)),
           nextCursor: page.nextCursor !== null ? encodeCursor(page.nextCursor) : null,
         };
+      },
+    );
+
+    app.post(
+      '/api/threads/:threadId/read',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          summary:
+            'Mark a thread read up to a message id or a time; later messages stay unread (applied by ingest)',
+          params: ThreadParams,
+          body: MarkReadBody,
+          response: { 202: MarkReadAccepted, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { threadId } = request.params;
+        const principal = principalOf(request);
+        const thread = await getThread(deps.db, threadId);
+        requireAccount(principal, thread.accountId);
+        // Ingest is the single writer of thread counters: it applies the mark in turn with the
+        // account's other jobs, so a message stored meanwhile is counted, not lost.
+        await enqueue(deps.queues.waInbound, 'mark-read', {
+          accountId: thread.accountId,
+          threadId,
+          upTo: request.body.upTo,
+          by: principal.id,
+        });
+        return reply.status(202).send({ threadId, upTo: request.body.upTo });
       },
     );
     return Promise.resolve();

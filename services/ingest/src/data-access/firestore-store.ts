@@ -128,6 +128,17 @@ export class FirestoreStore {
     return (await this.chunkRef(accountId, chunkId).get()).exists;
   }
 
+  /** A thread's messages at or after `at`, newest first, at most `limit` (a read mark's tail). */
+  async messagesFrom(threadId: string, at: Date, limit: number): Promise<MessageDoc[]> {
+    const snap = await this.c
+      .messages(threadId)
+      .where('tsClient', '>=', at)
+      .orderBy('tsClient', 'desc')
+      .limit(limit)
+      .get();
+    return snap.docs.map((d) => d.data());
+  }
+
   /** Every message of a thread (a LID thread being merged: small, read once). */
   async threadMessages(threadId: string): Promise<MessageDoc[]> {
     const snap = await this.c.messages(threadId).get();

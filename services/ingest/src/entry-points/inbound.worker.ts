@@ -13,6 +13,7 @@ import {
   updateAccount,
   updateMessages,
 } from '../domain/inbound.handlers.js';
+import { markRead } from '../domain/read-mark.js';
 
 export interface InboundWorkerOptions {
   connection: Redis;
@@ -41,6 +42,7 @@ export function startInboundWorker(deps: IngestDeps, options: InboundWorkerOptio
       'map-identities': (p, ctx) => mapIdentities(p, deps, ctx.logger),
       'record-send-result': (p, ctx) => recordSendResult(p, deps, ctx.logger),
       'record-outbound': (p, ctx) => recordOutbound(p, deps, ctx.logger),
+      'mark-read': (p, ctx) => markRead(p, deps, ctx.logger),
     },
     {
       connection: options.connection,

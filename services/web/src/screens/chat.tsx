@@ -1,4 +1,12 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+} from 'react';
 import type { MessageView, ThreadView } from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
@@ -29,6 +37,12 @@ function byTime(a: MessageView, b: MessageView): number {
   return a.tsClient.localeCompare(b.tsClient) || a.id.localeCompare(b.id);
 }
 
+/** What a quote shows of a message. */
+function quoteText(m: MessageView | undefined): string | null {
+  if (m === undefined) return null;
+  return m.editedBody ?? m.body ?? m.media?.caption ?? null;
+}
+
 function mergeMessages(old: MessageView[], fresh: MessageView[]): MessageView[] {
   const byId = new Map(old.map((m) => [m.id, m]));
   for (const m of fresh) {
@@ -45,6 +59,7 @@ export function ChatScreen(props: { threadId: string }) {
   const [messages, setMessages] = useState<MessageView[] | null>(null);
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [replyTo, setReplyTo] = useState<MessageView | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
 
@@ -121,6 +136,29 @@ export function ChatScreen(props: { threadId: string }) {
     if (list !== null && stickToBottom.current) list.scrollTop = list.scrollHeight;
   }, [messages]);
 
+  // Reading the chat marks it read up to the newest inbound message shown, while the page is
+  // visible; a message that arrives later stays unread until it is shown too.
+  const newestInbound = useMemo(
+    () => messages?.findLast((m) => m.direction === 'inbound')?.id,
+    [messages],
+  );
+  const markedUpTo = useRef<string | null>(null);
+  const markRead = useCallback(() => {
+    if (thread === null || thread.unreadCount === 0 || newestInbound === undefined) return;
+    if (document.visibilityState !== 'visible' || markedUpTo.current === newestInbound) return;
+    markedUpTo.current = newestInbound;
+    api.markRead(threadId, newestInbound).catch((err: unknown) => {
+      // Not worth an error on screen: the next message or visit marks it again.
+      markedUpTo.current = null;
+      console.warn('mark read failed', err);
+    });
+  }, [api, thread, threadId, newestInbound]);
+  useEffect(markRead, [markRead]);
+  useEffect(() => {
+    document.addEventListener('visibilitychange', markRead);
+    return () => document.removeEventListener('visibilitychange', markRead);
+  }, [markRead]);
+
   const onSent = (message: MessageView) => {
     stickToBottom.current = true;
     setMessages((old) => mergeMessages(old ?? [], [message]));
@@ -163,22 +201,36 @@ export function ChatScreen(props: { threadId: string }) {
           {messages === null && <li role="status">{t('loading')}</li>}
           {messages?.length === 0 && <li>{t('noMessages')}</li>}
           {messages?.map((m) => (
-            <Bubble key={m.id} message={m} all={messages} />
+            <Bubble key={m.id} message={m} all={messages} onReply={setReplyTo} />
           ))}
         </ol>
-        {thread !== null && <Composer thread={thread} onSent={onSent} />}
+        {thread !== null && (
+          <Composer
+            thread={thread}
+            onSent={onSent}
+            replyTo={replyTo}
+            onCancelReply={() => setReplyTo(null)}
+          />
+        )}
       </section>
       {thread !== null && <CrmPanel thread={thread} />}
     </div>
   );
 }
 
-function Bubble(props: { message: MessageView; all: MessageView[] }) {
+function Bubble(props: {
+  message: MessageView;
+  all: MessageView[];
+  onReply: (m: MessageView) => void;
+}) {
   const { t, lang } = useApp();
   const m = props.message;
   const quoted =
     m.quotedMessageId !== null ? props.all.find((o) => o.id === m.quotedMessageId) : undefined;
   const text = m.editedBody ?? m.body;
+  // Only a message WhatsApp knows can be quoted: not one still waiting in the outbox.
+  const canReply = !m.deleted && !(m.direction === 'outbound' && RANK[m.status] < RANK.sent);
+  const excerpt = quoteText(m) ?? t(`media_${m.media?.kind ?? 'document'}` as MessageKey);
   return (
     <li className={`bubble ${m.direction}`} data-message-id={m.id} data-status={m.status}>
       {m.senderName !== null && m.direction === 'inbound' && (
@@ -186,9 +238,7 @@ function Bubble(props: { message: MessageView; all: MessageView[] }) {
       )}
       {m.quotedMessageId !== null && (
         <blockquote className="quote">
-          {t('replyTo', {
-            text: quoted?.body ?? quoted?.media?.caption ?? t('quotedUnknown'),
-          })}
+          {t('replyTo', { text: quoteText(quoted) ?? t('quotedUnknown') })}
         </blockquote>
       )}
       {m.media !== null && (
@@ -226,6 +276,16 @@ function Bubble(props: { message: MessageView; all: MessageView[] }) {
           {formatTime(lang, m.tsClient)}
         </time>
         {m.direction === 'outbound' && <Ticks status={m.status} />}
+        {canReply && (
+          <button
+            type="button"
+            className="link reply"
+            aria-label={t('replyToMessage', { text: clipText(excerpt, 80) })}
+            onClick={() => props.onReply(m)}
+          >
+            {t('reply')}
+          </button>
+        )}
       </span>
       {Object.keys(m.reactions).length > 0 && (
         <span className="reactions">{Object.values(m.reactions).join(' ')}</span>
@@ -267,13 +327,31 @@ export function Ticks(props: { status: Status }) {
   );
 }
 
-function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void }) {
+function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function Composer(props: {
+  thread: ThreadView;
+  onSent: (m: MessageView) => void;
+  replyTo: MessageView | null;
+  onCancelReply: () => void;
+}) {
   const { api, t } = useApp();
+  const { replyTo, onCancelReply } = props;
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
   // One key per message typed: a retry after a network error cannot send it twice.
   const idempotencyKey = useRef(crypto.randomUUID());
+
+  // Choosing what to answer is the start of a new message: type it right away.
+  const replyId = replyTo?.id ?? null;
+  useEffect(() => {
+    idempotencyKey.current = crypto.randomUUID();
+    if (replyId !== null) textareaRef.current?.focus();
+  }, [replyId]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -287,6 +365,14 @@ function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void 
         props.thread.id,
         body,
         idempotencyKey.current,
+        replyTo !== null
+          ? {
+              id: replyTo.id,
+              remoteJid: props.thread.clientJid,
+              fromMe: replyTo.direction === 'outbound',
+              participant: replyTo.participant,
+            }
+          : undefined,
       );
       const now = new Date().toISOString();
       props.onSent({
@@ -304,13 +390,14 @@ function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void 
         requestId: accepted.requestId,
         participant: null,
         senderName: null,
-        quotedMessageId: null,
+        quotedMessageId: replyTo?.id ?? null,
         deleted: false,
         editedBody: null,
         reactions: {},
         location: null,
       });
       setText('');
+      onCancelReply();
       idempotencyKey.current = crypto.randomUUID();
     } catch (err) {
       setError(err);
@@ -321,12 +408,33 @@ function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void 
 
   return (
     <form className="composer" onSubmit={(e) => void submit(e)}>
+      {replyTo !== null && (
+        <div className="reply-preview" data-testid="reply-preview">
+          <blockquote className="quote" id="compose-reply">
+            {t('replyTo', {
+              text: clipText(quoteText(replyTo) ?? t('quotedUnknown'), 200),
+            })}
+          </blockquote>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              onCancelReply();
+              textareaRef.current?.focus();
+            }}
+          >
+            {t('cancelReply')}
+          </button>
+        </div>
+      )}
       <label className="visually-hidden" htmlFor="compose">
         {t('composeLabel')}
       </label>
       <textarea
         id="compose"
+        ref={textareaRef}
         rows={2}
+        {...(replyTo !== null ? { 'aria-describedby': 'compose-reply' } : {})}
         value={text}
         placeholder={t('composePlaceholder')}
         onChange={(e) => {
@@ -338,6 +446,9 @@ function Composer(props: { thread: ThreadView; onSent: (m: MessageView) => void 
           if (e.key === 'Enter' && !e.shiftKey) {
             e.preventDefault();
             e.currentTarget.form?.requestSubmit();
+          } else if (e.key === 'Escape' && replyTo !== null) {
+            e.preventDefault();
+            onCancelReply();
           }
         }}
       />
