@@ -1,5 +1,11 @@
 import type { Job, Worker } from 'bullmq';
-import { createJobMetrics, startOpsServer, type Logger, type Registry } from '@wacrm/observability';
+import {
+  createJobMetrics,
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+  type Registry,
+} from '@wacrm/observability';
 import type { ShutdownRegistry } from './shutdown.js';
 
 export interface OpsConfig {
@@ -43,4 +49,29 @@ export function instrumentWorker(worker: Worker, registry: Registry): Worker {
   worker.on('completed', (job) => metrics.observe(worker.name, 'completed', seconds(job)));
   worker.on('failed', (job) => metrics.observe(worker.name, 'failed', seconds(job)));
   return worker;
+}
+
+/**
+ * The ops wiring of a queue worker process: its metrics registry (default process metrics and
+ * its jobs), and /health (Redis ping) + /metrics when OPS_PORT is set.
+ */
+export async function serveWorkerOps(
+  config: OpsConfig,
+  worker: Worker,
+  deps: {
+    service: string;
+    redis: { ping(): Promise<unknown> };
+    logger: Logger;
+    shutdown: ShutdownRegistry;
+  },
+): Promise<Registry> {
+  const registry = createMetricsRegistry(deps.service);
+  instrumentWorker(worker, registry);
+  await serveOps(config, {
+    registry,
+    checks: { redis: () => deps.redis.ping() },
+    logger: deps.logger,
+    shutdown: deps.shutdown,
+  });
+  return registry;
 }

@@ -11,7 +11,15 @@ import {
   waitForQueueIdle,
   type TestRedis,
 } from '@wacrm/testing';
-import { createShutdown, enqueue, openQueue, startWorker, type ContractQueue } from './index.js';
+import { freePort } from '@wacrm/emulators';
+import {
+  createShutdown,
+  enqueue,
+  openQueue,
+  serveWorkerOps,
+  startWorker,
+  type ContractQueue,
+} from './index.js';
 
 const telemetry = useTestTelemetry('queue-int');
 afterAll(() => telemetry.shutdown());
@@ -170,5 +178,36 @@ describe('libs/queue against a real Redis', () => {
     expect(exits).toEqual([0]);
     await waitForQueueIdle(queue.queue);
     expect(await queue.queue.getCompletedCount()).toBe(1);
+  });
+
+  it('when a worker serves ops, then /metrics counts its completed and failed jobs and /health pings Redis', async () => {
+    const shutdown = createShutdown({ logger: captureLogger().logger, exit: () => undefined });
+    const w = worker(async (p) => {
+      if (p.n < 0) throw new AppError('VALIDATION_FAILED', 'negative');
+      return p.n;
+    });
+    const port = await freePort();
+    await serveWorkerOps({ OPS_PORT: port, OPS_HOST: '127.0.0.1' }, w, {
+      service: 'queue-int',
+      redis: redis.connection,
+      logger: captureLogger().logger,
+      shutdown,
+    });
+    try {
+      await enqueue(queue, 'do-work', { id: 'ok-1', n: 1 });
+      await enqueue(queue, 'do-work', { id: 'bad-1', n: -1 }, { attempts: 1 });
+      await waitForQueueIdle(queue.queue);
+      const metrics = await expectEventually(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(text).toMatch(/wacrm_jobs_total\{[^}]*outcome="completed"[^}]*\} 1/);
+        expect(text).toMatch(/wacrm_jobs_total\{[^}]*outcome="failed"[^}]*\} 1/);
+        return text;
+      });
+      expect(metrics).toMatch(/service="queue-int"/);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await shutdown.run('test');
+    }
   });
 });

@@ -1,7 +1,6 @@
 import { AiExtractorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createMetricsRegistry } from '@wacrm/observability';
-import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
+import { createRedisConnection, bootService, serveWorkerOps } from '@wacrm/queue';
 import { firestoreAskRepository } from './data-access/ask.repository.js';
 import { firestoreExtractionRepository } from './data-access/extraction.repository.js';
 import { groqChat } from './data-access/groq-chat.client.js';
@@ -68,14 +67,7 @@ const worker = startAiRequestsWorker({
   tracerName: SERVICE,
   shutdown,
 });
-const metrics = createMetricsRegistry(SERVICE);
-await serveOps(config, {
-  registry: metrics,
-  checks: { redis: () => connection.ping() },
-  logger,
-  shutdown,
-});
-instrumentWorker(worker, metrics);
+await serveWorkerOps(config, worker, { service: SERVICE, redis: connection, logger, shutdown });
 logger.info(
   { provider: chat === undefined ? 'offline' : 'groq', model: chat?.model ?? offline.model },
   'ai-extractor consuming ai-requests',

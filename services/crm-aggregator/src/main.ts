@@ -1,7 +1,6 @@
 import { CrmAggregatorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createMetricsRegistry } from '@wacrm/observability';
-import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
+import { createRedisConnection, bootService, serveWorkerOps } from '@wacrm/queue';
 import { redisClientLock } from './data-access/client-lock.js';
 import { firestoreClientStore } from './data-access/client-store.js';
 import { startCrmEventsWorker } from './entry-points/crm-events.worker.js';
@@ -36,12 +35,5 @@ const worker = startCrmEventsWorker({
   tracerName: SERVICE,
   shutdown,
 });
-const metrics = createMetricsRegistry(SERVICE);
-await serveOps(config, {
-  registry: metrics,
-  checks: { redis: () => connection.ping() },
-  logger,
-  shutdown,
-});
-instrumentWorker(worker, metrics);
+await serveWorkerOps(config, worker, { service: SERVICE, redis: connection, logger, shutdown });
 logger.info({ concurrency: config.CRM_CONCURRENCY }, 'crm-aggregator consuming crm-events');

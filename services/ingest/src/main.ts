@@ -1,7 +1,6 @@
 import { IngestEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createMetricsRegistry } from '@wacrm/observability';
-import { createRedisConnection, bootService, instrumentWorker, serveOps } from '@wacrm/queue';
+import { createRedisConnection, bootService, serveWorkerOps } from '@wacrm/queue';
 import { startInboundWorker } from './entry-points/inbound.worker.js';
 import { buildIngestDeps } from './ingest.composition.js';
 import { SERVICE, VERSION } from './version.js';
@@ -45,14 +44,7 @@ const worker = startInboundWorker(deps, {
   tracerName: SERVICE,
   shutdown,
 });
-const metrics = createMetricsRegistry(SERVICE);
-await serveOps(config, {
-  registry: metrics,
-  checks: { redis: () => redis.ping() },
-  logger,
-  shutdown,
-});
-instrumentWorker(worker, metrics);
+await serveWorkerOps(config, worker, { service: SERVICE, redis: redis, logger, shutdown });
 logger.info(
   { concurrency: config.INGEST_CONCURRENCY, prefix: config.QUEUE_PREFIX },
   'ingest consuming wa-inbound',

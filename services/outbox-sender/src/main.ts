@@ -7,11 +7,9 @@ import {
   bootService,
   openQueue,
   startWorker,
-  instrumentWorker,
-  serveOps,
+  serveWorkerOps,
   type ContractQueue,
 } from '@wacrm/queue';
-import { createMetricsRegistry } from '@wacrm/observability';
 import { cachedAccounts } from './data-access/account-cache.js';
 import { createGovernor } from './data-access/governor.js';
 import { relayOnce } from './entry-points/outbox-relay.js';
@@ -78,14 +76,7 @@ const worker = startWorker(
   { connection: redis, prefix: config.QUEUE_PREFIX, logger, tracerName: SERVICE, shutdown },
   { concurrency: config.OUTBOX_CONCURRENCY },
 );
-const metrics = createMetricsRegistry(SERVICE);
-await serveOps(config, {
-  registry: metrics,
-  checks: { redis: () => redis.ping() },
-  logger,
-  shutdown,
-});
-instrumentWorker(worker, metrics);
+await serveWorkerOps(config, worker, { service: SERVICE, redis: redis, logger, shutdown });
 
 // After the last attempt the outbox document says so, with the reason: nothing fails silently.
 worker.on('failed', (job, error) => {
