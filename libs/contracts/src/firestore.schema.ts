@@ -162,6 +162,11 @@ export const OutboxDoc = z.object({
   createdAt: Time,
   updatedAt: Time,
   sentAt: Time.nullable(),
+  /**
+   * W3C traceparent of the request that accepted the send (ids only, no content), so a send the
+   * relay hands to the queue again stays in that request's trace.
+   */
+  traceparent: z.string().max(128).nullable().optional(),
 });
 export type OutboxDoc = z.infer<typeof OutboxDoc>;
 

@@ -14,6 +14,8 @@ export interface NewOutboxEntry {
   /** Id of the quoted message in the same thread. */
   replyTo: string | null;
   createdBy: string;
+  /** The accepting request's W3C traceparent, if it is traced. */
+  traceparent?: string | null;
 }
 
 export type OutboxWrite = CreateOnceResult<OutboxDoc>;
@@ -75,6 +77,7 @@ export async function createOutboxEntry(
     createdAt: now,
     updatedAt: now,
     sentAt: null,
+    traceparent: entry.traceparent ?? null,
   };
   return createOnce(
     ref,

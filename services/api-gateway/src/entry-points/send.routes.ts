@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
 import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
-import { Attr, setSpanAttributes } from '@wacrm/observability';
+import { Attr, currentTraceparent, setSpanAttributes } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import { sendAcceptedKey } from '../data-access/realtime.js';
 import { getThread } from '../data-access/threads.repository.js';
@@ -90,6 +90,7 @@ export function sendRoutes(deps: RouteDeps) {
           media: body.media ?? null,
           replyTo: body.replyTo?.id ?? null,
           createdBy: principal.id,
+          traceparent: currentTraceparent() ?? null,
         });
         const { doc } = write;
         setSpanAttributes({

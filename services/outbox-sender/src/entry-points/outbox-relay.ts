@@ -1,9 +1,9 @@
 import { Job } from 'bullmq';
-import type { Firestore } from 'firebase-admin/firestore';
+import type { Firestore, QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import type { Redis } from 'ioredis';
-import type { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
+import type { OutboxDoc, OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
-import type { Logger } from '@wacrm/observability';
+import { Attr, withSpan, type Logger } from '@wacrm/observability';
 import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
 
 export interface RelayDeps {
@@ -28,11 +28,18 @@ export interface RelayPass {
 }
 
 /** Ensures a `send-outbox` job exists for `requestId`, whatever became of an earlier one. */
-async function ensureSendJob(
-  deps: RelayDeps,
-  requestId: string,
-  accountId: string,
-): Promise<boolean> {
+/** Hands a document back to the queue inside the trace of the request that accepted it. */
+function ensureSendJob(deps: RelayDeps, doc: QueryDocumentSnapshot<OutboxDoc>): Promise<boolean> {
+  const { accountId, traceparent } = doc.data();
+  const parent = traceparent == null ? {} : { parent: { traceparent } };
+  return withSpan(
+    'outbox.relay',
+    { ...parent, attributes: { [Attr.accountId]: accountId, [Attr.requestId]: doc.id } },
+    () => requeue(deps, doc.id, accountId),
+  );
+}
+
+async function requeue(deps: RelayDeps, requestId: string, accountId: string): Promise<boolean> {
   const existing = await Job.fromId(deps.outboxQueue.queue, requestId);
   if (existing !== undefined) {
     const state = await existing.getState();
@@ -73,7 +80,7 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     .limit(limit)
     .get();
   for (const doc of queued.docs) {
-    if (await ensureSendJob(deps, doc.id, doc.data().accountId)) pass.requeued += 1;
+    if (await ensureSendJob(deps, doc)) pass.requeued += 1;
   }
 
   const paused = await c
@@ -96,7 +103,7 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     }
     if (accountConnected.get(accountId) !== true) continue;
     await doc.ref.update({ status: 'queued', lastError: null, updatedAt: new Date(now) });
-    await ensureSendJob(deps, doc.id, accountId);
+    await ensureSendJob(deps, doc);
     pass.resumed += 1;
   }
 
@@ -111,7 +118,7 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     const { accountId } = doc.data();
     const command = await Job.fromId(deps.commandsFor(accountId).queue, jobIdFrom('send', doc.id));
     if (command !== undefined) continue;
-    if (await ensureSendJob(deps, doc.id, accountId)) pass.repaired += 1;
+    if (await ensureSendJob(deps, doc)) pass.repaired += 1;
   }
 
   if (pass.requeued + pass.resumed + pass.repaired > 0) {

@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   OutboxQueue,
   waCommandsQueue,
@@ -12,6 +12,7 @@ import {
   captureLogger,
   useTestFirestore,
   useTestRedis,
+  useTestTelemetry,
   type TestFirestore,
   type TestRedis,
 } from '@wacrm/testing';
@@ -19,6 +20,9 @@ import { openQueue, type ContractQueue } from '@wacrm/queue';
 import { createGovernor } from '../data-access/governor.js';
 import { relayOnce, type RelayDeps } from './outbox-relay.js';
 import { sendOutbox, type SendOutboxDeps } from './send-outbox.processor.js';
+
+const telemetry = useTestTelemetry('outbox-sender-int');
+afterAll(() => telemetry.shutdown());
 
 let redis: TestRedis;
 let fs: TestFirestore;
@@ -90,7 +94,11 @@ function outbox(requestId: string, createdAt = new Date(t0)): OutboxDoc {
 beforeEach(async () => {
   redis = await useTestRedis();
   fs = useTestFirestore();
-  outboxQueue = openQueue(OutboxQueue, { connection: redis.connection, prefix: redis.prefix });
+  outboxQueue = openQueue(OutboxQueue, {
+    connection: redis.connection,
+    prefix: redis.prefix,
+    tracerName: 'outbox-relay',
+  });
   deps = {
     db: fs.db,
     governor: createGovernor(redis.connection, redis.prefix, () => 0),
@@ -224,6 +232,24 @@ describe('outbox relay', () => {
     expect(again?.requeued).toBe(0);
     const jobs = await outboxQueue.queue.getJobs(['waiting']);
     expect(jobs.map((j) => j.id)).toEqual(['req-lost-001']);
+  });
+
+  it('when the relay re-queues a send, then the job continues the trace of the request that accepted it', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const c = collections(fs.db);
+    await c
+      .outbox()
+      .doc('req-traced-01')
+      .set({ ...outbox('req-traced-01'), traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+
+    expect((await relayOnce(relayDeps, t0 + 60_000))?.requeued).toBe(1);
+    const job = await Job.fromId(outboxQueue.queue, 'req-traced-01');
+    // bullmq-otel carries the producer's context in the job: here the relay span's, in that trace.
+    expect(JSON.stringify(job?.opts.telemetry)).toContain(traceId);
+    const relaySpan = (await telemetry.spans()).find(
+      (s) => s.name === 'outbox.relay' && s.spanContext().traceId === traceId,
+    );
+    expect(relaySpan?.attributes['wacrm.request.id']).toBe('req-traced-01');
   });
 
   it('when another instance holds the relay lock, then this instance does nothing', async () => {
