@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId, AccountStatus, MessageStatus } from './common.schema.js';
+import { AccountId, AccountStatus, MessageStatus, PhoneE164 } from './common.schema.js';
 
 /** Redis pub/sub channel for live notifications; Firestore stays the truth. */
 export const RealtimeChannel = 'wacrm.realtime';
@@ -32,8 +32,23 @@ export const RealtimeEvent = z.discriminatedUnion('type', [
     status: AccountStatus,
     at: z.string(),
   }),
+  z.object({
+    /** A client's aggregates (clients/{phoneE164}) changed; it belongs to every one of accountIds. */
+    type: z.literal('client.updated'),
+    phoneE164: PhoneE164,
+    accountIds: z.array(AccountId),
+    at: z.string(),
+  }),
 ]);
 export type RealtimeEvent = z.infer<typeof RealtimeEvent>;
+
+/**
+ * The accounts an event belongs to: whoever may see any one of them may see the event. Events of
+ * a conversation or an account have one; a client spans every account it talked to.
+ */
+export function realtimeEventAccountIds(event: RealtimeEvent): readonly string[] {
+  return event.type === 'client.updated' ? event.accountIds : [event.accountId];
+}
 
 /** Pub/sub channel on which account additions are announced, so a wa-gateway picks them up at once. */
 export const AccountsChannel = 'wacrm.accounts';

@@ -5,3 +5,4 @@ export * from './worker.js';
 export * from './shutdown.js';
 export * from './boot.js';
 export * from './ops.js';
+export * from './realtime-publisher.js';

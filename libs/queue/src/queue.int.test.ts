@@ -182,10 +182,11 @@ describe('libs/queue against a real Redis', () => {
 
   it('when a worker serves ops, then /metrics counts its completed and failed jobs and /health pings Redis', async () => {
     const shutdown = createShutdown({ logger: captureLogger().logger, exit: () => undefined });
-    const w = worker(async (p) => {
-      if (p.n < 0) throw new AppError('VALIDATION_FAILED', 'negative');
-      return p.n;
-    });
+    const w = worker((p) =>
+      p.n < 0
+        ? Promise.reject(new AppError('VALIDATION_FAILED', 'negative'))
+        : Promise.resolve(p.n),
+    );
     const port = await freePort();
     await serveWorkerOps({ OPS_PORT: port, OPS_HOST: '127.0.0.1' }, w, {
       service: 'queue-int',

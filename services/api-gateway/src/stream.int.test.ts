@@ -10,6 +10,7 @@ const B = 'wa-sse002';
 let gw: TestGateway;
 let base: string;
 let employeeToken: string;
+let employeeBToken: string;
 const open: SseConnection[] = [];
 
 function messageCreated(accountId: string, n: number): RealtimeEvent {
@@ -34,6 +35,15 @@ async function connect(headers: Record<string, string>, query = ''): Promise<Sse
   return conn;
 }
 
+function clientUpdated(accountIds: string[], phoneE164: string): RealtimeEvent {
+  return { type: 'client.updated', phoneE164, accountIds, at: new Date().toISOString() };
+}
+
+const clientPhones = (conn: SseConnection) =>
+  conn.frames
+    .filter((f) => f.event === 'client.updated')
+    .map((f) => (JSON.parse(f.data) as { phoneE164: string }).phoneE164);
+
 const ids = (conn: SseConnection) =>
   conn.frames
     .filter((f) => f.event === 'message.created')
@@ -45,6 +55,7 @@ beforeAll(async () => {
   const address = gw.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   employeeToken = (await userToken(gw, 'employee', [A])).token;
+  employeeBToken = (await userToken(gw, 'employee', [B])).token;
 }, 120_000);
 
 afterAll(async () => {
@@ -163,5 +174,37 @@ describe('GET /api/stream (SSE)', () => {
       gw.logs.lines().filter((l) => String(l.msg).includes('dropped')).length,
     ).toBeGreaterThanOrEqual(2);
     conn.close();
+  });
+
+  it('when a client is updated, then only principals allowed one of its accounts receive it', async () => {
+    const onlyA = await connect(bearer(employeeToken));
+    const onlyB = await connect(bearer(employeeBToken));
+    const adminOfA = await connect(admin, `?accountId=${A}`);
+    await publish(clientUpdated([A], '+40722000401'));
+    await publish(clientUpdated([B, 'wa-sse003'], '+40722000402'));
+    await publish(clientUpdated([A, B], '+40722000403'));
+    // Markers after the client events: the stream keeps order, so once one has arrived,
+    // every client.updated before it that this connection may see has arrived too.
+    await publish(messageCreated(A, 40));
+    await publish(messageCreated(B, 41));
+    await expectEventually(() => {
+      expect(ids(onlyA)).toEqual(['M40']);
+      expect(ids(onlyB)).toEqual(['M41']);
+      expect(ids(adminOfA)).toEqual(['M40']);
+    });
+    expect(clientPhones(onlyA)).toEqual(['+40722000401', '+40722000403']);
+    expect(clientPhones(onlyB)).toEqual(['+40722000402', '+40722000403']);
+    expect(clientPhones(adminOfA)).toEqual(['+40722000401', '+40722000403']);
+    const frame = onlyA.frames.find((f) => f.event === 'client.updated')!;
+    expect(frame.id).toMatch(/^\d+-\d+$/);
+    expect(JSON.parse(frame.data)).toEqual({
+      type: 'client.updated',
+      phoneE164: '+40722000401',
+      accountIds: [A],
+      at: expect.any(String) as unknown,
+    });
+    onlyA.close();
+    onlyB.close();
+    adminOfA.close();
   });
 });

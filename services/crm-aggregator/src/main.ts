@@ -1,6 +1,11 @@
 import { CrmAggregatorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createRedisConnection, bootService, serveWorkerOps } from '@wacrm/queue';
+import {
+  bootService,
+  createRedisConnection,
+  RealtimePublisher,
+  serveWorkerOps,
+} from '@wacrm/queue';
 import { redisClientLock } from './data-access/client-lock.js';
 import { firestoreClientStore } from './data-access/client-store.js';
 import { startCrmEventsWorker } from './entry-points/crm-events.worker.js';
@@ -31,6 +36,7 @@ const worker = startCrmEventsWorker({
   logger,
   store: firestoreClientStore(firebase.db),
   lock: redisClientLock(connection, { prefix: config.QUEUE_PREFIX, ttlMs: config.CRM_LOCK_TTL_MS }),
+  publisher: new RealtimePublisher(connection, logger),
   concurrency: config.CRM_CONCURRENCY,
   tracerName: SERVICE,
   shutdown,

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Firebase } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
+import { RealtimePublisher } from '@wacrm/queue';
 import { AccountFence } from './data-access/account-fence.js';
 import { AccountLock } from './data-access/account-lock.js';
 import { FirestoreStore } from './data-access/firestore-store.js';
 import { PendingIndex } from './data-access/pending-index.js';
-import { RealtimePublisher } from './data-access/realtime-publisher.js';
 import { IdentityCache, type IngestDeps } from './domain/ingest-deps.js';
 
 export interface BuildIngestOptions {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   RealtimeChannel,
+  realtimeEventAccountIds,
   WaInboundQueue,
   type MessageDoc,
   type RealtimeEvent,
@@ -66,7 +67,7 @@ beforeEach(async () => {
   await subscriber.subscribe(RealtimeChannel);
   subscriber.on('message', (_channel, message: string) => {
     const event = JSON.parse(message) as RealtimeEvent;
-    if (event.accountId === A) events.push(event);
+    if (realtimeEventAccountIds(event).includes(A)) events.push(event);
   });
 });
 

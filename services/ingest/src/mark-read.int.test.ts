@@ -1,7 +1,12 @@
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RealtimeChannel, WaInboundQueue, type RealtimeEvent } from '@wacrm/contracts';
+import {
+  RealtimeChannel,
+  realtimeEventAccountIds,
+  WaInboundQueue,
+  type RealtimeEvent,
+} from '@wacrm/contracts';
 import { threadIdFor } from '@wacrm/firestore';
 import { enqueue, openQueue, type ContractQueue } from '@wacrm/queue';
 import {
@@ -59,7 +64,7 @@ beforeEach(async () => {
   await subscriber.subscribe(RealtimeChannel);
   subscriber.on('message', (_channel, message: string) => {
     const event = JSON.parse(message) as RealtimeEvent;
-    if (event.accountId === A) events.push(event);
+    if (realtimeEventAccountIds(event).includes(A)) events.push(event);
   });
 });
 

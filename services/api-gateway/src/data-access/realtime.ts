@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RealtimeChannel, RealtimeEvent, RealtimeStreamKeySuffix } from '@wacrm/contracts';
+import {
+  RealtimeChannel,
+  RealtimeEvent,
+  realtimeEventAccountIds,
+  RealtimeStreamKeySuffix,
+} from '@wacrm/contracts';
 import {
   Attr,
   currentTraceparent,
@@ -133,7 +138,10 @@ export async function startRealtimeRelay(options: {
             {
               kind: SpanKind.CONSUMER,
               parent: { traceparent },
-              attributes: { [Attr.accountId]: event.accountId, [Attr.eventType]: event.type },
+              attributes: {
+                [Attr.accountId]: realtimeEventAccountIds(event).join(','),
+                [Attr.eventType]: event.type,
+              },
             },
             () => append(currentTraceparent() ?? ''),
           );

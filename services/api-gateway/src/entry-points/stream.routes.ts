@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '@wacrm/contracts';
+import { AppError, realtimeEventAccountIds, type RealtimeEvent } from '@wacrm/contracts';
 import { Attr, SpanKind, startSpan } from '@wacrm/observability';
 import {
   compareStreamIds,
@@ -10,7 +10,7 @@ import {
   type StreamEntry,
 } from '../data-access/realtime.js';
 import type { GatewayMetrics } from '../data-access/metrics.js';
-import { canSeeAccount } from '../domain/principal.js';
+import { canSeeAccount, type Principal } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
 
@@ -25,13 +25,27 @@ const StreamQuery = z.object({
 
 const REPLAY_MAX = 10_000;
 
+/**
+ * Whether `principal` may see `event`, narrowed to `only` when given. An event of several accounts
+ * (a client's) follows requireClient: any one of its accounts is enough.
+ */
+export function eventVisibleTo(
+  principal: Principal,
+  event: RealtimeEvent,
+  only: string | undefined,
+): boolean {
+  const accountIds = realtimeEventAccountIds(event);
+  if (only !== undefined && !accountIds.includes(only)) return false;
+  return principal.accounts === 'all' || accountIds.some((a) => canSeeAccount(principal, a));
+}
+
 /** The end of an event's trace: the moment it was written to one SSE client. */
 function tracePush(entry: StreamEntry, traceparent: string): void {
   startSpan('sse.push', {
     kind: SpanKind.PRODUCER,
     parent: { traceparent },
     attributes: {
-      [Attr.accountId]: entry.event.accountId,
+      [Attr.accountId]: realtimeEventAccountIds(entry.event).join(','),
       [Attr.eventType]: entry.event.type,
       'wacrm.stream.id': entry.id,
     },
@@ -43,7 +57,7 @@ function frame(entry: StreamEntry): string {
 }
 
 /**
- * `GET /api/stream` (Server-Sent Events): thread, message, status and account events for the
+ * `GET /api/stream` (Server-Sent Events): thread, message, status, account and client events for the
  * caller's accounts. `Last-Event-ID` replays what was missed from the capped stream; when the
  * gap is older than the stream keeps, a `resync` event tells the client to reload from the API.
  */
@@ -79,9 +93,7 @@ export function streamRoutes(deps: {
         if (only !== undefined && !canSeeAccount(principal, only)) {
           throw new AppError('FORBIDDEN', `no access to account ${only}`);
         }
-        const visible = (entry: StreamEntry) =>
-          canSeeAccount(principal, entry.event.accountId) &&
-          (only === undefined || entry.event.accountId === only);
+        const visible = (entry: StreamEntry) => eventVisibleTo(principal, entry.event, only);
 
         // Subscribe before replaying so nothing falls between the replay and the live feed.
         const buffered: StreamEntry[] = [];

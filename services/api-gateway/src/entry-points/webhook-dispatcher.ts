@@ -35,6 +35,8 @@ export async function dispatchEvent(
   entry: StreamEntry,
 ): Promise<number> {
   const event: RealtimeEvent = entry.event;
+  // Client aggregates are a screen refresh hint, not a webhook event type.
+  if (event.type === 'client.updated') return 0;
   const type = WebhookEventType.parse(event.type);
   const subscriptions = await deps.repo.matching(event.accountId, type);
   const now = new Date();

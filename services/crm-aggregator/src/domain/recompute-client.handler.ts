@@ -1,5 +1,6 @@
 import type { RecomputeClientJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
+import type { RealtimePublisher } from '@wacrm/queue';
 import type { ClientLock } from '../data-access/client-lock.js';
 import type { ClientStore } from '../data-access/client-store.js';
 import { aggregateClient, sameAggregate } from './client-aggregate.js';
@@ -8,6 +9,8 @@ export interface RecomputeDeps {
   store: ClientStore;
   lock: ClientLock;
   logger: Logger;
+  /** Announces `client.updated` after a write, so open client screens refresh at once. */
+  publisher: Pick<RealtimePublisher, 'publish'>;
   now?: () => Date;
 }
 
@@ -23,6 +26,7 @@ export interface RecomputeResult {
  * Recomputes `clients/{phoneE164}` from the events themselves, under the client's lock. The
  * Firestore emulator has no transaction isolation, so correctness comes from this serialisation:
  * the read of every event and the write of the aggregate never interleave with another run's.
+ * Only a recompute that changed the document announces it.
  */
 export async function recomputeClient(
   payload: RecomputeClientJob,
@@ -35,9 +39,22 @@ export async function recomputeClient(
       deps.store.threads(phoneE164),
       deps.store.client(phoneE164),
     ]);
-    const next = aggregateClient(phoneE164, events, threads, deps.now?.() ?? new Date());
+    const now = deps.now?.() ?? new Date();
+    const next = aggregateClient(phoneE164, events, threads, now);
     const written = stored === undefined || !sameAggregate(stored, next);
-    if (written) await deps.store.saveClient(next);
+    if (written) {
+      await deps.store.saveClient(next);
+      // Still under the lock, so two announcements for one client go out in commit order. The
+      // phone rides only in the event (SSE serves it to principals of these accounts only).
+      await deps.publisher.publish([
+        {
+          type: 'client.updated',
+          phoneE164,
+          accountIds: next.accountIds,
+          at: now.toISOString(),
+        },
+      ]);
+    }
     deps.logger.info(
       {
         reason: payload.reason,

@@ -1,8 +1,15 @@
 import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CrmEventsQueue, type ThreadDoc } from '@wacrm/contracts';
+import {
+  CrmEventsQueue,
+  RealtimeChannel,
+  RealtimeEvent,
+  type AccountId,
+  type ThreadDoc,
+} from '@wacrm/contracts';
 import { archiveEvent, collections, createEvent, threadIdFor, updateEvent } from '@wacrm/firestore';
-import { openQueue, type ContractQueue } from '@wacrm/queue';
+import { openQueue, RealtimePublisher, type ContractQueue } from '@wacrm/queue';
 import {
   captureLogger,
   expectEventually,
@@ -44,12 +51,14 @@ function racyStore(store: ClientStore): ClientStore {
 const running = { now: 0, max: 0 };
 
 function startAggregator(concurrency = 4): Worker {
+  const { logger } = captureLogger();
   const worker = startCrmEventsWorker({
     connection: redis.connection,
     prefix: redis.prefix,
-    logger: captureLogger().logger,
+    logger,
     store: racyStore(firestoreClientStore(fs.db)),
     lock: redisClientLock(redis.connection, { prefix: redis.prefix, ttlMs: 10_000 }),
+    publisher: new RealtimePublisher(redis.connection, logger),
     concurrency,
   });
   worker.on('active', () => {
@@ -63,12 +72,16 @@ function startAggregator(concurrency = 4): Worker {
   return worker;
 }
 
-async function seedThread(): Promise<void> {
+async function seedThread(
+  account: AccountId = accountId,
+  phoneE164: string = phone,
+): Promise<string> {
   const at = new Date('2026-04-20T08:00:00Z');
+  const jid = `${phoneE164.slice(1)}@s.whatsapp.net`;
   const thread: ThreadDoc = {
-    accountId,
-    clientJid: '40722000111@s.whatsapp.net',
-    phoneE164: phone,
+    accountId: account,
+    clientJid: jid,
+    phoneE164,
     displayName: 'Maria Ionescu',
     isGroup: false,
     lastMessageAt: at,
@@ -79,7 +92,9 @@ async function seedThread(): Promise<void> {
     createdAt: at,
     updatedAt: at,
   };
-  await collections(fs.db).threads().doc(threadId).set(thread);
+  const id = threadIdFor(account, jid);
+  await collections(fs.db).threads().doc(id).set(thread);
+  return id;
 }
 
 async function client() {
@@ -300,6 +315,78 @@ describe('crm-aggregator against Redis and the Firestore emulator', () => {
     await expectEventually(async () =>
       expect(await client()).toMatchObject({ eventsCount: 1, lifetimeSpendPaid: 321 }),
     );
+  });
+
+  it('when a recompute changes a client, then exactly one client.updated names its accounts; an unchanged one announces nothing', async () => {
+    // A phone of its own: the pub/sub channel is shared by every test using this Redis.
+    const own = '+40722000987';
+    const threadA = await seedThread(accountId, own);
+    await seedThread('wa-02', own);
+    const announced: RealtimeEvent[] = [];
+    const barrier = `barrier-${redis.prefix}`;
+    let barrierSeen = 0;
+    const subscriber = new Redis(redis.url);
+    try {
+      await subscriber.subscribe(RealtimeChannel);
+      subscriber.on('message', (_channel, message: string) => {
+        if (message === barrier) {
+          barrierSeen += 1;
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(message);
+        } catch {
+          return; // another test's deliberate garbage on the shared channel
+        }
+        const parsed = RealtimeEvent.safeParse(json);
+        if (
+          parsed.success &&
+          parsed.data.type === 'client.updated' &&
+          parsed.data.phoneE164 === own
+        ) {
+          announced.push(parsed.data);
+        }
+      });
+      /** Pub/sub keeps order: once this marker arrives, everything published before it has too. */
+      const drain = async () => {
+        const before = barrierSeen;
+        await redis.connection.publish(RealtimeChannel, barrier);
+        await expectEventually(() => expect(barrierSeen).toBe(before + 1));
+      };
+
+      startAggregator();
+      await createEvent(
+        fs.db,
+        { threadId: threadA, date: '2026-06-14', amount: 1200, paid: 300 },
+        { uid: 'u', queue },
+      );
+      await waitForQueueIdle(queue.queue);
+      await drain();
+      expect(announced).toHaveLength(1);
+      expect(announced[0]).toMatchObject({
+        type: 'client.updated',
+        phoneE164: own,
+        accountIds: [accountId, 'wa-02'],
+      });
+      expect(Date.parse(announced[0]!.at)).not.toBeNaN();
+      expect((await collections(fs.db).clients().doc(own).get()).data()).toMatchObject({
+        eventsCount: 1,
+        lifetimeSpendPaid: 300,
+      });
+
+      // Nothing changed since: the recompute writes nothing and announces nothing.
+      await queue.queue.add('recompute-client', {
+        phoneE164: own,
+        eventId: 'manual',
+        reason: 'contact',
+      });
+      await waitForQueueIdle(queue.queue);
+      await drain();
+      expect(announced).toHaveLength(1);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   it('when a save names neither a thread nor a phone, or an unknown thread, then it is refused and nothing is written', async () => {

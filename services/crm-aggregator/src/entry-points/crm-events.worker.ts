@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CrmEventsQueue } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
-import { startWorker, type ShutdownRegistry } from '@wacrm/queue';
+import { startWorker, type RealtimePublisher, type ShutdownRegistry } from '@wacrm/queue';
 import type { ClientLock } from '../data-access/client-lock.js';
 import type { ClientStore } from '../data-access/client-store.js';
 import { recomputeClient } from '../domain/recompute-client.handler.js';
@@ -13,6 +13,7 @@ export interface CrmWorkerDeps {
   logger: Logger;
   store: ClientStore;
   lock: ClientLock;
+  publisher: RealtimePublisher;
   concurrency: number;
   tracerName?: string;
   shutdown?: ShutdownRegistry;
@@ -24,7 +25,12 @@ export function startCrmEventsWorker(deps: CrmWorkerDeps): Worker {
     CrmEventsQueue,
     {
       'recompute-client': (payload, { logger }) =>
-        recomputeClient(payload, { store: deps.store, lock: deps.lock, logger }),
+        recomputeClient(payload, {
+          store: deps.store,
+          lock: deps.lock,
+          publisher: deps.publisher,
+          logger,
+        }),
     },
     {
       connection: deps.connection,

@@ -1,9 +1,9 @@
 import type { Logger } from '@wacrm/observability';
+import type { RealtimePublisher } from '@wacrm/queue';
 import type { AccountFence } from '../data-access/account-fence.js';
 import type { AccountLock } from '../data-access/account-lock.js';
 import type { FirestoreStore } from '../data-access/firestore-store.js';
 import type { PendingIndex } from '../data-access/pending-index.js';
-import type { RealtimePublisher } from '../data-access/realtime-publisher.js';
 
 /** Known LID → phone JID per account. Mappings never change, so only hits are cached. */
 export class IdentityCache {

@@ -102,7 +102,8 @@ export function ChatScreen(props: { threadId: string }) {
 
   useRealtime({
     event: (e) => {
-      if (e.type === 'account.status' || e.threadId !== threadId) return;
+      if (e.type === 'account.status' || e.type === 'client.updated') return;
+      if (e.threadId !== threadId) return;
       if (e.type === 'message.status' && known.current.has(e.messageId)) {
         setMessages((old) =>
           (old ?? []).map((m) =>

@@ -1,11 +1,8 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, type Answer, type Client, type Event } from '../api.js';
 import { ErrorNote } from '../components.js';
-import { useApp } from '../context.js';
+import { useApp, useRealtime } from '../context.js';
 import { formatCalendarDate, formatMoney } from '../format.js';
-
-/** Aggregates are written by the CRM aggregator shortly after a save; refresh while open. */
-const REFRESH_MS = 3000;
 
 export function ClientScreen(props: { phoneE164: string }) {
   const { api, t, lang } = useApp();
@@ -14,16 +11,21 @@ export function ClientScreen(props: { phoneE164: string }) {
   const [events, setEvents] = useState<Event[] | null>(null);
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Loads may overlap (an announcement while one is in flight): only the latest one shows.
+  const latestLoad = useRef(0);
 
   const load = useCallback(() => {
+    const seq = ++latestLoad.current;
     Promise.all([api.client(phoneE164), api.clientEvents(phoneE164)])
       .then(([c, list]) => {
+        if (seq !== latestLoad.current) return;
         setClient(c);
         setEvents(list);
         setMissing(false);
         setError(null);
       })
       .catch((err: unknown) => {
+        if (seq !== latestLoad.current) return;
         if (err instanceof ApiError && err.status === 404) {
           setMissing(true);
           setEvents([]);
@@ -31,13 +33,15 @@ export function ClientScreen(props: { phoneE164: string }) {
       });
   }, [api, phoneE164]);
 
-  useEffect(() => {
-    load();
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') load();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
+  // The CRM aggregator writes the aggregates shortly after a save and announces each change
+  // (client.updated); subscribed before the first load, so no change falls in between.
+  useRealtime({
+    event: (e) => {
+      if (e.type === 'client.updated' && e.phoneE164 === phoneE164) load();
+    },
+    resync: load,
+  });
+  useEffect(load, [load]);
 
   return (
     <div className="profile">

@@ -123,8 +123,8 @@ function ThreadList(props: { accountId: string }) {
 
   useRealtime({
     event: (e) => {
-      if (e.accountId !== props.accountId) return;
       if (e.type !== 'thread.updated' && e.type !== 'message.created') return;
+      if (e.accountId !== props.accountId) return;
       changed.current.add(e.threadId);
       flushTimer.current ??= setTimeout(flush, 150);
     },

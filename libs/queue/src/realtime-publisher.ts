@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
-import { RealtimeChannel, RealtimeEvent } from '@wacrm/contracts';
+import { RealtimeChannel, RealtimeEvent, realtimeEventAccountIds } from '@wacrm/contracts';
 import { Attr, currentTraceparent, SpanKind, withSpan, type Logger } from '@wacrm/observability';
 
 /**
  * Live notifications after each commit; Firestore stays the truth, so a lost one is only late.
  * Each message is the RealtimeEvent plus the `traceparent` of this publish, so the api-gateway's
  * relay and SSE push join the trace of the job that caused them (consumers parsing the event
- * with its schema never see the extra field).
+ * with its schema never see the extra field). Shared by every service that commits something a
+ * screen shows (ingest: threads and messages; crm-aggregator: client aggregates).
  */
 export class RealtimePublisher {
   constructor(
@@ -21,8 +22,9 @@ export class RealtimePublisher {
         'realtime.publish',
         {
           kind: SpanKind.PRODUCER,
+          // Account ids and event types only: a client.updated's phone number never goes here.
           attributes: {
-            [Attr.accountId]: events[0]!.accountId,
+            [Attr.accountId]: realtimeEventAccountIds(events[0]!).join(','),
             [Attr.eventType]: [...new Set(events.map((e) => e.type))].join(','),
             [Attr.count]: events.length,
           },
