@@ -135,6 +135,15 @@ function ancestry(span: Span, trace: Span[]): Span[] {
   return chain;
 }
 
+/**
+ * Whether every parent a span names has arrived. Each process exports in its own batches, so a
+ * child (the api-gateway's relay) can reach the receiver before its parent (ingest's publish).
+ */
+function complete(trace: Span[]): boolean {
+  const ids = new Set(trace.map((s) => s.spanId));
+  return trace.every((s) => s.parentSpanId === undefined || ids.has(s.parentSpanId));
+}
+
 /** Asserts one tree: exactly one root, and every other span's parent is in the trace. */
 function expectOneTree(trace: Span[], rootName: string): Span {
   const ids = new Set(trace.map((s) => s.spanId));
@@ -296,7 +305,7 @@ describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)',
       const push = trace.find(
         (s) => s.name === 'sse.push' && s.attributes['wacrm.event.type'] === 'message.created',
       );
-      return push !== undefined ? { root, trace } : undefined;
+      return push !== undefined && complete(trace) ? { root, trace } : undefined;
     });
     expect(receiver.rejected).toEqual([]);
     const tree = render(trace);
@@ -346,7 +355,7 @@ describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)',
           s.attributes['wacrm.event.type'] === 'message.status' &&
           ancestry(s, trace).includes(gatewayProcess),
       );
-      return statusPush !== undefined ? { root, trace } : undefined;
+      return statusPush !== undefined && complete(trace) ? { root, trace } : undefined;
     });
     expect(receiver.rejected).toEqual([]);
     const tree = render(trace);

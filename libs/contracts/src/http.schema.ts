@@ -74,7 +74,8 @@ export const SendMessageAccepted = z.object({
   requestId: RequestId,
   threadId: z.string(),
   messageId: z.string(),
-  status: z.string(),
+  /** Always `queued`, also for a repeat: progress is the message's status (and the SSE stream). */
+  status: z.literal('queued'),
 });
 
 export const MarkReadBody = z.object({

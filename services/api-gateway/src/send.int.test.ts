@@ -85,6 +85,18 @@ describe('POST /api/whatsapp/send', () => {
     await q.queue.close();
   });
 
+  it('when a send is repeated after it progressed, then the answer is the first one, marked as replayed', async () => {
+    const body = { accountId: A, to: PHONE, text: 'Mulțumim, vă așteptăm!' };
+    const key = { 'idempotency-key': 'key-replay-0001' };
+    const first = await send(body, key);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    await gw.fs.db.collection('outbox').doc('key-replay-0001').update({ status: 'sent' });
+    const again = await send(body, key);
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+  });
+
   it('when the same key comes with a different body, then it is 409 and nothing changes', async () => {
     await send(
       { accountId: A, to: PHONE, text: 'Primul' },

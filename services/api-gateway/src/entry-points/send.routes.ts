@@ -134,11 +134,14 @@ export function sendRoutes(deps: RouteDeps) {
             'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
           );
         }
+        // A repeat answers exactly what the first call did (the acceptance, not the progress,
+        // which the message's status and the SSE stream carry).
+        if (!write.created) void reply.header('idempotent-replayed', 'true');
         return reply.status(202).send({
           requestId,
           threadId: doc.threadId,
           messageId: doc.waMessageId,
-          status: doc.status,
+          status: 'queued',
         });
       },
     );
