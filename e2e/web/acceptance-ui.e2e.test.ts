@@ -434,6 +434,15 @@ describe('the web client, acceptance tests 1-6', () => {
           await expect.poll(() => qr.getAttribute('src'), { timeout: 30_000 }).not.toBe(first);
         }
         if (screen.name === 'chat') {
+          const inbound = p.getByRole('list', { name: 'Mesaje' }).locator('li.bubble.inbound');
+          await inbound
+            .first()
+            .getByRole('button', { name: /^Răspunde/ })
+            .click();
+          await p.getByTestId('reply-preview').waitFor();
+          await checkScreen(p, 'chat-reply', 'mobile');
+          await p.keyboard.press('Escape');
+          await p.getByTestId('reply-preview').waitFor({ state: 'detached' });
           await p.getByRole('button', { name: 'Extrage eveniment' }).click();
           await p.getByRole('form', { name: 'Ciornă eveniment' }).waitFor({ timeout: 30_000 });
           await checkScreen(p, 'crm-panel', 'mobile');
