@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { createLogger, startTelemetry, type Logger, type Telemetry } from '@wacrm/observability';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from './redis-connection.js';
 import { createShutdown, type ShutdownRegistry } from './shutdown.js';
 
 /** The settings every process boots from (BaseEnv in libs/config). */
@@ -43,4 +45,27 @@ export function bootService(service: string, version: string, config: BootConfig
   const shutdown = createShutdown({ logger });
   shutdown.add('telemetry', () => telemetry.shutdown());
   return { instanceId, logger, telemetry, shutdown };
+}
+
+/**
+ * A worker process's Redis connection, named `<instance>:<role>` (visible in CLIENT LIST) and
+ * closed on shutdown. Resolves once Redis answers, so a cold start logs one clear line instead
+ * of a storm of job errors.
+ */
+export async function connectServiceRedis(
+  booted: Pick<BootedService, 'instanceId' | 'logger' | 'shutdown'>,
+  url: string,
+  role = 'worker',
+): Promise<Redis> {
+  const connection = createRedisConnection({
+    url,
+    name: `${booted.instanceId}:${role}`,
+    logger: booted.logger,
+  });
+  booted.shutdown.add(
+    'redis',
+    async () => void (await connection.quit().catch(() => connection.disconnect())),
+  );
+  await connection.ping();
+  return connection;
 }

@@ -1,6 +1,6 @@
 import { AiExtractorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { createRedisConnection, bootService, serveWorkerOps } from '@wacrm/queue';
+import { connectServiceRedis, bootService, serveWorkerOps } from '@wacrm/queue';
 import { firestoreAskRepository } from './data-access/ask.repository.js';
 import { firestoreExtractionRepository } from './data-access/extraction.repository.js';
 import { groqChat } from './data-access/groq-chat.client.js';
@@ -12,22 +12,13 @@ import { VERSION } from './version.js';
 
 const SERVICE = 'ai-extractor';
 const config = loadConfig(SERVICE, AiExtractorEnv);
-const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+const booted = bootService(SERVICE, VERSION, config);
+const { logger, shutdown } = booted;
 
 const firebase = initFirebaseFromEnv(config);
 shutdown.add('firebase', () => firebase.close());
 
-const connection = createRedisConnection({
-  url: config.REDIS_URL,
-  name: `${instanceId}:worker`,
-  logger,
-});
-shutdown.add(
-  'redis',
-  async () => void (await connection.quit().catch(() => connection.disconnect())),
-);
-// Wait for Redis before consuming, so a cold start logs one clear line instead of a storm.
-await connection.ping();
+const connection = await connectServiceRedis(booted, config.REDIS_URL);
 
 const offline = new OfflineExtractionProvider();
 // With a key, Groq drafts and phrases; the offline extractor stays as the fallback.

@@ -1,11 +1,6 @@
 import { CrmAggregatorEnv, loadConfig } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import {
-  bootService,
-  createRedisConnection,
-  RealtimePublisher,
-  serveWorkerOps,
-} from '@wacrm/queue';
+import { bootService, connectServiceRedis, RealtimePublisher, serveWorkerOps } from '@wacrm/queue';
 import { redisClientLock } from './data-access/client-lock.js';
 import { firestoreClientStore } from './data-access/client-store.js';
 import { startCrmEventsWorker } from './entry-points/crm-events.worker.js';
@@ -13,22 +8,13 @@ import { VERSION } from './version.js';
 
 const SERVICE = 'crm-aggregator';
 const config = loadConfig(SERVICE, CrmAggregatorEnv);
-const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+const booted = bootService(SERVICE, VERSION, config);
+const { logger, shutdown } = booted;
 
 const firebase = initFirebaseFromEnv(config);
 shutdown.add('firebase', () => firebase.close());
 
-const connection = createRedisConnection({
-  url: config.REDIS_URL,
-  name: `${instanceId}:worker`,
-  logger,
-});
-shutdown.add(
-  'redis',
-  async () => void (await connection.quit().catch(() => connection.disconnect())),
-);
-// Wait for Redis before consuming, so a cold start logs one clear line instead of a storm.
-await connection.ping();
+const connection = await connectServiceRedis(booted, config.REDIS_URL);
 
 const worker = startCrmEventsWorker({
   connection,

@@ -3,7 +3,7 @@ import { loadConfig, OutboxSenderEnv } from '@wacrm/config';
 import { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
 import { collections, initFirebaseFromEnv } from '@wacrm/firestore';
 import {
-  createRedisConnection,
+  connectServiceRedis,
   bootService,
   openQueue,
   startWorker,
@@ -18,17 +18,13 @@ import { VERSION } from './version.js';
 
 const SERVICE = 'outbox-sender';
 const config = loadConfig(SERVICE, OutboxSenderEnv);
-const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+const booted = bootService(SERVICE, VERSION, config);
+const { instanceId, logger, shutdown } = booted;
 
 const firebase = initFirebaseFromEnv(config);
 shutdown.add('firebase', () => firebase.close());
 
-const redis = createRedisConnection({
-  url: config.REDIS_URL,
-  name: `${instanceId}:worker`,
-  logger,
-});
-shutdown.add('redis', async () => void (await redis.quit()));
+const redis = await connectServiceRedis(booted, config.REDIS_URL);
 const queueDeps = { connection: redis, prefix: config.QUEUE_PREFIX, tracerName: SERVICE };
 const outboxQueue = openQueue(OutboxQueue, queueDeps);
 shutdown.add('outbox queue', () => outboxQueue.queue.close());
