@@ -4,3 +4,4 @@ export * from './queue.fixture.js';
 export * from './firestore.fixture.js';
 export * from './telemetry.fixture.js';
 export * from './logger.fixture.js';
+export * from './node-process.js';

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type { MessageDoc, OutboxDoc, SimulatorSentList } from '@wacrm/contracts';
 import { freePort } from '@wacrm/emulators';
 import { collections, initFirebase, newAccountDoc, type Firebase } from '@wacrm/firestore';
-import { expectEventually } from '@wacrm/testing';
+import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
 
 /**
  * The send path as real processes: the simulated WhatsApp network, wa-gateway(s), ingest and
@@ -57,58 +57,10 @@ export function buildSendPath(): void {
   built = true;
 }
 
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** Every JSON log line the process printed. */
-  lines: Array<Record<string, unknown>>;
-  url: string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+export type Proc = NodeProcess;
 
 function spawnService(name: string, entry: string, env: Record<string, string>, port = 0): Proc {
-  const child = spawn(process.execPath, [join(repoRoot, entry)], {
-    cwd: repoRoot,
-    // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools
-    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: p });
-      }
-    }
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  process.once('exit', () => child.kill('SIGKILL'));
-  return {
-    name,
-    child,
-    lines,
-    url: `http://127.0.0.1:${port}`,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-      if (stderr.trim() !== '' && signal === 'SIGTERM' && child.exitCode !== 0) {
-        throw new Error(`${name} exited ${child.exitCode}: ${stderr}`);
-      }
-    },
-  };
+  return spawnNodeProcess({ name, entry: join(repoRoot, entry), cwd: repoRoot, env, port });
 }
 
 async function waitHealthy(proc: Proc, path: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Firestore } from 'firebase-admin/firestore';
 import { freePort } from '@wacrm/emulators';
 import { newAccountDoc } from '@wacrm/firestore';
-import { expectEventually } from '@wacrm/testing';
+import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
@@ -53,56 +53,16 @@ function buildAll(): void {
   }
 }
 
-export interface Proc {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  port: number;
-  url: string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+export type Proc = NodeProcess;
 
 function spawnNode(entry: string, env: Record<string, string>, port: number): Proc {
-  const child = spawn(process.execPath, [join(packageDir, entry)], {
+  return spawnNodeProcess({
+    name: entry,
+    entry: join(packageDir, entry),
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: p });
-      }
-    }
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  process.once('exit', () => child.kill('SIGKILL'));
-  return {
-    child,
-    lines,
+    env,
     port,
-    url: `http://127.0.0.1:${port}`,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-      if (stderr.trim() !== '' && signal === 'SIGTERM' && child.exitCode !== 0) {
-        throw new Error(`${entry} exited ${child.exitCode}: ${stderr}`);
-      }
-    },
-  };
+  });
 }
 
 async function waitHealthy(proc: Proc, path: string, timeoutMs = 30_000): Promise<void> {
