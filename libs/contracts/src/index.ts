@@ -11,3 +11,4 @@ export * from './wa-ids.js';
 export * from './api.schema.js';
 export * from './ingest.schema.js';
 export * from './outbox.schema.js';
+export * from './wa-emulator.schema.js';

@@ -1,0 +1,119 @@
+import makeWASocket, {
+  Browsers,
+  BufferJSON,
+  initAuthCreds,
+  type AuthenticationCreds,
+  type AuthenticationState,
+  type ConnectionState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type WASocket,
+} from '@whiskeysockets/baileys';
+import { createLogger } from '@wacrm/observability';
+
+/**
+ * Test-only: a real Baileys socket with an in-memory auth state that can be serialised the way a
+ * store would (BufferJSON), and a record of what the socket reported.
+ */
+export class MemoryAuth {
+  creds: AuthenticationCreds = initAuthCreds();
+  private keys = new Map<string, unknown>();
+
+  state(): AuthenticationState {
+    return {
+      creds: this.creds,
+      keys: {
+        get: <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+          const found: { [id: string]: SignalDataTypeMap[T] } = {};
+          for (const id of ids) {
+            const value = this.keys.get(`${type}:${id}`);
+            if (value !== undefined) found[id] = value as SignalDataTypeMap[T];
+          }
+          return found;
+        },
+        set: (data: SignalDataSet) => {
+          for (const [type, entries] of Object.entries(data)) {
+            for (const [id, value] of Object.entries(entries ?? {})) {
+              if (value === null || value === undefined) this.keys.delete(`${type}:${id}`);
+              else this.keys.set(`${type}:${id}`, value);
+            }
+          }
+        },
+      },
+    };
+  }
+
+  /** A copy through JSON, as if the creds and keys had been saved and loaded by another process. */
+  reloaded(): MemoryAuth {
+    const copy = new MemoryAuth();
+    const text = JSON.stringify(
+      { creds: this.creds, keys: [...this.keys.entries()] },
+      BufferJSON.replacer,
+    );
+    const parsed = JSON.parse(text, BufferJSON.reviver) as {
+      creds: AuthenticationCreds;
+      keys: Array<[string, unknown]>;
+    };
+    copy.creds = parsed.creds;
+    copy.keys = new Map(parsed.keys);
+    return copy;
+  }
+}
+
+export interface ClientRun {
+  socket: WASocket;
+  startedAt: number;
+  qrs: string[];
+  /** Resolves with the first QR. */
+  qr: Promise<string>;
+  /** Resolves with ms from socket creation to `connection: 'open'`. */
+  opened: Promise<number>;
+  /** Resolves with the DisconnectReason status code of the close. */
+  closed: Promise<number | undefined>;
+}
+
+const baileysLogger = createLogger({ service: 'wa-emulator-test', version: '0', level: 'silent' });
+
+export function connectClient(
+  url: string,
+  auth: MemoryAuth,
+  options: { keepAliveIntervalMs?: number } = {},
+): ClientRun {
+  const startedAt = Date.now();
+  const socket = makeWASocket({
+    auth: auth.state(),
+    waWebSocketUrl: url,
+    logger: baileysLogger,
+    browser: Browsers.ubuntu('wacrm-test'),
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    connectTimeoutMs: 10_000,
+    ...(options.keepAliveIntervalMs !== undefined
+      ? { keepAliveIntervalMs: options.keepAliveIntervalMs }
+      : {}),
+  });
+  const qrs: string[] = [];
+  let onQr: (qr: string) => void = () => undefined;
+  let onOpen: (ms: number) => void = () => undefined;
+  let onClose: (code: number | undefined) => void = () => undefined;
+  const qr = new Promise<string>((resolve) => (onQr = resolve));
+  const closed = new Promise<number | undefined>((resolve) => (onClose = resolve));
+  const opened = new Promise<number>((resolve, reject) => {
+    onOpen = resolve;
+    void closed.then((code) => reject(new Error(`closed with ${code} before open`)));
+  });
+  opened.catch(() => undefined);
+  socket.ev.on('connection.update', (update: Partial<ConnectionState>) => {
+    if (update.qr) {
+      qrs.push(update.qr);
+      onQr(update.qr);
+    }
+    if (update.connection === 'open') onOpen(Date.now() - startedAt);
+    if (update.connection === 'close') {
+      const error = update.lastDisconnect?.error as
+        { output?: { statusCode?: number } } | undefined;
+      onClose(error?.output?.statusCode);
+    }
+  });
+  return { socket, startedAt, qrs, qr, opened, closed };
+}

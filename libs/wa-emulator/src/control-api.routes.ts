@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import {
+  describeIssues,
+  SimulatorAccountParams,
+  SimulatorDisconnectBody,
+  WaEmulatorFaultBody,
+  WaEmulatorScanBody,
+  type WaEmulatorAccountView,
+} from '@wacrm/contracts';
+import { EmulatorError } from './emulator-error.js';
+
+export type FaultKind = WaEmulatorFaultBody;
+
+/** The emulator operations the control API drives. */
+export interface EmulatorControl {
+  scan(accountId: string, qr: string): Promise<{ jid: string; lid: string }>;
+  disconnect(accountId: string, code: number): Promise<number>;
+  fault(accountId: string, fault: FaultKind): Promise<number>;
+  accountViews(): WaEmulatorAccountView[];
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The JSON control API on loopback. Paths follow the simulator's
+ * (`POST /accounts/:accountId/scan|disconnect`) plus `faults`; errors are problem+json.
+ */
+export async function handleControlRequest(
+  emulator: EmulatorControl,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    await route(emulator, req, res);
+  } catch (error) {
+    const status = error instanceof EmulatorError ? error.status : 500;
+    const title = error instanceof EmulatorError ? error.message : 'internal error';
+    const errors = error instanceof InvalidRequest ? error.errors : undefined;
+    sendJson(
+      res,
+      status,
+      { type: 'about:blank', title, status, ...(errors !== undefined ? { errors } : {}) },
+      'application/problem+json',
+    );
+    if (status >= 500) throw error;
+  }
+}
+
+async function route(
+  emulator: EmulatorControl,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (req.method === 'GET' && url.pathname === '/health') {
+    sendJson(res, 200, { status: 'ok' });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/accounts') {
+    sendJson(res, 200, { accounts: emulator.accountViews() });
+    return;
+  }
+  const match = /^\/accounts\/([^/]+)\/(scan|disconnect|faults)$/.exec(url.pathname);
+  if (!match || req.method !== 'POST') throw new EmulatorError(404, 'not found');
+  const { accountId } = parse(SimulatorAccountParams, {
+    accountId: decodeURIComponent(match[1]!),
+  });
+  const body = await readJson(req);
+  switch (match[2]) {
+    case 'scan': {
+      const { qr } = parse(WaEmulatorScanBody, body);
+      const paired = await emulator.scan(accountId, qr);
+      sendJson(res, 202, { accountId, status: 'paired', ...paired });
+      return;
+    }
+    case 'disconnect': {
+      const { reason } = parse(SimulatorDisconnectBody, body);
+      const closed = await emulator.disconnect(accountId, reason);
+      sendJson(res, 202, { accountId, status: `closed ${closed} connection(s) with ${reason}` });
+      return;
+    }
+    default: {
+      const fault = parse(WaEmulatorFaultBody, body);
+      const hit = await emulator.fault(accountId, fault);
+      sendJson(res, 202, { accountId, status: `${fault.kind} on ${hit} connection(s)` });
+    }
+  }
+}
+
+class InvalidRequest extends EmulatorError {
+  constructor(readonly errors: unknown) {
+    super(400, 'invalid request');
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidRequest(describeIssues(result.error));
+  return result.data;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new EmulatorError(413, 'body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new EmulatorError(413, 'body too large');
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new EmulatorError(400, 'body is not valid JSON');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json') {
+  res.writeHead(status, { 'content-type': type });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Curve } from '@whiskeysockets/baileys';
+import { z } from 'zod';
+
+const Base64 = z.string().max(8192);
+
+const StoredDevice = z.object({
+  deviceId: z.number().int().min(1).max(99),
+  keyIndex: z.number().int().nonnegative(),
+  /** The companion's Noise static key: a login must present it. */
+  noiseKey: Base64,
+  identityKey: Base64,
+  registrationId: z.number().int().nonnegative(),
+  signedPreKey: z.object({
+    id: z.number().int().nonnegative(),
+    public: Base64,
+    signature: Base64,
+  }),
+  /** One-time pre-keys the companion uploaded, by id; a bundle query consumes one. */
+  preKeys: z.record(z.string(), Base64),
+  platform: z.string().max(64),
+  pairedAt: z.iso.datetime(),
+});
+export type StoredDevice = z.infer<typeof StoredDevice>;
+
+const StoredAccount = z.object({
+  accountId: z.string().min(1).max(128),
+  /** The phone number, digits only. */
+  phone: z.string().regex(/^\d{6,20}$/),
+  lid: z.string().regex(/^\d{6,20}$/),
+  pushName: z.string().max(100),
+  /** The phone's account identity (ADV) key pair, base64. */
+  accountKey: z.object({ public: Base64, private: Base64 }),
+  nextDeviceId: z.number().int().min(1),
+  nextKeyIndex: z.number().int().min(1),
+  devices: z.record(z.string(), StoredDevice),
+});
+export type StoredAccount = z.infer<typeof StoredAccount>;
+
+const StateFile = z.object({
+  version: z.literal(1),
+  accounts: z.record(z.string(), StoredAccount),
+});
+type StateFile = z.infer<typeof StateFile>;
+
+export const STATE_FILE_NAME = 'wa-emulator-state.json';
+
+/**
+ * The emulator's durable state: each account's phone (number, LID, account key) and its paired
+ * companion devices with the keys they uploaded. Saved as one JSON file, replaced atomically
+ * (write a temporary file, fsync, rename, fsync the directory), so a crash leaves the old or the
+ * new state, never half of one.
+ */
+export class EmulatorStateStore {
+  private state: StateFile = { version: 1, accounts: {} };
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+
+  private constructor(private readonly dir: string | undefined) {}
+
+  /** Loads the state under `dir` (created when missing); without a dir the state lives in memory. */
+  static async open(dir: string | undefined): Promise<EmulatorStateStore> {
+    const store = new EmulatorStateStore(dir);
+    if (dir === undefined) return store;
+    await mkdir(dir, { recursive: true });
+    let text: string | undefined;
+    try {
+      text = await readFile(join(dir, STATE_FILE_NAME), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (text !== undefined) store.state = StateFile.parse(JSON.parse(text));
+    return store;
+  }
+
+  accounts(): StoredAccount[] {
+    return Object.values(this.state.accounts);
+  }
+
+  account(accountId: string): StoredAccount | undefined {
+    return this.state.accounts[accountId];
+  }
+
+  accountByPhone(phone: string): StoredAccount | undefined {
+    return this.accounts().find((a) => a.phone === phone);
+  }
+
+  /** The account's phone, created on first use with a number and LID derived from the id. */
+  ensureAccount(accountId: string): StoredAccount {
+    const existing = this.state.accounts[accountId];
+    if (existing) return existing;
+    const keyPair = Curve.generateKeyPair();
+    const account: StoredAccount = {
+      accountId,
+      phone: this.freeNumber(`phone|${accountId}`, '4075', 7),
+      lid: this.freeNumber(`lid|${accountId}`, '1', 14),
+      pushName: `Emulated ${accountId}`.slice(0, 100),
+      accountKey: {
+        public: Buffer.from(keyPair.public).toString('base64'),
+        private: Buffer.from(keyPair.private).toString('base64'),
+      },
+      nextDeviceId: 1,
+      nextKeyIndex: 1,
+      devices: {},
+    };
+    this.state.accounts[accountId] = account;
+    this.dirty = true;
+    return account;
+  }
+
+  /** Call after changing an account or device in place; `flush` makes it durable. */
+  markChanged(): void {
+    this.dirty = true;
+  }
+
+  /** Resolves once every change made before the call is on disk. */
+  flush(): Promise<void> {
+    if (this.dir === undefined) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    const dir = this.dir;
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      await writeAtomically(dir, STATE_FILE_NAME, JSON.stringify(this.state));
+    });
+    return this.writing;
+  }
+
+  private freeNumber(seed: string, prefix: string, digits: number): string {
+    const taken = new Set(this.accounts().flatMap((a) => [a.phone, a.lid]));
+    for (let attempt = 0; ; attempt++) {
+      const hash = createHash('sha256').update(`${seed}|${attempt}`).digest();
+      const value = hash.readBigUInt64BE(0) % 10n ** BigInt(digits);
+      const candidate = `${prefix}${value.toString().padStart(digits, '0')}`;
+      if (!taken.has(candidate)) return candidate;
+    }
+  }
+}
+
+async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
+  const target = join(dir, name);
+  const temporary = `${target}.${process.pid}.tmp`;
+  const file = await open(temporary, 'w', 0o600);
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, target);
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}

@@ -1,0 +1,180 @@
+// The preload swaps Baileys' certificate root for the emulator's test root in this process.
+import './preload.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@wacrm/observability';
+import { connectClient, MemoryAuth, type ClientRun } from './baileys-client.fixture.js';
+import { STATE_FILE_NAME } from './emulator-state.store.js';
+import { WaEmulator } from './wa-emulator.server.js';
+
+interface SavedState {
+  accounts: Record<string, { devices: Record<string, { preKeys: object }> }>;
+}
+
+const logger = createLogger({ service: 'wa-emulator', version: 'test', level: 'silent' });
+
+let dataDir: string;
+let emulator: WaEmulator;
+const runs: ClientRun[] = [];
+
+function connect(accountId: string, auth: MemoryAuth, keepAliveIntervalMs?: number): ClientRun {
+  const run = connectClient(
+    emulator.socketUrl(accountId),
+    auth,
+    keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {},
+  );
+  runs.push(run);
+  return run;
+}
+
+async function control(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${emulator.controlUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Pairs a fresh client of `accountId` by QR and returns its auth once it has opened again. */
+async function pair(accountId: string): Promise<{ auth: MemoryAuth; openMs: number }> {
+  const auth = new MemoryAuth();
+  const first = connect(accountId, auth);
+  const qr = await first.qr;
+  const scan = await control(`/accounts/${accountId}/scan`, { qr });
+  expect(scan.status).toBe(202);
+  expect(await first.closed).toBe(515);
+  const second = connect(accountId, auth);
+  const openMs = await second.opened;
+  return { auth, openMs };
+}
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wa-emulator-'));
+  emulator = await WaEmulator.start({ logger, dataDir });
+});
+
+afterEach(async () => {
+  await Promise.all(runs.splice(0).map((run) => run.socket.end(undefined)));
+  await emulator.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('wa-emulator with real Baileys', () => {
+  it('when the phone scans the QR, then the client restarts (515), logs in registered and opens quickly', async () => {
+    const auth = new MemoryAuth();
+    const first = connect('acc-qr', auth);
+    const qr = await first.qr;
+    expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#/);
+    expect(auth.creds.me).toBeUndefined();
+
+    const scan = await control('/accounts/acc-qr/scan', { qr });
+    expect(scan.status).toBe(202);
+    expect(await first.closed).toBe(515);
+    const account = emulator.accountViews().find((a) => a.accountId === 'acc-qr');
+    expect(auth.creds.me?.id).toBe(`${account?.phone}:1@s.whatsapp.net`);
+    expect(auth.creds.me?.lid).toBe(`${account?.lid}:1@lid`);
+    expect(auth.creds.account?.deviceSignature?.length).toBe(64);
+
+    const second = connect('acc-qr', auth);
+    const openMs = await second.opened;
+    console.info(`[wa-emulator] socket creation to 'open' after pairing: ${openMs} ms`);
+    expect(openMs).toBeLessThan(5000);
+    expect(second.qrs).toEqual([]);
+    // The first login uploads Baileys' initial 812 pre-keys, which the emulator stores.
+    await expect
+      .poll(() => emulator.accountViews().find((a) => a.accountId === 'acc-qr')?.devices[0])
+      .toMatchObject({ deviceId: 1, connected: true, preKeys: 812 });
+    await expect
+      .poll(async () => {
+        const text = await readFile(join(dataDir, STATE_FILE_NAME), 'utf8');
+        const state = JSON.parse(text) as SavedState;
+        return Object.keys(state.accounts['acc-qr']?.devices['1']?.preKeys ?? {}).length;
+      })
+      .toBe(812);
+  });
+
+  it('when a scan names a QR no client shows, then it is refused and nothing pairs', async () => {
+    const auth = new MemoryAuth();
+    const run = connect('acc-wrong', auth);
+    const qr = await run.qr;
+    const [prefix, fields] = qr.split('#');
+    const forged = `${prefix}#not-a-ref,${fields!.split(',').slice(1).join(',')}`;
+    const refused = await control('/accounts/acc-wrong/scan', { qr: forged });
+    expect(refused.status).toBe(409);
+    const otherAccount = await control('/accounts/acc-other/scan', { qr });
+    expect(otherAccount.status).toBe(409);
+    const invalid = await control('/accounts/acc-wrong/scan', { qr: 42 });
+    expect(invalid.status).toBe(400);
+    expect(auth.creds.me).toBeUndefined();
+  });
+
+  it('when both the emulator and the client restart, then the saved creds open again without a QR', async () => {
+    const { auth } = await pair('acc-restart');
+    await Promise.all(runs.splice(0).map((run) => run.socket.end(undefined)));
+    await emulator.stop();
+
+    emulator = await WaEmulator.start({ logger, dataDir });
+    const again = connect('acc-restart', auth.reloaded());
+    const openMs = await again.opened;
+    console.info(`[wa-emulator] restart of emulator and client to 'open': ${openMs} ms`);
+    expect(openMs).toBeLessThan(5000);
+    expect(again.qrs).toEqual([]);
+  });
+
+  it('when creds the network never paired log in, then the login fails with 401', async () => {
+    const { auth } = await pair('acc-known');
+    const stranger = auth.reloaded();
+    // Same account and device id, but another noise key: not the paired device.
+    Object.assign(stranger.creds, { noiseKey: new MemoryAuth().creds.noiseKey });
+    const run = connect('acc-known', stranger);
+    expect(await run.closed).toBe(401);
+  });
+
+  it.each([401, 440, 500, 503, 515, 428, 408, 411])(
+    'when the network closes the stream with %i, then Baileys reports that code',
+    async (code) => {
+      const { auth } = await pair(`acc-${code}`);
+      const run = runs.at(-1)!;
+      const res = await control(`/accounts/acc-${code}/disconnect`, { reason: code });
+      expect(res.status).toBe(202);
+      expect(await run.closed).toBe(code);
+      const device = emulator.accountViews().find((a) => a.accountId === `acc-${code}`)?.devices;
+      if ([401, 411, 500].includes(code)) {
+        // WhatsApp forgot the device: its creds never log in again.
+        expect(device).toEqual([]);
+        expect(await connect(`acc-${code}`, auth).closed).toBe(401);
+      } else {
+        expect(device).toHaveLength(1);
+        await connect(`acc-${code}`, auth).opened;
+      }
+    },
+  );
+
+  it('when a second client logs in as the same device, then the first is replaced (440)', async () => {
+    const { auth } = await pair('acc-twice');
+    const first = runs.at(-1)!;
+    const second = connect('acc-twice', auth.reloaded());
+    await second.opened;
+    expect(await first.closed).toBe(440);
+  });
+
+  it('when the TCP connection drops, then Baileys reports a closed connection (428)', async () => {
+    await pair('acc-drop');
+    const run = runs.at(-1)!;
+    expect((await control('/accounts/acc-drop/faults', { kind: 'drop' })).status).toBe(202);
+    expect(await run.closed).toBe(428);
+  });
+
+  it('when the server goes silent, then Baileys declares the connection lost (408)', async () => {
+    const auth = (await pair('acc-silent')).auth;
+    await Promise.all(runs.splice(0).map((run) => run.socket.end(undefined)));
+    const run = connect('acc-silent', auth, 500);
+    await run.opened;
+    expect((await control('/accounts/acc-silent/faults', { kind: 'silence' })).status).toBe(202);
+    // Baileys gives up once nothing arrived for keepAliveIntervalMs + 5 s.
+    expect(await run.closed).toBe(408);
+  }, 20_000);
+});
