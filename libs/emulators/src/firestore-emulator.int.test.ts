@@ -189,7 +189,7 @@ describe('startFirestoreEmulator', () => {
       },
     );
     const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as FirestoreSnapshot;
-    expect(snapshot).toMatchObject({ format: 'wacrm.firestore-emulator.snapshot', version: 1 });
+    expect(snapshot).toMatchObject({ format: 'wacrm.firestore-emulator.snapshot', version: 2 });
     expect(snapshot.documents.map(({ path, fields }) => ({ path, fields }))).toEqual([
       {
         path: 'projects/demo-emulators/databases/(default)/documents/contacts/c1',

@@ -4,9 +4,13 @@ import { startFirestoreEmulator } from './firestore-emulator.server.js';
 // Runs the Firestore emulator as its own process for the launcher:
 //   node dist/firestore-emulator.main.js --port 8181 --snapshot .data/firestore.json --control-port 8182
 
-function log(level: 'info' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
+function log(
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  extra: Record<string, unknown> = {},
+): void {
   const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...extra });
-  (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+  (level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);
 }
 
 function toInt(
@@ -46,12 +50,20 @@ try {
     ),
     controlPort: toInt(values['control-port'], 'control-port', 0, 65_535),
     onSnapshotError: (err) => log('error', 'firestore snapshot failed', { error: String(err) }),
+    onLog: log,
+    // Memory now holds writes that are not on disk: start again from disk (the launcher or
+    // compose restarts this process) rather than serve them.
+    onLogFailure: (err) => {
+      log('error', 'firestore log write failed; exiting', { error: String(err) });
+      process.exit(1);
+    },
   });
   log('info', 'firestore emulator ready', {
     host: handle.host,
     controlUrl: handle.controlUrl,
     snapshot: values.snapshot,
     restoredDocuments: handle.restoredDocuments,
+    replayedLogRecords: handle.replayedLogRecords,
   });
 
   let stopping = false;

@@ -1,14 +1,28 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import {
   createServer,
   type IncomingMessage,
   type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
-import { dirname } from 'node:path';
+import type { CommitRequest } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
-import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
-import { captureSnapshot, restoreSnapshot } from './firestore-snapshot.codec.js';
+import {
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type Server as GrpcServer,
+  type ServerUnaryCall,
+  type UntypedHandleCall,
+} from '@grpc/grpc-js';
+import {
+  applyLogRecord,
+  countDocuments,
+  encodeClearRecord,
+  encodeCommitRecord,
+} from './firestore-snapshot.codec.js';
+import { readSnapshotFile, writeSnapshotFile } from './firestore-snapshot.file.js';
+import { FirestoreWriteLog, listLogFiles, replayLogFile } from './firestore-write-log.js';
 
 export interface FirestoreEmulatorOptions {
   /** gRPC port; 0 or omitted picks a free one. */
@@ -18,14 +32,31 @@ export interface FirestoreEmulatorOptions {
    * 0.0.0.0, where the network is the container's own.
    */
   bindHost?: string;
-  /** JSON file the state is loaded from at start and saved to periodically and on stop. */
+  /**
+   * JSON file the state is loaded from at start and saved to periodically and on stop. With it,
+   * every commit is also appended to a write-ahead log (`<snapshotPath>.wal.<generation>`) and
+   * flushed to disk before the reply, so an acknowledged write survives SIGKILL.
+   */
   snapshotPath?: string;
-  /** How often a changed state is written to `snapshotPath`. Default 5000 ms. */
+  /**
+   * Log each commit before replying (default true when `snapshotPath` is set). Off, only the
+   * snapshots persist and writes since the last one are lost on a crash; benchmarks compare both.
+   */
+  writeAheadLog?: boolean;
+  /** How often a changed state is compacted: the log folded into `snapshotPath`. Default 5000 ms. */
   snapshotIntervalMs?: number;
   /** Port for the control HTTP server on 127.0.0.1 (0 picks one); no control server when omitted. */
   controlPort?: number;
   /** Called when a periodic snapshot fails; defaults to a JSON line on stderr. */
   onSnapshotError?: (error: unknown) => void;
+  /** Notable events, such as a torn log tail cut at start; defaults to JSON lines on stderr. */
+  onLog?: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * The log could not be written. The gRPC server has already stopped: memory holds writes that
+   * are not on disk and must not be served. Defaults to a JSON line on stderr; a process of its
+   * own should exit so its supervisor starts it again from disk.
+   */
+  onLogFailure?: (error: unknown) => void;
 }
 
 export interface FirestoreEmulatorHandle {
@@ -36,11 +67,13 @@ export interface FirestoreEmulatorHandle {
   readonly state: FirestoreState;
   /** Base URL of the control server (`POST /clear`, `POST /snapshot`, `GET /health`), if started. */
   readonly controlUrl?: string;
-  /** Documents restored from the snapshot at start. */
+  /** Documents there after loading the snapshot and replaying the log at start. */
   readonly restoredDocuments: number;
-  /** Deletes every document of every project. */
-  clear(): void;
-  /** Writes the snapshot now (no-op without `snapshotPath`). */
+  /** Log records replayed at start. */
+  readonly replayedLogRecords: number;
+  /** Deletes every document of every project; resolves once that is logged. */
+  clear(): Promise<void>;
+  /** Writes the snapshot now, folding the log into it (no-op without `snapshotPath`). */
   snapshot(): Promise<void>;
   /** Stops the servers and writes a final snapshot when `snapshotPath` is set. */
   stop(): Promise<void>;
@@ -58,11 +91,23 @@ export async function startFirestoreEmulator(
   const emulator = new FirestoreServer();
   const { state } = emulator;
   const snapshotPath = options.snapshotPath;
+  const report = options.onLog ?? logToStderr;
 
   let restoredDocuments = 0;
-  if (snapshotPath) restoredDocuments = await loadSnapshot(state, snapshotPath);
+  let replayedLogRecords = 0;
+  let log: FirestoreWriteLog | undefined;
+  if (snapshotPath) {
+    const loaded = await readSnapshotFile(state, snapshotPath);
+    restoredDocuments = loaded.documents;
+    if (options.writeAheadLog !== false) {
+      const recovered = await recoverLog(state, snapshotPath, loaded.logGeneration, report);
+      replayedLogRecords = recovered.records;
+      if (recovered.records > 0) restoredDocuments = countDocuments(state);
+      log = await FirestoreWriteLog.create(snapshotPath, recovered.nextGeneration);
+    }
+  }
 
-  let dirty = false;
+  let dirty = replayedLogRecords > 0;
   const markDirty = (): void => {
     dirty = true;
   };
@@ -72,13 +117,17 @@ export async function startFirestoreEmulator(
   state.emitter.on('clear-all-projects', markDirty);
 
   // Snapshots are chained so the timer, /snapshot and stop() never write the temp file at once.
+  // Each starts a new log generation first: what was applied before it is in the snapshot, what
+  // comes after is in the new log, and the older logs can go once the snapshot is renamed.
   let writing: Promise<void> = Promise.resolve();
   const snapshot = (force: boolean): Promise<void> => {
     const run = async (): Promise<void> => {
       if (!snapshotPath || (!force && !dirty)) return;
       dirty = false;
       try {
-        await writeSnapshotAtomically(snapshotPath, JSON.stringify(captureSnapshot(state)));
+        const generation = log ? await log.rotate() : 0;
+        await writeSnapshotFile(state, snapshotPath, generation);
+        await log?.removeBefore(generation);
       } catch (err) {
         dirty = true;
         throw err;
@@ -91,6 +140,22 @@ export async function startFirestoreEmulator(
 
   // FirestoreServer.start() binds 0.0.0.0; bind its (private) gRPC server to loopback ourselves.
   const grpcServer = (emulator as unknown as { server: GrpcServer }).server;
+  let logFailed = false;
+  const clear = async (): Promise<void> => {
+    state.clear();
+    await log?.append(encodeClearRecord());
+  };
+  if (log) {
+    installWriteAheadLog(grpcServer, state, log, (err) => {
+      if (logFailed) return;
+      logFailed = true;
+      grpcServer.forceShutdown();
+      (
+        options.onLogFailure ??
+        ((e) => report('error', 'firestore log write failed', { error: String(e) }))
+      )(err);
+    });
+  }
   const port = await new Promise<number>((resolve, reject) => {
     grpcServer.bindAsync(
       `${options.bindHost ?? HOST}:${options.port ?? 0}`,
@@ -103,9 +168,7 @@ export async function startFirestoreEmulator(
     options.onSnapshotError ??
     ((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(
-        `${JSON.stringify({ level: 'error', msg: 'firestore snapshot failed', error: message })}\n`,
-      );
+      report('error', 'firestore snapshot failed', { error: message });
     });
   const timer = snapshotPath
     ? setInterval(
@@ -120,7 +183,7 @@ export async function startFirestoreEmulator(
   if (options.controlPort !== undefined) {
     try {
       control = await startControlServer(options.controlPort, {
-        clear: () => state.clear(),
+        clear,
         snapshot: () => snapshot(true),
       });
     } catch (err) {
@@ -141,7 +204,11 @@ export async function startFirestoreEmulator(
     // close() alone waits for keep-alive connections to go idle on their own.
     control?.closeAllConnections();
     await Promise.all([controlClosed, shutdownGrpc(grpcServer)]);
-    await snapshot(true);
+    try {
+      if (!logFailed) await snapshot(true);
+    } finally {
+      await log?.close();
+    }
   };
 
   return {
@@ -149,35 +216,117 @@ export async function startFirestoreEmulator(
     port,
     state,
     restoredDocuments,
+    replayedLogRecords,
     ...(controlUrl === undefined ? {} : { controlUrl }),
-    clear: () => state.clear(),
+    clear,
     snapshot: () => snapshot(true),
     stop: () => (stopping ??= stop()),
   };
 }
 
-async function loadSnapshot(state: FirestoreState, path: string): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
+/**
+ * Replays the logs the snapshot does not contain (generation >= `fromGeneration`) and deletes
+ * older ones, left when a crash came between a snapshot's rename and their removal. A torn tail
+ * of the last log (the record being written when the process died, never acknowledged) is cut.
+ */
+async function recoverLog(
+  state: FirestoreState,
+  snapshotPath: string,
+  fromGeneration: number,
+  report: NonNullable<FirestoreEmulatorOptions['onLog']>,
+): Promise<{ records: number; nextGeneration: number }> {
+  const files = (await listLogFiles(snapshotPath)).filter((file) => {
+    if (file.generation >= fromGeneration) return true;
+    void unlink(file.path).catch(() => undefined);
+    return false;
+  });
+  let records = 0;
+  let nextGeneration = Math.max(fromGeneration, 1);
+  for (const [i, file] of files.entries()) {
+    const replayed = await replayLogFile(
+      file.path,
+      (payload) => applyLogRecord(state, payload),
+      i === files.length - 1,
+    );
+    records += replayed.records;
+    if (replayed.tornTail) {
+      report('warn', 'firestore log: torn tail cut', { ...replayed.tornTail });
+    }
+    nextGeneration = file.generation + 1;
   }
-  try {
-    return restoreSnapshot(state, JSON.parse(text));
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`Cannot load Firestore snapshot ${path}: ${message}`, { cause: err });
+  return { records, nextGeneration };
+}
+
+const FIRESTORE_SERVICE = '/google.firestore.v1.Firestore';
+
+interface GrpcHandler {
+  func: UntypedHandleCall;
+  serialize: (value: unknown) => Buffer;
+  deserialize: (bytes: Buffer) => unknown;
+  type: string;
+}
+
+/**
+ * Commits are the emulator's only write path (BatchWrite, Write and the document CRUD methods
+ * are unimplemented). Each commit is applied by the emulator as before; its reply is held until
+ * the documents it touched are logged and flushed. Reads wait until everything applied before
+ * them is on disk, so no client sees a write that a crash could still take back.
+ */
+function installWriteAheadLog(
+  server: GrpcServer,
+  state: FirestoreState,
+  log: FirestoreWriteLog,
+  onFailure: (err: unknown) => void,
+): void {
+  // grpc-js keeps registered methods in a private map; register/unregister are public.
+  const handlers = (server as unknown as { handlers: Map<string, GrpcHandler> }).handlers;
+  const replace = (method: string, wrap: (func: GrpcHandler['func']) => GrpcHandler['func']) => {
+    const path = `${FIRESTORE_SERVICE}/${method}`;
+    const handler = handlers.get(path);
+    if (!handler) throw new Error(`The Firestore emulator has no gRPC method ${path}`);
+    server.unregister(path);
+    server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
+  };
+
+  replace('Commit', (commit) => {
+    const apply = commit as (
+      call: ServerUnaryCall<CommitRequest, unknown>,
+      callback: sendUnaryData<unknown>,
+    ) => void;
+    return ((call: ServerUnaryCall<CommitRequest, unknown>, callback: sendUnaryData<unknown>) => {
+      apply(call, (err, value) => {
+        // Logged even when the commit failed part-way: the emulator applies writes one by one.
+        const paths = new Set(
+          call.request.writes.map((write) => (write.has_delete ? write.delete : write.update.name)),
+        );
+        log.append(encodeCommitRecord(state, paths)).then(
+          () => callback(err, value),
+          (logErr: unknown) => {
+            callback({ code: status.UNAVAILABLE, details: 'the write-ahead log failed' }, null);
+            onFailure(logErr);
+          },
+        );
+      });
+    }) as GrpcHandler['func'];
+  });
+
+  for (const method of ['BatchGetDocuments', 'RunQuery', 'RunAggregationQuery']) {
+    replace(method, (read) => {
+      const serve = read as (call: unknown) => void;
+      return ((call: unknown) => {
+        log.durable().then(
+          () => serve(call),
+          () => serve(call),
+        );
+      }) as GrpcHandler['func'];
+    });
   }
 }
 
-async function writeSnapshotAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  // rename() is atomic on POSIX, so a crash leaves either the old or the new file, never half of one.
-  await writeFile(tmp, content, { encoding: 'utf8', flush: true });
-  await rename(tmp, path);
+function logToStderr(level: string, msg: string, fields: Record<string, unknown>): void {
+  process.stderr.write(
+    `${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`,
+  );
 }
 
 function shutdownGrpc(server: GrpcServer): Promise<void> {
@@ -192,7 +341,7 @@ function shutdownGrpc(server: GrpcServer): Promise<void> {
 }
 
 interface ControlActions {
-  clear(): void;
+  clear(): Promise<void>;
   snapshot(): Promise<void>;
 }
 
@@ -223,7 +372,7 @@ async function handleControl(
     case 'GET /health':
       return sendJson(res, 200, { status: 'ok' });
     case 'POST /clear':
-      actions.clear();
+      await actions.clear();
       return sendJson(res, 200, { cleared: true });
     case 'POST /snapshot':
       await actions.snapshot();

@@ -1,6 +1,6 @@
 import type { Value } from '@firestore-emulator/proto/dist/google/firestore/v1/document.js';
 import { Write } from '@firestore-emulator/proto/dist/google/firestore/v1/write.js';
-import type { FirestoreState } from '@firestore-emulator/server';
+import type { FirestoreState, FirestoreStateDocument } from '@firestore-emulator/server';
 
 type V1Value = ReturnType<typeof Value.prototype.toObject>;
 
@@ -31,70 +31,166 @@ export interface SnapshotDocument {
 /** The snapshot file written by the Firestore emulator. */
 export interface FirestoreSnapshot {
   format: typeof SNAPSHOT_FORMAT;
-  version: typeof SNAPSHOT_VERSION;
+  /** 1: written before the write-ahead log (still read); 2: one document per line, with a log generation. */
+  version: 1 | typeof SNAPSHOT_VERSION;
   savedAt: string;
+  /** The first write-ahead log generation whose records are not in this snapshot (0 when absent). */
+  logGeneration?: number;
   documents: SnapshotDocument[];
 }
 
 export const SNAPSHOT_FORMAT = 'wacrm.firestore-emulator.snapshot';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
-interface CollectionNode {
-  documents: Record<string, DocumentNode>;
+/** The emulator's tree, reached through fields TypeScript calls private (the package is pinned). */
+interface StateTree {
+  projects: Record<string, { databases: Record<string, { collections: CollectionMap }> }>;
 }
-interface DocumentNode {
-  path: string;
-  collections: Record<string, CollectionNode>;
-}
+type CollectionMap = Record<string, { documents: Record<string, FirestoreStateDocument> }>;
 
-/** Reads every existing document (all projects, databases and subcollections) out of the state. */
-export function captureSnapshot(state: FirestoreState, now = new Date()): FirestoreSnapshot {
-  const documents: SnapshotDocument[] = [];
-  const visit = (collection: CollectionNode): void => {
-    for (const node of Object.values(collection.documents)) {
-      const document = state.getDocument(node.path);
-      const { metadata } = document;
-      if (metadata.hasExist) {
-        const fields = document.toV1DocumentObject().fields ?? {};
-        documents.push({
-          path: node.path,
-          createTime: metadata.createdAt.toISOString(),
-          updateTime: metadata.updatedAt.toISOString(),
-          fields: mapValues(fields, encodeValue),
-        });
+/**
+ * Every document node, existing or only a parent of subcollections. Each level's record is
+ * replaced, never mutated, when a child is added, so a walk that yields between documents sees
+ * each document as it is when visited and misses none that existed when it started.
+ */
+function* walkDocuments(state: FirestoreState): Generator<FirestoreStateDocument> {
+  function* visit(collections: CollectionMap): Generator<FirestoreStateDocument> {
+    for (const collection of Object.values(collections)) {
+      for (const node of Object.values(collection.documents)) {
+        yield node;
+        yield* visit((node as unknown as { collections: CollectionMap }).collections);
       }
-      // Documents that only exist as parents of subcollections still lead to data.
-      for (const child of Object.values(node.collections)) visit(child);
-    }
-  };
-  for (const project of Object.values(state.toJSON().projects)) {
-    for (const database of Object.values(project.databases)) {
-      for (const collection of Object.values(database.collections)) visit(collection);
     }
   }
+  const { projects } = state as unknown as StateTree;
+  for (const project of Object.values(projects)) {
+    for (const database of Object.values(project.databases)) yield* visit(database.collections);
+  }
+}
+
+/** Yields every existing document (all projects, databases and subcollections), one at a time. */
+export function* iterateDocuments(state: FirestoreState): Generator<SnapshotDocument> {
+  for (const node of walkDocuments(state)) {
+    const document = encodeDocument(node);
+    if (document !== undefined) yield document;
+  }
+}
+
+/** How many documents exist. */
+export function countDocuments(state: FirestoreState): number {
+  let count = 0;
+  for (const node of walkDocuments(state)) if (node.metadata.hasExist) count += 1;
+  return count;
+}
+
+/** The stored form of one document, or undefined when it does not exist (or the path is invalid). */
+export function captureDocument(state: FirestoreState, path: string): SnapshotDocument | undefined {
+  try {
+    return encodeDocument(state.getDocument(path));
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeDocument(node: FirestoreStateDocument): SnapshotDocument | undefined {
+  const { metadata } = node;
+  if (!metadata.hasExist) return undefined;
+  return {
+    path: node.getPath(),
+    createTime: metadata.createdAt.toISOString(),
+    updateTime: metadata.updatedAt.toISOString(),
+    fields: mapValues(node.toV1DocumentObject().fields ?? {}, encodeValue),
+  };
+}
+
+/** Makes the document exactly `doc`: fields it had before and `doc` lacks are gone. */
+export function restoreDocument(state: FirestoreState, doc: SnapshotDocument): void {
+  const createdAt = parseTime(doc.createTime, `${doc.path} createTime`);
+  const updatedAt = parseTime(doc.updateTime, `${doc.path} updateTime`);
+  // A set merges into existing fields in this emulator; delete first so the result is exact.
+  removeDocument(state, doc.path);
+  // The write path converts values with the emulator's own field classes, which are not exported.
+  state.writeV1Document(
+    updatedAt,
+    Write.fromObject({ update: { name: doc.path, fields: mapValues(doc.fields, decodeValue) } }),
+  );
+  state.getDocument(doc.path).metadata = { hasExist: true, createdAt, updatedAt };
+}
+
+/** Deletes the document when it exists. */
+export function removeDocument(state: FirestoreState, path: string): void {
+  if (state.getDocument(path).metadata.hasExist) {
+    state.writeV1Document(new Date(), Write.fromObject({ delete: path }));
+  }
+}
+
+/** Reads every existing document out of the state, sorted by path. */
+export function captureSnapshot(state: FirestoreState, now = new Date()): FirestoreSnapshot {
+  const documents = [...iterateDocuments(state)];
   documents.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     savedAt: now.toISOString(),
+    logGeneration: 0,
     documents,
   };
 }
 
 /** Validates a parsed snapshot file and loads its documents into the state; returns how many. */
 export function restoreSnapshot(state: FirestoreState, snapshot: unknown): number {
-  const documents = validateSnapshot(snapshot);
-  for (const doc of documents) {
-    const createdAt = parseTime(doc.createTime, `${doc.path} createTime`);
-    const updatedAt = parseTime(doc.updateTime, `${doc.path} updateTime`);
-    // The write path converts values with the emulator's own field classes, which are not exported.
-    state.writeV1Document(
-      updatedAt,
-      Write.fromObject({ update: { name: doc.path, fields: mapValues(doc.fields, decodeValue) } }),
-    );
-    state.getDocument(doc.path).metadata = { hasExist: true, createdAt, updatedAt };
+  validateSnapshotHeader(snapshot);
+  if (!isRecord(snapshot) || !Array.isArray(snapshot.documents)) {
+    throw new Error('Snapshot has no documents array');
   }
+  const documents = snapshot.documents.map((doc: unknown, i) => validateSnapshotDocument(doc, i));
+  for (const doc of documents) restoreDocument(state, doc);
   return documents.length;
+}
+
+/**
+ * One write-ahead log record: the documents a commit touched, each as it is after the commit
+ * (so replaying a record twice, or over a snapshot that already holds it, changes nothing), or
+ * the clearing of every document.
+ */
+export type LogRecord =
+  { documents: Array<SnapshotDocument | { path: string; deleted: true }> } | { clear: true };
+
+/** The log record of a commit that touched `paths`, read from the state after the commit. */
+export function encodeCommitRecord(state: FirestoreState, paths: Iterable<string>): Buffer {
+  const documents: Array<SnapshotDocument | { path: string; deleted: true }> = [];
+  for (const path of paths) {
+    documents.push(captureDocument(state, path) ?? { path, deleted: true });
+  }
+  return Buffer.from(JSON.stringify({ documents } satisfies LogRecord), 'utf8');
+}
+
+export function encodeClearRecord(): Buffer {
+  return Buffer.from(JSON.stringify({ clear: true } satisfies LogRecord), 'utf8');
+}
+
+/** Applies one log record (its checksum already verified) to the state. */
+export function applyLogRecord(state: FirestoreState, payload: Buffer): void {
+  const record: unknown = JSON.parse(payload.toString('utf8'));
+  if (isRecord(record) && record.clear === true) {
+    state.clear();
+    return;
+  }
+  if (!isRecord(record) || !Array.isArray(record.documents)) {
+    throw new Error('Malformed log record: neither documents nor clear');
+  }
+  for (const [i, doc] of record.documents.entries()) {
+    if (isRecord(doc) && doc.deleted === true && typeof doc.path === 'string') {
+      // A path the emulator rejected at commit time is rejected here too: nothing to delete.
+      try {
+        removeDocument(state, doc.path);
+      } catch {
+        // Invalid path.
+      }
+    } else {
+      restoreDocument(state, validateSnapshotDocument(doc, `log record document ${i}`));
+    }
+  }
 }
 
 /** Converts an emulator value object to its JSON-safe snapshot form. */
@@ -186,28 +282,35 @@ function decodeDouble(raw: unknown): number {
   throw new Error(`Malformed snapshot double: ${JSON.stringify(raw)}`);
 }
 
-function validateSnapshot(snapshot: unknown): SnapshotDocument[] {
-  if (!isRecord(snapshot) || snapshot.format !== SNAPSHOT_FORMAT) {
+/** Checks format and version of a snapshot (or of the header line of a version 2 file). */
+export function validateSnapshotHeader(header: unknown): { version: 1 | 2; logGeneration: number } {
+  if (!isRecord(header) || header.format !== SNAPSHOT_FORMAT) {
     throw new Error(`Not a Firestore emulator snapshot (expected format "${SNAPSHOT_FORMAT}")`);
   }
-  if (snapshot.version !== SNAPSHOT_VERSION) {
+  if (header.version !== 1 && header.version !== SNAPSHOT_VERSION) {
     throw new Error(
-      `Unsupported snapshot version ${String(snapshot.version)} (expected ${SNAPSHOT_VERSION})`,
+      `Unsupported snapshot version ${String(header.version)} (expected 1 or ${SNAPSHOT_VERSION})`,
     );
   }
-  if (!Array.isArray(snapshot.documents)) throw new Error('Snapshot has no documents array');
-  return snapshot.documents.map((doc: unknown, i) => {
-    if (
-      !isRecord(doc) ||
-      typeof doc.path !== 'string' ||
-      typeof doc.createTime !== 'string' ||
-      typeof doc.updateTime !== 'string' ||
-      !isRecord(doc.fields)
-    ) {
-      throw new Error(`Malformed snapshot document at index ${i}`);
-    }
-    return doc as unknown as SnapshotDocument;
-  });
+  const logGeneration = header.logGeneration ?? 0;
+  if (!Number.isSafeInteger(logGeneration) || (logGeneration as number) < 0) {
+    throw new Error(`Malformed snapshot logGeneration: ${JSON.stringify(logGeneration)}`);
+  }
+  return { version: header.version, logGeneration: logGeneration as number };
+}
+
+/** Checks the shape of one stored document; `where` names it in the error. */
+export function validateSnapshotDocument(doc: unknown, where: number | string): SnapshotDocument {
+  if (
+    !isRecord(doc) ||
+    typeof doc.path !== 'string' ||
+    typeof doc.createTime !== 'string' ||
+    typeof doc.updateTime !== 'string' ||
+    !isRecord(doc.fields)
+  ) {
+    throw new Error(`Malformed snapshot document at ${where}`);
+  }
+  return doc as unknown as SnapshotDocument;
 }
 
 function parseTime(iso: string, what: string): Date {
