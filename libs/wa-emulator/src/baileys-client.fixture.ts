@@ -7,6 +7,7 @@ import makeWASocket, {
   type ConnectionState,
   type SignalDataSet,
   type SignalDataTypeMap,
+  type WAMessage,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import { createLogger } from '@wacrm/observability';
@@ -70,6 +71,10 @@ export interface ClientRun {
   opened: Promise<number>;
   /** Resolves with the DisconnectReason status code of the close. */
   closed: Promise<number | undefined>;
+  /** Every message Baileys emitted in `messages.upsert`, in order. */
+  messages: WAMessage[];
+  /** History bootstraps Baileys emitted (`messaging-history.set`). */
+  historySets: number;
 }
 
 const baileysLogger = createLogger({ service: 'wa-emulator-test', version: '0', level: 'silent' });
@@ -115,5 +120,17 @@ export function connectClient(
       onClose(error?.output?.statusCode);
     }
   });
-  return { socket, startedAt, qrs, qr, opened, closed };
+  const run: ClientRun = {
+    socket,
+    startedAt,
+    qrs,
+    qr,
+    opened,
+    closed,
+    messages: [],
+    historySets: 0,
+  };
+  socket.ev.on('messages.upsert', ({ messages }) => run.messages.push(...messages));
+  socket.ev.on('messaging-history.set', () => (run.historySets += 1));
+  return run;
 }

@@ -4,6 +4,7 @@ import {
   describeIssues,
   SimulatorAccountParams,
   SimulatorDisconnectBody,
+  SimulatorInboundBody,
   WaEmulatorFaultBody,
   WaEmulatorScanBody,
   type WaEmulatorAccountView,
@@ -18,6 +19,11 @@ export interface EmulatorControl {
   disconnect(accountId: string, code: number): Promise<number>;
   fault(accountId: string, fault: FaultKind): Promise<number>;
   accountViews(): WaEmulatorAccountView[];
+  inbound(
+    accountId: string,
+    input: { from: string; name?: string; text: string; messageId?: string },
+  ): Promise<{ messageId: string; devices: number }>;
+  receipts(accountId: string): Array<{ messageId: string; type: string; to: string }>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -61,7 +67,15 @@ async function route(
     sendJson(res, 200, { accounts: emulator.accountViews() });
     return;
   }
-  const match = /^\/accounts\/([^/]+)\/(scan|disconnect|faults)$/.exec(url.pathname);
+  const receiptsMatch = /^\/accounts\/([^/]+)\/receipts$/.exec(url.pathname);
+  if (req.method === 'GET' && receiptsMatch) {
+    const { accountId } = parse(SimulatorAccountParams, {
+      accountId: decodeURIComponent(receiptsMatch[1]!),
+    });
+    sendJson(res, 200, { accountId, receipts: emulator.receipts(accountId) });
+    return;
+  }
+  const match = /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults)$/.exec(url.pathname);
   if (!match || req.method !== 'POST') throw new EmulatorError(404, 'not found');
   const { accountId } = parse(SimulatorAccountParams, {
     accountId: decodeURIComponent(match[1]!),
@@ -72,6 +86,24 @@ async function route(
       const { qr } = parse(WaEmulatorScanBody, body);
       const paired = await emulator.scan(accountId, qr);
       sendJson(res, 202, { accountId, status: 'paired', ...paired });
+      return;
+    }
+    case 'inbound': {
+      const inbound = parse(SimulatorInboundBody, body);
+      if (inbound.kind !== 'text' || inbound.text === undefined || inbound.groupId !== undefined) {
+        throw new EmulatorError(501, 'the emulator models inbound one-to-one text so far');
+      }
+      const sent = await emulator.inbound(accountId, {
+        from: inbound.from,
+        text: inbound.text,
+        ...(inbound.name !== undefined ? { name: inbound.name } : {}),
+        ...(inbound.messageId !== undefined ? { messageId: inbound.messageId } : {}),
+      });
+      sendJson(res, 202, {
+        accountId,
+        messageIds: [sent.messageId],
+        status: `delivered to ${sent.devices} device(s)`,
+      });
       return;
     }
     case 'disconnect': {

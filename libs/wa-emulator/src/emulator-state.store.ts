@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Curve } from '@whiskeysockets/baileys';
 import { z } from 'zod';
+import { SignalParty, StoredSignalParty } from './signal-party.js';
 
 const Base64 = z.string().max(8192);
 
@@ -22,6 +23,8 @@ const StoredDevice = z.object({
   preKeys: z.record(z.string(), Base64),
   platform: z.string().max(64),
   pairedAt: z.iso.datetime(),
+  /** The phone sent this device its initial history bootstrap. */
+  historySent: z.boolean().default(false),
 });
 export type StoredDevice = z.infer<typeof StoredDevice>;
 
@@ -33,15 +36,27 @@ const StoredAccount = z.object({
   pushName: z.string().max(100),
   /** The phone's account identity (ADV) key pair, base64. */
   accountKey: z.object({ public: Base64, private: Base64 }),
+  /** The phone's own Signal identity (device 0), created on first use. */
+  phoneSignal: StoredSignalParty.optional(),
   nextDeviceId: z.number().int().min(1),
   nextKeyIndex: z.number().int().min(1),
   devices: z.record(z.string(), StoredDevice),
 });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 
+const StoredContact = z.object({
+  phone: z.string().regex(/^\d{6,20}$/),
+  lid: z.string().regex(/^\d{6,20}$/),
+  name: z.string().max(100),
+  signal: StoredSignalParty,
+});
+export type StoredContact = z.infer<typeof StoredContact>;
+
 const StateFile = z.object({
   version: z.literal(1),
   accounts: z.record(z.string(), StoredAccount),
+  /** Emulated contacts (other WhatsApp users), by phone number. */
+  contacts: z.record(z.string(), StoredContact).default({}),
 });
 type StateFile = z.infer<typeof StateFile>;
 
@@ -54,7 +69,7 @@ export const STATE_FILE_NAME = 'wa-emulator-state.json';
  * new state, never half of one.
  */
 export class EmulatorStateStore {
-  private state: StateFile = { version: 1, accounts: {} };
+  private state: StateFile = { version: 1, accounts: {}, contacts: {} };
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
 
@@ -110,6 +125,35 @@ export class EmulatorStateStore {
     return account;
   }
 
+  contact(phone: string): StoredContact | undefined {
+    return this.state.contacts[phone];
+  }
+
+  contactByLid(lid: string): StoredContact | undefined {
+    return Object.values(this.state.contacts).find((c) => c.lid === lid);
+  }
+
+  /** The contact with this number, created with its own Signal identity on first use. */
+  ensureContact(phone: string, name: string | undefined): StoredContact {
+    const existing = this.state.contacts[phone];
+    if (existing) {
+      if (name !== undefined && existing.name !== name) {
+        existing.name = name;
+        this.dirty = true;
+      }
+      return existing;
+    }
+    const contact: StoredContact = {
+      phone,
+      lid: this.freeNumber(`contact-lid|${phone}`, '2', 14),
+      name: name ?? `+${phone}`,
+      signal: SignalParty.create().stored,
+    };
+    this.state.contacts[phone] = contact;
+    this.dirty = true;
+    return contact;
+  }
+
   /** Call after changing an account or device in place; `flush` makes it durable. */
   markChanged(): void {
     this.dirty = true;
@@ -131,7 +175,10 @@ export class EmulatorStateStore {
   }
 
   private freeNumber(seed: string, prefix: string, digits: number): string {
-    const taken = new Set(this.accounts().flatMap((a) => [a.phone, a.lid]));
+    const taken = new Set([
+      ...this.accounts().flatMap((a) => [a.phone, a.lid]),
+      ...Object.values(this.state.contacts).flatMap((c) => [c.phone, c.lid]),
+    ]);
     for (let attempt = 0; ; attempt++) {
       const hash = createHash('sha256').update(`${seed}|${attempt}`).digest();
       const value = hash.readBigUInt64BE(0) % 10n ** BigInt(digits);

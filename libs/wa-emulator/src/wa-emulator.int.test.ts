@@ -83,17 +83,18 @@ describe('wa-emulator with real Baileys', () => {
     console.info(`[wa-emulator] socket creation to 'open' after pairing: ${openMs} ms`);
     expect(openMs).toBeLessThan(5000);
     expect(second.qrs).toEqual([]);
-    // The first login uploads Baileys' initial 812 pre-keys, which the emulator stores.
+    // The first login uploads Baileys' initial 812 pre-keys, which the emulator stores; the phone's
+    // history bootstrap then takes one to open its Signal session.
     await expect
       .poll(() => emulator.accountViews().find((a) => a.accountId === 'acc-qr')?.devices[0])
-      .toMatchObject({ deviceId: 1, connected: true, preKeys: 812 });
+      .toMatchObject({ deviceId: 1, connected: true, preKeys: 812 - 1 });
     await expect
       .poll(async () => {
         const text = await readFile(join(dataDir, STATE_FILE_NAME), 'utf8');
         const state = JSON.parse(text) as SavedState;
         return Object.keys(state.accounts['acc-qr']?.devices['1']?.preKeys ?? {}).length;
       })
-      .toBe(812);
+      .toBe(812 - 1);
   });
 
   it('when a scan names a QR no client shows, then it is refused and nothing pairs', async () => {
@@ -177,4 +178,51 @@ describe('wa-emulator with real Baileys', () => {
     // Baileys gives up once nothing arrived for keepAliveIntervalMs + 5 s.
     expect(await run.closed).toBe(408);
   }, 20_000);
+
+  it('when a LID-addressed contact sends texts, then Baileys decrypts and emits them and the network gets receipts', async () => {
+    await pair('acc-in');
+    const run = runs.at(-1)!;
+    const account = emulator.accountViews().find((a) => a.accountId === 'acc-in')!;
+    const sentAt = Date.now();
+    const first = await control('/accounts/acc-in/inbound', {
+      from: '+40700000001',
+      name: 'Ana',
+      text: 'Salut! E liber sâmbătă la 11?',
+    });
+    expect(first.status).toBe(202);
+    const [firstId] = (first.json as { messageIds: string[] }).messageIds;
+    await expect.poll(() => run.messages.find((m) => m.key.id === firstId)).toBeDefined();
+    const upsertMs = Date.now() - sentAt;
+    console.info(
+      `[wa-emulator] inbound text to messages.upsert on a fresh pairing: ${upsertMs} ms`,
+    );
+    // The phone's history bootstrap spares Baileys its 20-second wait for history.
+    expect(upsertMs).toBeLessThan(5000);
+    expect(run.historySets).toBeGreaterThanOrEqual(1);
+    const received = run.messages.find((m) => m.key.id === firstId)!;
+    expect(received.message?.conversation).toBe('Salut! E liber sâmbătă la 11?');
+    expect(received.key.fromMe).toBe(false);
+    expect(received.key.remoteJid).toMatch(/^2\d{14}@lid$/);
+    expect(received.key.remoteJidAlt).toBe('40700000001@s.whatsapp.net');
+    expect(received.pushName).toBe('Ana');
+
+    // The session now exists: the next message is a plain `msg`, not a pre-key message.
+    const second = await control('/accounts/acc-in/inbound', {
+      from: '+40700000001',
+      text: 'Și câte costă?',
+    });
+    const [secondId] = (second.json as { messageIds: string[] }).messageIds;
+    await expect
+      .poll(() => run.messages.find((m) => m.key.id === secondId)?.message?.conversation)
+      .toBe('Și câte costă?');
+
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${emulator.controlUrl}/accounts/acc-in/receipts`);
+        const body = (await res.json()) as { receipts: Array<{ messageId: string }> };
+        return body.receipts.map((r) => r.messageId);
+      })
+      .toEqual(expect.arrayContaining([firstId, secondId]));
+    expect(account.phone).not.toBe('40700000001');
+  });
 });

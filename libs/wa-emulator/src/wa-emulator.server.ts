@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deflateSync } from 'node:zlib';
 import {
   Curve,
   S_WHATSAPP_NET,
   jidDecode,
+  proto,
   type BinaryNode,
   type KeyPair,
 } from '@whiskeysockets/baileys';
@@ -19,7 +22,13 @@ import {
 import { handleControlRequest, type FaultKind } from './control-api.routes.js';
 import { EmulatorError } from './emulator-error.js';
 import { parsePairingQr, signDeviceIdentity, verifyDeviceSignature } from './emulated-phone.js';
-import { EmulatorStateStore, type StoredAccount } from './emulator-state.store.js';
+import {
+  EmulatorStateStore,
+  type StoredAccount,
+  type StoredContact,
+  type StoredDevice,
+} from './emulator-state.store.js';
+import { padMessage, SignalParty } from './signal-party.js';
 import {
   answerIq,
   IqError,
@@ -46,6 +55,8 @@ export interface WaEmulatorOptions {
 }
 
 const DEFAULT_ACCOUNT = 'default';
+/** The server part of phone-number JIDs (Baileys' S_WHATSAPP_NET carries a leading '@'). */
+const PN_SERVER = 's.whatsapp.net';
 const WS_PATHS = new Set(['/ws', '/ws/chat']);
 /** Stream errors after which WhatsApp no longer knows the device: its creds never log in again. */
 const DEVICE_REMOVING_CODES = new Set([401, 411, 500]);
@@ -68,6 +79,10 @@ export class WaEmulator implements ConnectionHost {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private port = 0;
+  /** Signal participants by key (`phone:<accountId>`, `contact:<phone>`); sessions live here. */
+  private readonly parties = new Map<string, SignalParty>();
+  /** Receipts the account's clients sent, newest last, bounded. */
+  private readonly receiptLog = new Map<string, ReceiptRecord[]>();
 
   private constructor(
     options: WaEmulatorOptions,
@@ -174,7 +189,7 @@ export class WaEmulator implements ConnectionHost {
       registration.identityKey,
       parsed.advSecret,
     );
-    const jid = `${account.phone}:${deviceId}@${S_WHATSAPP_NET}`;
+    const jid = `${account.phone}:${deviceId}@${PN_SERVER}`;
     const lid = `${account.lid}:${deviceId}@lid`;
     let answer: BinaryNode;
     try {
@@ -221,6 +236,7 @@ export class WaEmulator implements ConnectionHost {
       preKeys: {},
       platform: registration.platform,
       pairedAt: new Date().toISOString(),
+      historySent: false,
     };
     this.store.markChanged();
     // Durable before the client is told to restart: its next login must find the device.
@@ -281,7 +297,7 @@ export class WaEmulator implements ConnectionHost {
       lid: account.lid,
       devices: Object.values(account.devices).map((d) => ({
         deviceId: d.deviceId,
-        jid: `${account.phone}:${d.deviceId}@${S_WHATSAPP_NET}`,
+        jid: `${account.phone}:${d.deviceId}@${PN_SERVER}`,
         platform: d.platform,
         preKeys: Object.keys(d.preKeys).length,
         connected: this.live.get(liveKey(account.accountId, d.deviceId))?.open === true,
@@ -344,6 +360,10 @@ export class WaEmulator implements ConnectionHost {
   }
 
   onStanza(connection: ClientConnection, node: BinaryNode): void {
+    if (node.tag === 'receipt') {
+      this.recordReceipt(connection, node);
+      return;
+    }
     if (node.tag !== 'iq') {
       connection.logger.trace({ tag: node.tag }, 'stanza not modelled; ignored');
       return;
@@ -358,6 +378,14 @@ export class WaEmulator implements ConnectionHost {
     } catch (error) {
       if (!(error instanceof IqError)) throw error;
       connection.sendNode(iqErrorReply(node, error));
+      return;
+    }
+    const uploaded = node.attrs.xmlns === 'encrypt' && node.attrs.type === 'set';
+    if (uploaded && !session.device.historySent) {
+      // Like a phone after linking: the initial history bootstrap, once the keys to encrypt it exist.
+      this.sendHistoryBootstrap(connection, session.account, session.device).catch(
+        (error: unknown) => connection.logger.error({ err: error }, 'history bootstrap failed'),
+      );
     }
   }
 
@@ -397,7 +425,7 @@ export class WaEmulator implements ConnectionHost {
 
   private findAccount(user: string, server: string): StoredAccount | undefined {
     if (server === 'lid') return this.store.accounts().find((a) => a.lid === user);
-    if (server === S_WHATSAPP_NET) return this.store.accountByPhone(user);
+    if (server === PN_SERVER) return this.store.accountByPhone(user);
     return undefined;
   }
 
@@ -405,15 +433,25 @@ export class WaEmulator implements ConnectionHost {
     const decoded = jidDecode(jid);
     if (!decoded) return undefined;
     const account = this.findAccount(decoded.user, decoded.server);
-    if (!account) return undefined;
-    return {
-      phone: account.phone,
-      lid: account.lid,
-      devices: [
-        { id: 0, keyIndex: 0 },
-        ...Object.values(account.devices).map((d) => ({ id: d.deviceId, keyIndex: d.keyIndex })),
-      ],
-    };
+    if (account) {
+      return {
+        phone: account.phone,
+        lid: account.lid,
+        devices: [
+          { id: 0, keyIndex: 0 },
+          ...Object.values(account.devices).map((d) => ({ id: d.deviceId, keyIndex: d.keyIndex })),
+        ],
+      };
+    }
+    const contact = this.findContact(decoded.user, decoded.server);
+    if (!contact) return undefined;
+    return { phone: contact.phone, lid: contact.lid, devices: [{ id: 0, keyIndex: 0 }] };
+  }
+
+  private findContact(user: string, server: string): StoredContact | undefined {
+    if (server === 'lid') return this.store.contactByLid(user);
+    if (server === PN_SERVER) return this.store.contact(user);
+    return undefined;
   }
 
   private takeBundle(
@@ -423,7 +461,12 @@ export class WaEmulator implements ConnectionHost {
     changed: () => void,
   ): KeyBundle | undefined {
     const account = this.findAccount(user, server);
-    const device = account?.devices[String(deviceId)];
+    if (!account) {
+      const contact = this.findContact(user, server);
+      return contact && deviceId === 0 ? this.contactParty(contact).bundle() : undefined;
+    }
+    if (deviceId === 0) return this.phoneParty(account).bundle();
+    const device = account.devices[String(deviceId)];
     if (!device) return undefined;
     const [preKeyId] = Object.keys(device.preKeys)
       .map(Number)
@@ -446,11 +489,195 @@ export class WaEmulator implements ConnectionHost {
     };
   }
 
+  private phoneParty(account: StoredAccount): SignalParty {
+    const key = `phone:${account.accountId}`;
+    let party = this.parties.get(key);
+    if (!party) {
+      if (!account.phoneSignal) {
+        account.phoneSignal = SignalParty.create().stored;
+        this.saveSoon();
+      }
+      party = SignalParty.restore(account.phoneSignal);
+      this.parties.set(key, party);
+    }
+    return party;
+  }
+
+  private contactParty(contact: StoredContact): SignalParty {
+    const key = `contact:${contact.phone}`;
+    let party = this.parties.get(key);
+    if (!party) {
+      party = SignalParty.restore(contact.signal);
+      this.parties.set(key, party);
+    }
+    return party;
+  }
+
+  private saveSoon(): void {
+    this.store.markChanged();
+    this.store.flush().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'saving emulator state failed');
+    });
+  }
+
+  /** Encrypts `message` from `party` for one companion device and sends it as a `<message>`. */
+  private async sendEncrypted(
+    connection: ClientConnection,
+    party: SignalParty,
+    account: StoredAccount,
+    device: StoredDevice,
+    attrs: Record<string, string>,
+    message: proto.IMessage,
+  ): Promise<void> {
+    const plaintext = padMessage(proto.Message.encode(message).finish());
+    const { type, ciphertext } = await party.encrypt(account.lid, device.deviceId, plaintext, () =>
+      this.takeBundle(account.lid, 'lid', device.deviceId, () => this.saveSoon()),
+    );
+    connection.sendNode({
+      tag: 'message',
+      attrs,
+      content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    });
+  }
+
+  private async sendHistoryBootstrap(
+    connection: ClientConnection,
+    account: StoredAccount,
+    device: StoredDevice,
+  ): Promise<void> {
+    device.historySent = true;
+    this.saveSoon();
+    const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
+    const history = proto.HistorySync.encode({
+      syncType,
+      conversations: [],
+      chunkOrder: 1,
+      progress: 100,
+    }).finish();
+    await this.sendEncrypted(
+      connection,
+      this.phoneParty(account),
+      account,
+      device,
+      {
+        from: `${account.phone}@${PN_SERVER}`,
+        id: messageId(),
+        t: unixNow(),
+        type: 'text',
+        category: 'peer',
+      },
+      {
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+          historySyncNotification: {
+            syncType,
+            chunkOrder: 1,
+            progress: 100,
+            initialHistBootstrapInlinePayload: deflateSync(history),
+          },
+        },
+      },
+    );
+  }
+
+  /**
+   * A contact sends a text to the account: encrypted by the contact's own Signal identity for each
+   * connected device of the account, addressed by LID with the phone number alongside.
+   */
+  async inbound(
+    accountId: string,
+    input: { from: string; name?: string; text: string; messageId?: string },
+  ): Promise<{ messageId: string; devices: number }> {
+    const account = this.store.account(accountId);
+    if (!account || Object.keys(account.devices).length === 0) {
+      throw new EmulatorError(409, 'account not paired: scan its QR first');
+    }
+    const phone = input.from.replace(/^\+/, '');
+    const contact = this.store.ensureContact(phone, input.name);
+    this.saveSoon();
+    const id = input.messageId ?? messageId();
+    const party = this.contactParty(contact);
+    let devices = 0;
+    for (const device of Object.values(account.devices)) {
+      const connection = this.live.get(liveKey(accountId, device.deviceId));
+      if (!connection?.open) continue;
+      await this.sendEncrypted(
+        connection,
+        party,
+        account,
+        device,
+        {
+          from: `${contact.lid}@lid`,
+          sender_pn: `${contact.phone}@${PN_SERVER}`,
+          addressing_mode: 'lid',
+          id,
+          t: unixNow(),
+          type: 'text',
+          notify: contact.name,
+        },
+        { conversation: input.text },
+      );
+      devices += 1;
+    }
+    if (devices === 0) throw new EmulatorError(409, 'no device of the account is connected');
+    return { messageId: id, devices };
+  }
+
+  /** Receipts the account's clients sent, oldest first. */
+  receipts(accountId: string): ReceiptRecord[] {
+    return [...(this.receiptLog.get(accountId) ?? [])];
+  }
+
+  private recordReceipt(connection: ClientConnection, node: BinaryNode): void {
+    if (connection.accountId === null) return;
+    // A receipt names one message, or several with a <list> of <item id>.
+    const list = findChild(node, 'list');
+    const listed = Array.isArray(list?.content)
+      ? list.content.map((item) => item.attrs.id ?? '')
+      : [];
+    const ids = [node.attrs.id ?? '', ...listed].filter((id) => id !== '');
+    const log = this.receiptLog.get(connection.accountId) ?? [];
+    for (const id of ids.slice(0, 256)) {
+      log.push({
+        messageId: id,
+        to: node.attrs.to ?? '',
+        type: node.attrs.type ?? 'delivery',
+        deviceId: connection.deviceId ?? 0,
+        at: new Date().toISOString(),
+      });
+    }
+    this.receiptLog.set(connection.accountId, log.slice(-1000));
+    // The server acknowledges every receipt, as WhatsApp does.
+    connection.sendNode({
+      tag: 'ack',
+      attrs: {
+        id: node.attrs.id ?? '',
+        class: 'receipt',
+        from: node.attrs.to ?? S_WHATSAPP_NET,
+        ...(node.attrs.type ? { type: node.attrs.type } : {}),
+      },
+    });
+  }
+
   private accountConnections(accountId: string): ClientConnection[] {
     return [...this.connections].filter(
       (c) => c.open && (c.accountId ?? c.accountHint ?? DEFAULT_ACCOUNT) === accountId,
     );
   }
+}
+
+/** A receipt a client sent for a message it received. */
+export interface ReceiptRecord {
+  messageId: string;
+  to: string;
+  /** `delivery` when the stanza has no type; else `read`, `peer_msg`, `retry`, … */
+  type: string;
+  deviceId: number;
+  at: string;
+}
+
+function messageId(): string {
+  return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
 }
 
 function liveKey(accountId: string, deviceId: number): string {
