@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import redos from 'eslint-plugin-redos';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', '.tools/**', '**/*.config.*'] },
@@ -12,7 +13,12 @@ export default tseslint.config(
       globals: globals.node,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { redos },
     rules: {
+      // Every regular expression must run in linear time: texts come from strangers on WhatsApp.
+      // recheck proves each literal pattern; patterns built at run time are checked by the tests
+      // that construct them (services/ai-extractor: rule-patterns.test.ts).
+      'redos/no-vulnerable': ['error', { ignoreErrors: false, timeout: 60_000 }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': [
         'error',

@@ -10,6 +10,7 @@ import {
   useTestTelemetry,
   waitForQueueIdle,
   type TestRedis,
+  metricValue,
 } from '@wacrm/testing';
 import { freePort } from '@wacrm/emulators';
 import {
@@ -200,8 +201,8 @@ describe('libs/queue against a real Redis', () => {
       await waitForQueueIdle(queue.queue);
       const metrics = await expectEventually(async () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        expect(text).toMatch(/wacrm_jobs_total\{[^}]*outcome="completed"[^}]*\} 1/);
-        expect(text).toMatch(/wacrm_jobs_total\{[^}]*outcome="failed"[^}]*\} 1/);
+        expect(metricValue(text, 'wacrm_jobs_total', { outcome: 'completed' })).toBe(1);
+        expect(metricValue(text, 'wacrm_jobs_total', { outcome: 'failed' })).toBe(1);
         return text;
       });
       expect(metrics).toMatch(/service="queue-int"/);

@@ -5,3 +5,4 @@ export * from './firestore.fixture.js';
 export * from './telemetry.fixture.js';
 export * from './logger.fixture.js';
 export * from './node-process.js';
+export * from './prometheus-text.js';

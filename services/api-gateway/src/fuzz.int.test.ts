@@ -194,7 +194,7 @@ function encode(value: string): string {
 }
 
 function fill(path: string, value: string): string {
-  return path.replace(/\{[^}]+\}/g, () => encode(value));
+  return path.replace(/\{[^{}]+\}/g, () => encode(value));
 }
 
 it('when ≥ 1,000 malformed requests hit every route, then none answers 5xx and the process stays up', async () => {
@@ -212,7 +212,7 @@ it('when ≥ 1,000 malformed requests hit every route, then none answers 5xx and
     deliveryId: '0'.repeat(32),
   };
   const validPath = (path: string) =>
-    path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(valid[name] ?? 'x'));
+    path.replace(/\{([^{}]+)\}/g, (_m, name: string) => encodeURIComponent(valid[name] ?? 'x'));
   const failures: string[] = [];
   let count = 0;
 

@@ -45,7 +45,7 @@ function openApiProblems(doc: Json): string[] {
   const operationIds = new Set<string>();
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Json>)) {
     if (!path.startsWith('/')) problems.push(`${path}: paths start with /`);
-    const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const templated = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
     for (const [method, op] of Object.entries(item)) {
       if (!METHODS.includes(method)) continue;
       const where = `${method.toUpperCase()} ${path}`;

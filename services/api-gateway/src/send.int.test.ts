@@ -7,7 +7,7 @@ import {
   waMessageIdFor,
   type RealtimeEvent,
 } from '@wacrm/contracts';
-import { expectEventually } from '@wacrm/testing';
+import { expectEventually, metricValue } from '@wacrm/testing';
 import { threadIdFor } from '@wacrm/firestore';
 import { openQueue } from '@wacrm/queue';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
@@ -146,10 +146,8 @@ describe('POST /api/whatsapp/send', () => {
     await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(sent));
     await expectEventually(async () => {
       const metrics = await gw.app.inject({ method: 'GET', url: '/metrics', headers: admin });
-      expect(metrics.body).toMatch(
-        /wacrm_send_latency_seconds_count\{[^}]*\} 1\b|wacrm_send_latency_seconds_count 1\b/,
-      );
-      expect(metrics.body).toMatch(/wacrm_send_latency_seconds_bucket\{[^}]*le="1"[^}]*\} 0/);
+      expect(metricValue(metrics.body, 'wacrm_send_latency_seconds_count')).toBe(1);
+      expect(metricValue(metrics.body, 'wacrm_send_latency_seconds_bucket', { le: '1' })).toBe(0);
     });
   });
 });

@@ -119,14 +119,18 @@ describe('deploy-check catches planted errors in deploy/k8s', () => {
     const text = await kubernetesWith('Deployment', 'api-gateway', (d) => {
       d.spec.template.spec.containers[0].ports[0].containerPort = 'http';
     });
-    expect(text).toMatch(/Deployment\/api-gateway: schema: .*containerPort must be integer/);
+    expect(
+      text.split('\n').find((line) => line.includes('Deployment/api-gateway: schema: ')),
+    ).toContain('containerPort must be integer');
   });
 
   it('when a KEDA trigger lacks its type, then the KEDA schema fails', async () => {
     const text = await kubernetesWith('ScaledObject', 'ingest', (d) => {
       delete d.spec.triggers[0].type;
     });
-    expect(text).toMatch(/ScaledObject\/ingest: schema: .*type/);
+    expect(
+      text.split('\n').find((line) => line.includes('ScaledObject/ingest: schema: ')),
+    ).toContain('type');
   });
 
   it('when a kind does not exist, then it is reported', async () => {

@@ -241,7 +241,7 @@ export async function checkKubernetes(
   }
 
   const prefix = config('QUEUE_PREFIX');
-  if (prefix === undefined || !/\{[^}]+\}/.test(prefix)) {
+  if (prefix === undefined || !/\{[^{}]+\}/.test(prefix)) {
     problems.push({
       file: 'ConfigMap',
       where: 'QUEUE_PREFIX',

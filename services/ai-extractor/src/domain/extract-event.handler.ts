@@ -9,6 +9,7 @@ import {
 import type { Logger } from '@wacrm/observability';
 import type { ExtractionRepository } from '../data-access/extraction.repository.js';
 import type { ExtractionOutput, ExtractionProvider } from './extraction-provider.js';
+import { normalizeForRules } from './offline/text.js';
 
 export type ExtractEventResponse = z.infer<typeof ExtractEventResponse>;
 
@@ -86,7 +87,15 @@ export async function extractEvent(
       messages: messages.flatMap((m) =>
         m.text === null
           ? []
-          : [{ id: m.id, direction: m.direction, ts: m.tsClient.toISOString(), text: m.text }],
+          : [
+              {
+                id: m.id,
+                direction: m.direction,
+                ts: m.tsClient.toISOString(),
+                // Written by a stranger: bounded before any provider (rules or LLM) reads it.
+                text: normalizeForRules(m.text),
+              },
+            ],
       ),
       now: now.toISOString(),
       timeZone: 'Europe/Bucharest',

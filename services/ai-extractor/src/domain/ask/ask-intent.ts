@@ -1,3 +1,5 @@
+import { normalizeForRules } from '../offline/text.js';
+
 export type AskLanguage = 'ro' | 'en';
 
 export type AskIntent =
@@ -134,7 +136,7 @@ export function findPeriod(
     if (m !== null) return { period: make(), rest: folded.replace(m[0], ' ') };
   }
   const names = [...MONTHS_RO, ...MONTHS_EN];
-  const monthRe = new RegExp(`\\b(${names.join('|')})\\b(?:\\s+(\\d{4}))?`);
+  const monthRe = new RegExp(`\\b(${names.join('|')})\\b(?:\\s(\\d{4}))?`);
   const named = monthRe.exec(folded);
   // "mai" is also Romanian for "more"/"still": only a month when a year or "în"/"in" goes with it.
   if (
@@ -153,7 +155,11 @@ export function findPeriod(
   return null;
 }
 
-const INTENTS: Array<[AskIntent, RegExp]> = [
+const COUNT_WORD = /\b(?:cat[ei]|numar(?:ul)?|how many|count|number of)\b/;
+const EVENTS_WORD =
+  /\b(?:eveniment\w*|petrecer\w*|rezervar\w*|comenz\w*|events?|bookings?|parties|party|orders?)\b/;
+
+const INTENTS: Array<[AskIntent, RegExp | ((text: string) => boolean)]> = [
   [
     'balance',
     /\b(rest(ul)? de plata|mai (are|avea) de (plata|platit|achitat)|de achitat|datoreaza|restant\w*|owes?|outstanding|balance|left to pay|still to pay|remaining)\b/,
@@ -170,23 +176,26 @@ const INTENTS: Array<[AskIntent, RegExp]> = [
   ],
   [
     'count',
-    /\b(cat[ei]|numar(ul)?|how many|count|number of)\b.*\b(eveniment\w*|petrecer\w*|rezervar\w*|comenz\w*|events?|bookings?|parties|party|orders?)\b/,
+    (text) => {
+      // A count word, then an events word after it (two linear scans, not one `.*` pattern).
+      const asked = COUNT_WORD.exec(text);
+      return asked !== null && EVENTS_WORD.test(text.slice(asked.index + asked[0].length));
+    },
   ],
-  [
-    'events-in-period',
-    /\b(eveniment\w*|petrecer\w*|rezervar\w*|comenz\w*|events?|bookings?|parties|party|orders?)\b/,
-  ],
+  ['events-in-period', EVENTS_WORD],
 ];
 
 /** Reads what a question asks; figures are computed elsewhere, in code. */
-export function parseQuestion(question: string, now: Date): ParsedQuestion {
+export function parseQuestion(asked: string, now: Date): ParsedQuestion {
+  // Bounded and with white space collapsed, as the rules' patterns expect.
+  const question = normalizeForRules(asked);
   const language = detectLanguage(question);
   const folded = fold(question);
   const found = findPeriod(folded, todayInBucharest(now), language);
   const rest = found?.rest ?? folded;
   let intent: AskIntent = 'unknown';
   for (const [name, pattern] of INTENTS) {
-    if (pattern.test(rest)) {
+    if (typeof pattern === 'function' ? pattern(rest) : pattern.test(rest)) {
       intent = name;
       break;
     }

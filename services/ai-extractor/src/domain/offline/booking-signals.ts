@@ -14,7 +14,7 @@ export const CONFIRMED =
 
 /** The client calls the party off. */
 export const CANCELLED =
-  /\b(?:anul(?:ez|am|ati|eaza|at)\w*\s+(?:rezervarea|petrecerea|evenimentul|programarea|comanda)|cancel\w*\s+(?:the|my|our)\s+(?:booking|party|reservation|event))\b/;
+  /\b(?:anul(?:ez|am|ati|eaza|at)\w*\s(?:rezervarea|petrecerea|evenimentul|programarea|comanda)|cancel\w*\s(?:the|my|our)\s(?:booking|party|reservation|event))\b/;
 
 /** The client ends by putting it off ("vorbesc cu soțul și revin"). */
 export const DEFERRED =
@@ -46,6 +46,6 @@ export function findServices(folded: string): string[] {
   return SERVICES.filter(([pattern]) => {
     const hit = pattern.exec(folded);
     // "fără animator" names a service only to turn it down.
-    return hit !== null && !/\b(?:fara|without|nu vrem)\s+$/.test(folded.slice(0, hit.index));
+    return hit !== null && !/\b(?:fara|without|nu vrem)\s$/.test(folded.slice(0, hit.index));
   }).map(([, name]) => name);
 }

@@ -105,14 +105,14 @@ export interface CharacterMention extends Span {
 const NOUN_ENDINGS = String.raw`(?:ul|ului|ii|i|ilor|ul|a|ei|e|ele|elor)?`;
 const NAME_ENDINGS = String.raw`(?:-?ul|-?ului)?`;
 const NEGATION_BEFORE =
-  /(?:\bnu|\bfara|\bnot|\bno|\bin loc de|\binstead of|\bnu mai vrem|\bnu mai)\s*(?:pe\s+|cu\s+|un\s+|o\s+|a\s+)?$/;
+  /(?:\bnu|\bfara|\bnot|\bno|\bin loc de|\binstead of|\bnu mai vrem|\bnu mai)\s?(?:pe\s|cu\s|un\s|o\s|a\s)?$/;
 /** "Hulk nu mai vrem", "Elsa nu mai e nevoie": dropped after being named. */
 const NEGATION_AFTER =
-  /^\s*,?\s*(?:nu mai (?:vrem|vreau|vrea|e nevoie|trebuie|vine)|nu (?:il |o )?(?:mai )?(?:vrem|vreau)|no longer|not needed|anulat\w*|renuntam|scoatem|eliminam)\b/;
+  /^\s?,?\s?(?:nu mai (?:vrem|vreau|vrea|e nevoie|trebuie|vine)|nu (?:il |o )?(?:mai )?(?:vrem|vreau)|no longer|not needed|anulat\w*|renuntam|scoatem|eliminam)\b/;
 /** "Wednesday" is also a weekday: "on Wednesday", "next Wednesday, April 1". */
-const WEEKDAY_USE_BEFORE = /\b(?:on|this|next|every|last|until|by|from)\s+$/;
+const WEEKDAY_USE_BEFORE = /\b(?:on|this|next|every|last|until|by|from)\s$/;
 /** "de Moș Crăciun" is the holiday, not the character. */
-const HOLIDAY_BEFORE = /\bde\s+$/;
+const HOLIDAY_BEFORE = /\bde\s$/;
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[\s-]+/g, '[\\s-]+');
@@ -142,11 +142,11 @@ export function findCharacters(folded: string, blocked: readonly Span[] = []): C
         const after = folded.slice(span.end, span.end + 16);
         if (
           WEEKDAY_USE_BEFORE.test(before) ||
-          /^\s*,?\s*(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b/.test(after)
+          /^\s?,?\s?(?:the\s)?\d{1,2}(?:st|nd|rd|th)\b/.test(after)
         )
           continue;
         if (
-          /^\s*,?\s*(?:january|february|march|april|may|june|july|august|september|october|november|december)\b/.test(
+          /^\s?,?\s?(?:january|february|march|april|may|june|july|august|september|october|november|december)\b/.test(
             after,
           )
         )

@@ -23,9 +23,15 @@ const NOT_A_NAME = new Set(
 );
 
 const NAME = String.raw`([a-z][a-z'-]{1,24})`;
+/**
+ * Where a rule starts with the name: the character before it is matched, not `\b`, so a run like
+ * "y'y'y'…" offers one start per word instead of one per letter (recheck then proves it linear).
+ * The match then starts one character early; `findChild` starts such a mention at the name.
+ */
+const NAME_FIRST = String.raw`(?:^|[^\w'-])${NAME}`;
 const AGE = String.raw`(\d{1,2}(?![\d.,]?\d)|${NUMBER_SOURCE})`;
-const AGE_UNIT = String.raw`(?:\s*(?:de\s+)?(?:ani|an|anisori|years?(?:\s+old)?|yo)\b)`;
-const NOT_AGE_AFTER = String.raw`(?!\s*(?:[:.,]\d|ore|ora|h\b|hours?|lei|ron|copii|kids|persoane|invitati|guests|pm|am\b|minute|min\b|%))`;
+const AGE_UNIT = String.raw`(?:\s?(?:de\s)?(?:ani|an|anisori|years?(?:\sold)?|yo)\b)`;
+const NOT_AGE_AFTER = String.raw`(?!\s?(?:[:.,]\d|ore|ora|h\b|hours?|lei|ron|copii|kids|persoane|invitati|guests|pm|am\b|minute|min\b|%))`;
 
 interface Rule {
   pattern: RegExp;
@@ -45,7 +51,7 @@ const RULES: readonly Rule[] = [
   // Ionut face 6 ani, Zara face 4, Mara împlinește 3 ani, Leo turns 7, Ava is turning 6
   {
     pattern: new RegExp(
-      String.raw`\b${NAME}\s*,?\s+(?:care\s+|ce\s+|who\s+)?(?:face|implineste|fa|turns|is turning|will be|will turn)\s+${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
+      String.raw`${NAME_FIRST}\s?,?\s(?:care\s|ce\s|who\s)?(?:face|implineste|fa|turns|is turning|will be|will turn)\s${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
       'gd',
     ),
     name: 1,
@@ -54,7 +60,7 @@ const RULES: readonly Rule[] = [
   // Maria are 5 ani, Oliver is 5
   {
     pattern: new RegExp(
-      String.raw`\b${NAME}\s*,?\s+(?:are|is)\s+${AGE}(?:${AGE_UNIT}|(?=\s*[.!,]|\s*$))${NOT_AGE_AFTER}`,
+      String.raw`${NAME_FIRST}\s?,?\s(?:are|is)\s${AGE}(?:${AGE_UNIT}|(?=\s?[.!,]|\s?$))${NOT_AGE_AFTER}`,
       'gd',
     ),
     name: 1,
@@ -63,14 +69,14 @@ const RULES: readonly Rule[] = [
   },
   // pt Antonia, 4 ani / pentru Maria 5 ani / for Leo, 7 years
   {
-    pattern: new RegExp(String.raw`\b(?:pt|pentru|for)\s+${NAME}\s*,?\s*${AGE}${AGE_UNIT}`, 'gd'),
+    pattern: new RegExp(String.raw`\b(?:pt|pentru|for)\s${NAME}\s?,?\s?${AGE}${AGE_UNIT}`, 'gd'),
     name: 1,
     age: 2,
   },
   // for Sophie, she's turning 6 / pentru Radu, care face 7
   {
     pattern: new RegExp(
-      String.raw`\b(?:pt|pentru|for)\s+${NAME}\s*,?\s*(?:(?:she|he|who)(?:'s|\s+is|\s+will be)\s+(?:turning\s+)?|care\s+(?:face|implineste)\s+)${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
+      String.raw`\b(?:pt|pentru|for)\s${NAME}\s?,?\s?(?:(?:she|he|who)(?:'s|\sis|\swill be)\s(?:turning\s)?|care\s(?:face|implineste)\s)${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
       'gd',
     ),
     name: 1,
@@ -79,7 +85,7 @@ const RULES: readonly Rule[] = [
   // ziua lui Horia, 8 ani / ziua fetitei, Ariana, 7 ani / botezul lui Matei / birthday of Tom
   {
     pattern: new RegExp(
-      String.raw`\b(?:(?<!buna\s)ziua|zilei|aniversarea|botezul|botezului|petrecerea|onomastica|ziua de nastere|zi de nastere|birthday|party)\s+(?:a\s+)?(lui|fetitei|baiatului|copilului|nepotului|nepoatei|fiului|fiicei|of|for|pentru|pt)?\s*(?:mele|mea|meu|noastre|nostru|noastra|my|our)?\s*,?\s*${NAME}(?:\s*,\s*${AGE}${AGE_UNIT})?`,
+      String.raw`\b(?:(?<!buna\s)ziua|zilei|aniversarea|botezul|botezului|petrecerea|onomastica|ziua de nastere|zi de nastere|birthday|party)\s(?:a\s)?(lui|fetitei|baiatului|copilului|nepotului|nepoatei|fiului|fiicei|of|for|pentru|pt)?\s?(?:mele|mea|meu|noastre|nostru|noastra|my|our)?\s?,?\s?${NAME}(?:\s?,\s?${AGE}${AGE_UNIT})?`,
       'gd',
     ),
     name: 2,
@@ -89,7 +95,7 @@ const RULES: readonly Rule[] = [
   },
   // David (6 ani)
   {
-    pattern: new RegExp(String.raw`\b${NAME}\s*\(\s*${AGE}${AGE_UNIT}\s*\)`, 'gd'),
+    pattern: new RegExp(String.raw`${NAME_FIRST}\s?\(\s?${AGE}${AGE_UNIT}\s?\)`, 'gd'),
     name: 1,
     age: 2,
     capitalised: true,
@@ -97,7 +103,7 @@ const RULES: readonly Rule[] = [
   // fetita mea Lara / my daughter Ava / the kid is Leo / baiatul nostru, Tudor
   {
     pattern: new RegExp(
-      String.raw`\b(?:fetita|fiica|baiatul|fiul|nepotul|nepoata|copilul|sarbatoritul|sarbatorita|my daughter|my son|our son|our daughter|the kid|the child|the birthday girl|the birthday boy)\s+(?:(?:mea|meu|noastra|nostru)\s*,?\s*)?(?:is\s+|se numeste\s+|pe nume\s+|numita\s+|numit\s+|,\s*)?${NAME}`,
+      String.raw`\b(?:fetita|fiica|baiatul|fiul|nepotul|nepoata|copilul|sarbatoritul|sarbatorita|my daughter|my son|our son|our daughter|the kid|the child|the birthday girl|the birthday boy)\s(?:(?:mea|meu|noastra|nostru)\s?,?\s?)?(?:is\s|se numeste\s|pe nume\s|numita\s|numit\s|,\s?)?${NAME}`,
       'gd',
     ),
     name: 1,
@@ -106,7 +112,7 @@ const RULES: readonly Rule[] = [
   // face 5 ani / împlinește 6 ani / turning 7 (age without a name)
   {
     pattern: new RegExp(
-      String.raw`\b(?:face|implineste|turning|turns|is turning)\s+${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
+      String.raw`\b(?:face|implineste|turning|turns|is turning)\s${AGE}${AGE_UNIT}?${NOT_AGE_AFTER}`,
       'gd',
     ),
     name: 0,
@@ -115,7 +121,7 @@ const RULES: readonly Rule[] = [
   // petrecere de 10 ani / aniversarea de 7 ani (the age the party celebrates)
   {
     pattern: new RegExp(
-      String.raw`\b(?:petrecere|petrecerea|aniversare|aniversarea|ziua|party)\s+de\s+${AGE}\s+(?:ani|anisori)\b`,
+      String.raw`\b(?:petrecere|petrecerea|aniversare|aniversarea|ziua|party)\sde\s${AGE}\s(?:ani|anisori)\b`,
       'gd',
     ),
     name: 0,
@@ -123,7 +129,7 @@ const RULES: readonly Rule[] = [
   },
   // "… vrem Harry Potter. Pentru Tudor." — a capitalised name closing a sentence
   {
-    pattern: new RegExp(String.raw`\b(?:pentru|pt|for)\s+${NAME}(?=\s*(?:[.!]|$))`, 'gd'),
+    pattern: new RegExp(String.raw`\b(?:pentru|pt|for)\s${NAME}(?=\s?(?:[.!]|$))`, 'gd'),
     name: 1,
     age: 0,
     capitalised: true,
@@ -132,7 +138,7 @@ const RULES: readonly Rule[] = [
   // fetita de 5 ani / baiatul are 4 ani
   {
     pattern: new RegExp(
-      String.raw`\b(?:fetita|baiatul|copilul|fetitei|baiatului|copilului|sarbatoritul|sarbatorita|fiica|fiul)\s+(?:mea\s+|meu\s+)?(?:de|are|face|implineste|is)\s+${AGE}${AGE_UNIT}`,
+      String.raw`\b(?:fetita|baiatul|copilul|fetitei|baiatului|copilului|sarbatoritul|sarbatorita|fiica|fiul)\s(?:mea\s|meu\s)?(?:de|are|face|implineste|is)\s${AGE}${AGE_UNIT}`,
       'gd',
     ),
     name: 0,
@@ -180,7 +186,12 @@ export function findChild(
   const found: ChildMention[] = [];
   for (const rule of RULES) {
     for (const m of folded.matchAll(rule.pattern)) {
-      const span = { start: m.index, end: m.index + m[0].length };
+      const nameAt = rule.name === 1 ? groupSpan(m, 1) : null;
+      const leadsWithName = rule.pattern.source.startsWith(NAME_FIRST);
+      const span = {
+        start: leadsWithName && nameAt !== null ? nameAt.start : m.index,
+        end: m.index + m[0].length,
+      };
       if (overlapsAny(span, blocked)) continue;
       let name: string | null = null;
       let nameSpan: Span | null = null;

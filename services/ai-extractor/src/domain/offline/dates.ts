@@ -67,7 +67,7 @@ const RO_WEEKDAY_SOURCE = RO_WEEKDAYS.map(([, names]) => names).join('|');
 const ANY_WEEKDAY_SOURCE = `${RO_WEEKDAY_SOURCE}|${EN_WEEKDAYS.join('|')}`;
 
 /** After a number, these words make it a quantity, not a day of the month. */
-const UNIT_AFTER = String.raw`(?!\s*(?:[:./-]\s*\d|h\b|ore\b|hours?\b|min|lei|ron|de\s+lei|copii|kids|children|persoane|invitati|guests|people|ani\b|an\b|years?|%|km|pm\b|am\b|personaje|bucati|euro))`;
+const UNIT_AFTER = String.raw`(?!\s?(?:[:./-]\s?\d|h\b|ore\b|hours?\b|min|lei|ron|de\slei|copii|kids|children|persoane|invitati|guests|people|ani\b|an\b|years?|%|km|pm\b|am\b|personaje|bucati|euro))`;
 
 interface Holiday {
   pattern: string;
@@ -81,20 +81,20 @@ const fixed =
 /** Holidays people name instead of a date ("de Crăciun", "de 1 iunie" is already a date). */
 const HOLIDAYS: readonly Holiday[] = [
   { pattern: String.raw`ajunul craciunului|ajun(?:ul)?|christmas eve`, resolve: fixed(12, 24) },
-  { pattern: String.raw`(?:mos\s+)?craciun(?:ul)?|christmas`, resolve: fixed(12, 25) },
+  { pattern: String.raw`(?:mos\s)?craciun(?:ul)?|christmas`, resolve: fixed(12, 25) },
   { pattern: String.raw`revelion(?:ul)?|new year'?s eve`, resolve: fixed(12, 31) },
   { pattern: String.raw`anul nou|new year'?s day`, resolve: fixed(1, 1) },
   { pattern: String.raw`boboteaza`, resolve: fixed(1, 6) },
-  { pattern: String.raw`sf(?:antul|\.)?\s+ion`, resolve: fixed(1, 7) },
+  { pattern: String.raw`sf(?:antul|\.)?\sion`, resolve: fixed(1, 7) },
   { pattern: String.raw`valentine'?s(?: day)?|ziua indragostitilor`, resolve: fixed(2, 14) },
   { pattern: String.raw`dragobete`, resolve: fixed(2, 24) },
   { pattern: String.raw`martisor(?:ul)?`, resolve: fixed(3, 1) },
   { pattern: String.raw`ziua femeii|ziua mamei`, resolve: fixed(3, 8) },
   { pattern: String.raw`ziua copilului|children'?s day`, resolve: fixed(6, 1) },
   { pattern: String.raw`halloween`, resolve: fixed(10, 31) },
-  { pattern: String.raw`sf(?:antul|\.)?\s+andrei`, resolve: fixed(11, 30) },
+  { pattern: String.raw`sf(?:antul|\.)?\sandrei`, resolve: fixed(11, 30) },
   { pattern: String.raw`ziua nationala`, resolve: fixed(12, 1) },
-  { pattern: String.raw`(?:mos|sf(?:antul|\.)?)\s+nicolae`, resolve: fixed(12, 6) },
+  { pattern: String.raw`(?:mos|sf(?:antul|\.)?)\snicolae`, resolve: fixed(12, 6) },
   { pattern: String.raw`paste|pasti|easter`, resolve: orthodoxEaster },
   { pattern: String.raw`rusalii(?:le)?`, resolve: (year) => addDays(orthodoxEaster(year), 49) },
 ];
@@ -120,10 +120,10 @@ const NOT_EVENT_VERB =
   /\b(?:trimit|trimitem|trimite|platesc|platim|achit|achitam|transfer|virez|vir|sun|suna|sunam|revin|revenim|raspund|anunt|anuntam|zic|spun|vorbim|vorbesc|scriu|send|pay|call|get back)\b/;
 /** A relative day ("mâine") counts only next to a time or a booking cue. */
 const RELATIVE_DAY_CUE =
-  /\b(?:ora|orele|la \d{1,2}|\d{1,2}\s*-\s*\d{1,2}|\d[:.]\d\d|\d\s*pm|aveti|avem|aveți|vrem|vreau|rezerv\w*|book\w*|disponibil\w*|liber\w*|petrecere|party|eveniment|(?<!buna\s)ziua|veniti|venim|puteti|se poate|urgent|pentru|pt|for|at)\b/;
+  /\b(?:ora|orele|la \d{1,2}|\d{1,2}\s?-\s?\d{1,2}|\d[:.]\d\d|\d\s?pm|aveti|avem|aveți|vrem|vreau|rezerv\w*|book\w*|disponibil\w*|liber\w*|petrecere|party|eveniment|(?<!buna\s)ziua|veniti|venim|puteti|se poate|urgent|pentru|pt|for|at)\b/;
 const TODAY_CUE =
-  /\b(?:ora|orele|la \d{1,2}|\d[:.]\d\d|\d\s*pm|aveti|avem|liber\w*|disponibil\w*|urgent|book\w*|rezerv\w*)\b/;
-const NEGATION_BEFORE = /(?:\bnu|\bnot|\bin loc de|\binstead of)\s*(?:pe|de|la|in|on|for|din)?\s*$/;
+  /\b(?:ora|orele|la \d{1,2}|\d[:.]\d\d|\d\s?pm|aveti|avem|liber\w*|disponibil\w*|urgent|book\w*|rezerv\w*)\b/;
+const NEGATION_BEFORE = /(?:\bnu|\bnot|\bin loc de|\binstead of)\s?(?:pe|de|la|in|on|for|din)?\s?$/;
 
 /**
  * Every date said in one message, resolved against that message's own local date (`reference`).
@@ -163,7 +163,7 @@ export function findDates(
 
   // 17 ian, 24 ianuarie 2026, 5th of April, 1-lea iunie
   const dayMonth = new RegExp(
-    String.raw`\b(\d{1,2})(?:st|nd|rd|th|-?lea|-a)?\s*(?:of\s+)?(${MONTH_SOURCE})\b\.?(?:\s*,?\s*(\d{4})\b)?(?!\s+(?:mult|multi|multe|mare|mari|putin|putini|bine|tarziu|devreme|tare|repede|ieftin|scump|e\b|este\b|sunt\b|avem\b))`,
+    String.raw`\b(\d{1,2})(?:st|nd|rd|th|-?lea|-a)?\s?(?:of\s)?(${MONTH_SOURCE})\b\.?(?:\s?,?\s?(\d{4})\b)?(?!\s(?:mult|multi|multe|mare|mari|putin|putini|bine|tarziu|devreme|tare|repede|ieftin|scump|e\b|este\b|sunt\b|avem\b))`,
     'g',
   );
   for (const m of folded.matchAll(dayMonth)) {
@@ -181,7 +181,7 @@ export function findDates(
 
   // April 5th, December 13, 2026
   const monthDay = new RegExp(
-    String.raw`\b(${MONTH_FIRST_SOURCE})\s+(\d{1,2})(?:st|nd|rd|th)?\b${UNIT_AFTER}(?:\s*,?\s*(\d{4})\b)?`,
+    String.raw`\b(${MONTH_FIRST_SOURCE})\s(\d{1,2})(?:st|nd|rd|th)?\b${UNIT_AFTER}(?:\s?,?\s?(\d{4})\b)?`,
     'g',
   );
   for (const m of folded.matchAll(monthDay)) {
@@ -206,8 +206,8 @@ export function findDates(
     const before = folded.slice(Math.max(0, m.index - 12), m.index);
     const after = folded.slice(m.index + m[0].length, m.index + m[0].length + 8);
     if (m[2] === '.' && m[4] === undefined) {
-      if (/\b(?:ora|orele|la|pe la|de la|pana la|intre|at|si)\s*$/.test(before)) continue;
-      if (/^\s*(?:lei|ron|ore\b|h\b|min|%|km)/.test(after)) continue;
+      if (/\b(?:ora|orele|la|pe la|de la|pana la|intre|at|si)\s?$/.test(before)) continue;
+      if (/^\s?(?:lei|ron|ore\b|h\b|min|%|km)/.test(after)) continue;
     }
     let year: number | null = m[4] === undefined ? null : Number(m[4]);
     if (year !== null && year < 100) year += 2000;
@@ -223,7 +223,7 @@ export function findDates(
   // holidays: "de Crăciun", "de 1 iunie" (already a date), "on Christmas"
   for (const holiday of HOLIDAYS) {
     const pattern = new RegExp(
-      String.raw`\b(?:de|pe|in|on|for|at|la|pentru|pt)\s+(?:ziua de\s+)?(?:${holiday.pattern})\b`,
+      String.raw`\b(?:de|pe|in|on|for|at|la|pentru|pt)\s(?:ziua de\s)?(?:${holiday.pattern})\b`,
       'g',
     );
     for (const m of folded.matchAll(pattern)) {
@@ -233,7 +233,7 @@ export function findDates(
 
   // sâmbătă 31, duminica de 15, Sunday the 13th
   const weekdayDay = new RegExp(
-    String.raw`\b(${ANY_WEEKDAY_SOURCE})\s*,?\s*(?:de|pe|din|the)?\s*(\d{1,2})(?:st|nd|rd|th|-?lea)?\b${UNIT_AFTER}`,
+    String.raw`\b(${ANY_WEEKDAY_SOURCE})\s?,?\s?(?:de|pe|din|the)?\s?(\d{1,2})(?:st|nd|rd|th|-?lea)?\b${UNIT_AFTER}`,
     'g',
   );
   for (const m of folded.matchAll(weekdayDay)) {
@@ -244,7 +244,7 @@ export function findDates(
 
   // pe 28, pe data de 15, on the 13th
   const dayOnly = new RegExp(
-    String.raw`\b(?:pe|pe data de|data de|in data de|on the|the)\s+(\d{1,2})(?:st|nd|rd|th|-?lea)?\b${UNIT_AFTER}(?!\s*(?:${MONTH_SOURCE})\b)`,
+    String.raw`\b(?:pe|pe data de|data de|in data de|on the|the)\s(\d{1,2})(?:st|nd|rd|th|-?lea)?\b${UNIT_AFTER}(?!\s?(?:${MONTH_SOURCE})\b)`,
     'g',
   );
   for (const m of folded.matchAll(dayOnly)) {
@@ -254,7 +254,7 @@ export function findDates(
 
   // sâmbătă, sâmbăta asta, sâmbăta viitoare, next Saturday, on Sunday
   const roWeekday = new RegExp(
-    String.raw`(?<!\d\s{0,2})\b(${RO_WEEKDAY_SOURCE})\b(?:\s+(asta|aceasta|acum|viitoare|viitor|urmatoare|urmator|care vine|cealalta|trecuta|trecut))?`,
+    String.raw`(?<!\d\s{0,2})\b(${RO_WEEKDAY_SOURCE})\b(?:\s(asta|aceasta|acum|viitoare|viitor|urmatoare|urmator|care vine|cealalta|trecuta|trecut))?`,
     'g',
   );
   for (const m of folded.matchAll(roWeekday)) {
@@ -270,7 +270,7 @@ export function findDates(
     add(m.index, m.index + m[0].length, date, 'weekday', 1);
   }
   const enWeekday = new RegExp(
-    String.raw`\b(on|this|next|coming|this coming)\s+(${EN_WEEKDAYS.join('|')})\b`,
+    String.raw`\b(on|this|next|coming|this coming)\s(${EN_WEEKDAYS.join('|')})\b`,
     'g',
   );
   for (const m of folded.matchAll(enWeekday)) {

@@ -8,11 +8,11 @@ export interface DurationMention extends Span {
 
 /** "minim 2 ore", "în 10 minute", "peste 2 ore": a limit or a delay, not the party's length. */
 const NOT_LENGTH_BEFORE =
-  /\b(?:minim|minimum|cel putin|at least|maxim|maximum|max|peste|pana la|up to|in|within|after|acum|dupa|timp de peste)\s*$/;
+  /\b(?:minim|minimum|cel putin|at least|maxim|maximum|max|peste|pana la|up to|in|within|after|acum|dupa|timp de peste)\s?$/;
 const NOT_LENGTH_AFTER =
-  /^\s*(?:distanta|away|intarziere|late|mai tarziu|later|inainte|before|ago)/;
+  /^\s?(?:distanta|away|intarziere|late|mai tarziu|later|inainte|before|ago)/;
 const PRICE_AFTER =
-  /^\s*(?:[:=,\-–]|pentru|for|costa|=)?\s*(?:tot\s+|doar\s+)?\d[\d.,]*\s*(?:de\s+)?(?:lei|ron)\b/;
+  /^\s?(?:[:=,\-–]|pentru|for|costa|=)?\s?(?:tot\s|doar\s)?\d[\d.,]*\s?(?:de\s)?(?:lei|ron)\b/;
 
 /** Every length said in one folded message: "2 ore", "o oră și jumătate", "30 de minute", "1h30". */
 export function findDurations(folded: string, blocked: readonly Span[] = []): DurationMention[] {
@@ -31,7 +31,7 @@ export function findDurations(folded: string, blocked: readonly Span[] = []): Du
 
   // 1h30, 1h 30min, 2 ore si 30 de minute
   const hoursMinutes = new RegExp(
-    String.raw`\b(${NUMBER_SOURCE}|o|un|an|one)\s*(?:h|ore|ora|oră|hours?)\s*(?:si|și|and)?\s*(\d{1,2})\s*(?:de\s+)?(?:min|minute|minutes|mins)\b`,
+    String.raw`\b(${NUMBER_SOURCE}|o|un|an|one)\s?(?:h|ore|ora|oră|hours?)\s?(?:si|și|and)?\s?(\d{1,2})\s?(?:de\s)?(?:min|minute|minutes|mins)\b`,
     'g',
   );
   for (const m of folded.matchAll(hoursMinutes)) {
@@ -44,13 +44,13 @@ export function findDurations(folded: string, blocked: readonly Span[] = []): Du
   }
 
   // jumatate de ora, half an hour
-  for (const m of folded.matchAll(/\b(?:o\s+)?jumatate de ora\b|\bhalf an hour\b|\bhalf hour\b/g)) {
+  for (const m of folded.matchAll(/\b(?:o\s)?jumatate de ora\b|\bhalf an hour\b|\bhalf hour\b/g)) {
     add(m.index, m.index + m[0].length, 0.5);
   }
 
   // 2 ore, o ora si jumatate, 1,5 ore, an hour and a half, 3 hours
   const hours = new RegExp(
-    String.raw`\b(${NUMBER_SOURCE}|o|un|an)\s*(?:de\s+)?(ore|ora|oră|hours?|hrs?)\b(\s*(?:(?:si|și|and)\s*)?(?:o\s+|a\s+)?(?:jumatate|jumate|half))?`,
+    String.raw`\b(${NUMBER_SOURCE}|o|un|an)\s?(?:de\s)?(ore|ora|oră|hours?|hrs?)\b(\s?(?:(?:si|și|and)\s?)?(?:o\s|a\s)?(?:jumatate|jumate|half))?`,
     'g',
   );
   for (const m of folded.matchAll(hours)) {
@@ -68,7 +68,7 @@ export function findDurations(folded: string, blocked: readonly Span[] = []): Du
 
   // 30 de minute, 90 min, 45 minutes
   const minutes = new RegExp(
-    String.raw`\b(${NUMBER_SOURCE})\s*(?:de\s+)?(?:minute|minutes|mins|min)\b`,
+    String.raw`\b(${NUMBER_SOURCE})\s?(?:de\s)?(?:minute|minutes|mins|min)\b`,
     'g',
   );
   for (const m of folded.matchAll(minutes)) {

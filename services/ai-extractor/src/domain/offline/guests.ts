@@ -13,7 +13,7 @@ const ADULT_WORDS = String.raw`invitati|invitați|persoane|oameni|adulti|guests|
 export function findGuests(folded: string, blocked: readonly Span[] = []): GuestsMention[] {
   const found: GuestsMention[] = [];
   const pattern = new RegExp(
-    String.raw`\b(?:\d{1,4}\s*(?:-|sau|or|to|pana la)\s*)?(${NUMBER_SOURCE})\s*(?:de\s+)?(?:(?:mici|mari)\s+)?(?:(${CHILD_WORDS})|(${ADULT_WORDS}))\b`,
+    String.raw`\b(?:\d{1,4}\s?(?:-|sau|or|to|pana la)\s?)?(${NUMBER_SOURCE})\s?(?:de\s)?(?:(?:mici|mari)\s)?(?:(${CHILD_WORDS})|(${ADULT_WORDS}))\b`,
     'g',
   );
   for (const m of folded.matchAll(pattern)) {

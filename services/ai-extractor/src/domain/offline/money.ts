@@ -41,28 +41,28 @@ export interface MoneyContext {
 
 const ADVANCE = /\b(?:avans\w*|arvun\w*|deposit|advance|garantie)\b/;
 /** "the 200 RON deposit", "100 lei avans" */
-const ADVANCE_AFTER = /^\s*(?:de\s+)?(?:avans\w*|arvun\w*|deposit|advance)\b/;
+const ADVANCE_AFTER = /^\s?(?:de\s)?(?:avans\w*|arvun\w*|deposit|advance)\b/;
 const PAYMENT = /\b(?:trimis|trimit|transferat|transfer|virat|platit|achitat|sent|paid|am dat)\b/;
 const REFUND = /\b(?:return\w*|rambursa\w*|refund\w*|inapoi)\b/;
 const BALANCE = /\b(?:rest(?:ul)?|diferenta|remaining|balance|left to pay)\b/;
 /** A bare number after a price verb is a price even without "lei": "putem face 650", "bine, 650". */
 const PRICE_VERB_NUMBER =
-  /\b(?:putem face|va putem face|facem|va facem|pretul (?:e|este|ramane)|pret final|raman(?:e|em)(?: la| cu)?|las la|lasam la|stabilim|bine|ok|deal|accept|de acord|agreed|total|in total|deci|cu totul)\s*[,:]?\s*(?:cu\s+|la\s+)?(\d{1,3}(?:\.\d{3})+|\d{2,5})(?![\d.,:]\d)(?!\s*(?:de\s+)?(?:ore|ora|h\b|min|copii|kids|persoane|invitati|ani|an\b|%|pm|am\b|lei|ron))/g;
+  /\b(?:putem face|va putem face|facem|va facem|pretul (?:e|este|ramane)|pret final|raman(?:e|em)(?: la| cu)?|las la|lasam la|stabilim|bine|ok|deal|accept|de acord|agreed|total|in total|deci|cu totul)\s?[,:]?\s?(?:cu\s|la\s)?(\d{1,3}(?:\.\d{3})+|\d{2,5})(?![\d.,:]\d)(?!\s?(?:de\s)?(?:ore|ora|h\b|min|copii|kids|persoane|invitati|ani|an\b|%|pm|am\b|lei|ron))/g;
 const COMPONENT_BEFORE =
-  /(?:\+|\bplus|\bse adauga|\bse adaugă|\bdeplasare de|\btaxa de deplasare de|\bextra|\bsupliment\w*|\breducere de|\bdiscount of)\s*(?:de\s+)?$/;
+  /(?:\+|\bplus|\bse adauga|\bse adaugă|\bdeplasare de|\btaxa de deplasare de|\bextra|\bsupliment\w*|\breducere de|\bdiscount of)\s?(?:de\s)?$/;
 const COMPONENT_AFTER =
-  /^\s*(?:de\s+)?(?:deplasare|transport|taxa|in plus|extra|suplimentar|reducere|discount|travel|fee|pentru deplasare)/;
+  /^\s?(?:de\s)?(?:deplasare|transport|taxa|in plus|extra|suplimentar|reducere|discount|travel|fee|pentru deplasare)/;
 const TOTAL_BEFORE =
   /\b(?:total\w*|in total|cu totul|deci|adica|overall|all in|in total|pret final|final)\b|=/;
-const TOTAL_AFTER = /^\s*(?:lei|ron)?\s*(?:total|in total|cu totul|tot\b|overall|all in)/;
-const RATE_AFTER = /^\s*(?:\/\s*|pe\s+|per\s+|an?\s+|a\s+)(?:ora|oră|h\b|hour|ore)/;
+const TOTAL_AFTER = /^\s?(?:lei|ron)?\s?(?:total|in total|cu totul|tot\b|overall|all in)/;
+const RATE_AFTER = /^\s?(?:\/\s?|pe\s|per\s|an?\s|a\s)(?:ora|oră|h\b|hour|ore)/;
 const PRICED_LENGTH_BEFORE = new RegExp(
-  String.raw`\b(${NUMBER_SOURCE}|o|un|an)\s*(?:de\s+)?(ore|ora|oră|h|hours?|minute|min|minutes)\s*(?:[:=,\-–]|costa|e|este|is)?\s*(?:tot\s+|doar\s+)?$`,
+  String.raw`\b(${NUMBER_SOURCE}|o|un|an)\s?(?:de\s)?(ore|ora|oră|h|hours?|minute|min|minutes)\s?(?:[:=,\-–]|costa|e|este|is)?\s?(?:tot\s|doar\s)?$`,
 );
 const NOT_ECHO_BEFORE =
-  /\b(?:ora|orele|la|nr|numarul|bl|bloc|sc|scara|ap|et|etaj|sector|sect|str|pe|pt|pentru|de la|pana la|intre|din|vreo|sunt|vin|avem|for|at)\.?\s*$/;
+  /\b(?:ora|orele|la|nr|numarul|bl|bloc|sc|scara|ap|et|etaj|sector|sect|str|pe|pt|pentru|de la|pana la|intre|din|vreo|sunt|vin|avem|for|at)\.?\s?$/;
 const NOT_ECHO_AFTER =
-  /^\s*(?:[:./-]\s*\d|lei|ron|ore|ora|h\b|min|copii|kids|children|persoane|invitati|guests|people|ani|an\b|years|%|km|pm|am\b)/;
+  /^\s?(?:[:./-]\s?\d|lei|ron|ore|ora|h\b|min|copii|kids|children|persoane|invitati|guests|people|ani|an\b|years|%|km|pm|am\b)/;
 
 function lengthHours(raw: string, unit: string): number | null {
   const value = raw === 'o' || raw === 'un' || raw === 'an' ? 1 : parseNumber(raw);
@@ -82,7 +82,7 @@ export function findMoney(
   const found: MoneyMention[] = [];
   const sentenceSpans = sentences(folded);
   const pattern =
-    /(?<![\d.,])(\d{1,3}(?:[.,]\d{3})+|\d+)(?:,(\d{1,2}))?\s*(?:de\s+)?(?:lei|ron|roni|ron)\b|\b(?:lei|ron)\s*(\d{2,6})\b/g;
+    /(?<![\d.,])(\d{1,3}(?:[.,]\d{3})+|\d+)(?:,(\d{1,2}))?\s?(?:de\s)?(?:lei|ron|roni|ron)\b|\b(?:lei|ron)\s?(\d{2,6})\b/g;
   let previousEnd = 0;
   for (const m of folded.matchAll(pattern)) {
     const start = m.index;
@@ -120,7 +120,7 @@ export function findMoney(
 
   // "avansul de 200 il trimit maine": an advance is money even without "lei".
   for (const m of folded.matchAll(
-    /\b(?:avans\w*|arvun\w*|deposit|advance)\s*(?:de\s+|of\s+|:\s*)?(\d{2,6})(?![\d.,]\d)(?!\s*(?:de\s+)?(?:lei|ron|%))/g,
+    /\b(?:avans\w*|arvun\w*|deposit|advance)\s?(?:de\s|of\s|:\s?)?(\d{2,6})(?![\d.,]\d)(?!\s?(?:de\s)?(?:lei|ron|%))/g,
   )) {
     const start = m.index + m[0].lastIndexOf(m[1] ?? '');
     const span = { start, end: m.index + m[0].length };

@@ -21,7 +21,7 @@ import { findDates, pickDate, type DateMention } from './dates.js';
 import { findDurations, isPriceList } from './durations.js';
 import { findGuests, pickGuests } from './guests.js';
 import { findMoney, isPrice, type MoneyMention } from './money.js';
-import { fold, quote, type Span } from './text.js';
+import { fold, normalizeForRules, quote, type Span } from './text.js';
 import { findTimes } from './times.js';
 
 export const OFFLINE_MODEL = 'offline-rules-v1';
@@ -95,7 +95,7 @@ export function extractOffline(input: ExtractionInput): ExtractionOutput {
   let advanceAskedBy: ChatMessageInput['direction'] | null = null;
 
   for (const [messageIndex, message] of input.messages.entries()) {
-    const original = message.text;
+    const original = normalizeForRules(message.text);
     const folded = fold(original);
     const inbound = message.direction === 'inbound';
     const reference = localDateOf(message.ts || input.now, timeZone);

@@ -17,6 +17,24 @@ function foldUnit(unit: string): string {
   return base.length === 1 ? base : (base[0] ?? unit);
 }
 
+/** The most of one message the rules read: a booking is said in a few lines, never in pages. */
+export const MAX_RULE_TEXT = 2000;
+
+/**
+ * What the rules read of a message written by a stranger: its first {@link MAX_RULE_TEXT}
+ * characters, every run of white space made one character (a newline when the run holds one,
+ * else a space). Every rule pattern relies on this: `\s?` there stands for "white space", which
+ * keeps each pattern free of adjacent unbounded quantifiers and so linear in time.
+ */
+export function normalizeForRules(text: string): string {
+  const collapsed = text.replace(/\s+/g, (run) => (run.includes('\n') ? '\n' : ' '));
+  if (collapsed.length <= MAX_RULE_TEXT) return collapsed;
+  const cut = collapsed.slice(0, MAX_RULE_TEXT);
+  // Never end on half a surrogate pair.
+  const lastUnit = cut.charCodeAt(cut.length - 1);
+  return lastUnit >= 0xd800 && lastUnit <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
 /** Lower-cases and strips diacritics while keeping the length (and so every index) unchanged. */
 export function fold(text: string): string {
   let out = '';
@@ -82,8 +100,9 @@ function isSentenceDot(folded: string, index: number): boolean {
   const before = folded.slice(Math.max(0, index - 6), index);
   const after = folded.charAt(index + 1);
   if (/\d$/.test(before) && /\d/.test(after)) return false;
-  const word = /([a-z-]+)$/.exec(before)?.[1];
-  if (word !== undefined && ABBREVIATIONS.has(word)) return false;
+  let wordStart = before.length;
+  while (wordStart > 0 && /[a-z-]/.test(before.charAt(wordStart - 1))) wordStart -= 1;
+  if (ABBREVIATIONS.has(before.slice(wordStart))) return false;
   return true;
 }
 
@@ -202,14 +221,14 @@ export const NUMBER_WORDS: Readonly<Record<string, number>> = {
 const WORDS_BY_LENGTH = Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length);
 
 /** Regex source for a number: digits (1,5 / 1.5), a word, or "douazeci si cinci". */
-export const NUMBER_SOURCE = `(?:\\d+(?:[.,]\\d+)?|(?:${WORDS_BY_LENGTH.join('|')})(?:\\s+(?:si|and)\\s+(?:${WORDS_BY_LENGTH.join('|')}))?)`;
+export const NUMBER_SOURCE = `(?:\\d+(?:[.,]\\d+)?|(?:${WORDS_BY_LENGTH.join('|')})(?:\\s(?:si|and)\\s(?:${WORDS_BY_LENGTH.join('|')}))?)`;
 
 /** Parses digits ("1,5", "1.200") or number words ("doua", "douazeci si cinci"); null if neither. */
 export function parseNumber(raw: string): number | null {
   const text = raw.trim();
   if (/^\d{1,3}(?:\.\d{3})+$/.test(text)) return Number(text.replace(/\./g, ''));
   if (/^\d+(?:[.,]\d+)?$/.test(text)) return Number(text.replace(',', '.'));
-  const compound = /^([a-z]+)(?:\s+(?:si|and)\s+([a-z]+))?$/.exec(text);
+  const compound = /^([a-z]+)(?:\s(?:si|and)\s([a-z]+))?$/.exec(text);
   if (compound === null) return null;
   const first = NUMBER_WORDS[compound[1] ?? ''];
   if (first === undefined) return null;

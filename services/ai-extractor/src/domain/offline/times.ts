@@ -14,10 +14,10 @@ const PM_WORDS =
   /\b(?:dupa-amiaza|dupa amiaza|dupamiaza|dupa-amiazi|dupa amiazi|dupamasa|dupa-masa|dupa masa|seara|diseara|deseara|noaptea|pm|p\.m\.|afternoon|evening|tonight)\b/;
 const NEGATED_CLAUSE =
   /\b(?:nu putem|nu se poate|nu pot|nu merge|nu ne convine|nu ne merge|nu e bine|ocupat\w*|indisponibil\w*|not available|can'?t|cannot|busy|no longer)\b/;
-const REPLACED_BEFORE = /\b(?:in loc de|instead of|nu la|nu pe|not at)\s*(?:ora\s+|orele\s+)?$/;
+const REPLACED_BEFORE = /\b(?:in loc de|instead of|nu la|nu pe|not at)\s?(?:ora\s|orele\s)?$/;
 
 /** After an hour, these make the number a quantity (lei, hours, kids), a date or a clock time. */
-const NOT_AN_HOUR_AFTER = String.raw`(?!\s*(?:de\s+(?:copii|kids|persoane|invitati|lei|ron|ani)|[:.,/]\d|:\s*\d|\d|-\s*\d|lei|ron|de\s+lei|ore\b|ora\b|oră|h\b|hours?|min|copii|kids|children|persoane|invitati|guests|people|ani\b|an\b|years?|%|km|personaje|bucati|euro|ianuarie|ian\b|februarie|feb|martie|mar\b|aprilie|apr|mai\b|iunie|iun\b|iulie|iul\b|august|aug\b|septembrie|sept?\b|octombrie|oct\b|noiembrie|nov\b|decembrie|dec\b))`;
+const NOT_AN_HOUR_AFTER = String.raw`(?!\s?(?:de\s(?:copii|kids|persoane|invitati|lei|ron|ani)|[:.,/]\d|:\s?\d|\d|-\s?\d|lei|ron|de\slei|ore\b|ora\b|oră|h\b|hours?|min|copii|kids|children|persoane|invitati|guests|people|ani\b|an\b|years?|%|km|personaje|bucati|euro|ianuarie|ian\b|februarie|feb|martie|mar\b|aprilie|apr|mai\b|iunie|iun\b|iulie|iul\b|august|aug\b|septembrie|sept?\b|octombrie|oct\b|noiembrie|nov\b|decembrie|dec\b))`;
 
 const HOUR_WORDS = Object.keys(NUMBER_WORDS)
   .filter((word) => (NUMBER_WORDS[word] ?? 0) <= 12)
@@ -89,13 +89,13 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
   const contextOf = (start: number): string => clauseText(folded, start);
 
   // ranges: "de la 15 la 18", "intre 14 si 16", "ora 14-16", "from 2 to 4 pm"
-  const t = String.raw`(\d{1,2})(?:[:.](\d{2}))?\s*(pm|am|p\.m\.|a\.m\.)?`;
+  const t = String.raw`(\d{1,2})(?:[:.](\d{2}))?\s?(pm|am|p\.m\.|a\.m\.)?`;
   const range = new RegExp(
-    String.raw`\b(?:de la|intre|from|between|ora|orele|in intervalul|interval(?:ul)?)\s+(?:ora\s+|orele\s+)?${t}\s*(?:-|la|pana la|si|to|until|and)\s*(?:ora\s+)?${t}(?![\d:.]\d)${NOT_AN_HOUR_AFTER}`,
+    String.raw`\b(?:de la|intre|from|between|ora|orele|in intervalul|interval(?:ul)?)\s(?:ora\s|orele\s)?${t}\s?(?:-|la|pana la|si|to|until|and)\s?(?:ora\s)?${t}(?![\d:.]\d)${NOT_AN_HOUR_AFTER}`,
     'g',
   );
   const bareRange = new RegExp(
-    String.raw`(?<![\w.,/-])(\d{1,2})(?::(\d{2}))?\s*(pm|am)?\s*-\s*(\d{1,2})(?::(\d{2}))?\s*(pm|am)?(?![\w/:-]|[.,]\d)${NOT_AN_HOUR_AFTER}`,
+    String.raw`(?<![\w.,/-])(\d{1,2})(?::(\d{2}))?\s?(pm|am)?\s?-\s?(\d{1,2})(?::(\d{2}))?\s?(pm|am)?(?![\w/:-]|[.,]\d)${NOT_AN_HOUR_AFTER}`,
     'g',
   );
   const addRange = (m: RegExpMatchArray, h1: number, m1: number, h2: number, m2: number): void => {
@@ -129,7 +129,7 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
   for (const m of folded.matchAll(bareRange)) {
     const [h1, h2] = [Number(m[1]), Number(m[4])];
     const before = folded.slice(Math.max(0, m.index - 8), m.index);
-    if (/\b(?:bl|bloc|sc|scara|ap|nr|et|etaj|sector|sect|str|numarul)\.?\s*$/.test(before))
+    if (/\b(?:bl|bloc|sc|scara|ap|nr|et|etaj|sector|sect|str|numarul)\.?\s?$/.test(before))
       continue;
     const meridiem = m[3] !== undefined || m[6] !== undefined;
     // "2-3 copii", "1-2 ore" are not hours
@@ -148,7 +148,7 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
   }
   // 14.00, 10.30 that no date claimed (the dates pass first: "16.05" is a day)
   for (const m of folded.matchAll(
-    /(?<![\d:.,/])([01]?\d|2[0-3])\.(00|15|30|45)(?![\d.,:/]|\s*(?:lei|ron))/g,
+    /(?<![\d:.,/])([01]?\d|2[0-3])\.(00|15|30|45)(?![\d.,:/]|\s?(?:lei|ron))/g,
   )) {
     const context = contextOf(m.index);
     add(m.index, m.index + m[0].length, to24(Number(m[1]), null, context), Number(m[2]), null);
@@ -156,12 +156,12 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
 
   // 5pm, 2 pm, 10:30 am, at 9 am
   for (const m of folded.matchAll(
-    /(?<![\d:.,])(\d{1,2})(?:[:.](\d{2}))?\s*(pm|p\.m\.|am|a\.m\.)(?![a-z])/g,
+    /(?<![\d:.,])(\d{1,2})(?:[:.](\d{2}))?\s?(pm|p\.m\.|am|a\.m\.)(?![a-z])/g,
   )) {
     const meridiem = meridiemOf(m[3]);
     const before = folded.slice(Math.max(0, m.index - 10), m.index);
     // "am" is also Romanian for "I have": trust it only with minutes or after "at".
-    if (meridiem === 'am' && m[2] === undefined && !/\b(?:at|by|around|from)\s*$/.test(before))
+    if (meridiem === 'am' && m[2] === undefined && !/\b(?:at|by|around|from)\s?$/.test(before))
       continue;
     const hour = Number(m[1]);
     if (hour < 1 || hour > 12) continue;
@@ -170,7 +170,7 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
 
   // ora 14, la 16, pe la 5 după-amiaza, ora cinci si jumatate, ora 14.30, at 6
   const cue = new RegExp(
-    String.raw`\b(ora|orele|la ora|la orele|pe la|pe la ora|in jur de ora|la|at|around|catre ora|spre ora|de la ora|incepand cu ora|starting at)\s+(\d{1,2}|${HOUR_WORDS})(?:[.](\d{2})(?!\d))?(\s+(?:si|și|and)\s+(?:jumatate|jumate|un sfert|sfert|treizeci|30|15|45|a half))?${NOT_AN_HOUR_AFTER}`,
+    String.raw`\b(ora|orele|la ora|la orele|pe la|pe la ora|in jur de ora|la|at|around|catre ora|spre ora|de la ora|incepand cu ora|starting at)\s(\d{1,2}|${HOUR_WORDS})(?:[.](\d{2})(?!\d))?(\s(?:si|și|and)\s(?:jumatate|jumate|un sfert|sfert|treizeci|30|15|45|a half))?${NOT_AN_HOUR_AFTER}`,
     'g',
   );
   for (const m of folded.matchAll(cue)) {
@@ -184,7 +184,7 @@ export function findTimes(folded: string, blocked: readonly Span[] = []): TimeMe
     if (hour === 0 && !cueWord.includes('ora')) continue;
     const minute = m[3] === undefined ? halfQuarter(m[4]) : Number(m[3]);
     const after = folded.slice(m.index + m[0].length, m.index + m[0].length + 30);
-    const meridiem = /^\s*(?:pm|p\.m\.)/.test(after) ? 'pm' : null;
+    const meridiem = /^\s?(?:pm|p\.m\.)/.test(after) ? 'pm' : null;
     const context = `${contextOf(m.index)} ${after.split(/[,.;!?]/)[0] ?? ''}`;
     const start = m.index + (m[0].length - m[0].trimStart().length);
     add(start, m.index + m[0].length, to24(hour, meridiem, context), minute, null);
