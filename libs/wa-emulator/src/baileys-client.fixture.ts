@@ -75,6 +75,8 @@ export interface ClientRun {
   messages: WAMessage[];
   /** History bootstraps Baileys emitted (`messaging-history.set`). */
   historySets: number;
+  /** Status updates (`messages.update`) by message id, in order. */
+  statuses: Map<string, number[]>;
 }
 
 const baileysLogger = createLogger({ service: 'wa-emulator-test', version: '0', level: 'silent' });
@@ -129,7 +131,14 @@ export function connectClient(
     closed,
     messages: [],
     historySets: 0,
+    statuses: new Map(),
   };
+  socket.ev.on('messages.update', (updates) => {
+    for (const { key, update } of updates) {
+      if (!key.id || typeof update.status !== 'number') continue;
+      run.statuses.set(key.id, [...(run.statuses.get(key.id) ?? []), update.status]);
+    }
+  });
   socket.ev.on('messages.upsert', ({ messages }) => run.messages.push(...messages));
   socket.ev.on('messaging-history.set', () => (run.historySets += 1));
   return run;

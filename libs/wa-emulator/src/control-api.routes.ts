@@ -7,6 +7,7 @@ import {
   SimulatorInboundBody,
   WaEmulatorFaultBody,
   WaEmulatorScanBody,
+  type SimulatorSentList,
   type WaEmulatorAccountView,
 } from '@wacrm/contracts';
 import { EmulatorError } from './emulator-error.js';
@@ -24,6 +25,7 @@ export interface EmulatorControl {
     input: { from: string; name?: string; text: string; messageId?: string },
   ): Promise<{ messageId: string; devices: number }>;
   receipts(accountId: string): Array<{ messageId: string; type: string; to: string }>;
+  sent(accountId: string): SimulatorSentList['messages'];
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -67,12 +69,17 @@ async function route(
     sendJson(res, 200, { accounts: emulator.accountViews() });
     return;
   }
-  const receiptsMatch = /^\/accounts\/([^/]+)\/receipts$/.exec(url.pathname);
-  if (req.method === 'GET' && receiptsMatch) {
+  const listMatch = /^\/accounts\/([^/]+)\/(receipts|sent)$/.exec(url.pathname);
+  if (req.method === 'GET' && listMatch) {
     const { accountId } = parse(SimulatorAccountParams, {
-      accountId: decodeURIComponent(receiptsMatch[1]!),
+      accountId: decodeURIComponent(listMatch[1]!),
     });
-    sendJson(res, 200, { accountId, receipts: emulator.receipts(accountId) });
+    if (listMatch[2] === 'sent') {
+      const list: SimulatorSentList = { accountId, messages: emulator.sent(accountId) };
+      sendJson(res, 200, list);
+    } else {
+      sendJson(res, 200, { accountId, receipts: emulator.receipts(accountId) });
+    }
     return;
   }
   const match = /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults)$/.exec(url.pathname);

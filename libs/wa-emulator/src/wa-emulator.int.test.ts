@@ -225,4 +225,50 @@ describe('wa-emulator with real Baileys', () => {
       .toEqual(expect.arrayContaining([firstId, secondId]));
     expect(account.phone).not.toBe('40700000001');
   });
+
+  it('when the account sends to a contact, then the contact decrypts the exact text and its receipts reach read', async () => {
+    await pair('acc-out');
+    const run = runs.at(-1)!;
+    const inbound = await control('/accounts/acc-out/inbound', {
+      from: '+40700000002',
+      name: 'Dan',
+      text: 'Bună ziua',
+    });
+    const [inboundId] = (inbound.json as { messageIds: string[] }).messageIds;
+    await expect.poll(() => run.messages.find((m) => m.key.id === inboundId)).toBeDefined();
+    const contactLid = run.messages.find((m) => m.key.id === inboundId)!.key.remoteJid!;
+
+    // A reply on the session the contact opened (a `msg`).
+    const reply = await run.socket.sendMessage(contactLid, {
+      text: 'Da, sâmbătă la 11 e liber ✅',
+    });
+    const replyId = reply!.key.id!;
+    await expect
+      .poll(() => sentTexts('acc-out'))
+      .toContainEqual({ messageId: replyId, text: 'Da, sâmbătă la 11 e liber ✅' });
+    await expect
+      .poll(() => run.statuses.get(replyId) ?? [])
+      .toEqual(expect.arrayContaining([3, 4]));
+
+    // Another account that never talked to the contact: usync, pre-key bundle, then a `pkmsg`.
+    await pair('acc-out-2');
+    const other = runs.at(-1)!;
+    const first = await other.socket.sendMessage(contactLid, {
+      text: 'Salut de la al doilea cont',
+    });
+    await expect
+      .poll(() => sentTexts('acc-out-2'))
+      .toContainEqual({ messageId: first!.key.id!, text: 'Salut de la al doilea cont' });
+    await expect.poll(() => other.statuses.get(first!.key.id!) ?? []).toContain(4);
+  });
 });
+
+async function sentTexts(
+  accountId: string,
+): Promise<Array<{ messageId: string; text: string | null }>> {
+  const res = await fetch(`${emulator.controlUrl}/accounts/${accountId}/sent`);
+  const body = (await res.json()) as {
+    messages: Array<{ messageId: string; text: string | null }>;
+  };
+  return body.messages.map(({ messageId, text }) => ({ messageId, text }));
+}

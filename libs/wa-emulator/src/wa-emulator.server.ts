@@ -11,7 +11,7 @@ import {
   type KeyPair,
 } from '@whiskeysockets/baileys';
 import { WebSocketServer } from 'ws';
-import type { WaEmulatorAccountView } from '@wacrm/contracts';
+import type { SimulatorSentMessage, WaEmulatorAccountView } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { buildCertChain } from './cert-chain.js';
 import {
@@ -28,7 +28,7 @@ import {
   type StoredContact,
   type StoredDevice,
 } from './emulator-state.store.js';
-import { padMessage, SignalParty } from './signal-party.js';
+import { padMessage, SignalParty, unpadMessage, type SignalMessageType } from './signal-party.js';
 import {
   answerIq,
   IqError,
@@ -52,6 +52,13 @@ export interface WaEmulatorOptions {
   maxPreKeys?: number;
   /** How long the phone waits for a client to answer its iq (pair-success). Default 10 s. */
   requestTimeoutMs?: number;
+  /**
+   * Delay before a contact's delivery receipt for a message it got. Default 100 ms: a receipt that
+   * arrives while Baileys still buffers its own send is folded into that upsert, with no update.
+   */
+  deliveredMs?: number;
+  /** Delay before its read receipt. Default 300 ms. */
+  readMs?: number;
 }
 
 const DEFAULT_ACCOUNT = 'default';
@@ -73,6 +80,10 @@ export class WaEmulator implements ConnectionHost {
   readonly serverStatic: KeyPair = Curve.generateKeyPair();
   readonly certChain: Uint8Array;
   private readonly maxPreKeys: number;
+  private readonly deliveredMs: number;
+  private readonly readMs: number;
+  /** What contacts received from each account, decrypted, by message id (bounded). */
+  private readonly sentLog = new Map<string, Map<string, SimulatorSentMessage>>();
   private readonly connections = new Set<ClientConnection>();
   /** The logged-in connection of each device, keyed `accountId:deviceId`. */
   private readonly live = new Map<string, ClientConnection>();
@@ -95,6 +106,8 @@ export class WaEmulator implements ConnectionHost {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     };
     this.maxPreKeys = options.maxPreKeys ?? 2000;
+    this.deliveredMs = options.deliveredMs ?? 100;
+    this.readMs = Math.max(options.readMs ?? 300, this.deliveredMs);
     this.certChain = buildCertChain(this.serverStatic);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -364,6 +377,12 @@ export class WaEmulator implements ConnectionHost {
       this.recordReceipt(connection, node);
       return;
     }
+    if (node.tag === 'message') {
+      this.onOutboundMessage(connection, node).catch((error: unknown) =>
+        connection.logger.warn({ err: error }, 'outbound message not delivered to its contact'),
+      );
+      return;
+    }
     if (node.tag !== 'iq') {
       connection.logger.trace({ tag: node.tag }, 'stanza not modelled; ignored');
       return;
@@ -623,6 +642,63 @@ export class WaEmulator implements ConnectionHost {
     return { messageId: id, devices };
   }
 
+  /**
+   * A message from the account: the server acks it, the contact decrypts its copy with its own
+   * session, records what it got, then sends delivery and read receipts back to the account.
+   */
+  private async onOutboundMessage(connection: ClientConnection, node: BinaryNode): Promise<void> {
+    const id = node.attrs.id ?? '';
+    const to = node.attrs.to ?? '';
+    if (connection.accountId === null || connection.deviceId === null || !id) return;
+    connection.sendNode({
+      tag: 'ack',
+      attrs: { class: 'message', id, from: to, t: unixNow() },
+    });
+    const target = jidDecode(to);
+    const contact = target ? this.findContact(target.user, target.server) : undefined;
+    const account = this.store.account(connection.accountId);
+    if (!contact || !account) return;
+    const enc = findEncFor(node, contact);
+    if (!enc) return;
+    const log = this.sentLog.get(account.accountId) ?? new Map<string, SimulatorSentMessage>();
+    this.sentLog.set(account.accountId, log);
+    const seen = log.get(id);
+    if (seen) {
+      // A resend of the same id is the same message: WhatsApp does not deliver it twice.
+      seen.resends += 1;
+      return;
+    }
+    const plaintext = await this.contactParty(contact).decrypt(
+      account.lid,
+      connection.deviceId,
+      enc.type,
+      enc.ciphertext,
+    );
+    const message = proto.Message.decode(unpadMessage(plaintext));
+    log.set(id, describeReceived(id, to, message));
+    if (log.size > 1000) log.delete(log.keys().next().value!);
+    const receipt = (type: 'delivery' | 'read') => {
+      for (const live of this.accountConnections(account.accountId)) {
+        live.sendNode({
+          tag: 'receipt',
+          attrs: {
+            id,
+            from: `${contact.lid}@lid`,
+            t: unixNow(),
+            ...(type === 'read' ? { type: 'read' } : {}),
+          },
+        });
+      }
+    };
+    setTimeout(() => receipt('delivery'), this.deliveredMs).unref();
+    setTimeout(() => receipt('read'), this.readMs).unref();
+  }
+
+  /** What contacts received from the account, decrypted, in arrival order. */
+  sent(accountId: string): SimulatorSentMessage[] {
+    return [...(this.sentLog.get(accountId)?.values() ?? [])];
+  }
+
   /** Receipts the account's clients sent, oldest first. */
   receipts(accountId: string): ReceiptRecord[] {
     return [...(this.receiptLog.get(accountId) ?? [])];
@@ -674,6 +750,49 @@ export interface ReceiptRecord {
   type: string;
   deviceId: number;
   at: string;
+}
+
+/** The `<enc>` addressed to the contact: inside `<participants><to jid>` or directly. */
+function findEncFor(
+  node: BinaryNode,
+  contact: StoredContact,
+): { type: SignalMessageType; ciphertext: Uint8Array } | undefined {
+  const isContact = (jid: string | undefined) => {
+    const decoded = jid ? jidDecode(jid) : undefined;
+    return (
+      decoded !== undefined && (decoded.user === contact.lid || decoded.user === contact.phone)
+    );
+  };
+  const participants = findChild(node, 'participants');
+  const holder = Array.isArray(participants?.content)
+    ? participants.content.find((to) => to.tag === 'to' && isContact(to.attrs.jid))
+    : node;
+  const enc = findChild(holder, 'enc');
+  const type = enc?.attrs.type;
+  if (!enc || !(enc.content instanceof Uint8Array) || (type !== 'pkmsg' && type !== 'msg')) {
+    return undefined;
+  }
+  return { type, ciphertext: enc.content };
+}
+
+function describeReceived(id: string, to: string, m: proto.IMessage): SimulatorSentMessage {
+  const text = m.conversation ?? m.extendedTextMessage?.text ?? null;
+  const context = m.extendedTextMessage?.contextInfo ?? null;
+  return {
+    messageId: id,
+    to,
+    kind: text !== null ? 'text' : 'other',
+    text,
+    caption: null,
+    mimetype: null,
+    fileName: null,
+    fileLength: null,
+    fileSha256Base64: null,
+    quotedMessageId: context?.stanzaId ?? null,
+    quotedParticipant: context?.participant ?? null,
+    receivedAt: new Date().toISOString(),
+    resends: 0,
+  };
 }
 
 function messageId(): string {
