@@ -7,6 +7,9 @@ import {
   type BinaryNode,
 } from '@whiskeysockets/baileys';
 import type { StoredAccount, StoredDevice } from './emulator-state.store.js';
+import type { KeyBundle } from './key-bundle.types.js';
+
+export type { KeyBundle } from './key-bundle.types.js';
 
 /** One user as the network knows it: an emulated account's phone or an emulated contact. */
 export interface DirectoryEntry {
@@ -14,14 +17,6 @@ export interface DirectoryEntry {
   lid: string;
   /** Device 0 is the phone; companions carry their key index. */
   devices: Array<{ id: number; keyIndex: number }>;
-}
-
-/** A device's published Signal keys, as the pre-key bundle query returns them. */
-export interface KeyBundle {
-  registrationId: number;
-  identityKey: Buffer;
-  signedPreKey: { id: number; public: Buffer; signature: Buffer };
-  preKey?: { id: number; public: Buffer };
 }
 
 /** What the iq answers need from the emulator, for the logged-in device that asks. */

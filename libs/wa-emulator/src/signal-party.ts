@@ -3,7 +3,7 @@ import { Curve, type KeyPair } from '@whiskeysockets/baileys';
 import type { SessionRecord } from 'libsignal';
 import { ProtocolAddress, SessionBuilder, SessionCipher, type SignalStorage } from 'libsignal';
 import { z } from 'zod';
-import type { KeyBundle } from './iq-responder.js';
+import type { KeyBundle } from './key-bundle.types.js';
 
 const Base64 = z.string().max(256);
 
