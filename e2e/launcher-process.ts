@@ -40,7 +40,8 @@ export function startLauncher(env: Record<string, string>): LauncherProcess {
     output: () => text,
     ready,
     async interrupt(timeoutMs = 30_000) {
-      if (child.exitCode !== null) return child.exitCode;
+      // A launcher killed by a signal has a signalCode and no exit code: nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit') as Promise<[number | null]>;
       child.kill('SIGINT');
       const timer = setTimeout(() => {

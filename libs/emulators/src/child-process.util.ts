@@ -1,22 +1,23 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-const liveChildren = new Set<ChildProcess>();
+const liveChildren = new Map<ChildProcess, NodeJS.Signals>();
 let exitHookInstalled = false;
 
 /**
- * Registers a spawned child so it is SIGKILLed when this process exits, which keeps
- * crashed tests and launchers from leaking servers that hold ports and data dirs.
+ * Registers a spawned child so it gets `exitSignal` (SIGKILL unless a guard must pass it on)
+ * when this process exits, which keeps crashed tests and launchers from leaking servers that
+ * hold ports and data dirs.
  */
-export function trackChild(child: ChildProcess): void {
+export function trackChild(child: ChildProcess, exitSignal: NodeJS.Signals = 'SIGKILL'): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // 'exit' handlers must be synchronous; kill() is.
     process.on('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
+      for (const [c, signal] of liveChildren) c.kill(signal);
     });
   }
-  liveChildren.add(child);
+  liveChildren.set(child, exitSignal);
   child.once('exit', () => liveChildren.delete(child));
 }
 

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hasExited, OutputTail, terminate, trackChild } from './child-process.util.js';
 import { freePort } from './free-port.util.js';
@@ -23,6 +24,12 @@ export interface RedisServerOptions {
   startTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL. Default 10 000 ms. */
   stopTimeoutMs?: number;
+  /**
+   * Runs redis-server under a small Node guard holding an IPC channel to this process, so it
+   * stops (SIGTERM, AOF flushed) when this process ends however it ends, SIGKILL included.
+   * `pid` and `kill()` then refer to the guard, which passes SIGTERM/SIGINT/SIGHUP on.
+   */
+  endWithParent?: boolean;
 }
 
 export interface RedisServerHandle {
@@ -40,6 +47,7 @@ export interface RedisServerHandle {
 }
 
 const HOST = '127.0.0.1';
+const PARENT_GUARD = fileURLToPath(new URL('./parent-guard.main.js', import.meta.url));
 
 /**
  * Spawns a real `redis-server` bound to 127.0.0.1 and resolves once it answers PING.
@@ -132,12 +140,16 @@ async function spawnAndWait(
     ...(persistent ? [] : ['--save', '']),
     ...(options.logFile ? ['--logfile', options.logFile] : []),
   ];
+  const bin = options.bin ?? 'redis-server';
   // Its own process group: a terminal's Ctrl-C must not stop Redis before the services using it.
-  const child = spawn(options.bin ?? 'redis-server', args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  trackChild(child);
+  const child = options.endWithParent
+    ? spawn(process.execPath, [PARENT_GUARD, bin, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        detached: true,
+      })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // SIGKILL would end the guard alone and leave redis-server running; SIGTERM reaches both.
+  trackChild(child, options.endWithParent ? 'SIGTERM' : 'SIGKILL');
   const tail = new OutputTail();
   tail.attach(child.stdout);
   tail.attach(child.stderr);

@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LauncherEnv, loadConfig, readRuntimeEnv } from '@wacrm/config';
 import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { createLogger } from '@wacrm/observability';
+import { DataDirInUseError, DataDirLock } from './data-dir-lock.js';
 import { generateAdminToken, generateAesKey, resolveLocalSecret } from './local-secret.js';
 import { SERVICES } from './service-catalogue.js';
 import { SupervisedProcess } from './supervised-process.js';
@@ -19,6 +20,26 @@ const logger = createLogger({
 });
 const dataDir = isAbsolute(config.DATA_DIR) ? config.DATA_DIR : join(ROOT, config.DATA_DIR);
 await mkdir(dataDir, { recursive: true, mode: 0o700 });
+// One launcher per DATA_DIR: a second redis-server on the same append-only files, or a second
+// emulator on the same snapshot and log, would corrupt them.
+let lock: DataDirLock;
+try {
+  lock = await DataDirLock.acquire(dataDir, {
+    onWait: (pids) =>
+      logger.warn({ pids }, 'processes of a launcher that is gone are still stopping; waiting'),
+  });
+} catch (error) {
+  if (!(error instanceof DataDirInUseError)) throw error;
+  logger.fatal({ dataDir, holder: error.holder }, error.message);
+  // The pretty transport writes from a worker that exit() does not wait for.
+  if (config.LOG_PRETTY) process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+process.once('exit', () => lock.releaseSync());
+// Every Node child loads this first: it ends the child when the launcher ends, however it ends.
+const END_WITH_LAUNCHER = pathToFileURL(
+  join(ROOT, 'tools/launcher/dist/end-with-launcher.preload.js'),
+).href;
 
 const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
 let shuttingDown = false;
@@ -51,11 +72,12 @@ function supervise(
   const proc = new SupervisedProcess({
     name,
     command: process.execPath,
-    args,
+    args: ['--import', END_WITH_LAUNCHER, ...args],
     env,
     cwd: ROOT,
     logger,
     output: process.stdout,
+    onStart: (pid) => void lock.recordChild(pid).catch(() => undefined),
     ...(config.LOG_PRETTY ? { colour: colours[stops.length % colours.length]! } : {}),
   });
   proc.start();
@@ -73,7 +95,9 @@ try {
       appendOnly: true,
       ...(config.REDIS_PORT !== 0 ? { port: config.REDIS_PORT } : {}),
       logFile: join(dataDir, 'redis.log'),
+      endWithParent: true,
     });
+    await lock.recordChild(redis.pid);
     stops.push({ name: 'redis-server', stop: () => redis.stop() });
     redisUrl = redis.url;
     logger.info(

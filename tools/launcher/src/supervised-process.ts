@@ -15,6 +15,8 @@ export interface SupervisedProcessOptions {
   /** Colour code for the prefix on a TTY. */
   colour?: number;
   stopTimeoutMs?: number;
+  /** Called with the pid of every start, restarts included. */
+  onStart?: (pid: number | undefined) => void;
 }
 
 /**
@@ -44,11 +46,14 @@ export class SupervisedProcess {
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is how the child notices the launcher's death, whatever kills it: the
+      // kernel closes it and the child's 'disconnect' fires (see end-with-launcher.preload.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Its own process group: Ctrl-C reaches only the launcher, which stops services in order.
       detached: true,
     });
     this.child = child;
+    options.onStart?.(child.pid);
     options.logger.info({ process: options.name, pid: child.pid }, `${options.name} started`);
     const prefix =
       options.colour === undefined
