@@ -1,4 +1,5 @@
 export * from './common.schema.js';
+export * from './account-access.js';
 export * from './crm.schema.js';
 export * from './firestore.schema.js';
 export * from './queue.schema.js';

@@ -9,6 +9,7 @@ import {
   RequestId,
   WaKey,
 } from './common.schema.js';
+import { AccountScope } from './account-access.js';
 
 /**
  * A queue's contract: its name and, per job name, the schema of the payload. Producers and
@@ -271,6 +272,11 @@ export const AskClientJob = z.object({
   phoneE164: PhoneE164,
   question: z.string().min(1).max(2000),
   requestedBy: z.string(),
+  /**
+   * The accounts whose events the answer may use (issue 15). Jobs from before it had none: they
+   * see nothing rather than everything.
+   */
+  accountScope: AccountScope.default([]),
 });
 export type AskClientJob = z.infer<typeof AskClientJob>;
 

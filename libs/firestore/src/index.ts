@@ -4,5 +4,7 @@ export * from './collections.js';
 export * from './ids.js';
 export * from './crm/events.repository.js';
 export * from './crm/event-figures.js';
+export * from './crm/client-aggregate.js';
+export * from './crm/client-view.js';
 export * from './outbox/outbox.repository.js';
 export * from './accounts.js';

@@ -1,16 +1,14 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { collections } from '@wacrm/firestore';
+import { readClientFor } from '@wacrm/firestore';
 import type { AskRepository } from '../domain/ask/ask-client.handler.js';
 
 export function firestoreAskRepository(db: Firestore): AskRepository {
-  const c = collections(db);
   return {
-    async client(phoneE164) {
-      return (await c.clients().doc(phoneE164).get()).data();
-    },
-    async events(phoneE164) {
-      const snapshot = await c.evenimente().where('phoneE164', '==', phoneE164).get();
-      return snapshot.docs.map((doc) => ({ eventId: doc.id, event: doc.data() }));
+    async clientFor(phoneE164, scope) {
+      // The same visibility the API's client profile uses: one rule for both.
+      const found = await readClientFor(db, phoneE164, scope);
+      if (found.status !== 'visible') return undefined;
+      return { displayName: found.record.client.displayName, events: found.record.events };
     },
   };
 }

@@ -373,6 +373,7 @@ describe('ai-requests worker: ask-client (acceptance test 6)', () => {
       phoneE164: phone,
       question: 'Cât a cheltuit clientul?',
       requestedBy: 'user-1',
+      accountScope: 'all',
     });
     expect(response.intent).toBe('spend');
     expect(response.answer).toContain('1549,90 RON');
@@ -414,7 +415,12 @@ describe('ai-requests worker: ask-client (acceptance test 6)', () => {
       logger,
     });
     start(recordingProvider(), { phraser: chat });
-    const ask = { phoneE164: phone, question: 'How much has the client spent?', requestedBy: 'u' };
+    const ask = {
+      phoneE164: phone,
+      question: 'How much has the client spent?',
+      requestedBy: 'u',
+      accountScope: 'all',
+    };
     const good = await run<{ answer: string }>('ask-client', { ...ask, requestId: 'req-ask-0002' });
     expect(good.answer).toBe(
       'Ana Pop has paid 1549.90 RON so far across 3 events, out of 2250 RON booked.',
@@ -436,10 +442,35 @@ describe('ai-requests worker: ask-client (acceptance test 6)', () => {
       phoneE164: phone,
       question: 'Câte evenimente a avut?',
       requestedBy: 'u',
+      accountScope: 'all',
     });
     expect(response.answer).toContain('are 2 evenimente');
     expect(response.sources).toHaveLength(2);
     // Archived, not gone: events are never deleted.
     expect((await collections(fs.db).evenimente().get()).size).toBe(3);
+  });
+
+  it('when the job is scoped to another account, then this account’s events are neither counted nor cited (issue 15 item 3)', async () => {
+    await seedEvents();
+    const other = await createEvent(
+      fs.db,
+      { accountId: 'wa-02', phoneE164: phone, date: '2026-03-03', amount: 40, paid: 40 },
+      { uid: 'u', queue: crm },
+    );
+    start(recordingProvider());
+    const ask = { phoneE164: phone, question: 'Cât a cheltuit clientul?', requestedBy: 'u' };
+    const scoped = await run<{ answer: string; sources: Array<{ eventId: string }> }>(
+      'ask-client',
+      { ...ask, requestId: 'req-ask-0005', accountScope: ['wa-02'] },
+    );
+    expect(scoped.sources.map((s) => s.eventId)).toEqual([other.eventId]);
+    expect(scoped.answer).toContain('40 RON');
+    // The name comes from wa-01's conversation: not wa-02's to see.
+    expect(scoped.answer).not.toContain('Ana Pop');
+    const unscoped = await run<{ sources: unknown[] }>('ask-client', {
+      ...ask,
+      requestId: 'req-ask-0006',
+    });
+    expect(unscoped.sources).toEqual([]);
   });
 });

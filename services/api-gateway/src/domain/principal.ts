@@ -1,4 +1,9 @@
-import { AppError, type ApiKeyScope, type UserRole } from '@wacrm/contracts';
+import {
+  AppError,
+  canSeeAccount as accessAllows,
+  type ApiKeyScope,
+  type UserRole,
+} from '@wacrm/contracts';
 
 /** The operations a route performs; API keys are scoped to them, roles imply them. */
 export type Operation = ApiKeyScope;
@@ -58,8 +63,9 @@ export function apiKeyPrincipal(
   };
 }
 
-export function canSeeAccount(principal: Principal, accountId: string): boolean {
-  return principal.accounts === 'all' || principal.accounts.has(accountId);
+/** Delegates to the one rule in libs/contracts: `null` (no account) is admin-only. */
+export function canSeeAccount(principal: Principal, accountId: string | null): boolean {
+  return accessAllows(principal.accounts, accountId);
 }
 
 export function requireOperation(principal: Principal, operation: Operation): void {
@@ -72,9 +78,14 @@ export function requireOperation(principal: Principal, operation: Operation): vo
 }
 
 /** 403 (not 404) for an account the caller may not see: ids are not secret, access is. */
-export function requireAccount(principal: Principal, accountId: string): void {
+export function requireAccount(principal: Principal, accountId: string | null): void {
   if (!canSeeAccount(principal, accountId)) {
-    throw new AppError('FORBIDDEN', `no access to account ${accountId}`);
+    throw new AppError(
+      'FORBIDDEN',
+      accountId === null
+        ? 'data without an account is admin-only'
+        : `no access to account ${accountId}`,
+    );
   }
 }
 

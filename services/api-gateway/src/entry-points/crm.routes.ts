@@ -13,19 +13,19 @@ import {
   ExtractEventBody,
   ExtractEventResponse,
   UpdateEventBody,
-  type ClientDoc,
+  accountScopeOf,
 } from '@wacrm/contracts';
 import {
   archiveEvent,
   collections,
   createEvent,
-  listClientEvents,
+  readClientFor,
   updateEvent,
 } from '@wacrm/firestore';
 import type { AiClient } from '../data-access/ai-requests.js';
 import { getThread } from '../data-access/threads.repository.js';
 import { docId } from '../domain/doc-id.js';
-import { canSeeAccount, requireAccount, type Principal } from '../domain/principal.js';
+import { requireAccount, type Principal } from '../domain/principal.js';
 import { toClientView, toEventView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import { idempotencyKeyOf, requestIdOf } from './request-id.js';
@@ -34,14 +34,6 @@ import { errorResponses } from './whatsapp.routes.js';
 
 const tags = ['crm'];
 const crmErrors = { ...errorResponses, 409: errorResponses[400], 503: errorResponses[400] };
-
-/** A client is visible to whoever may see one of the accounts it talked to. */
-function requireClient(principal: Principal, client: ClientDoc | undefined): void {
-  if (principal.accounts === 'all' || client === undefined) return;
-  if (!client.accountIds.some((a) => canSeeAccount(principal, a))) {
-    throw new AppError('FORBIDDEN', 'no access to this client');
-  }
-}
 
 /** Issue 6: AI drafts, events (created, updated, archived — never deleted), clients, ask. */
 export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
@@ -53,8 +45,18 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
     async function eventForWrite(principal: Principal, eventId: string) {
       const event = (await cols.evenimente().doc(docId(eventId, 'eventId')).get()).data();
       if (event === undefined) throw new AppError('NOT_FOUND', `event ${eventId} not found`);
-      if (event.accountId !== null) requireAccount(principal, event.accountId);
+      requireAccount(principal, event.accountId);
       return event;
+    }
+
+    /** The client as the caller may see it (figures and events of its accounts only). */
+    async function visibleClient(principal: Principal, phoneE164: string) {
+      const found = await readClientFor(deps.db, phoneE164, principal.accounts);
+      if (found.status === 'forbidden') throw new AppError('FORBIDDEN', 'no access to this client');
+      if (found.status === 'not-found') {
+        throw new AppError('NOT_FOUND', 'no client with this phone number');
+      }
+      return found.record;
     }
 
     app.post(
@@ -100,10 +102,19 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
       },
       async (request) => {
         const principal = principalOf(request);
-        requireClient(principal, (await cols.clients().doc(request.body.phoneE164).get()).data());
+        // An unknown phone is answered (with nothing); another account's client is not.
+        const found = await readClientFor(deps.db, request.body.phoneE164, principal.accounts);
+        if (found.status === 'forbidden') {
+          throw new AppError('FORBIDDEN', 'no access to this client');
+        }
         return deps.ai.request(
           'ask-client',
-          { ...request.body, requestId: requestIdOf(request, 'ask'), requestedBy: principal.id },
+          {
+            ...request.body,
+            requestId: requestIdOf(request, 'ask'),
+            requestedBy: principal.id,
+            accountScope: accountScopeOf(principal.accounts),
+          },
           AskResponse,
         );
       },
@@ -124,9 +135,12 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
       async (request, reply) => {
         const principal = principalOf(request);
         const body = request.body;
-        if (body.accountId !== undefined) requireAccount(principal, body.accountId);
         if (body.threadId !== undefined) {
           requireAccount(principal, (await getThread(deps.db, body.threadId)).accountId);
+        }
+        // Without a thread the event belongs to body.accountId; without either, to no account.
+        if (body.threadId === undefined || body.accountId !== undefined) {
+          requireAccount(principal, body.accountId ?? null);
         }
         const idempotencyKey = idempotencyKeyOf(request);
         const saved = await createEvent(deps.db, body, {
@@ -200,10 +214,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         },
       },
       async (request) => {
-        const client = (await cols.clients().doc(request.params.phoneE164).get()).data();
-        if (client === undefined)
-          throw new AppError('NOT_FOUND', 'no client with this phone number');
-        requireClient(principalOf(request), client);
+        const { client } = await visibleClient(principalOf(request), request.params.phoneE164);
         return toClientView(client);
       },
     );
@@ -220,16 +231,8 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         },
       },
       async (request) => {
-        const principal = principalOf(request);
-        requireClient(principal, (await cols.clients().doc(request.params.phoneE164).get()).data());
-        const events = await listClientEvents(deps.db, request.params.phoneE164);
-        return {
-          items: events
-            .filter(
-              ({ event }) => event.accountId === null || canSeeAccount(principal, event.accountId),
-            )
-            .map(({ eventId, event }) => toEventView(eventId, event)),
-        };
+        const { events } = await visibleClient(principalOf(request), request.params.phoneE164);
+        return { items: events.map(({ eventId, event }) => toEventView(eventId, event)) };
       },
     );
     return Promise.resolve();

@@ -1,7 +1,7 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import type { ClientDoc } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
-import type { AggregateEvent, AggregateThread } from '../domain/client-aggregate.js';
+import type { AggregateEvent, AggregateThread } from '@wacrm/firestore';
 
 /** What a recompute reads and writes; Firestore in production, the emulator in tests. */
 export interface ClientStore {

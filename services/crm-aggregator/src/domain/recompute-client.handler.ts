@@ -3,7 +3,7 @@ import type { Logger } from '@wacrm/observability';
 import type { RealtimePublisher } from '@wacrm/queue';
 import type { ClientLock } from '../data-access/client-lock.js';
 import type { ClientStore } from '../data-access/client-store.js';
-import { aggregateClient, sameAggregate } from './client-aggregate.js';
+import { aggregateClient, sameAggregate } from '@wacrm/firestore';
 
 export interface RecomputeDeps {
   store: ClientStore;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AskResponse, type AskClientJob, type ClientDoc } from '@wacrm/contracts';
+import { AskResponse, type AccountScope, type AskClientJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import type { LlmChat } from '../llm-chat.js';
 import { computeAnswer, type AskEvent } from './ask-answer.js';
@@ -8,11 +8,16 @@ import { phraseAnswer } from './answer-phraser.js';
 
 export type AskResponse = z.infer<typeof AskResponse>;
 
-/** What an answer reads: the client's aggregate and events. Nothing is written. */
+/** What an answer reads: the client as the asker may see it. Nothing is written. */
 export interface AskRepository {
-  client(phoneE164: string): Promise<ClientDoc | undefined>;
-  /** Every event of the phone; archived ones are skipped by the answer. */
-  events(phoneE164: string): Promise<AskEvent[]>;
+  /**
+   * The client's name and every event of the phone the scope allows (archived ones are skipped
+   * by the answer); undefined when nothing of the client is visible.
+   */
+  clientFor(
+    phoneE164: string,
+    scope: AccountScope,
+  ): Promise<{ displayName: string | null; events: AskEvent[] } | undefined>;
 }
 
 export interface AskDeps {
@@ -23,18 +28,18 @@ export interface AskDeps {
   now?: () => Date;
 }
 
-/** Answers a question about one client from `clients` + `evenimente`, with the events as sources. */
+/**
+ * Answers a question about one client from `clients` + `evenimente`, with the events as sources,
+ * using only what the job's account scope may see (issue 15).
+ */
 export async function askClient(payload: AskClientJob, deps: AskDeps): Promise<AskResponse> {
   const now = deps.now?.() ?? new Date();
   const parsed = parseQuestion(payload.question, now);
-  const [client, events] = await Promise.all([
-    deps.repo.client(payload.phoneE164),
-    deps.repo.events(payload.phoneE164),
-  ]);
+  const client = await deps.repo.clientFor(payload.phoneE164, payload.accountScope);
   const computed = computeAnswer(parsed, {
     phoneE164: payload.phoneE164,
     displayName: client?.displayName ?? null,
-    events,
+    events: client?.events ?? [],
     today: todayInBucharest(now),
   });
   const answer =

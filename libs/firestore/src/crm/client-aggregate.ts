@@ -1,5 +1,5 @@
 import type { ClientDoc, EventDoc, ThreadDoc } from '@wacrm/contracts';
-import { eventFigures } from '@wacrm/firestore';
+import { eventFigures } from './event-figures.js';
 
 export type AggregateEvent = Pick<EventDoc, 'isArchived' | 'date' | 'payment' | 'accountId'>;
 export type AggregateThread = Pick<

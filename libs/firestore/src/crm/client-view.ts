@@ -1,0 +1,75 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import { canSeeAccount, type AccountAccess, type ClientDoc } from '@wacrm/contracts';
+import { collections } from '../collections.js';
+import { aggregateClient } from './client-aggregate.js';
+import { listClientEvents, type SavedEvent } from './events.repository.js';
+
+/** A client as one caller may see it: figures, accounts, name and events of its accounts only. */
+export interface VisibleClient {
+  client: ClientDoc;
+  /** Newest first, archived ones included. */
+  events: SavedEvent[];
+}
+
+export type ClientVisibility =
+  | { status: 'visible'; record: VisibleClient }
+  /** The client exists but nothing of it belongs to the caller's accounts. */
+  | { status: 'forbidden' }
+  | { status: 'not-found' };
+
+/**
+ * Reads `clients/{phoneE164}` as `access` may see it. An admin gets the stored aggregate; anyone
+ * else gets the same aggregate (aggregateClient, the aggregator's own function) computed from
+ * the events and threads of the accounts they may see, so another account's totals, sources,
+ * contact name or last contact never show, and events without an account are admin-only.
+ */
+export async function readClientFor(
+  db: Firestore,
+  phoneE164: string,
+  access: AccountAccess,
+): Promise<ClientVisibility> {
+  const c = collections(db);
+  const [stored, events] = await Promise.all([
+    c.clients().doc(phoneE164).get(),
+    listClientEvents(db, phoneE164),
+  ]);
+  const storedClient = stored.data();
+  if (access === 'all') {
+    if (storedClient === undefined) {
+      return events.length === 0
+        ? { status: 'not-found' }
+        : { status: 'visible', record: { client: fromEvents(phoneE164, events, []), events } };
+    }
+    return { status: 'visible', record: { client: storedClient, events } };
+  }
+  const threads = (await c.threads().where('phoneE164', '==', phoneE164).get()).docs
+    .map((d) => d.data())
+    .filter((t) => canSeeAccount(access, t.accountId));
+  const visibleEvents = events.filter(({ event }) => canSeeAccount(access, event.accountId));
+  if (visibleEvents.length === 0 && threads.length === 0) {
+    return storedClient === undefined && events.length === 0
+      ? { status: 'not-found' }
+      : { status: 'forbidden' };
+  }
+  return {
+    status: 'visible',
+    record: {
+      client: fromEvents(phoneE164, visibleEvents, threads, storedClient),
+      events: visibleEvents,
+    },
+  };
+}
+
+function fromEvents(
+  phoneE164: string,
+  events: readonly SavedEvent[],
+  threads: Parameters<typeof aggregateClient>[2],
+  stored?: ClientDoc,
+): ClientDoc {
+  return aggregateClient(
+    phoneE164,
+    events.map((e) => e.event),
+    threads,
+    stored?.updatedAt ?? new Date(),
+  );
+}
