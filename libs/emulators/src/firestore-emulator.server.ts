@@ -235,11 +235,11 @@ async function recoverLog(
   fromGeneration: number,
   report: NonNullable<FirestoreEmulatorOptions['onLog']>,
 ): Promise<{ records: number; nextGeneration: number }> {
-  const files = (await listLogFiles(snapshotPath)).filter((file) => {
-    if (file.generation >= fromGeneration) return true;
-    void unlink(file.path).catch(() => undefined);
-    return false;
-  });
+  const files = [];
+  for (const file of await listLogFiles(snapshotPath)) {
+    if (file.generation >= fromGeneration) files.push(file);
+    else await unlink(file.path);
+  }
   let records = 0;
   let nextGeneration = Math.max(fromGeneration, 1);
   for (const [i, file] of files.entries()) {
