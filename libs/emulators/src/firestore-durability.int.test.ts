@@ -43,10 +43,13 @@ interface EmulatorProcess {
   sigkill(): Promise<void>;
 }
 
-async function startEmulatorProcess(snapshotPath: string): Promise<EmulatorProcess> {
+async function startEmulatorProcess(
+  snapshotPath: string,
+  extraArgs: string[] = [],
+): Promise<EmulatorProcess> {
   const child = spawn(
     process.execPath,
-    [join(packageDir, 'dist/firestore-emulator.main.js'), '--snapshot', snapshotPath],
+    [join(packageDir, 'dist/firestore-emulator.main.js'), '--snapshot', snapshotPath, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let text = '';
@@ -125,6 +128,33 @@ describe('firestore emulator durability (write-ahead log)', () => {
     const second = await startEmulatorProcess(snapshotPath);
 
     expect(await storedNumbers(adminFirestore(second.host))).toEqual(range(0, 300));
+  });
+
+  it('when commits, updates and deletes race compactions and SIGKILL follows, then the restart holds exactly the final state', async () => {
+    const dir = await tempDir();
+    const snapshotPath = join(dir, 'firestore.json');
+    const first = await startEmulatorProcess(snapshotPath, ['--snapshot-interval-ms', '20']);
+    const db = adminFirestore(first.host);
+    await writeAcknowledged(db, 0, 200);
+    await Promise.all(
+      range(0, 200).map((n) =>
+        n % 3 === 0
+          ? db.doc(`inbound/m${n}`).delete()
+          : db.doc(`inbound/m${n}`).update({ n: n + 1000 }),
+      ),
+    );
+    await writeAcknowledged(db, 200, 100);
+
+    await first.sigkill();
+    const second = await startEmulatorProcess(snapshotPath);
+
+    const expected = [
+      ...range(0, 200)
+        .filter((n) => n % 3 !== 0)
+        .map((n) => n + 1000),
+      ...range(200, 100),
+    ].sort((a, b) => a - b);
+    expect(await storedNumbers(adminFirestore(second.host))).toEqual(expected);
   });
 
   it.each([

@@ -21,12 +21,14 @@ import {
 //   ]}
 
 const CHUNK_CHARS = 256 * 1024;
+/** The longest the walk runs before it hands the event loop back (by awaiting a write). */
+const SLICE_MS = 8;
 const END_LINE = ']}';
 
 /**
  * Writes every document of the state to `path` atomically (temp file, fsync, rename, directory
  * fsync). The state is walked a document at a time and written in chunks; each write awaits the
- * disk, so the event loop is never held for more than one chunk's encoding.
+ * disk, and one is due at least every few milliseconds, so requests are served in between.
  */
 export async function writeSnapshotFile(
   state: FirestoreState,
@@ -46,12 +48,14 @@ export async function writeSnapshotFile(
       logGeneration,
     });
     let chunk = `${header.slice(0, -1)},"documents":[\n`;
+    let sliceStart = performance.now();
     for (const document of iterateDocuments(state)) {
       chunk += `${count === 0 ? '' : ','}${JSON.stringify(document)}\n`;
       count += 1;
-      if (chunk.length >= CHUNK_CHARS) {
+      if (chunk.length >= CHUNK_CHARS || performance.now() - sliceStart >= SLICE_MS) {
         await file.writeFile(chunk);
         chunk = '';
+        sliceStart = performance.now();
       }
     }
     await file.writeFile(`${chunk}${END_LINE}\n`);
