@@ -832,7 +832,8 @@ describe('CRM and AI routes', () => {
     expect(res.json()).toMatchObject({
       action: 'create',
       reasons: [`thread ${tA}`],
-      extractionId: 'ex-req-extract-0001',
+      // The job id is the key scoped to its caller (issue 15 item 7), not the key itself.
+      extractionId: expect.stringMatching(/^ex-ai-[0-9a-f]{40}$/) as unknown,
     });
   });
 

@@ -42,6 +42,19 @@ export function createAiClient(
       const queueEvents = await listen();
       const requestId = (payload as { requestId: string }).requestId;
       const job = await enqueue(queue, name, payload, { jobId: requestId, attempts: 3 });
+      // BullMQ keeps the first job of an id and ignores a later add's data: a request id reused
+      // for another request (or kind) must not silently return the first one's answer.
+      const stored = await queue.queue.getJob(requestId);
+      if (
+        stored !== undefined &&
+        (stored.name !== name ||
+          JSON.stringify(stored.data) !== JSON.stringify(queue.contract.jobs[name]?.parse(payload)))
+      ) {
+        throw new AppError(
+          'CONFLICT',
+          'this Idempotency-Key was already used for a different request',
+        );
+      }
       let value: unknown;
       try {
         value = await job.waitUntilFinished(queueEvents, timeoutMs);
@@ -50,7 +63,7 @@ export function createAiClient(
         if (message.includes('timed out before finishing')) {
           throw new AppError(
             'DEPENDENCY_UNAVAILABLE',
-            `the AI worker did not answer within ${timeoutMs} ms; retry with the same requestId (${requestId})`,
+            `the AI worker did not answer within ${timeoutMs} ms; retry with the same Idempotency-Key to get this request's answer`,
           );
         }
         // A worker's AppError fails the job as "CODE: message"; a client error passes through.

@@ -28,7 +28,7 @@ import { docId } from '../domain/doc-id.js';
 import { requireAccount, type Principal } from '../domain/principal.js';
 import { toClientView, toEventView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
-import { idempotencyKeyOf, requestIdOf } from './request-id.js';
+import { aiRequestIdOf, idempotencyKeyOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 
@@ -83,7 +83,11 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         }
         return deps.ai.request(
           'extract-event',
-          { ...body, requestId: requestIdOf(request, 'extract'), requestedBy: principal.id },
+          {
+            ...body,
+            requestId: aiRequestIdOf(request, principal, 'extract'),
+            requestedBy: principal.id,
+          },
           ExtractEventResponse,
         );
       },
@@ -111,7 +115,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           'ask-client',
           {
             ...request.body,
-            requestId: requestIdOf(request, 'ask'),
+            requestId: aiRequestIdOf(request, principal, 'ask'),
             requestedBy: principal.id,
             accountScope: accountScopeOf(principal.accounts),
           },

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError, RequestId } from '@wacrm/contracts';
+import type { Principal } from '../domain/principal.js';
 
 /** The caller's `Idempotency-Key`, validated; undefined when the header is absent. */
 export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
@@ -22,4 +23,21 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 /** `Idempotency-Key` when the caller gives one, else a fresh id. */
 export function requestIdOf(request: FastifyRequest, prefix: string): string {
   return idempotencyKeyOf(request) ?? `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * The request id of an AI request. A caller's Idempotency-Key is scoped to that caller: two
+ * principals choosing the same key get two requests, never each other's stored answer.
+ */
+export function aiRequestIdOf(
+  request: FastifyRequest,
+  principal: Principal,
+  prefix: string,
+): string {
+  const key = idempotencyKeyOf(request);
+  if (key === undefined) return `${prefix}-${randomUUID()}`;
+  const digest = createHash('sha256')
+    .update(JSON.stringify([principal.kind, principal.id, key]))
+    .digest('hex');
+  return `ai-${digest.slice(0, 40)}`;
 }
