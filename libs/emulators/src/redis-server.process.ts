@@ -27,7 +27,8 @@ export interface RedisServerOptions {
   /**
    * Runs redis-server under a small Node guard holding an IPC channel to this process, so it
    * stops (SIGTERM, AOF flushed) when this process ends however it ends, SIGKILL included.
-   * `pid` and `kill()` then refer to the guard, which passes SIGTERM/SIGINT/SIGHUP on.
+   * `pid` and `kill()` then refer to the guard, which passes SIGTERM/SIGINT/SIGHUP on. Runs the
+   * guard from the built package (`dist/parent-guard.main.js`), as the launcher does.
    */
   endWithParent?: boolean;
 }
