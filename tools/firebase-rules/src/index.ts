@@ -1,3 +1,5 @@
+export { expressionErrors, rulesAllow } from './rules-evaluator.js';
+export type { RulesRequest, RulesValue } from './rules-evaluator.js';
 export {
   RULE_OPERATIONS,
   RulesSyntaxError,
