@@ -17,7 +17,7 @@ const resolve = {
     // Global setup runs outside the projects' SSR environment, where export conditions are not
     // applied; an alias reaches the libraries' sources everywhere without a build.
     {
-      find: /^@wacrm\/(contracts|config|observability|queue|firestore|emulators|testing|wa-emulator)$/,
+      find: /^@wacrm\/(contracts|config|observability|queue|firestore|emulators|testing|wa-emulator|net)$/,
       replacement: fileURLToPath(new URL('./libs/$1/src/index.ts', import.meta.url)),
     },
   ],

@@ -44,6 +44,8 @@ export const BaseEnv = z.object({
   FIREBASE_PROJECT_ID: z.string().min(1).default('demo-wacrm'),
   FIRESTORE_EMULATOR_HOST: HostPort.optional(),
   FIREBASE_AUTH_EMULATOR_HOST: HostPort.optional(),
+  /** Emulator variables are refused when NODE_ENV=production unless this says otherwise. */
+  ALLOW_EMULATORS_IN_PRODUCTION: envBoolean(false),
   /** A service-account JSON document (secret). */
   FIREBASE_SERVICE_ACCOUNT_JSON: z.string().min(2).optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().min(1).optional(),
@@ -52,11 +54,35 @@ export const BaseEnv = z.object({
   /** Queue workers: /health and /metrics on this port (0: off). */
   OPS_PORT: envPort(0),
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Internal hosts a server-side fetch (media URLs, webhooks) may reach, comma-separated: host
+   * names, IPs or CIDRs. Empty by default: only public addresses.
+   */
+  OUTBOUND_ALLOW_HOSTS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .max(253)
+            .regex(/^[\w.:/-]+$/, 'a host name, IP or CIDR'),
+        )
+        .max(100),
+    ),
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Firestore needs credentials or an emulator; say so at start instead of at the first write. */
 export function requireFirestoreTarget(env: BaseEnv, ctx: z.RefinementCtx): void {
+  refuseEmulatorsInProduction(env, ctx);
   if (
     env.FIRESTORE_EMULATOR_HOST === undefined &&
     env.FIREBASE_SERVICE_ACCOUNT_JSON === undefined &&
@@ -80,5 +106,23 @@ export function requireFirestoreTarget(env: BaseEnv, ctx: z.RefinementCtx): void
         message: 'must be a service-account JSON document with a private_key',
       });
     }
+  }
+}
+
+/**
+ * With FIREBASE_AUTH_EMULATOR_HOST set, firebase-admin accepts unsigned ID tokens (anyone is
+ * anyone), and FIRESTORE_EMULATOR_HOST sends the system of record to a test store: a production
+ * process refuses both unless ALLOW_EMULATORS_IN_PRODUCTION says it is meant.
+ */
+export function refuseEmulatorsInProduction(env: BaseEnv, ctx: z.RefinementCtx): void {
+  if (env.NODE_ENV !== 'production' || env.ALLOW_EMULATORS_IN_PRODUCTION) return;
+  for (const key of ['FIREBASE_AUTH_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST'] as const) {
+    if (env[key] === undefined) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [key],
+      message:
+        'an emulator is refused with NODE_ENV=production (set ALLOW_EMULATORS_IN_PRODUCTION=true if this is meant)',
+    });
   }
 }

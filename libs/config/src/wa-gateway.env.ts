@@ -34,6 +34,10 @@ export const WaGatewayEnv = BaseEnv.extend({
   /** Writes accounts/{id}.status/qr/ownerInstanceId directly as well as emitting update-account. */
   WA_WRITE_ACCOUNT_STATUS: envBoolean(true),
   WHATSAPP_SYNC_FULL_HISTORY: envBoolean(false),
+  /** Media sent by URL is fetched by the gateway (never by Baileys): at most this many bytes… */
+  MEDIA_FETCH_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+  /** …within this long, redirects included. */
+  MEDIA_FETCH_TIMEOUT_MS: envInt(60_000, 100, 600_000),
   WHATSAPP_BACKFILL_COUNT: envInt(50, 1, 1000),
   WHATSAPP_BACKFILL_THREADS: envInt(20, 1, 1000),
   /** Health/metrics endpoint on 127.0.0.1; 0 picks a free port. */

@@ -4,6 +4,7 @@ import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { Redis } from 'ioredis';
 import type { ApiGatewayEnv } from '@wacrm/config';
+import { parseOutboundPolicy } from '@wacrm/net';
 import { createMetricsRegistry, type Logger } from '@wacrm/observability';
 import { createRedisConnection } from '@wacrm/queue';
 import { buildApp, SERVICE, type GatewaySettings } from './app.js';
@@ -35,6 +36,7 @@ export type GatewayConfig = Pick<
   | 'WEBHOOK_MAX_ATTEMPTS'
   | 'WEBHOOK_BACKOFF_MS'
   | 'WEBHOOK_TIMEOUT_MS'
+  | 'OUTBOUND_ALLOW_HOSTS'
   | 'WEBHOOK_WORKER'
   | 'AI_REQUEST_TIMEOUT_MS'
   | 'REALTIME_STREAM_MAXLEN'
@@ -180,6 +182,7 @@ export async function startGateway(options: {
           secretBox,
           metrics,
           timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          policy: parseOutboundPolicy(config.OUTBOUND_ALLOW_HOSTS),
         })
       : undefined;
 

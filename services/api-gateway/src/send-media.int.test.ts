@@ -50,12 +50,17 @@ let authApp: Firebase;
 let api: TestGateway;
 let network: Proc;
 let media: Server;
+/** The media server by a name the gateway trusts (OUTBOUND_ALLOW_HOSTS=localhost)… */
 let mediaUrl: string;
+/** …and by its loopback address, which it does not. */
+let internalUrl: string;
+const mediaHits: string[] = [];
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   buildSendPath();
   media = createServer((req, res) => {
+    mediaHits.push(req.url ?? '');
     const file = FILES[req.url ?? ''];
     if (file === undefined) {
       res.writeHead(404).end();
@@ -65,7 +70,9 @@ beforeAll(async () => {
     res.end(file.body);
   });
   await new Promise<void>((r) => media.listen(0, '127.0.0.1', r));
-  mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}`;
+  const mediaPort = (media.address() as AddressInfo).port;
+  mediaUrl = `http://localhost:${mediaPort}`;
+  internalUrl = `http://127.0.0.1:${mediaPort}`;
 
   fs = useTestFirestore();
   redis = await useTestRedis();
@@ -81,6 +88,7 @@ beforeAll(async () => {
       networkUrl: network.url,
       authStateKey: newAuthStateKey(),
       leaseTtlMs: 15_000,
+      outboundAllowHosts: 'localhost',
     }),
     await startIngest(target),
     await startOutboxSender(target),
@@ -252,5 +260,34 @@ describe('media and reply sends end to end', () => {
     expect((await outboxDoc(fs.db, 'media-missing-01'))?.status).toBe('sending');
     const received = await sentOnNetwork(network, ACCOUNT);
     expect(received.map((m) => m.messageId)).not.toContain(waMessageIdFor('media-missing-01'));
+  }, 60_000);
+
+  it('when the media URL points at an internal address, then nothing is fetched, nothing reaches WhatsApp and the send fails at once with the reason', async () => {
+    mediaHits.length = 0;
+    const res = await send('media-internal-01', {
+      media: { kind: 'image', url: `${internalUrl}/media/tort.jpg`, mimetype: 'image/jpeg' },
+    });
+    expect(res.statusCode).toBe(202);
+    await expectEventually(
+      async () => {
+        const doc = await outboxDoc(fs.db, 'media-internal-01');
+        expect(doc?.status).toBe('failed');
+        expect(doc?.lastError ?? '').toMatch(
+          /refused to fetch http:\/\/127\.0\.0\.1:\d+\/media\/tort\.jpg/,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const commands = openQueue(waCommandsQueue(ACCOUNT), {
+      connection: redis.connection,
+      prefix: redis.prefix,
+    });
+    const job = await Job.fromId(commands.queue, jobIdFrom('send', 'media-internal-01'));
+    await commands.queue.close();
+    // Failed once, not retried: the answer cannot change.
+    expect(job?.attemptsMade).toBe(1);
+    expect(mediaHits).toEqual([]);
+    const received = await sentOnNetwork(network, ACCOUNT);
+    expect(received.map((m) => m.messageId)).not.toContain(waMessageIdFor('media-internal-01'));
   }, 60_000);
 });

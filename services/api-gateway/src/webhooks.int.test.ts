@@ -35,7 +35,10 @@ async function startReceiver(failures: number) {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    // By a name the gateway trusts (OUTBOUND_ALLOW_HOSTS=localhost)…
+    url: `http://localhost:${port}/hooks`,
+    // …and by its loopback address, which it does not.
+    internalUrl: `http://127.0.0.1:${port}/hooks`,
     received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -53,7 +56,7 @@ let gw: TestGateway;
 const receivers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  gw = await useGateway();
+  gw = await useGateway({ OUTBOUND_ALLOW_HOSTS: 'localhost' });
 }, 120_000);
 
 afterAll(async () => {
@@ -98,12 +101,29 @@ async function deliveriesOf(webhookId: string) {
       status: string;
       attempts: number;
       lastStatusCode: number | null;
+      lastError: string | null;
       replays: number;
     }>;
   }>().deliveries;
 }
 
 describe('webhooks', () => {
+  it('when a subscription targets an internal address, then nothing is sent and the delivery fails at once, naming the refusal', async () => {
+    const receiver = await startReceiver(0);
+    receivers.push(receiver);
+    const { id } = await subscribe(receiver.internalUrl, ['message.created']);
+    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(90)));
+    await expectEventually(
+      async () => {
+        const [delivery] = await deliveriesOf(id);
+        expect(delivery).toMatchObject({ status: 'failed', attempts: 1 });
+        expect(delivery?.lastError).toContain('refused to fetch http://127.0.0.1');
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(receiver.received).toEqual([]);
+  });
+
   it('when a receiver fails its first 3 attempts, then it gets the event once it recovers, correctly signed, and the log says so', async () => {
     const receiver = await startReceiver(3);
     receivers.push(receiver);
@@ -193,13 +213,13 @@ describe('webhooks', () => {
   it('when the api-gateway restarts between failed attempts, then the retries go on and the event arrives once, signed', async () => {
     const receiver = await startReceiver(3);
     receivers.push(receiver);
-    gw = await gw.restart({ WEBHOOK_BACKOFF_MS: '1000' });
+    gw = await gw.restart({ WEBHOOK_BACKOFF_MS: '1000', OUTBOUND_ALLOW_HOSTS: 'localhost' });
     const { id, secret } = await subscribe(receiver.url, ['message.created']);
     await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(4)));
     await expectEventually(() => expect(receiver.received).toHaveLength(1), { timeoutMs: 10_000 });
 
     // Restart while the retry waits in Redis (the next attempt is ~1 s away).
-    gw = await gw.restart({ WEBHOOK_BACKOFF_MS: '1000' });
+    gw = await gw.restart({ WEBHOOK_BACKOFF_MS: '1000', OUTBOUND_ALLOW_HOSTS: 'localhost' });
     expect(receiver.received).toHaveLength(1);
 
     await expectEventually(

@@ -42,6 +42,7 @@ export function buildSendPath(): void {
       'libs/observability',
       'libs/queue',
       'libs/firestore',
+      'libs/net',
       'services/wa-gateway',
       'services/ingest',
       'services/outbox-sender',
@@ -114,7 +115,14 @@ export async function startNetwork(): Promise<Proc> {
 
 export async function startWaGateway(
   t: SystemTarget,
-  o: { instanceId: string; networkUrl: string; authStateKey: string; leaseTtlMs: number },
+  o: {
+    instanceId: string;
+    networkUrl: string;
+    authStateKey: string;
+    leaseTtlMs: number;
+    /** Internal hosts media may be fetched from (OUTBOUND_ALLOW_HOSTS); none by default. */
+    outboundAllowHosts?: string;
+  },
 ): Promise<Proc> {
   const port = await freePort();
   const proc = spawnService(
@@ -135,6 +143,7 @@ export async function startWaGateway(
       WA_RECONNECT_BASE_MS: '200',
       WA_RECONNECT_MAX_MS: '2000',
       LOG_LEVEL: 'info',
+      ...(o.outboundAllowHosts !== undefined ? { OUTBOUND_ALLOW_HOSTS: o.outboundAllowHosts } : {}),
     },
     port,
   );

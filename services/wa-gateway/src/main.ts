@@ -5,6 +5,7 @@ import { loadConfig, WaGatewayEnv } from '@wacrm/config';
 import { WaInboundQueue } from '@wacrm/contracts';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
 import { createMetricsRegistry } from '@wacrm/observability';
+import { parseOutboundPolicy } from '@wacrm/net';
 import { createRedisConnection, bootService, openQueue } from '@wacrm/queue';
 import { listAccountIds, subscribeAccounts } from './data-access/account-discovery.js';
 import { AccountStatusWriter } from './data-access/account-status.js';
@@ -14,6 +15,7 @@ import {
   type AuthStateStore,
 } from './data-access/auth-state.store.js';
 import { historyAnchors } from './data-access/history-anchors.js';
+import { mediaFetcher } from './data-access/media-fetcher.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
 import { Spool } from './data-access/spool.js';
@@ -102,6 +104,11 @@ const statusWriter = config.WA_WRITE_ACCOUNT_STATUS
   ? new AccountStatusWriter(firebase.db, logger)
   : null;
 const workers = new Map<AccountSession, Worker>();
+const fetchMedia = mediaFetcher({
+  policy: parseOutboundPolicy(config.OUTBOUND_ALLOW_HOSTS),
+  maxBytes: config.MEDIA_FETCH_MAX_BYTES,
+  timeoutMs: config.MEDIA_FETCH_TIMEOUT_MS,
+});
 
 const ownership = new Ownership({
   leases,
@@ -123,6 +130,7 @@ const ownership = new Ownership({
         syncFullHistory: config.WHATSAPP_SYNC_FULL_HISTORY,
         backoffBaseMs: config.WA_RECONNECT_BASE_MS,
         backoffMaxMs: config.WA_RECONNECT_MAX_MS,
+        fetchMedia,
         historyAnchors: (id, threads) =>
           historyAnchors(firebase.db, id, Math.min(threads, config.WHATSAPP_BACKFILL_THREADS)),
       },

@@ -44,6 +44,7 @@ function buildAll(): void {
     'libs/observability',
     'libs/queue',
     'libs/firestore',
+    'libs/net',
     'services/wa-gateway',
   ]) {
     execFileSync('npx', ['tsc', '-p', join(repoRoot, project, 'tsconfig.build.json')], {

@@ -1,6 +1,12 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, WebhooksQueue, type DeliverWebhookJob } from '@wacrm/contracts';
+import {
+  boundedFetch,
+  OutboundFetchError,
+  OutboundRefusedError,
+  type OutboundPolicy,
+} from '@wacrm/net';
 import type { Logger } from '@wacrm/observability';
 import { startWorker, type JobContext, type ShutdownRegistry } from '@wacrm/queue';
 import type { GatewayMetrics } from '../data-access/metrics.js';
@@ -17,8 +23,13 @@ export interface WebhookDeliveryDeps {
   secretBox: SecretBox;
   metrics: GatewayMetrics;
   timeoutMs: number;
+  /** Which internal hosts receivers may be on (none by default): checked on every connection. */
+  policy: OutboundPolicy;
   now?: () => Date;
 }
+
+/** What is read of a receiver's answer (the status is what counts). */
+const RESPONSE_BYTES = 64 * 1024;
 
 /** The request body integrators receive; `id` is the delivery id, stable across retries. */
 export function webhookBody(job: DeliverWebhookJob): string {
@@ -56,10 +67,15 @@ export async function deliverWebhook(
   const lastAttempt = ctx.job.attemptsMade + 1 >= (ctx.job.opts.attempts ?? 1);
   let status: number | null = null;
   let error: string | null = null;
+  let permanent = false;
   try {
-    const response = await fetch(subscription.url, {
+    // A receiver's URL is a caller's choice: no internal address, no redirect, bounded.
+    const response = await boundedFetch(subscription.url, {
+      policy: deps.policy,
+      maxBytes: RESPONSE_BYTES,
+      timeoutMs: deps.timeoutMs,
+      maxRedirects: 0,
       method: 'POST',
-      redirect: 'manual',
       headers: {
         'content-type': 'application/json',
         'user-agent': 'wacrm-webhooks/1',
@@ -73,10 +89,8 @@ export async function deliverWebhook(
         'x-wacrm-event': job.eventType,
       },
       body,
-      signal: AbortSignal.timeout(deps.timeoutMs),
     });
     status = response.status;
-    await response.body?.cancel();
     if (status >= 200 && status < 300) {
       await deps.repo.recordAttempt(job.deliveryId, {
         status: 'delivered',
@@ -90,21 +104,29 @@ export async function deliverWebhook(
     }
     error = `receiver answered HTTP ${status}`;
   } catch (caught) {
+    if (caught instanceof OutboundFetchError) status = caught.status;
+    // A refused address stays refused; a redirect or an oversized answer is the receiver's
+    // configuration: retrying cannot help.
+    permanent =
+      caught instanceof OutboundRefusedError ||
+      (caught instanceof OutboundFetchError && caught.permanent);
     error = caught instanceof Error ? `${caught.name}: ${caught.message}` : 'request failed';
   }
+  const final = lastAttempt || permanent;
   await deps.repo.recordAttempt(job.deliveryId, {
-    status: lastAttempt ? 'failed' : 'retrying',
+    status: final ? 'failed' : 'retrying',
     statusCode: status,
     error,
     at: now(),
   });
-  deps.metrics.webhookDeliveries.inc({ outcome: lastAttempt ? 'failed' : 'retrying' });
+  deps.metrics.webhookDeliveries.inc({ outcome: final ? 'failed' : 'retrying' });
   ctx.logger.warn(
-    { deliveryId: job.deliveryId, subscriptionId: job.subscriptionId, status, lastAttempt },
-    lastAttempt
+    { deliveryId: job.deliveryId, subscriptionId: job.subscriptionId, status, final },
+    final
       ? 'webhook delivery failed for good; replay it from the delivery log'
       : 'webhook delivery failed; retrying with backoff',
   );
+  if (permanent) throw new AppError('FORBIDDEN', error ?? 'refused', { retryable: false });
   throw new Error(error);
 }
 

@@ -28,6 +28,8 @@ export interface SessionDeps {
   syncFullHistory: boolean;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** The bytes of media sent by URL, fetched under the outbound policy (SSRF-safe, bounded). */
+  fetchMedia(url: string): Promise<Buffer>;
   /** Oldest known message per thread, for on-demand history (Baileys needs an anchor). */
   historyAnchors(accountId: string, threads: number): Promise<HistoryAnchor[]>;
 }
@@ -298,7 +300,15 @@ export class AccountSession {
           message: { conversation: '' },
         }
       : undefined;
-    await conn.sendMessage(recipientJid(command.to), messageContent(command), {
+    const media = command.media;
+    // Fetched here, under our policy, so Baileys never fetches a URL a caller chose.
+    const bytes =
+      media === undefined
+        ? null
+        : media.url !== undefined
+          ? await this.deps.fetchMedia(media.url)
+          : Buffer.from(media.dataBase64 ?? '', 'base64');
+    await conn.sendMessage(recipientJid(command.to), messageContent(command, bytes), {
       messageId: command.waMessageId,
       ...(quoted ? { quoted } : {}),
     });
@@ -384,11 +394,14 @@ export function recipientJid(to: string): string {
   return `${to.replace(/^\+/, '').replace(/\D/g, '')}@s.whatsapp.net`;
 }
 
-export function messageContent(command: SendMessageCommand): AnyMessageContent {
+/** What Baileys sends for a command; `bytes` are the media's, already fetched or decoded. */
+export function messageContent(
+  command: SendMessageCommand,
+  bytes: Buffer | null,
+): AnyMessageContent {
   const media = command.media;
-  if (!media) return { text: command.text ?? '' };
-  const source =
-    media.url !== undefined ? { url: media.url } : Buffer.from(media.dataBase64 ?? '', 'base64');
+  if (!media || bytes === null) return { text: command.text ?? '' };
+  const source = bytes;
   const caption = media.caption ?? command.text;
   switch (media.kind) {
     case 'image':

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { waCommandsQueue } from '@wacrm/contracts';
+import { isAppError, waCommandsQueue } from '@wacrm/contracts';
 import { Attr, hashForTelemetry, SpanKind, withSpan, type Logger } from '@wacrm/observability';
 import { jobIdFrom, startWorker } from '@wacrm/queue';
 import type { InboundPublisher } from '../data-access/inbound-publisher.js';
@@ -63,14 +63,16 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
           );
         } catch (error) {
           const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          if (lastAttempt) {
-            logger.error({ err: error }, 'send failed on its last attempt');
+          // A refused or oversized media URL fails at once: retrying cannot change the answer.
+          const permanent = isAppError(error) && !error.retryable;
+          if (lastAttempt || permanent) {
+            logger.error({ err: error, permanent }, 'send failed for good');
             await sendResult(
               command.requestId,
               command.waMessageId,
               'failed',
               (error as Error).message,
-              true,
+              !permanent,
             );
           }
           throw error;
