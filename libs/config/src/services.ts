@@ -42,7 +42,18 @@ export const ApiGatewayEnv = BaseEnv.extend({
   FIREBASE_WEB_API_KEY: z.string().min(1).optional(),
   /** The Firebase Auth domain of the web app (e.g. my-project.firebaseapp.com). */
   FIREBASE_AUTH_DOMAIN: z.string().min(1).optional(),
-}).superRefine(requireFirestoreTarget);
+})
+  .superRefine(requireFirestoreTarget)
+  .superRefine((env, ctx) => {
+    // The simulator's /api/dev routes drive a fake WhatsApp network: never in production.
+    if (env.NODE_ENV === 'production' && env.WA_DRIVER === 'simulator') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WA_DRIVER'],
+        message: 'the simulator (and its /api/dev routes) is refused with NODE_ENV=production',
+      });
+    }
+  });
 export type ApiGatewayEnv = z.infer<typeof ApiGatewayEnv>;
 
 /**

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AiExtractorEnv,
+  ApiGatewayEnv,
+  ConfigError,
+  CrmAggregatorEnv,
+  IngestEnv,
+  OutboxSenderEnv,
+  WaGatewayEnv,
+  parseConfig,
+} from './index.js';
+
+// Issue 15 item 6: with FIREBASE_AUTH_EMULATOR_HOST set, firebase-admin accepts unsigned ID
+// tokens, so a production process must refuse emulator variables unless told otherwise.
+const credentials = JSON.stringify({ private_key: 'k', client_email: 'a@b.c', project_id: 'p' });
+
+function problems(
+  schema: Parameters<typeof parseConfig>[1],
+  env: Record<string, string>,
+): string[] {
+  try {
+    parseConfig('svc', schema, env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('emulators and dev routes in production', () => {
+  const schemas = {
+    ApiGatewayEnv,
+    AiExtractorEnv,
+    CrmAggregatorEnv,
+    IngestEnv,
+    OutboxSenderEnv,
+    WaGatewayEnv,
+  };
+
+  for (const [name, schema] of Object.entries(schemas)) {
+    it(`${name}: when NODE_ENV=production names an emulator, then start-up is refused naming it`, () => {
+      const base = {
+        NODE_ENV: 'production',
+        FIREBASE_SERVICE_ACCOUNT_JSON: credentials,
+        AUTH_STATE_KEY: 'a'.repeat(64),
+      };
+      const auth = problems(schema, { ...base, FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' });
+      expect(auth.find((p) => p.startsWith('FIREBASE_AUTH_EMULATOR_HOST: '))).toContain(
+        'production',
+      );
+      const store = problems(schema, { ...base, FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181' });
+      expect(store.find((p) => p.startsWith('FIRESTORE_EMULATOR_HOST: '))).toContain('production');
+    });
+  }
+
+  it('when ALLOW_EMULATORS_IN_PRODUCTION=true, then an emulator is accepted in production', () => {
+    expect(
+      problems(ApiGatewayEnv, {
+        NODE_ENV: 'production',
+        FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181',
+        FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+        ALLOW_EMULATORS_IN_PRODUCTION: 'true',
+      }),
+    ).toEqual([]);
+  });
+
+  it('when not in production, then emulators need no permission', () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(
+        problems(ApiGatewayEnv, {
+          NODE_ENV,
+          FIRESTORE_EMULATOR_HOST: '127.0.0.1:8181',
+          FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+        }),
+      ).toEqual([]);
+    }
+  });
+
+  it('when api-gateway runs in production with WA_DRIVER=simulator, then start-up is refused (dev routes)', () => {
+    const refused = problems(ApiGatewayEnv, {
+      NODE_ENV: 'production',
+      FIREBASE_SERVICE_ACCOUNT_JSON: credentials,
+      WA_DRIVER: 'simulator',
+      WA_SIMULATOR_URL: 'http://127.0.0.1:9',
+    });
+    expect(refused.find((p) => p.startsWith('WA_DRIVER: '))).toContain('production');
+  });
+});
