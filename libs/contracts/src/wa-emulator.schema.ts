@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SimulatorInboundBody } from './simulator.schema.js';
 
 /**
  * Control API of the WhatsApp network emulator (libs/wa-emulator), beside the routes it shares
@@ -20,6 +21,14 @@ export const WaEmulatorFaultBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('drop') }),
   /** Keep the connection open but answer nothing, pings included. */
   z.object({ kind: z.literal('silence') }),
+  /**
+   * The next `count` inbound messages to the account reach its devices with a corrupted ciphertext:
+   * the client cannot decrypt them, asks for a retry, and the contact resends a fresh pre-key message.
+   */
+  z.object({
+    kind: z.literal('corrupt-inbound'),
+    count: z.number().int().min(1).max(100).default(1),
+  }),
 ]);
 export type WaEmulatorFaultBody = z.infer<typeof WaEmulatorFaultBody>;
 
@@ -40,3 +49,40 @@ export const WaEmulatorAccountView = z.object({
   awaitingScan: z.boolean(),
 });
 export type WaEmulatorAccountView = z.infer<typeof WaEmulatorAccountView>;
+
+/** Largest decoded media an inbound message may carry through the control API (16 MiB). */
+export const WA_EMULATOR_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `POST /accounts/:accountId/inbound` on the emulator: the simulator's body, plus the media's real
+ * bytes (`media.dataBase64`); without them the emulator makes `media.size` bytes (default 1 KiB).
+ */
+export const WaEmulatorInboundBody = SimulatorInboundBody.safeExtend({
+  media: z
+    .object({
+      mimetype: z.string().min(3).max(255),
+      fileName: z.string().max(255).optional(),
+      caption: z.string().max(4096).optional(),
+      size: z.number().int().nonnegative().max(WA_EMULATOR_MAX_MEDIA_BYTES).optional(),
+      dataBase64: z
+        .string()
+        .max(Math.ceil(WA_EMULATOR_MAX_MEDIA_BYTES / 3) * 4)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+        .optional(),
+    })
+    .optional(),
+});
+export type WaEmulatorInboundBody = z.infer<typeof WaEmulatorInboundBody>;
+
+/** `POST /accounts/:accountId/retry-request`: the contact asks the account to resend a message. */
+export const WaEmulatorRetryRequestBody = z.object({ messageId: z.string().min(1).max(128) });
+export type WaEmulatorRetryRequestBody = z.infer<typeof WaEmulatorRetryRequestBody>;
+
+/** `POST /accounts/:accountId/pairing-code`: the phone enters the code the client shows. */
+export const WaEmulatorPairingCodeBody = z.object({
+  code: z
+    .string()
+    .regex(/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/)
+    .transform((c) => c.replace('-', '').toUpperCase()),
+});
+export type WaEmulatorPairingCodeBody = z.infer<typeof WaEmulatorPairingCodeBody>;

@@ -1,3 +1,6 @@
+import { Agent as HttpsAgent } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { Agent as UndiciAgent } from 'undici';
 import makeWASocket, {
   Browsers,
   BufferJSON,
@@ -8,6 +11,7 @@ import makeWASocket, {
   type SignalDataSet,
   type SignalDataTypeMap,
   type WAMessage,
+  type UserFacingSocketConfig,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import { createLogger } from '@wacrm/observability';
@@ -75,19 +79,59 @@ export interface ClientRun {
   messages: WAMessage[];
   /** History bootstraps Baileys emitted (`messaging-history.set`). */
   historySets: number;
+  /** Ids of the messages every `messaging-history.set` carried, in order (duplicates kept). */
+  historyMessageIds: string[];
+  /** LID↔PN mappings the history sets carried (Baileys' buffer may drop them; see README). */
+  historyMappings: Array<{ lid: string; pn: string }>;
+  /** Chat ids the history sets carried. */
+  historyChatIds: string[];
   /** Status updates (`messages.update`) by message id, in order. */
   statuses: Map<string, number[]>;
 }
 
 const baileysLogger = createLogger({ service: 'wa-emulator-test', version: '0', level: 'silent' });
 
+/**
+ * What a Baileys client needs to use the emulator's media CDN, through Baileys' own options:
+ * uploads go over `https.request` with `fetchAgent`, downloads over `fetch` with
+ * `options.dispatcher`. The dispatcher trusts the emulator's certificate and connects every host
+ * to the CDN, because Baileys fetches history chunks from https://mmg.whatsapp.net whatever
+ * media_conn said.
+ */
+export function emulatorMediaOptions(emulator: {
+  mediaHost: string;
+  mediaCertPem: string;
+}): Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'> & { dispatcher: UndiciAgent } {
+  const ca = emulator.mediaCertPem;
+  const port = Number(emulator.mediaHost.slice(emulator.mediaHost.lastIndexOf(':') + 1));
+  const dispatcher = new UndiciAgent({
+    connect: (opts, callback) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        ca,
+        servername: opts.hostname === '127.0.0.1' ? undefined : opts.hostname,
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket.once('secureConnect', () => callback(null, socket));
+      socket.once('error', (error: Error) => callback(error, null));
+    },
+  });
+  return {
+    fetchAgent: new HttpsAgent({ ca }),
+    options: { dispatcher },
+    dispatcher,
+  };
+}
+
 export function connectClient(
   url: string,
   auth: MemoryAuth,
-  options: { keepAliveIntervalMs?: number } = {},
+  options: { keepAliveIntervalMs?: number; config?: Partial<UserFacingSocketConfig> } = {},
 ): ClientRun {
   const startedAt = Date.now();
   const socket = makeWASocket({
+    ...options.config,
     auth: auth.state(),
     waWebSocketUrl: url,
     logger: baileysLogger,
@@ -131,6 +175,9 @@ export function connectClient(
     closed,
     messages: [],
     historySets: 0,
+    historyMessageIds: [],
+    historyMappings: [],
+    historyChatIds: [],
     statuses: new Map(),
   };
   socket.ev.on('messages.update', (updates) => {
@@ -140,6 +187,11 @@ export function connectClient(
     }
   });
   socket.ev.on('messages.upsert', ({ messages }) => run.messages.push(...messages));
-  socket.ev.on('messaging-history.set', () => (run.historySets += 1));
+  socket.ev.on('messaging-history.set', ({ messages, chats, lidPnMappings }) => {
+    run.historySets += 1;
+    run.historyChatIds.push(...chats.map((c) => c.id ?? ''));
+    run.historyMessageIds.push(...messages.map((m) => m.key.id ?? ''));
+    run.historyMappings.push(...(lidPnMappings ?? []));
+  });
   return run;
 }

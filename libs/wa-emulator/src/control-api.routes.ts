@@ -4,8 +4,11 @@ import {
   describeIssues,
   SimulatorAccountParams,
   SimulatorDisconnectBody,
-  SimulatorInboundBody,
+  SimulatorHistoryBody,
   WaEmulatorFaultBody,
+  WaEmulatorInboundBody,
+  WaEmulatorPairingCodeBody,
+  WaEmulatorRetryRequestBody,
   WaEmulatorScanBody,
   type SimulatorSentList,
   type WaEmulatorAccountView,
@@ -22,13 +25,23 @@ export interface EmulatorControl {
   accountViews(): WaEmulatorAccountView[];
   inbound(
     accountId: string,
-    input: { from: string; name?: string; text: string; messageId?: string },
-  ): Promise<{ messageId: string; devices: number }>;
+    input: WaEmulatorInboundBody,
+  ): Promise<{ messageId: string; devices: number; queued: number }>;
+  history(
+    accountId: string,
+    input: SimulatorHistoryBody,
+  ): Promise<{ chunks: number; messages: number; messageIds: string[] }>;
+  retryRequest(accountId: string, messageId: string): Promise<{ devices: number }>;
+  pairingCode(accountId: string, code: string): Promise<{ jid: string; lid: string }>;
   receipts(accountId: string): Array<{ messageId: string; type: string; to: string }>;
   sent(accountId: string): SimulatorSentList['messages'];
+  sentMediaBytesOf(accountId: string, messageId: string): Buffer | undefined;
+  readonly mediaCertPem: string;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Inbound bodies may carry media as base64 (16 MiB decoded). */
+const MAX_INBOUND_BODY_BYTES = 23 * 1024 * 1024;
 
 /**
  * The JSON control API on loopback. Paths follow the simulator's
@@ -69,6 +82,25 @@ async function route(
     sendJson(res, 200, { accounts: emulator.accountViews() });
     return;
   }
+  if (req.method === 'GET' && url.pathname === '/media-ca.pem') {
+    res.writeHead(200, { 'content-type': 'application/x-pem-file' });
+    res.end(emulator.mediaCertPem);
+    return;
+  }
+  const mediaMatch = /^\/accounts\/([^/]+)\/sent\/([^/]+)\/media$/.exec(url.pathname);
+  if (req.method === 'GET' && mediaMatch) {
+    const { accountId } = parse(SimulatorAccountParams, {
+      accountId: decodeURIComponent(mediaMatch[1]!),
+    });
+    const bytes = emulator.sentMediaBytesOf(accountId, decodeURIComponent(mediaMatch[2]!));
+    if (!bytes) throw new EmulatorError(404, 'no decrypted media for this message');
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes.length),
+    });
+    res.end(bytes);
+    return;
+  }
   const listMatch = /^\/accounts\/([^/]+)\/(receipts|sent)$/.exec(url.pathname);
   if (req.method === 'GET' && listMatch) {
     const { accountId } = parse(SimulatorAccountParams, {
@@ -82,12 +114,18 @@ async function route(
     }
     return;
   }
-  const match = /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults)$/.exec(url.pathname);
+  const match =
+    /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults|history|retry-request|pairing-code)$/.exec(
+      url.pathname,
+    );
   if (!match || req.method !== 'POST') throw new EmulatorError(404, 'not found');
   const { accountId } = parse(SimulatorAccountParams, {
     accountId: decodeURIComponent(match[1]!),
   });
-  const body = await readJson(req);
+  const body = await readJson(
+    req,
+    match[2] === 'inbound' ? MAX_INBOUND_BODY_BYTES : MAX_BODY_BYTES,
+  );
   switch (match[2]) {
     case 'scan': {
       const { qr } = parse(WaEmulatorScanBody, body);
@@ -96,21 +134,35 @@ async function route(
       return;
     }
     case 'inbound': {
-      const inbound = parse(SimulatorInboundBody, body);
-      if (inbound.kind !== 'text' || inbound.text === undefined || inbound.groupId !== undefined) {
-        throw new EmulatorError(501, 'the emulator models inbound one-to-one text so far');
-      }
-      const sent = await emulator.inbound(accountId, {
-        from: inbound.from,
-        text: inbound.text,
-        ...(inbound.name !== undefined ? { name: inbound.name } : {}),
-        ...(inbound.messageId !== undefined ? { messageId: inbound.messageId } : {}),
-      });
+      const inbound = parse(WaEmulatorInboundBody, body);
+      const sent = await emulator.inbound(accountId, inbound);
       sendJson(res, 202, {
         accountId,
         messageIds: [sent.messageId],
-        status: `delivered to ${sent.devices} device(s)`,
+        status: `delivered to ${sent.devices} device(s), queued for ${sent.queued}`,
       });
+      return;
+    }
+    case 'history': {
+      const history = parse(SimulatorHistoryBody, body);
+      const result = await emulator.history(accountId, history);
+      sendJson(res, 202, {
+        accountId,
+        messageIds: result.messageIds,
+        status: `${result.messages} message(s) in ${result.chunks} history chunk(s)`,
+      });
+      return;
+    }
+    case 'retry-request': {
+      const { messageId } = parse(WaEmulatorRetryRequestBody, body);
+      const result = await emulator.retryRequest(accountId, messageId);
+      sendJson(res, 202, { accountId, status: `retry asked of ${result.devices} device(s)` });
+      return;
+    }
+    case 'pairing-code': {
+      const { code } = parse(WaEmulatorPairingCodeBody, body);
+      const paired = await emulator.pairingCode(accountId, code);
+      sendJson(res, 202, { accountId, status: 'paired', ...paired });
       return;
     }
     case 'disconnect': {
@@ -139,14 +191,14 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   return result.data;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new EmulatorError(413, 'body too large');
+  if (declared > maxBytes) throw new EmulatorError(413, 'body too large');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new EmulatorError(413, 'body too large');
+    if (size > maxBytes) throw new EmulatorError(413, 'body too large');
     chunks.push(chunk);
   }
   if (size === 0) return {};

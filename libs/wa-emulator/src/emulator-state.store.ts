@@ -52,11 +52,47 @@ const StoredContact = z.object({
 });
 export type StoredContact = z.infer<typeof StoredContact>;
 
+/**
+ * A message for one device of an account that the device has not receipted yet: queued while the
+ * device is offline, kept after sending until its receipt, so a restart of either side loses none.
+ * The plaintext is kept, not the ciphertext: it is encrypted when (re)sent, with the session then.
+ */
+const PendingMessage = z.object({
+  id: z.string().min(1).max(128),
+  /** `phone` (the account's own phone) or the sending contact's number. */
+  from: z.string().max(32),
+  /** Group JID for a group message. */
+  group: z.string().max(64).optional(),
+  /** Seconds since the epoch, as the stanza's `t`. */
+  t: z.number().int().nonnegative(),
+  /** `text`, `media`, … (the stanza's `type`). */
+  type: z.string().max(16),
+  /** `proto.Message`, base64. */
+  message: z.string().max(8 * 1024 * 1024),
+  /** Times it was sent to the device. */
+  sends: z.number().int().nonnegative().default(0),
+});
+export type PendingMessage = z.infer<typeof PendingMessage>;
+
+const StoredGroup = z.object({
+  jid: z.string().regex(/^\d{6,30}@g\.us$/),
+  subject: z.string().max(100),
+  creation: z.number().int().nonnegative(),
+  /** Accounts in the group, by account id. */
+  accounts: z.array(z.string().max(128)).max(1024),
+  /** Contacts in the group, by phone number. */
+  contacts: z.array(z.string().max(32)).max(1024),
+});
+export type StoredGroup = z.infer<typeof StoredGroup>;
+
 const StateFile = z.object({
   version: z.literal(1),
   accounts: z.record(z.string(), StoredAccount),
   /** Emulated contacts (other WhatsApp users), by phone number. */
   contacts: z.record(z.string(), StoredContact).default({}),
+  /** Undelivered or unreceipted messages by `accountId:deviceId`, oldest first. */
+  pending: z.record(z.string(), z.array(PendingMessage)).default({}),
+  groups: z.record(z.string(), StoredGroup).default({}),
 });
 type StateFile = z.infer<typeof StateFile>;
 
@@ -69,7 +105,7 @@ export const STATE_FILE_NAME = 'wa-emulator-state.json';
  * new state, never half of one.
  */
 export class EmulatorStateStore {
-  private state: StateFile = { version: 1, accounts: {}, contacts: {} };
+  private state: StateFile = { version: 1, accounts: {}, contacts: {}, pending: {}, groups: {} };
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
 
@@ -103,13 +139,13 @@ export class EmulatorStateStore {
   }
 
   /** The account's phone, created on first use with a number and LID derived from the id. */
-  ensureAccount(accountId: string): StoredAccount {
+  ensureAccount(accountId: string, phone?: string): StoredAccount {
     const existing = this.state.accounts[accountId];
     if (existing) return existing;
     const keyPair = Curve.generateKeyPair();
     const account: StoredAccount = {
       accountId,
-      phone: this.freeNumber(`phone|${accountId}`, '4075', 7),
+      phone: phone ?? this.freeNumber(`phone|${accountId}`, '4075', 7),
       lid: this.freeNumber(`lid|${accountId}`, '1', 14),
       pushName: `Emulated ${accountId}`.slice(0, 100),
       accountKey: {
@@ -123,6 +159,14 @@ export class EmulatorStateStore {
     this.state.accounts[accountId] = account;
     this.dirty = true;
     return account;
+  }
+
+  /** Whether a number or LID already belongs to an account or contact. */
+  numberTaken(value: string): boolean {
+    return (
+      this.accounts().some((a) => a.phone === value || a.lid === value) ||
+      Object.values(this.state.contacts).some((c) => c.phone === value || c.lid === value)
+    );
   }
 
   contact(phone: string): StoredContact | undefined {
@@ -152,6 +196,48 @@ export class EmulatorStateStore {
     this.state.contacts[phone] = contact;
     this.dirty = true;
     return contact;
+  }
+
+  /** The device's unreceipted messages (a live array: change it, then `markChanged`). */
+  pending(accountId: string, deviceId: number): PendingMessage[] {
+    const key = `${accountId}:${deviceId}`;
+    let list = this.state.pending[key];
+    if (!list) {
+      list = [];
+      this.state.pending[key] = list;
+    }
+    return list;
+  }
+
+  dropPending(accountId: string, deviceId: number): void {
+    delete this.state.pending[`${accountId}:${deviceId}`];
+    this.dirty = true;
+  }
+
+  group(jid: string): StoredGroup | undefined {
+    return this.state.groups[jid];
+  }
+
+  groups(): StoredGroup[] {
+    return Object.values(this.state.groups);
+  }
+
+  /** The group with this JID, created with the account as its first member on first use. */
+  ensureGroup(jid: string, accountId: string): StoredGroup {
+    let group = this.state.groups[jid];
+    if (!group) {
+      group = {
+        jid,
+        subject: `Group ${jid.slice(0, jid.indexOf('@'))}`.slice(0, 100),
+        creation: Math.floor(Date.now() / 1000),
+        accounts: [],
+        contacts: [],
+      };
+      this.state.groups[jid] = group;
+    }
+    if (!group.accounts.includes(accountId)) group.accounts.push(accountId);
+    this.dirty = true;
+    return group;
   }
 
   /** Call after changing an account or device in place; `flush` makes it durable. */

@@ -27,6 +27,8 @@ export interface IqSession {
   maxPreKeys: number;
   /** Host name the media_conn answer points uploads to. */
   mediaHost: string;
+  /** The upload auth token the media_conn answer hands out. */
+  mediaAuth: string;
   lookup(jid: string): DirectoryEntry | undefined;
   /** Takes a one-time pre-key of a device (it is consumed), with the device's signed keys. */
   takeBundle(user: string, server: string, device: number): KeyBundle | undefined;
@@ -34,6 +36,10 @@ export interface IqSession {
   changed(): void;
   /** `remove-companion-device`: the device logs itself out. */
   removeDevice(): void;
+  /** The `<group>` node of a group the account is in (w:g2 metadata), or undefined. */
+  groupNode(groupJid: string): BinaryNode | undefined;
+  /** Every group the account is in, as `<group>` nodes. */
+  groupNodes(): BinaryNode[];
 }
 
 export class IqError extends Error {
@@ -108,7 +114,7 @@ function answerContent(node: BinaryNode, session: IqSession): BinaryNode[] | und
       return [
         {
           tag: 'media_conn',
-          attrs: { auth: 'wa-emulator', ttl: '300', auth_ttl: '21600', max_buckets: '12' },
+          attrs: { auth: session.mediaAuth, ttl: '300', auth_ttl: '21600', max_buckets: '12' },
           content: [{ tag: 'host', attrs: { hostname: session.mediaHost } }],
         },
       ];
@@ -117,6 +123,8 @@ function answerContent(node: BinaryNode, session: IqSession): BinaryNode[] | und
       return undefined;
     case 'disappearing_mode':
       return undefined;
+    case 'w:g2':
+      return answerGroups(node, first, session);
     case 'w:profile:picture':
       // Nobody in the emulated network has a picture.
       throw new IqError(404, 'item-not-found');
@@ -356,6 +364,23 @@ function answerAppState(node: BinaryNode): BinaryNode[] {
         })),
     },
   ];
+}
+
+function answerGroups(
+  node: BinaryNode,
+  first: BinaryNode | undefined,
+  session: IqSession,
+): BinaryNode[] | undefined {
+  if (node.attrs.type !== 'get') throw new IqError(405, 'not-allowed');
+  if (first?.tag === 'participating') {
+    return [{ tag: 'groups', attrs: {}, content: session.groupNodes() }];
+  }
+  if (first?.tag === 'query') {
+    const group = session.groupNode(node.attrs.to ?? '');
+    if (!group) throw new IqError(404, 'item-not-found');
+    return [group];
+  }
+  throw new IqError(400, 'bad-request');
 }
 
 function uint(value: number, bytes: number): Buffer {

@@ -1,13 +1,21 @@
 import { randomInt } from 'node:crypto';
-import { Curve, type KeyPair } from '@whiskeysockets/baileys';
-import type { SessionRecord } from 'libsignal';
-import { ProtocolAddress, SessionBuilder, SessionCipher, type SignalStorage } from 'libsignal';
+import { BufferJSON, Curve, type KeyPair } from '@whiskeysockets/baileys';
+import {
+  GroupCipher,
+  GroupSessionBuilder,
+  SenderKeyName,
+  SenderKeyRecord,
+} from '@whiskeysockets/baileys/lib/Signal/Group/index.js';
+import { ProtocolAddress, SessionBuilder, SessionCipher, SessionRecord } from 'libsignal';
+import type { SignalStorage } from 'libsignal';
 import { z } from 'zod';
 import type { KeyBundle } from './key-bundle.types.js';
 
 const Base64 = z.string().max(256);
+/** A serialised session or sender-key record (JSON); bounded so a state file cannot balloon. */
+const SerializedRecord = z.string().max(256 * 1024);
 
-/** The durable half of a Signal participant: its keys. Sessions live in memory. */
+/** The durable Signal participant: its keys, its sessions and its group sender keys. */
 export const StoredSignalParty = z.object({
   registrationId: z.number().int().nonnegative(),
   identity: z.object({ public: Base64, private: Base64 }),
@@ -17,6 +25,10 @@ export const StoredSignalParty = z.object({
     private: Base64,
     signature: Base64,
   }),
+  /** Sessions by remote address (`name.device`), so they survive an emulator restart. */
+  sessions: z.record(z.string().max(160), SerializedRecord).default({}),
+  /** This party's own sender key per group JID. */
+  senderKeys: z.record(z.string().max(160), SerializedRecord).default({}),
 });
 export type StoredSignalParty = z.infer<typeof StoredSignalParty>;
 
@@ -38,7 +50,8 @@ function pair(keyPair: KeyPair): { pubKey: Buffer; privKey: Buffer } {
  * a real phone's client would.
  */
 export class SignalParty {
-  private readonly sessions = new Map<string, SessionRecord>();
+  /** Called after a session or sender key changed: the owner persists `stored`. */
+  onChange: () => void = () => undefined;
 
   private constructor(private readonly keys: StoredSignalParty) {}
 
@@ -58,6 +71,8 @@ export class SignalParty {
         private: Buffer.from(signed.private).toString('base64'),
         signature: Buffer.from(signature).toString('base64'),
       },
+      sessions: {},
+      senderKeys: {},
     });
   }
 
@@ -84,8 +99,70 @@ export class SignalParty {
 
   hasSession(name: string, device: number): boolean {
     return (
-      this.sessions.get(new ProtocolAddress(name, device).toString())?.haveOpenSession() ?? false
+      this.loadSession(new ProtocolAddress(name, device).toString())?.haveOpenSession() ?? false
     );
+  }
+
+  /** Forgets the session with a remote device: the next message starts a new one (`pkmsg`). */
+  resetSession(name: string, device: number): void {
+    delete this.keys.sessions[new ProtocolAddress(name, device).toString()];
+    this.onChange();
+  }
+
+  /**
+   * This party's sender key for a group, created on first use, as the distribution message every
+   * member needs (sent to each pairwise, inside a pkmsg/msg) before it can read `skmsg`.
+   */
+  async senderKeyDistribution(groupJid: string): Promise<Uint8Array> {
+    const message = await new GroupSessionBuilder(this.senderKeyStore()).create(
+      this.senderKeyName(groupJid),
+    );
+    return message.serialize();
+  }
+
+  /** Encrypts a padded plaintext for a group with this party's sender key (`skmsg`). */
+  async groupEncrypt(groupJid: string, plaintext: Uint8Array): Promise<Buffer> {
+    const store = this.senderKeyStore();
+    const name = this.senderKeyName(groupJid);
+    if ((await store.loadSenderKey(name)).isEmpty()) {
+      await new GroupSessionBuilder(store).create(name);
+    }
+    return Buffer.from(await new GroupCipher(store, name).encrypt(plaintext));
+  }
+
+  private senderKeyName(groupJid: string): SenderKeyName {
+    return new SenderKeyName(groupJid, {
+      id: 'self',
+      deviceId: 0,
+      toString: () => 'self.0',
+    });
+  }
+
+  private senderKeyStore() {
+    return {
+      loadSenderKey: (name: SenderKeyName) => {
+        const text = this.keys.senderKeys[name.getGroupId()];
+        return Promise.resolve(
+          text === undefined
+            ? new SenderKeyRecord()
+            : SenderKeyRecord.deserialize(Buffer.from(text, 'utf8')),
+        );
+      },
+      storeSenderKey: (name: SenderKeyName, record: SenderKeyRecord) => {
+        this.keys.senderKeys[name.getGroupId()] = JSON.stringify(
+          record.serialize(),
+          BufferJSON.replacer,
+        );
+        this.onChange();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  private loadSession(id: string): SessionRecord | undefined {
+    const text = this.keys.sessions[id];
+    if (text === undefined) return undefined;
+    return SessionRecord.deserialize(JSON.parse(text, BufferJSON.reviver) as never);
   }
 
   /**
@@ -145,9 +222,10 @@ export class SignalParty {
       private: Buffer.from(keys.signedPreKey.private, 'base64'),
     });
     return {
-      loadSession: (id) => Promise.resolve(this.sessions.get(id)),
+      loadSession: (id) => Promise.resolve(this.loadSession(id)),
       storeSession: (id, session) => {
-        this.sessions.set(id, session);
+        this.keys.sessions[id] = JSON.stringify(session.serialize(), BufferJSON.replacer);
+        this.onChange();
         return Promise.resolve();
       },
       // The emulated parties trust on first use; identity changes are not modelled.

@@ -1,17 +1,27 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import {
   Curve,
   S_WHATSAPP_NET,
+  getBinaryNodeChild,
+  getBinaryNodeChildBuffer,
   jidDecode,
   proto,
   type BinaryNode,
   type KeyPair,
 } from '@whiskeysockets/baileys';
 import { WebSocketServer } from 'ws';
-import type { SimulatorSentMessage, WaEmulatorAccountView } from '@wacrm/contracts';
+import { z } from 'zod';
+import type {
+  SimulatorHistoryBody,
+  SimulatorSentMessage,
+  WaEmulatorAccountView,
+  WaEmulatorInboundBody,
+} from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { buildCertChain } from './cert-chain.js';
 import {
@@ -24,10 +34,22 @@ import { EmulatorError } from './emulator-error.js';
 import { parsePairingQr, signDeviceIdentity, verifyDeviceSignature } from './emulated-phone.js';
 import {
   EmulatorStateStore,
+  type PendingMessage,
   type StoredAccount,
   type StoredContact,
   type StoredDevice,
+  type StoredGroup,
 } from './emulator-state.store.js';
+import { buildInboundContent } from './inbound-message.builder.js';
+import { decryptMedia, encryptMedia, sha256, type EmulatedMediaType } from './media-crypto.js';
+import { MediaServer } from './media-server.js';
+import { createMediaTlsIdentity, type MediaTlsIdentity } from './media-tls.js';
+import {
+  linkCodeAdvSecret,
+  openKeyBundle,
+  unwrapEphemeral,
+  wrapEphemeral,
+} from './pairing-code.js';
 import { padMessage, SignalParty, unpadMessage, type SignalMessageType } from './signal-party.js';
 import {
   answerIq,
@@ -59,6 +81,31 @@ export interface WaEmulatorOptions {
   deliveredMs?: number;
   /** Delay before its read receipt. Default 300 ms. */
   readMs?: number;
+  /** Port of the media CDN (HTTPS on 127.0.0.1); 0 picks a free port. */
+  mediaPort?: number;
+  /** Largest encrypted media file uploaded or served. Default 20 MiB. */
+  maxMediaFileBytes?: number;
+  /** Largest total of media kept (memory, and `media/` under dataDir). Default 512 MiB. */
+  maxStoredMediaBytes?: number;
+  /** Largest number of unreceipted messages kept per device. Default 20,000. */
+  maxPendingPerDevice?: number;
+  /** Messages per downloaded history chunk. Default 100. */
+  historyChunkMessages?: number;
+}
+
+/** File under dataDir holding the media CDN's certificate (PEM): `NODE_EXTRA_CA_CERTS` for clients. */
+export const MEDIA_CA_FILE_NAME = 'wa-emulator-media-ca.pem';
+const MEDIA_TLS_FILE_NAME = 'wa-emulator-media-tls.json';
+const MediaTlsFile = z.object({ certPem: z.string().max(8192), keyPem: z.string().max(8192) });
+
+/** A pairing-code request a client made: what the phone needs once the user types the code. */
+interface LinkCodeRequest {
+  connection: ClientConnection;
+  phone: string;
+  wrappedCompanionEphemeral: Buffer;
+  ref: Buffer;
+  /** Set while the phone waits for the client's companion_finish; true when the bundle opens. */
+  finished?: (bundle: Buffer, companionIdentity: Buffer) => boolean;
 }
 
 const DEFAULT_ACCOUNT = 'default';
@@ -94,6 +141,18 @@ export class WaEmulator implements ConnectionHost {
   private readonly parties = new Map<string, SignalParty>();
   /** Receipts the account's clients sent, newest last, bounded. */
   private readonly receiptLog = new Map<string, ReceiptRecord[]>();
+  /** Decrypted bytes of media contacts received from each account, by message id (bounded). */
+  private readonly sentMedia = new Map<string, Buffer>();
+  private sentMediaBytes = 0;
+  /** Inbound messages still to corrupt (fault `corrupt-inbound`), by account. */
+  private readonly corruptNext = new Map<string, number>();
+  /** Per device: serialises sends so a backlog goes out in order before new messages. */
+  private readonly sendChains = new Map<string, Promise<void>>();
+  private readonly linkCodes = new Map<ClientConnection, LinkCodeRequest>();
+  private readonly maxPendingPerDevice: number;
+  private readonly historyChunkMessages: number;
+  private readonly mediaAuth = randomBytes(18).toString('base64url');
+  private media!: MediaServer;
 
   private constructor(
     options: WaEmulatorOptions,
@@ -108,6 +167,8 @@ export class WaEmulator implements ConnectionHost {
     this.maxPreKeys = options.maxPreKeys ?? 2000;
     this.deliveredMs = options.deliveredMs ?? 100;
     this.readMs = Math.max(options.readMs ?? 300, this.deliveredMs);
+    this.maxPendingPerDevice = options.maxPendingPerDevice ?? 20_000;
+    this.historyChunkMessages = options.historyChunkMessages ?? 100;
     this.certChain = buildCertChain(this.serverStatic);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -141,12 +202,42 @@ export class WaEmulator implements ConnectionHost {
   static async start(options: WaEmulatorOptions): Promise<WaEmulator> {
     const store = await EmulatorStateStore.open(options.dataDir);
     const emulator = new WaEmulator(options, store);
-    await new Promise<void>((resolve, reject) => {
-      emulator.server.once('error', reject);
-      emulator.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-    });
+    emulator.media = await MediaServer.start(
+      {
+        logger: options.logger,
+        tls: await loadMediaTls(options.dataDir),
+        dataDir: options.dataDir,
+        maxFileBytes: options.maxMediaFileBytes ?? 20 * 1024 * 1024,
+        maxTotalBytes: options.maxStoredMediaBytes ?? 512 * 1024 * 1024,
+        uploadAuth: emulator.mediaAuth,
+      },
+      options.mediaPort ?? 0,
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        emulator.server.once('error', reject);
+        emulator.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+      });
+    } catch (error) {
+      await emulator.media.stop();
+      throw error;
+    }
     emulator.port = (emulator.server.address() as AddressInfo).port;
     return emulator;
+  }
+
+  /** `127.0.0.1:<port>` of the media CDN (HTTPS), as media_conn hands it out. */
+  get mediaHost(): string {
+    return this.media.host;
+  }
+
+  /**
+   * The media CDN's self-signed certificate (PEM). A client trusts it for uploads
+   * (`fetchAgent: new https.Agent({ ca })`) and downloads (`options.dispatcher`); history chunks
+   * are fetched from https://mmg.whatsapp.net, so that dispatcher must also route there.
+   */
+  get mediaCertPem(): string {
+    return this.media.certPem;
   }
 
   /** The WebSocket URL a Baileys client of `accountId` connects to (`waWebSocketUrl`). */
@@ -165,6 +256,9 @@ export class WaEmulator implements ConnectionHost {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
+    await this.media.stop();
+    await Promise.allSettled([...this.sendChains.values()]);
+    this.store.markChanged();
     await this.store.flush();
   }
 
@@ -193,6 +287,20 @@ export class WaEmulator implements ConnectionHost {
     ) {
       throw new EmulatorError(409, 'the QR keys do not match the waiting client');
     }
+    return this.completePairing(connection, accountId, parsed.advSecret);
+  }
+
+  /**
+   * The phone's side of linking, once it knows the adv secret (from the QR, or derived by the
+   * pairing-code exchange): it signs a device identity for the waiting client, which answers with
+   * its own signature; the pairing is stored, then the stream restarts (515).
+   */
+  private async completePairing(
+    connection: ClientConnection,
+    accountId: string,
+    advSecret: Buffer,
+  ): Promise<{ jid: string; lid: string }> {
+    const registration = connection.registration!;
     const account = this.store.ensureAccount(accountId);
     const deviceId = account.nextDeviceId;
     const keyIndex = account.nextKeyIndex;
@@ -200,7 +308,7 @@ export class WaEmulator implements ConnectionHost {
       account,
       keyIndex,
       registration.identityKey,
-      parsed.advSecret,
+      advSecret,
     );
     const jid = `${account.phone}:${deviceId}@${PN_SERVER}`;
     const lid = `${account.lid}:${deviceId}@lid`;
@@ -289,6 +397,11 @@ export class WaEmulator implements ConnectionHost {
   /** Injects a fault on every connection of the account. */
   async fault(accountId: string, fault: FaultKind): Promise<number> {
     if (fault.kind === 'stream-error') return this.disconnect(accountId, fault.code);
+    if (fault.kind === 'corrupt-inbound') {
+      if (!this.store.account(accountId)) throw new EmulatorError(409, 'account not paired');
+      this.corruptInbound(accountId, fault.count);
+      return fault.count;
+    }
     const targets = this.accountConnections(accountId);
     if (targets.length === 0) throw new EmulatorError(409, 'account not connected');
     for (const connection of targets) {
@@ -363,13 +476,24 @@ export class WaEmulator implements ConnectionHost {
         lid: `${account.lid}:${deviceId}@lid`,
       },
     });
-    // Nothing is queued for offline delivery yet: tell the client it has everything.
-    connection.sendNode({
-      tag: 'ib',
-      attrs: { from: S_WHATSAPP_NET },
-      content: [{ tag: 'offline', attrs: { count: '0' } }],
-    });
     connection.logger.info({ accountId: account.accountId, deviceId }, 'device logged in');
+    // What arrived while the device was away (and what it never receipted), then the marker
+    // that tells the client the offline backlog is complete.
+    this.enqueueSend(account.accountId, deviceId, async () => {
+      const backlog = [...this.store.pending(account.accountId, deviceId)];
+      for (const entry of backlog) {
+        if (!connection.open) return;
+        await this.deliver(connection, account, device, entry, true);
+      }
+      connection.sendNode({
+        tag: 'ib',
+        attrs: { from: S_WHATSAPP_NET },
+        content: [{ tag: 'offline', attrs: { count: String(backlog.length) } }],
+      });
+      if (backlog.length > 0) {
+        connection.logger.info({ count: backlog.length }, 'offline backlog delivered');
+      }
+    });
   }
 
   onStanza(connection: ClientConnection, node: BinaryNode): void {
@@ -385,6 +509,11 @@ export class WaEmulator implements ConnectionHost {
     }
     if (node.tag !== 'iq') {
       connection.logger.trace({ tag: node.tag }, 'stanza not modelled; ignored');
+      return;
+    }
+    const linkCode = getBinaryNodeChild(node, 'link_code_companion_reg');
+    if (linkCode && node.attrs.xmlns === 'md' && connection.registration) {
+      this.onLinkCodeIq(connection, node, linkCode);
       return;
     }
     const session = this.iqSession(connection);
@@ -410,6 +539,7 @@ export class WaEmulator implements ConnectionHost {
 
   onClosed(connection: ClientConnection): void {
     this.connections.delete(connection);
+    this.linkCodes.delete(connection);
     if (connection.accountId !== null && connection.deviceId !== null) {
       const key = liveKey(connection.accountId, connection.deviceId);
       if (this.live.get(key) === connection) this.live.delete(key);
@@ -431,7 +561,18 @@ export class WaEmulator implements ConnectionHost {
       account,
       device,
       maxPreKeys: this.maxPreKeys,
-      mediaHost: 'media.wa-emulator.invalid',
+      mediaHost: this.media.host,
+      mediaAuth: this.mediaAuth,
+      groupNode: (jid) => {
+        const group = this.store.group(jid);
+        return group?.accounts.includes(account.accountId) ? this.groupNode(group) : undefined;
+      },
+      groupNodes: () =>
+        this.store
+          .groups()
+          .filter((g) => g.accounts.includes(account.accountId))
+          .slice(0, 1024)
+          .map((g) => this.groupNode(g)),
       lookup: (jid) => this.lookup(jid),
       takeBundle: (user, server, deviceId) => this.takeBundle(user, server, deviceId, changed),
       changed,
@@ -517,6 +658,7 @@ export class WaEmulator implements ConnectionHost {
         this.saveSoon();
       }
       party = SignalParty.restore(account.phoneSignal);
+      party.onChange = () => this.store.markChanged();
       this.parties.set(key, party);
     }
     return party;
@@ -527,6 +669,7 @@ export class WaEmulator implements ConnectionHost {
     let party = this.parties.get(key);
     if (!party) {
       party = SignalParty.restore(contact.signal);
+      party.onChange = () => this.store.markChanged();
       this.parties.set(key, party);
     }
     return party;
@@ -600,51 +743,538 @@ export class WaEmulator implements ConnectionHost {
   }
 
   /**
-   * A contact sends a text to the account: encrypted by the contact's own Signal identity for each
-   * connected device of the account, addressed by LID with the phone number alongside.
+   * A contact sends a message to the account (or to a group the account is in): built as a real
+   * `proto.Message` (media encrypted and put on the CDN), queued durably for every paired device of
+   * the account, and sent at once to those connected; the others get it at their next login. Each
+   * copy is kept until that device receipts it.
    */
   async inbound(
     accountId: string,
-    input: { from: string; name?: string; text: string; messageId?: string },
-  ): Promise<{ messageId: string; devices: number }> {
+    input: InboundInput,
+  ): Promise<{ messageId: string; devices: number; queued: number }> {
     const account = this.store.account(accountId);
-    if (!account || Object.keys(account.devices).length === 0) {
+    const devices = account ? Object.values(account.devices) : [];
+    if (!account || devices.length === 0) {
       throw new EmulatorError(409, 'account not paired: scan its QR first');
     }
-    const phone = input.from.replace(/^\+/, '');
-    const contact = this.store.ensureContact(phone, input.name);
-    this.saveSoon();
-    const id = input.messageId ?? messageId();
-    const party = this.contactParty(contact);
-    let devices = 0;
-    for (const device of Object.values(account.devices)) {
-      const connection = this.live.get(liveKey(accountId, device.deviceId));
-      if (!connection?.open) continue;
-      await this.sendEncrypted(
-        connection,
-        party,
-        account,
-        device,
-        {
-          from: `${contact.lid}@lid`,
-          sender_pn: `${contact.phone}@${PN_SERVER}`,
-          addressing_mode: 'lid',
-          id,
-          t: unixNow(),
-          type: 'text',
-          notify: contact.name,
-        },
-        { conversation: input.text },
-      );
-      devices += 1;
+    for (const device of devices) {
+      if (this.store.pending(accountId, device.deviceId).length >= this.maxPendingPerDevice) {
+        throw new EmulatorError(507, 'too many undelivered messages for a device of this account');
+      }
     }
-    if (devices === 0) throw new EmulatorError(409, 'no device of the account is connected');
-    return { messageId: id, devices };
+    const body: WaEmulatorInboundBody = { ...input, kind: input.kind ?? 'text' };
+    const phone = body.from.replace(/^\+/, '');
+    const contact = this.store.ensureContact(phone, body.name);
+    const group = body.groupId !== undefined ? `${body.groupId}@g.us` : undefined;
+    if (group !== undefined) {
+      const stored = this.store.ensureGroup(group, accountId);
+      if (!stored.contacts.includes(phone)) stored.contacts.push(phone);
+    }
+    const id = body.messageId ?? messageId();
+    const message = await buildInboundContent(body, {
+      chatJid: group ?? `${account.lid}@lid`,
+      accountJid: `${account.lid}@lid`,
+      isGroup: group !== undefined,
+      targetFromAccount:
+        body.targetMessageId !== undefined &&
+        (this.sentLog.get(accountId)?.has(body.targetMessageId) ?? false),
+      storeMedia: (file) => this.media.put(file),
+    });
+    const entry: PendingMessage = {
+      id,
+      from: contact.phone,
+      ...(group !== undefined ? { group } : {}),
+      t: Math.floor(Date.now() / 1000),
+      type: stanzaType(message),
+      message: Buffer.from(proto.Message.encode(message).finish()).toString('base64'),
+      sends: 0,
+    };
+    this.queueForDevices(account, entry);
+    // Durable before the caller hears "accepted": a restart now still delivers it.
+    await this.store.flush();
+    let live = 0;
+    for (const device of devices) {
+      if (this.live.get(liveKey(accountId, device.deviceId))?.open) live += 1;
+      this.sendPendingSoon(account, device, entry.id);
+    }
+    return { messageId: id, devices: live, queued: devices.length - live };
+  }
+
+  /** The account's phone sends `threads` chats × `messagesPerThread` messages as history chunks. */
+  async history(
+    accountId: string,
+    input: SimulatorHistoryBody,
+  ): Promise<{ chunks: number; messages: number; messageIds: string[] }> {
+    const account = this.store.account(accountId);
+    const devices = account ? Object.values(account.devices) : [];
+    if (!account || devices.length === 0) {
+      throw new EmulatorError(409, 'account not paired: scan its QR first');
+    }
+    const total = input.threads * input.messagesPerThread;
+    if (total > 100_000) throw new EmulatorError(413, 'at most 100,000 history messages at once');
+    const now = Math.floor(Date.now() / 1000);
+    const threads = Array.from({ length: input.threads }, (_, t) => {
+      const contact = this.store.ensureContact(historyPhone(accountId, t), `Client ${t + 1}`);
+      return { contact, index: t };
+    });
+    // Messages oldest first, grouped into chunks of at most historyChunkMessages.
+    type Item = { contact: StoredContact; thread: number; message: proto.IWebMessageInfo };
+    const items: Item[] = [];
+    for (const { contact, index } of threads) {
+      for (let i = 0; i < input.messagesPerThread; i++) {
+        const fromMe = i % 3 === 2;
+        items.push({
+          contact,
+          thread: index,
+          message: {
+            key: {
+              remoteJid: `${contact.lid}@lid`,
+              fromMe,
+              id: historyMessageId(accountId, contact.phone, i),
+            },
+            message: {
+              conversation: fromMe
+                ? `Mesaj trimis ${i} către ${contact.phone}`
+                : `Bună ziua! Mesajul ${i} din istoric`,
+            },
+            messageTimestamp: now - (input.messagesPerThread - i) * 60 - index,
+            status: fromMe
+              ? proto.WebMessageInfo.Status.READ
+              : proto.WebMessageInfo.Status.DELIVERY_ACK,
+          },
+        });
+      }
+    }
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += this.historyChunkMessages) {
+      chunks.push(items.slice(i, i + this.historyChunkMessages));
+    }
+    const entries: PendingMessage[] = [];
+    for (const [index, chunk] of chunks.entries()) {
+      const byThread = new Map<number, Item[]>();
+      for (const item of chunk)
+        byThread.set(item.thread, [...(byThread.get(item.thread) ?? []), item]);
+      const contacts = [...new Set(chunk.map((item) => item.contact))];
+      const progress = Math.round(((index + 1) / chunks.length) * 100);
+      const syncType = proto.HistorySync.HistorySyncType.RECENT;
+      const history = proto.HistorySync.encode({
+        syncType,
+        chunkOrder: index + 1,
+        progress,
+        conversations: [...byThread.values()].map((list) => {
+          const contact = list[0]!.contact;
+          return {
+            id: `${contact.lid}@lid`,
+            pnJid: `${contact.phone}@${PN_SERVER}`,
+            lidJid: `${contact.lid}@lid`,
+            name: contact.name,
+            conversationTimestamp: Number(list.at(-1)!.message.messageTimestamp),
+            unreadCount: 0,
+            messages: list.map((item, order) => ({ message: item.message, msgOrderId: order + 1 })),
+          };
+        }),
+        phoneNumberToLidMappings: contacts.map((c) => ({
+          pnJid: `${c.phone}@${PN_SERVER}`,
+          lidJid: `${c.lid}@lid`,
+        })),
+      }).finish();
+      const encrypted = encryptMedia(deflateSync(history), 'md-msg-hist');
+      const stored = await this.media.put(encrypted.file);
+      const notification: proto.IMessage = {
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+          historySyncNotification: {
+            fileSha256: encrypted.fileSha256,
+            fileLength: encrypted.fileLength,
+            mediaKey: encrypted.mediaKey,
+            fileEncSha256: encrypted.fileEncSha256,
+            directPath: stored.directPath,
+            syncType,
+            chunkOrder: index + 1,
+            progress,
+          },
+        },
+      };
+      entries.push({
+        id: messageId(),
+        from: PHONE_SENDER,
+        t: now,
+        type: 'text',
+        message: Buffer.from(proto.Message.encode(notification).finish()).toString('base64'),
+        sends: 0,
+      });
+    }
+    for (const entry of entries) this.queueForDevices(account, entry);
+    await this.store.flush();
+    for (const device of devices) {
+      for (const entry of entries) this.sendPendingSoon(account, device, entry.id);
+    }
+    return {
+      chunks: entries.length,
+      messages: items.length,
+      messageIds: items.map((item) => item.message.key!.id!),
+    };
+  }
+
+  /** Fault `corrupt-inbound`: the next `count` inbound contact messages arrive undecryptable. */
+  corruptInbound(accountId: string, count: number): void {
+    this.corruptNext.set(accountId, (this.corruptNext.get(accountId) ?? 0) + count);
+  }
+
+  /**
+   * The contact cannot decrypt a message the account sent and asks for it again: it drops its
+   * session with the sending device and sends `<receipt type="retry">`; Baileys resends the same id
+   * (from its cache, or through `getMessage`), and the contact counts the resend.
+   */
+  retryRequest(accountId: string, id: string): Promise<{ devices: number }> {
+    const sent = this.sentLog.get(accountId)?.get(id);
+    const account = this.store.account(accountId);
+    if (!sent || !account)
+      throw new EmulatorError(404, 'no message with this id reached a contact');
+    const target = jidDecode(sent.to);
+    const contact = target ? this.findContact(target.user, target.server) : undefined;
+    if (!contact) throw new EmulatorError(404, 'the message was not sent to an emulated contact');
+    const party = this.contactParty(contact);
+    const connections = this.accountConnections(accountId).filter((c) => c.deviceId !== null);
+    if (connections.length === 0)
+      throw new EmulatorError(409, 'no device of the account is connected');
+    for (const connection of connections) {
+      party.resetSession(account.lid, connection.deviceId!);
+      connection.sendNode({
+        tag: 'receipt',
+        attrs: { id, from: `${contact.lid}@lid`, type: 'retry', t: unixNow() },
+        content: [
+          { tag: 'retry', attrs: { count: '1', id, t: unixNow(), v: '1' } },
+          { tag: 'registration', attrs: {}, content: uint32(party.stored.registrationId) },
+        ],
+      });
+    }
+    this.saveSoon();
+    return Promise.resolve({ devices: connections.length });
+  }
+
+  /**
+   * Pairing by code: the phone's user types the code the client shows. The phone unwraps the
+   * client's ephemeral key with it, answers with its own, checks the client's key bundle, derives
+   * the adv secret both sides share, then links the device as a QR scan does.
+   */
+  async pairingCode(accountId: string, code: string): Promise<{ jid: string; lid: string }> {
+    const request = [...this.linkCodes.values()].find(
+      (r) => r.connection.open && (r.connection.accountHint ?? DEFAULT_ACCOUNT) === accountId,
+    );
+    if (!request || !request.connection.registration) {
+      throw new EmulatorError(409, 'no client of this account asked for a pairing code');
+    }
+    const existing = this.store.account(accountId);
+    if (existing && existing.phone !== request.phone) {
+      throw new EmulatorError(409, 'the client asked for a code for another phone number');
+    }
+    if (!existing && this.store.numberTaken(request.phone)) {
+      throw new EmulatorError(409, 'that phone number belongs to another account or contact');
+    }
+    if (request.finished) throw new EmulatorError(409, 'a code for this client is being checked');
+    const account = existing ?? this.store.ensureAccount(accountId, request.phone);
+    const phone = this.phoneParty(account).stored;
+    const companionEphemeral = await unwrapEphemeral(request.wrappedCompanionEphemeral, code);
+    const ephemeral = Curve.generateKeyPair();
+    const phoneIdentity = Buffer.from(phone.identity.public, 'base64');
+    const registration = request.connection.registration;
+    const advSecret = new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new EmulatorError(504, 'the client did not finish the code pairing')),
+        this.limits.requestTimeoutMs,
+      );
+      timer.unref();
+      // Checked while the client waits for the answer to companion_finish: a wrong code gives
+      // another shared secret, the bundle does not open, and the client hears an error.
+      request.finished = (bundle, companionIdentity) => {
+        clearTimeout(timer);
+        const shared = Curve.sharedKey(ephemeral.private, companionEphemeral);
+        let opened: ReturnType<typeof openKeyBundle>;
+        try {
+          opened = openKeyBundle(bundle, shared);
+        } catch {
+          reject(new EmulatorError(409, 'the code does not match the one the client shows'));
+          return false;
+        }
+        if (
+          !opened.companionIdentity.equals(registration.identityKey) ||
+          !opened.companionIdentity.equals(companionIdentity) ||
+          !opened.primaryIdentity.equals(phoneIdentity)
+        ) {
+          reject(new EmulatorError(409, 'the key bundle names other identities'));
+          return false;
+        }
+        const identityShared = Curve.sharedKey(
+          Buffer.from(phone.identity.private, 'base64'),
+          opened.companionIdentity,
+        );
+        resolve(linkCodeAdvSecret(shared, identityShared, opened.random));
+        return true;
+      };
+    });
+    request.connection.sendNode({
+      tag: 'notification',
+      attrs: {
+        from: S_WHATSAPP_NET,
+        type: 'link_code_companion_reg',
+        id: messageId(),
+        t: unixNow(),
+      },
+      content: [
+        {
+          tag: 'link_code_companion_reg',
+          attrs: {},
+          content: [
+            { tag: 'link_code_pairing_ref', attrs: {}, content: request.ref },
+            { tag: 'primary_identity_pub', attrs: {}, content: phoneIdentity },
+            {
+              tag: 'link_code_pairing_wrapped_primary_ephemeral_pub',
+              attrs: {},
+              content: await wrapEphemeral(ephemeral.public, code),
+            },
+          ],
+        },
+      ],
+    });
+    const secret = await advSecret.finally(() => {
+      request.finished = undefined;
+    });
+    this.linkCodes.delete(request.connection);
+    return this.completePairing(request.connection, accountId, secret);
+  }
+
+  private onLinkCodeIq(connection: ClientConnection, node: BinaryNode, reg: BinaryNode): void {
+    const reply = (error?: IqError) =>
+      connection.sendNode(
+        error
+          ? iqErrorReply(node, error)
+          : { tag: 'iq', attrs: { from: S_WHATSAPP_NET, type: 'result', id: node.attrs.id ?? '' } },
+      );
+    if (reg.attrs.stage === 'companion_hello') {
+      const wrapped = getBinaryNodeChildBuffer(
+        reg,
+        'link_code_pairing_wrapped_companion_ephemeral_pub',
+      );
+      const serverKey = getBinaryNodeChildBuffer(reg, 'companion_server_auth_key_pub');
+      const phone = jidDecode(reg.attrs.jid ?? '');
+      if (
+        !wrapped ||
+        wrapped.length !== 80 ||
+        !serverKey ||
+        !connection.clientStatic?.equals(Buffer.from(serverKey)) ||
+        !phone ||
+        phone.server !== PN_SERVER ||
+        !/^\d{6,20}$/.test(phone.user)
+      ) {
+        reply(new IqError(400, 'bad-request'));
+        return;
+      }
+      this.linkCodes.set(connection, {
+        connection,
+        phone: phone.user,
+        wrappedCompanionEphemeral: Buffer.from(wrapped),
+        ref: randomBytes(32),
+      });
+      reply();
+      return;
+    }
+    const request = this.linkCodes.get(connection);
+    if (reg.attrs.stage === 'companion_finish' && request?.finished) {
+      const bundle = getBinaryNodeChildBuffer(reg, 'link_code_pairing_wrapped_key_bundle');
+      const identity = getBinaryNodeChildBuffer(reg, 'companion_identity_public');
+      const ref = getBinaryNodeChildBuffer(reg, 'link_code_pairing_ref');
+      if (!bundle || !identity || !ref || !request.ref.equals(Buffer.from(ref))) {
+        reply(new IqError(400, 'bad-request'));
+        return;
+      }
+      const ok = request.finished(Buffer.from(bundle), Buffer.from(identity));
+      reply(ok ? undefined : new IqError(400, 'bad-request'));
+      return;
+    }
+    reply(new IqError(400, 'bad-request'));
+  }
+
+  private groupNode(group: StoredGroup): BinaryNode {
+    const participants: BinaryNode[] = [];
+    for (const accountId of group.accounts) {
+      const account = this.store.account(accountId);
+      if (!account) continue;
+      participants.push({
+        tag: 'participant',
+        attrs: {
+          jid: `${account.lid}@lid`,
+          phone_number: `${account.phone}@${PN_SERVER}`,
+          ...(accountId === group.accounts[0] ? { type: 'superadmin' } : {}),
+        },
+      });
+    }
+    for (const phone of group.contacts) {
+      const contact = this.store.contact(phone);
+      if (!contact) continue;
+      participants.push({
+        tag: 'participant',
+        attrs: { jid: `${contact.lid}@lid`, phone_number: `${contact.phone}@${PN_SERVER}` },
+      });
+    }
+    const creator = this.store.account(group.accounts[0] ?? '');
+    return {
+      tag: 'group',
+      attrs: {
+        id: group.jid.slice(0, group.jid.indexOf('@')),
+        subject: group.subject,
+        s_t: String(group.creation),
+        creation: String(group.creation),
+        addressing_mode: 'lid',
+        size: String(participants.length),
+        ...(creator
+          ? { creator: `${creator.lid}@lid`, creator_pn: `${creator.phone}@${PN_SERVER}` }
+          : {}),
+      },
+      content: participants,
+    };
+  }
+
+  private queueForDevices(account: StoredAccount, entry: PendingMessage): void {
+    for (const device of Object.values(account.devices)) {
+      this.store.pending(account.accountId, device.deviceId).push({ ...entry });
+    }
+    this.store.markChanged();
+  }
+
+  /** Sends a queued message to the device if it is connected, after what is already going out. */
+  private sendPendingSoon(account: StoredAccount, device: StoredDevice, id: string): void {
+    this.enqueueSend(account.accountId, device.deviceId, async () => {
+      const connection = this.live.get(liveKey(account.accountId, device.deviceId));
+      const entry = this.store.pending(account.accountId, device.deviceId).find((e) => e.id === id);
+      if (!connection?.open || !entry) return;
+      await this.deliver(connection, account, device, entry, false);
+    });
+  }
+
+  private enqueueSend(accountId: string, deviceId: number, job: () => Promise<void>): void {
+    const key = liveKey(accountId, deviceId);
+    const next = (this.sendChains.get(key) ?? Promise.resolve())
+      .then(job)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, key }, 'sending to a device failed'),
+      );
+    this.sendChains.set(key, next);
+    void next.then(() => {
+      if (this.sendChains.get(key) === next) this.sendChains.delete(key);
+    });
+  }
+
+  /**
+   * Encrypts one queued message for one device and sends it: from a contact (pairwise, or with
+   * its sender key in a group, the distribution message alongside) or from the account's phone.
+   */
+  private async deliver(
+    connection: ClientConnection,
+    account: StoredAccount,
+    device: StoredDevice,
+    entry: PendingMessage,
+    offline: boolean,
+    retryCount?: number,
+  ): Promise<void> {
+    const message = proto.Message.decode(Buffer.from(entry.message, 'base64'));
+    const bundle = () =>
+      this.takeBundle(account.lid, 'lid', device.deviceId, () => this.saveSoon());
+    const common = {
+      id: entry.id,
+      t: String(entry.t),
+      type: entry.type,
+      ...(offline ? { offline: '1' } : {}),
+    };
+    entry.sends += 1;
+    this.store.markChanged();
+    if (entry.from === PHONE_SENDER) {
+      const party = this.phoneParty(account);
+      const plaintext = padMessage(proto.Message.encode(message).finish());
+      const { type, ciphertext } = await party.encrypt(
+        account.lid,
+        device.deviceId,
+        plaintext,
+        bundle,
+      );
+      connection.sendNode({
+        tag: 'message',
+        attrs: { ...common, from: `${account.phone}@${PN_SERVER}`, category: 'peer' },
+        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+      });
+      return;
+    }
+    const contact = this.store.contact(entry.from);
+    if (!contact) return;
+    const party = this.contactParty(contact);
+    const enc: BinaryNode[] = [];
+    const countAttr: Record<string, string> =
+      retryCount !== undefined ? { count: String(retryCount) } : {};
+    if (entry.group !== undefined) {
+      const distribution: proto.IMessage = {
+        senderKeyDistributionMessage: {
+          groupId: entry.group,
+          axolotlSenderKeyDistributionMessage: await party.senderKeyDistribution(entry.group),
+        },
+      };
+      const pairwise = await party.encrypt(
+        account.lid,
+        device.deviceId,
+        padMessage(proto.Message.encode(distribution).finish()),
+        bundle,
+      );
+      enc.push({
+        tag: 'enc',
+        attrs: { v: '2', type: pairwise.type, ...countAttr },
+        content: pairwise.ciphertext,
+      });
+      const grouped = await party.groupEncrypt(
+        entry.group,
+        padMessage(proto.Message.encode(message).finish()),
+      );
+      enc.push({ tag: 'enc', attrs: { v: '2', type: 'skmsg', ...countAttr }, content: grouped });
+    } else {
+      const { type, ciphertext } = await party.encrypt(
+        account.lid,
+        device.deviceId,
+        padMessage(proto.Message.encode(message).finish()),
+        bundle,
+      );
+      enc.push({ tag: 'enc', attrs: { v: '2', type, ...countAttr }, content: ciphertext });
+    }
+    const corrupt = this.corruptNext.get(account.accountId) ?? 0;
+    if (corrupt > 0 && retryCount === undefined) {
+      this.corruptNext.set(account.accountId, corrupt - 1);
+      for (const node of enc) {
+        const bytes = Buffer.from(node.content as Uint8Array);
+        // The MAC covers the tail: flipping it makes the message fail authentication.
+        bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+        node.content = bytes;
+      }
+    }
+    const sender = `${contact.lid}@lid`;
+    connection.sendNode({
+      tag: 'message',
+      attrs: {
+        ...common,
+        ...(entry.group !== undefined
+          ? {
+              from: entry.group,
+              participant: sender,
+              participant_pn: `${contact.phone}@${PN_SERVER}`,
+            }
+          : { from: sender, sender_pn: `${contact.phone}@${PN_SERVER}` }),
+        addressing_mode: 'lid',
+        notify: contact.name,
+      },
+      content: enc,
+    });
   }
 
   /**
    * A message from the account: the server acks it, the contact decrypts its copy with its own
-   * session, records what it got, then sends delivery and read receipts back to the account.
+   * session (and downloads and decrypts any media), records what it got, then sends delivery and
+   * read receipts back to the account.
    */
   private async onOutboundMessage(connection: ClientConnection, node: BinaryNode): Promise<void> {
     const id = node.attrs.id ?? '';
@@ -662,20 +1292,43 @@ export class WaEmulator implements ConnectionHost {
     if (!enc) return;
     const log = this.sentLog.get(account.accountId) ?? new Map<string, SimulatorSentMessage>();
     this.sentLog.set(account.accountId, log);
-    const seen = log.get(id);
-    if (seen) {
-      // A resend of the same id is the same message: WhatsApp does not deliver it twice.
-      seen.resends += 1;
-      return;
-    }
+    // Decrypted even when it is a resend: the contact's session must follow the sender's.
     const plaintext = await this.contactParty(contact).decrypt(
       account.lid,
       connection.deviceId,
       enc.type,
       enc.ciphertext,
     );
+    this.saveSoon();
+    const seen = log.get(id);
+    if (seen) {
+      // A resend of the same id is the same message: WhatsApp does not deliver it twice.
+      seen.resends += 1;
+      return;
+    }
     const message = proto.Message.decode(unpadMessage(plaintext));
-    log.set(id, describeReceived(id, to, message));
+    const received = describeReceived(id, to, message);
+    const media = mediaOf(message);
+    if (media) {
+      try {
+        const file = media.content.directPath
+          ? await this.media.get(media.content.directPath)
+          : media.content.url
+            ? await this.media.get(media.content.url)
+            : undefined;
+        if (!file || !media.content.mediaKey) throw new Error('media not on the emulator CDN');
+        const bytes = decryptMedia(file, media.content.mediaKey, media.type, {
+          fileSha256: media.content.fileSha256,
+          fileEncSha256: media.content.fileEncSha256,
+        });
+        received.fileSha256Base64 = sha256(bytes).toString('base64');
+        received.fileLength = bytes.length;
+        this.rememberSentMedia(account.accountId, id, bytes);
+      } catch (error) {
+        connection.logger.warn({ err: error, id }, 'the contact could not fetch or decrypt media');
+      }
+    }
+    log.set(id, received);
     if (log.size > 1000) log.delete(log.keys().next().value!);
     const receipt = (type: 'delivery' | 'read') => {
       for (const live of this.accountConnections(account.accountId)) {
@@ -692,6 +1345,22 @@ export class WaEmulator implements ConnectionHost {
     };
     setTimeout(() => receipt('delivery'), this.deliveredMs).unref();
     setTimeout(() => receipt('read'), this.readMs).unref();
+  }
+
+  private rememberSentMedia(accountId: string, id: string, bytes: Buffer): void {
+    const key = `${accountId}\n${id}`;
+    this.sentMedia.set(key, bytes);
+    this.sentMediaBytes += bytes.length;
+    while (this.sentMediaBytes > 128 * 1024 * 1024 && this.sentMedia.size > 1) {
+      const [oldest, old] = this.sentMedia.entries().next().value!;
+      this.sentMedia.delete(oldest);
+      this.sentMediaBytes -= old.length;
+    }
+  }
+
+  /** The decrypted bytes of media a contact received from the account. */
+  sentMediaBytesOf(accountId: string, id: string): Buffer | undefined {
+    return this.sentMedia.get(`${accountId}\n${id}`);
   }
 
   /** What contacts received from the account, decrypted, in arrival order. */
@@ -723,6 +1392,39 @@ export class WaEmulator implements ConnectionHost {
       });
     }
     this.receiptLog.set(connection.accountId, log.slice(-1000));
+    if (connection.deviceId !== null) {
+      const accountId = connection.accountId;
+      const deviceId = connection.deviceId;
+      const pending = this.store.pending(accountId, deviceId);
+      if (node.attrs.type === 'retry') {
+        // The device could not decrypt: the sender starts a new session and resends the same id.
+        const entry = pending.find((e) => e.id === node.attrs.id);
+        const account = this.store.account(accountId);
+        const device = account?.devices[String(deviceId)];
+        if (entry && account && device && entry.sends <= 5) {
+          const count = Number(findChild(node, 'retry')?.attrs.count ?? '1') || 1;
+          const party =
+            entry.from === PHONE_SENDER
+              ? this.phoneParty(account)
+              : this.store.contact(entry.from) &&
+                this.contactParty(this.store.contact(entry.from)!);
+          // A fresh pkmsg from the device's uploaded pre-keys (the receipt's own <keys>, sent from
+          // the second retry on, name one of those same keys).
+          if (party) party.resetSession(account.lid, deviceId);
+          this.enqueueSend(accountId, deviceId, async () => {
+            if (!connection.open) return;
+            await this.deliver(connection, account, device, entry, false, count);
+          });
+        }
+      } else {
+        const acked = new Set(ids);
+        const kept = pending.filter((e) => !acked.has(e.id));
+        if (kept.length !== pending.length) {
+          pending.splice(0, pending.length, ...kept);
+          this.saveSoon();
+        }
+      }
+    }
     // The server acknowledges every receipt, as WhatsApp does.
     connection.sendNode({
       tag: 'ack',
@@ -777,15 +1479,22 @@ function findEncFor(
 
 function describeReceived(id: string, to: string, m: proto.IMessage): SimulatorSentMessage {
   const text = m.conversation ?? m.extendedTextMessage?.text ?? null;
-  const context = m.extendedTextMessage?.contextInfo ?? null;
+  const media = mediaOf(m);
+  const context =
+    m.extendedTextMessage?.contextInfo ??
+    m.imageMessage?.contextInfo ??
+    m.videoMessage?.contextInfo ??
+    m.audioMessage?.contextInfo ??
+    m.documentMessage?.contextInfo ??
+    null;
   return {
     messageId: id,
     to,
-    kind: text !== null ? 'text' : 'other',
+    kind: text !== null ? 'text' : (media?.kind ?? 'other'),
     text,
-    caption: null,
-    mimetype: null,
-    fileName: null,
+    caption: media?.content.caption ?? null,
+    mimetype: media?.content.mimetype ?? null,
+    fileName: media?.content.fileName ?? null,
     fileLength: null,
     fileSha256Base64: null,
     quotedMessageId: context?.stanzaId ?? null,
@@ -793,6 +1502,78 @@ function describeReceived(id: string, to: string, m: proto.IMessage): SimulatorS
     receivedAt: new Date().toISOString(),
     resends: 0,
   };
+}
+
+/** `PendingMessage.from` of messages the account's own phone sends (history notifications). */
+const PHONE_SENDER = 'phone';
+
+/** What `POST /accounts/:id/inbound` takes; `kind` defaults to text. */
+export type InboundInput = Omit<WaEmulatorInboundBody, 'kind'> & {
+  kind?: WaEmulatorInboundBody['kind'];
+};
+
+/** The stanza `type` WhatsApp gives a message of this content. */
+function stanzaType(message: proto.IMessage): string {
+  if (mediaOf(message)) return 'media';
+  if (message.reactionMessage) return 'reaction';
+  return 'text';
+}
+
+type MediaContent = {
+  url?: string | null;
+  directPath?: string | null;
+  mediaKey?: Uint8Array | null;
+  fileSha256?: Uint8Array | null;
+  fileEncSha256?: Uint8Array | null;
+  mimetype?: string | null;
+  caption?: string | null;
+  fileName?: string | null;
+};
+
+/** The media part of a message, with the media type its keys are derived for. */
+function mediaOf(
+  m: proto.IMessage,
+):
+  | { kind: SimulatorSentMessage['kind']; type: EmulatedMediaType; content: MediaContent }
+  | undefined {
+  if (m.imageMessage) return { kind: 'image', type: 'image', content: m.imageMessage };
+  if (m.videoMessage) return { kind: 'video', type: 'video', content: m.videoMessage };
+  if (m.audioMessage) return { kind: 'audio', type: 'audio', content: m.audioMessage };
+  if (m.documentMessage) return { kind: 'document', type: 'document', content: m.documentMessage };
+  if (m.stickerMessage) return { kind: 'other', type: 'sticker', content: m.stickerMessage };
+  return undefined;
+}
+
+/** A contact of history thread `t` of an account: stable across calls, so replays match. */
+function historyPhone(accountId: string, thread: number): string {
+  const hash = createHash('sha256').update(`history|${accountId}|${thread}`).digest();
+  return `4076${(hash.readUInt32BE(0) % 10_000_000).toString().padStart(7, '0')}`;
+}
+
+function historyMessageId(accountId: string, phone: string, index: number): string {
+  const hash = createHash('sha256').update(`history|${accountId}|${phone}|${index}`).digest('hex');
+  return `3EB0${hash.slice(0, 18).toUpperCase()}`;
+}
+
+function uint32(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(value);
+  return buffer;
+}
+
+/** The media CDN's TLS identity: kept under dataDir (so a client's trust survives restarts). */
+async function loadMediaTls(dataDir: string | undefined): Promise<MediaTlsIdentity> {
+  if (dataDir === undefined) return createMediaTlsIdentity();
+  const file = join(dataDir, MEDIA_TLS_FILE_NAME);
+  try {
+    return MediaTlsFile.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const identity = createMediaTlsIdentity();
+  await writeFile(file, JSON.stringify(identity), { mode: 0o600 });
+  await writeFile(join(dataDir, MEDIA_CA_FILE_NAME), identity.certPem, { mode: 0o644 });
+  return identity;
 }
 
 function messageId(): string {
