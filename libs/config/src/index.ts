@@ -3,6 +3,7 @@ export * from './fields.js';
 export * from './services.js';
 export * from './wa-gateway.env.js';
 export * from './wa-simulator.env.js';
+export * from './wa-emulator.env.js';
 export * from './ai-extractor.env.js';
 export * from './crm-aggregator.env.js';
 export * from './ingest.env.js';
