@@ -368,8 +368,14 @@ describe('wa-emulator messaging with real Baileys', () => {
     // Receipted messages are not delivered again on the next login.
     await run.socket.end(undefined);
     const next = connect('acc-offline', auth.reloaded());
+    let nextPendingDone = false;
+    next.socket.ev.on('connection.update', (u) => {
+      if (u.receivedPendingNotifications) nextPendingDone = true;
+    });
     await next.opened;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The offline marker follows the whole backlog, and a new message goes out after both.
+    await expect.poll(() => nextPendingDone).toBe(true);
+    await received(next, await inbound('acc-offline', { from, text: 'Patru' }));
     expect(next.messages.filter((m) => queued.includes(m.key.id ?? ''))).toEqual([]);
   });
 

@@ -149,6 +149,8 @@ export class WaEmulator implements ConnectionHost {
   /** Per device: serialises sends so a backlog goes out in order before new messages. */
   private readonly sendChains = new Map<string, Promise<void>>();
   private readonly linkCodes = new Map<ClientConnection, LinkCodeRequest>();
+  /** The connection each queued message last went out on (`accountId:deviceId:id`), bounded. */
+  private readonly sentOn = new Map<string, number>();
   private readonly maxPendingPerDevice: number;
   private readonly historyChunkMessages: number;
   private readonly mediaAuth = randomBytes(18).toString('base64url');
@@ -485,6 +487,8 @@ export class WaEmulator implements ConnectionHost {
         if (!connection.open) return;
         await this.deliver(connection, account, device, entry, true);
       }
+      // Sessions and sender keys advanced: durable, so a restart continues them.
+      this.saveSoon();
       connection.sendNode({
         tag: 'ib',
         attrs: { from: S_WHATSAPP_NET },
@@ -767,6 +771,10 @@ export class WaEmulator implements ConnectionHost {
     const contact = this.store.ensureContact(phone, body.name);
     const group = body.groupId !== undefined ? `${body.groupId}@g.us` : undefined;
     if (group !== undefined) {
+      const known = this.store.group(group);
+      if (known && !known.contacts.includes(phone) && known.contacts.length >= MAX_GROUP_CONTACTS) {
+        throw new EmulatorError(409, 'the group is full');
+      }
       const stored = this.store.ensureGroup(group, accountId);
       if (!stored.contacts.includes(phone)) stored.contacts.push(phone);
     }
@@ -1149,6 +1157,7 @@ export class WaEmulator implements ConnectionHost {
       const entry = this.store.pending(account.accountId, device.deviceId).find((e) => e.id === id);
       if (!connection?.open || !entry) return;
       await this.deliver(connection, account, device, entry, false);
+      this.saveSoon();
     });
   }
 
@@ -1177,6 +1186,11 @@ export class WaEmulator implements ConnectionHost {
     offline: boolean,
     retryCount?: number,
   ): Promise<void> {
+    const sentKey = `${account.accountId}:${device.deviceId}:${entry.id}`;
+    if (retryCount === undefined && this.sentOn.get(sentKey) === connection.id) return;
+    this.sentOn.delete(sentKey);
+    this.sentOn.set(sentKey, connection.id);
+    if (this.sentOn.size > 50_000) this.sentOn.delete(this.sentOn.keys().next().value!);
     const message = proto.Message.decode(Buffer.from(entry.message, 'base64'));
     const bundle = () =>
       this.takeBundle(account.lid, 'lid', device.deviceId, () => this.saveSoon());
@@ -1414,6 +1428,7 @@ export class WaEmulator implements ConnectionHost {
           this.enqueueSend(accountId, deviceId, async () => {
             if (!connection.open) return;
             await this.deliver(connection, account, device, entry, false, count);
+            this.saveSoon();
           });
         }
       } else {
@@ -1503,6 +1518,9 @@ function describeReceived(id: string, to: string, m: proto.IMessage): SimulatorS
     resends: 0,
   };
 }
+
+/** Members a group may have besides accounts (WhatsApp's own limit is 1024 in all). */
+const MAX_GROUP_CONTACTS = 1000;
 
 /** `PendingMessage.from` of messages the account's own phone sends (history notifications). */
 const PHONE_SENDER = 'phone';
