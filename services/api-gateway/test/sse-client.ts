@@ -9,6 +9,8 @@ export interface SseConnection {
   frames: SseFrame[];
   /** Resolves once the server wrote its first bytes (the subscription is in place). */
   opened: Promise<void>;
+  /** Resolves when the server ends the stream (or close() aborts it). */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -22,6 +24,8 @@ export async function openSse(
   const frames: SseFrame[] = [];
   let markOpened: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => (markOpened = resolve));
+  let markEnded: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
   if (response.body !== null && response.status === 200) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -55,9 +59,11 @@ export async function openSse(
       } catch {
         // aborted by close()
       }
+      markEnded();
     })();
   } else {
     markOpened();
+    markEnded();
   }
-  return { status: response.status, frames, opened, close: () => controller.abort() };
+  return { status: response.status, frames, opened, ended, close: () => controller.abort() };
 }

@@ -1,5 +1,6 @@
+import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
-import type { ApiKeyDoc, UserDoc } from '@wacrm/contracts';
+import { AppError, type ApiKeyDoc, type UserDoc } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 
 export interface AuthStore {
@@ -62,6 +63,67 @@ export function createAuthStore(
     },
     invalidate(kind, id) {
       (kind === 'user' ? users : keys).delete(id);
+    },
+  };
+}
+
+/** Whether a user's ID tokens still stand: not revoked since they were issued, user enabled. */
+export interface RevocationCheck {
+  /** Throws UNAUTHENTICATED when tokens issued at `authTimeSec` were revoked or the user is off. */
+  check(uid: string, authTimeSec: number): Promise<void>;
+}
+
+interface UserStanding {
+  disabled: boolean;
+  /** Tokens whose auth_time is before this (ms) are revoked. */
+  validAfterMs: number;
+  expiresAt: number;
+}
+
+/**
+ * The revocation check firebase-admin's `verifyIdToken(token, true)` makes, with the user record
+ * cached for `ttlMs` (per replica), so every request is checked without an Auth API call each.
+ * A deleted user counts as revoked.
+ */
+export function createRevocationCheck(
+  auth: Pick<Auth, 'getUser'>,
+  options: { ttlMs?: number } = {},
+): RevocationCheck {
+  const ttlMs = options.ttlMs ?? 10_000;
+  const users = new Map<string, UserStanding>();
+
+  async function standing(uid: string): Promise<UserStanding | undefined> {
+    const now = Date.now();
+    const hit = users.get(uid);
+    if (hit !== undefined && hit.expiresAt > now) return hit;
+    let record;
+    try {
+      record = await auth.getUser(uid);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'auth/user-not-found') return undefined;
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'could not check the ID token’s revocation', {
+        cause: error,
+      });
+    }
+    const validAfter = record.tokensValidAfterTime;
+    const value: UserStanding = {
+      disabled: record.disabled,
+      validAfterMs: validAfter === undefined ? 0 : Date.parse(validAfter),
+      expiresAt: now + ttlMs,
+    };
+    if (users.size > 10_000) users.clear();
+    users.set(uid, value);
+    return value;
+  }
+
+  return {
+    async check(uid, authTimeSec) {
+      const user = await standing(uid);
+      if (user === undefined) throw new AppError('UNAUTHENTICATED', 'the user no longer exists');
+      if (user.disabled) throw new AppError('UNAUTHENTICATED', 'the user is disabled');
+      if (authTimeSec * 1000 < user.validAfterMs) {
+        throw new AppError('UNAUTHENTICATED', 'the ID token was revoked; sign in again');
+      }
     },
   };
 }

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Auth } from 'firebase-admin/auth';
 import { AppError, isAppError } from '@wacrm/contracts';
-import type { AuthStore } from '../data-access/auth.repository.js';
+import {
+  createRevocationCheck,
+  type AuthStore,
+  type RevocationCheck,
+} from '../data-access/auth.repository.js';
 import { apiKeyMatches, parseApiKey, safeEqual } from '../domain/api-key.js';
 import {
   adminTokenPrincipal,
@@ -24,6 +28,11 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /**
+     * Derives the caller's principal again from the same credential (revocation, key state and
+     * profile re-read): long-lived requests (SSE) call it to notice a revoked or demoted caller.
+     */
+    recheckPrincipal: (() => Promise<Principal>) | null;
   }
 }
 
@@ -32,6 +41,13 @@ export interface AuthHookDeps {
   store: AuthStore;
   adminToken?: string;
   metricsToken?: string;
+  /** Defaults to a check against `auth` with the user record cached for 10 s. */
+  revocations?: RevocationCheck;
+}
+
+interface Authenticated {
+  principal: Principal;
+  recheck: () => Promise<Principal>;
 }
 
 const PUBLIC_PREFIXES = ['/docs', '/openapi.json', '/health'];
@@ -60,25 +76,49 @@ async function fromApiKey(deps: AuthHookDeps, key: string): Promise<Principal> {
   return apiKeyPrincipal(parsed.id, doc);
 }
 
-async function fromIdToken(deps: AuthHookDeps, token: string): Promise<Principal> {
+function apiKeyCredential(deps: AuthHookDeps, key: string): Promise<Authenticated> {
+  return fromApiKey(deps, key).then((principal) => ({
+    principal,
+    recheck: () => fromApiKey(deps, key),
+  }));
+}
+
+const ID_TOKEN_ERRORS: Record<string, string> = {
+  'auth/id-token-expired': 'the ID token has expired',
+  'auth/id-token-revoked': 'the ID token was revoked; sign in again',
+  'auth/user-disabled': 'the user is disabled',
+  'auth/user-not-found': 'the user no longer exists',
+};
+
+async function fromIdToken(
+  deps: AuthHookDeps,
+  revocations: RevocationCheck,
+  token: string,
+): Promise<Authenticated> {
   let uid: string;
+  let authTime: number;
   try {
-    uid = (await deps.auth.verifyIdToken(token)).uid;
+    const decoded = await deps.auth.verifyIdToken(token);
+    uid = decoded.uid;
+    authTime = decoded.auth_time;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('auth/')) {
-      const expired = code === 'auth/id-token-expired';
       throw new AppError(
         'UNAUTHENTICATED',
-        expired ? 'the ID token has expired' : 'the bearer token is not valid',
+        ID_TOKEN_ERRORS[code] ?? 'the bearer token is not valid',
       );
     }
     throw new AppError('DEPENDENCY_UNAVAILABLE', 'could not verify the ID token', {
       cause: error,
     });
   }
-  const profile = await deps.store.getUser(uid);
-  return userPrincipal(uid, profile);
+  // Revocation and the profile are read again on every check, each cached briefly.
+  const current = async () => {
+    await revocations.check(uid, authTime);
+    return userPrincipal(uid, await deps.store.getUser(uid));
+  };
+  return { principal: await current(), recheck: current };
 }
 
 /**
@@ -86,7 +126,9 @@ async function fromIdToken(deps: AuthHookDeps, token: string): Promise<Principal
  * route's operation against the caller's role and scopes. Account checks happen in handlers.
  */
 export function registerAuth(app: FastifyInstance, deps: AuthHookDeps): void {
+  const revocations = deps.revocations ?? createRevocationCheck(deps.auth);
   app.decorateRequest('principal', null);
+  app.decorateRequest('recheckPrincipal', null);
   app.addHook('onRequest', async (request, reply) => {
     try {
       await authenticate(request);
@@ -115,22 +157,24 @@ export function registerAuth(app: FastifyInstance, deps: AuthHookDeps): void {
       return;
     }
     const apiKeyHeader = request.headers['x-api-key'];
-    let principal: Principal;
+    let caller: Authenticated;
     if (typeof apiKeyHeader === 'string' && apiKeyHeader.length > 0) {
-      principal = await fromApiKey(deps, apiKeyHeader);
+      caller = await apiKeyCredential(deps, apiKeyHeader);
     } else if (token === undefined) {
       throw new AppError(
         'UNAUTHENTICATED',
         'send "Authorization: Bearer <Firebase ID token>" or "X-API-Key: <key>"',
       );
     } else if (deps.adminToken !== undefined && safeEqual(token, deps.adminToken)) {
-      principal = adminTokenPrincipal();
+      const principal = adminTokenPrincipal();
+      caller = { principal, recheck: () => Promise.resolve(principal) };
     } else if (token.startsWith('wacrm_')) {
-      principal = await fromApiKey(deps, token);
+      caller = await apiKeyCredential(deps, token);
     } else {
-      principal = await fromIdToken(deps, token);
+      caller = await fromIdToken(deps, revocations, token);
     }
-    request.principal = principal;
-    requireOperation(principal, config.operation ?? 'admin');
+    request.principal = caller.principal;
+    request.recheckPrincipal = caller.recheck;
+    requireOperation(caller.principal, config.operation ?? 'admin');
   }
 }

@@ -10,7 +10,12 @@ import {
   type StreamEntry,
 } from '../data-access/realtime.js';
 import type { GatewayMetrics } from '../data-access/metrics.js';
-import { canSeeAccount, type Principal } from '../domain/principal.js';
+import {
+  canSeeAccount,
+  requireAccount,
+  requireOperation,
+  type Principal,
+} from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
 
@@ -24,6 +29,13 @@ const StreamQuery = z.object({
 });
 
 const REPLAY_MAX = 10_000;
+
+/**
+ * How often an open stream derives its caller's principal again. With the auth caches (5 s for
+ * keys and profiles, 10 s for ID-token revocation) a revoked or demoted caller's stream ends
+ * within 25 s.
+ */
+export const STREAM_RECHECK_MS = 10_000;
 
 /**
  * Whether `principal` may see `event`, narrowed to `only` when given. An event of several accounts
@@ -80,7 +92,7 @@ export function streamRoutes(deps: {
         },
       },
       async (request, reply) => {
-        const principal = principalOf(request);
+        let principal = principalOf(request);
         const header = request.headers['last-event-id'];
         const lastEventId =
           typeof header === 'string' && header !== '' ? header : request.query.lastEventId;
@@ -125,11 +137,34 @@ export function streamRoutes(deps: {
         raw.write('retry: 3000\n\n');
         deps.metrics.sseClients.inc();
         const heartbeat = setInterval(() => raw.write(': ping\n\n'), deps.heartbeatMs ?? 15_000);
+        let closed = false;
         const close = () => {
+          if (closed) return;
+          closed = true;
           clearInterval(heartbeat);
+          clearInterval(recheck);
           unsubscribe();
           deps.metrics.sseClients.dec();
         };
+        // The principal this stream filters with follows the credential: a revoked key or user,
+        // a lost scope or a lost account ends the stream; a narrowed profile narrows it.
+        const recheckPrincipal = request.recheckPrincipal;
+        const recheck = setInterval(() => {
+          if (recheckPrincipal === null) return;
+          recheckPrincipal()
+            .then((next) => {
+              requireOperation(next, 'read');
+              if (only !== undefined) requireAccount(next, only);
+              principal = next;
+            })
+            .catch((error: unknown) => {
+              if (closed) return;
+              const reason = error instanceof Error ? error.message : 'credential no longer valid';
+              request.log.info({ reason }, 'SSE stream ended: its credential changed');
+              raw.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+              close();
+            });
+        }, STREAM_RECHECK_MS);
         request.raw.once('close', close);
 
         try {
