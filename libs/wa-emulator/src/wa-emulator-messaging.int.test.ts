@@ -379,6 +379,22 @@ describe('wa-emulator messaging with real Baileys', () => {
     expect(next.messages.filter((m) => queued.includes(m.key.id ?? ''))).toEqual([]);
   });
 
+  it('when WhatsApp removes a device (401), then the messages queued for it are dropped with it', async () => {
+    await pair('acc-removed');
+    expect((await control('/accounts/acc-removed/faults', { kind: 'silence' })).status).toBe(202);
+    await inbound('acc-removed', { from: '+40700000109', text: 'Nu va ajunge' });
+    const pending = async () => {
+      const state = JSON.parse(await readFile(join(dataDir, STATE_FILE_NAME), 'utf8')) as {
+        pending: Record<string, unknown[]>;
+      };
+      return state.pending['acc-removed:1']?.length;
+    };
+    // Silenced: the client never sees it, so it never receipts it.
+    expect(await pending()).toBe(1);
+    expect((await control('/accounts/acc-removed/disconnect', { reason: 401 })).status).toBe(202);
+    expect(await pending()).toBeUndefined();
+  });
+
   it('when Baileys cannot decrypt a message, then it asks for a retry and the contact resends the same id as a fresh pre-key message', async () => {
     const { run } = await pair('acc-retry-in');
     const from = '+40700000107';

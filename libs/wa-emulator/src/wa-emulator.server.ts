@@ -378,6 +378,8 @@ export class WaEmulator implements ConnectionHost {
       for (const connection of targets) {
         if (account && connection.deviceId !== null) {
           delete account.devices[String(connection.deviceId)];
+          // A removed device never logs in again: what was queued for it goes with it.
+          this.store.dropPending(accountId, connection.deviceId);
         }
       }
       this.store.markChanged();
@@ -582,6 +584,8 @@ export class WaEmulator implements ConnectionHost {
       changed,
       removeDevice: () => {
         delete account.devices[String(connection.deviceId)];
+        if (connection.deviceId !== null)
+          this.store.dropPending(account.accountId, connection.deviceId);
         changed();
       },
     };
