@@ -379,6 +379,26 @@ describe('wa-emulator messaging with real Baileys', () => {
     expect(next.messages.filter((m) => queued.includes(m.key.id ?? ''))).toEqual([]);
   });
 
+  it('when 4 contacts send 200 texts concurrently, then Baileys decrypts each exactly once', async () => {
+    const { run } = await pair('acc-burst');
+    const startedAt = Date.now();
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        inbound('acc-burst', { from: `+4070000020${i % 4}`, text: `Mesaj ${i}` }),
+      ),
+    );
+    await expect
+      .poll(() => run.messages.filter((m) => m.message?.conversation).length, { timeout: 20_000 })
+      .toBe(200);
+    const seconds = (Date.now() - startedAt) / 1000;
+    console.info(
+      `[wa-emulator] 200 inbound texts from 4 contacts decrypted by Baileys: ${(200 / seconds).toFixed(0)} msg/s`,
+    );
+    const texts = run.messages.filter((m) => m.message?.conversation);
+    expect(new Set(texts.map((m) => m.key.id)).size).toBe(200);
+    expect(new Set(ids)).toEqual(new Set(texts.map((m) => m.key.id)));
+  });
+
   it('when WhatsApp removes a device (401), then the messages queued for it are dropped with it', async () => {
     await pair('acc-removed');
     expect((await control('/accounts/acc-removed/faults', { kind: 'silence' })).status).toBe(202);
