@@ -24,6 +24,8 @@ export const WaGatewayEnv = BaseEnv.extend({
   AUTH_STATE_STORE: z.enum(['firestore', 'disk']).default('firestore'),
   SESSIONS_PATH: z.string().min(1).default('.data/sessions'),
   WA_SPOOL_DIR: z.string().min(1).default('.data/wa-spool'),
+  /** A spool file whose instance shows no sign of life for this long is replayed by another. */
+  WA_SPOOL_ORPHAN_AFTER_MS: envInt(30_000, 1_000, 3_600_000),
   WA_LEASE_TTL_MS: envInt(15_000, 1_000, 600_000),
   /** Accounts an instance may hold above its fair share, so small imbalances do not churn. */
   WA_FAIR_SHARE_SLACK: envInt(1, 0, 1000),

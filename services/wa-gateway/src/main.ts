@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { loadConfig, WaGatewayEnv } from '@wacrm/config';
@@ -73,9 +72,11 @@ const store: AuthStateStore =
     ? new DiskAuthStateStore(config.SESSIONS_PATH, cipher)
     : new FirestoreAuthStateStore(firebase.db, cipher, instanceId);
 
-const spool = new Spool(
-  join(config.WA_SPOOL_DIR, `${instanceId.replace(/[^\w.-]/g, '_')}.spool.jsonl`),
-);
+const spool = new Spool({
+  dir: config.WA_SPOOL_DIR,
+  instanceId,
+  orphanAfterMs: config.WA_SPOOL_ORPHAN_AFTER_MS,
+});
 await spool.open();
 shutdown.add('spool', () => spool.close());
 const inbound = openQueue(WaInboundQueue, {
@@ -86,7 +87,6 @@ const inbound = openQueue(WaInboundQueue, {
 });
 shutdown.add('wa-inbound queue', () => inbound.queue.close());
 const publisher = new InboundPublisher(inbound, producerRedis, spool, logger);
-if (spool.size > 0) logger.warn({ jobs: spool.size }, 'spool from a previous run found; replaying');
 publisher.start();
 shutdown.add('spool replay', () => Promise.resolve(publisher.stop()));
 

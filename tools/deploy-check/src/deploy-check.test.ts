@@ -145,6 +145,18 @@ describe('deploy-check catches planted errors in deploy/k8s', () => {
     expect(text).toMatch(/30 s is shorter than the shutdown budget plus the lease TTL \(40 s\)/);
   });
 
+  it('when the wa-gateway spool is not on a shared persistent volume, then it is reported', async () => {
+    const text = await kubernetesWith('Deployment', 'wa-gateway', (d) => {
+      const volumes = d.spec.template.spec.volumes as Array<Record<string, unknown>>;
+      const spool = volumes.find((v) => v.name === 'spool')!;
+      delete spool.persistentVolumeClaim;
+      spool.emptyDir = {};
+    });
+    expect(text).toMatch(
+      /the spool \(WA_SPOOL_DIR\) must be a ReadWriteMany PersistentVolumeClaim/,
+    );
+  });
+
   it('when a disruption budget can never be met, then it is reported', async () => {
     const text = await kubernetesWith('PodDisruptionBudget', 'api-gateway', (d) => {
       d.spec.minAvailable = 2;

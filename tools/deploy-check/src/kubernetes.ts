@@ -34,9 +34,9 @@ interface Container {
 }
 
 interface PodSpec {
-  containers: Container[];
+  containers: Array<Container & { volumeMounts?: Array<{ name: string; mountPath: string }> }>;
   terminationGracePeriodSeconds?: number;
-  volumes?: Array<{ name: string; persistentVolumeClaim?: unknown }>;
+  volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName?: string } }>;
 }
 
 interface DeploymentSpec {
@@ -227,8 +227,30 @@ export async function checkKubernetes(
     const spec = wa.doc.spec as unknown as DeploymentSpec;
     const add = at(wa);
     if ((spec.replicas ?? 1) < 2) add(where(wa, '/spec/replicas'), 'run at least 2 replicas');
-    if (spec.template.spec.volumes?.some((v) => v.persistentVolumeClaim !== undefined)) {
-      add(where(wa, '/volumes'), 'auth state lives in Firestore: no persistent volume');
+    // The spool (events that could not reach Redis) must outlive the pod and be shared, so a
+    // surviving replica replays a dead one's files; auth state needs no volume (Firestore).
+    const container = spec.template.spec.containers.find((c) => c.name === 'wa-gateway');
+    const spoolDir = container?.env?.find((e) => e.name === 'WA_SPOOL_DIR')?.value;
+    const spoolVolume = container?.volumeMounts?.find((m) => m.mountPath === spoolDir)?.name;
+    for (const volume of spec.template.spec.volumes ?? []) {
+      const claim = volume.persistentVolumeClaim;
+      if (volume.name === spoolVolume) {
+        const pvc = ofKind('PersistentVolumeClaim').find(
+          (m) => m.doc.metadata?.name === claim?.claimName,
+        );
+        const modes = (pvc?.doc.spec as { accessModes?: string[] } | undefined)?.accessModes;
+        if (claim === undefined || pvc === undefined || !modes?.includes('ReadWriteMany')) {
+          add(
+            where(wa, `/volumes/${volume.name}`),
+            'the spool (WA_SPOOL_DIR) must be a ReadWriteMany PersistentVolumeClaim of deploy/k8s, shared by the replicas',
+          );
+        }
+      } else if (claim !== undefined) {
+        add(where(wa, '/volumes'), 'auth state lives in Firestore: no persistent volume');
+      }
+    }
+    if (spoolVolume === undefined) {
+      add(where(wa, '/volumeMounts'), 'WA_SPOOL_DIR must be a mounted volume');
     }
     const ttl = Number(config('WA_LEASE_TTL_MS') ?? 15_000);
     const graceMs = (spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;

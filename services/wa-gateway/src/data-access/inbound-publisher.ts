@@ -16,6 +16,7 @@ const REPLAY_BATCH = 200;
  * Puts gateway events on `wa-inbound`. When Redis cannot take a job, it goes to the local spool
  * instead, and so does everything after it until the spool is replayed in order; job ids are
  * deterministic, so a job both added and spooled (a timeout after a write) is added once.
+ * Spool files of dead instances in the same directory are taken over and replayed too.
  */
 export class InboundPublisher {
   private spooling: boolean;
@@ -23,6 +24,8 @@ export class InboundPublisher {
   private timer: NodeJS.Timeout | null = null;
   published = 0;
   spooled = 0;
+  /** Jobs taken over from dead instances' spool files. */
+  adopted = 0;
 
   constructor(
     private readonly target: ContractQueue<Contract>,
@@ -71,39 +74,55 @@ export class InboundPublisher {
   }
 
   replay(): Promise<void> {
-    if (!this.spooling || this.redis.status !== 'ready') return Promise.resolve();
+    if (this.redis.status !== 'ready') return Promise.resolve();
     this.replaying ??= this.replayOnce().finally(() => (this.replaying = null));
     return this.replaying;
   }
 
   private async replayOnce(): Promise<void> {
-    let done = 0;
+    let replayed = 0;
     try {
+      const adopted = await this.spool.claimOrphans();
+      if (adopted > 0) {
+        this.adopted += adopted;
+        this.logger.warn({ jobs: adopted }, 'spool of a dead instance taken over; replaying');
+      }
+      if (!this.spooling && this.spool.pending.length === 0) return;
       for (;;) {
-        await this.spool.idle();
-        if (done >= this.spool.size && !this.spool.busy) {
-          // Everything appended so far reached Redis and no append is in flight: switch back
+        // Appends go on into a new file while the sealed ones are replayed and removed:
+        // nothing is ever truncated under a concurrent append.
+        if (this.spooling && !this.spool.activeEmpty) await this.spool.rotate();
+        const segments = [...this.spool.pending];
+        if (segments.length === 0) {
+          await this.spool.idle();
+          if (!this.spool.activeEmpty) {
+            if (this.spooling) continue;
+            return;
+          }
+          // Everything spooled so far reached Redis and no append is in flight: switch back
           // synchronously, so every later event goes straight to Redis again.
-          this.spooling = false;
-          await this.spool.clear();
-          this.logger.info({ replayed: done }, 'spool replayed to wa-inbound');
+          if (this.spooling) {
+            this.spooling = false;
+            this.logger.info({ replayed }, 'spool replayed to wa-inbound');
+          }
           return;
         }
-        const jobs = await this.spool.readAll();
-        // A torn last line (crash mid-append, never acknowledged) cannot be replayed.
-        if (jobs.length <= done) done = this.spool.size;
-        for (let i = done; i < jobs.length; i += REPLAY_BATCH) {
-          const batch = jobs.slice(i, i + REPLAY_BATCH).map((j) => ({
-            name: j.name,
-            data: j.payload,
-            opts: { jobId: j.jobId },
-          }));
-          await withTimeout(this.target.queue.addBulk(batch), ADD_TIMEOUT_MS * 3);
-          done = Math.min(jobs.length, i + REPLAY_BATCH);
+        for (const segment of segments) {
+          const jobs = await this.spool.read(segment);
+          for (let i = 0; i < jobs.length; i += REPLAY_BATCH) {
+            const batch = jobs.slice(i, i + REPLAY_BATCH).map((j) => ({
+              name: j.name,
+              data: j.payload,
+              opts: { jobId: j.jobId },
+            }));
+            await withTimeout(this.target.queue.addBulk(batch), ADD_TIMEOUT_MS * 3);
+          }
+          await this.spool.remove(segment);
+          replayed += jobs.length;
         }
       }
     } catch (error) {
-      this.logger.warn({ err: error, replayed: done }, 'spool replay interrupted; will retry');
+      this.logger.warn({ err: error, replayed }, 'spool replay interrupted; will retry');
     }
   }
 }

@@ -1,0 +1,144 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WaInboundQueue } from '@wacrm/contracts';
+import { startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
+import { expectEventually, useTestFirestore } from '@wacrm/testing';
+import {
+  buildGateway,
+  createAccounts,
+  newAuthStateKey,
+  pairAll,
+  post,
+  startGateway,
+  startNetwork,
+  waitAllConnected,
+  type Proc,
+} from '../test/harness.js';
+
+const ACCOUNTS = ['so-0', 'so-1'];
+const MESSAGES = 300;
+const prefix = '{so}';
+const firestore = useTestFirestore();
+let redisServer: RedisServerHandle;
+let network: Proc;
+const gateways: Proc[] = [];
+
+beforeAll(async () => {
+  buildGateway();
+  redisServer = await startRedisServer({
+    appendOnly: true,
+    dir: await mkdtemp(join(tmpdir(), 'wa-spool-orphan-redis-')),
+  });
+  network = await startNetwork();
+  await createAccounts(firestore.db, ACCOUNTS);
+});
+
+afterAll(async () => {
+  for (const g of gateways) await g.stop('SIGKILL');
+  await network?.stop();
+  await redisServer?.stop();
+  await firestore.close();
+});
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('wa-gateway spool left behind by a dead instance', () => {
+  it('when an instance is SIGKILLed with a spool during a Redis outage, then another instance replays it once', async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), 'wa-spool-shared-'));
+    const authStateKey = newAuthStateKey();
+    const common = {
+      redisUrl: redisServer.url,
+      prefix,
+      firestoreEnv: firestore.env,
+      networkUrl: network.url,
+      authStateKey,
+      spoolDir,
+    };
+    const first = await startGateway({ ...common, instanceId: 'gw-first' });
+    gateways.push(first);
+    await pairAll(network, ACCOUNTS);
+    await waitAllConnected(network, ACCOUNTS);
+
+    await redisServer.stop();
+    // The fault happened: Redis does not answer.
+    expect(await redisAnswers(redisServer.url)).toBe(false);
+    const ids: string[] = [];
+    for (let i = 0; i < MESSAGES; i++) {
+      const r = await post(network, `/accounts/${ACCOUNTS[i % 2]}/inbound`, {
+        from: `+4073${String(i % 30).padStart(7, '0')}`,
+        text: `orfan ${i}`,
+      });
+      expect(r.status).toBe(202);
+      ids.push((r.body.messageIds as string[])[0]!);
+    }
+    await expectEventually(async () => {
+      const health = (await (await fetch(`${first.url}/health`)).json()) as {
+        spoolBacklog: number;
+      };
+      expect(health.spoolBacklog).toBeGreaterThanOrEqual(MESSAGES);
+    });
+
+    // The instance dies with its spool on disk, and nobody comes back under its name.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(first.child.signalCode).toBe('SIGKILL');
+    expect((await readdir(spoolDir)).some((f) => f.includes('gw-first'))).toBe(true);
+
+    await redisServer.restart();
+    expect(await redisAnswers(redisServer.url)).toBe(true);
+    const second = await startGateway({ ...common, instanceId: 'gw-second' });
+    gateways.push(second);
+
+    const connection = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+    const inbound = new Queue(WaInboundQueue.name, { connection, prefix });
+    try {
+      await expectEventually(
+        async () => {
+          const jobs = await inbound.getJobs([
+            'waiting',
+            'completed',
+            'failed',
+            'active',
+            'delayed',
+          ]);
+          const wanted = new Set(ids);
+          const got = jobs
+            .filter((j) => j.name === 'ingest-messages')
+            .flatMap((j) => (j.data as { messages: Array<{ key: { id: string } }> }).messages)
+            .map((m) => m.key.id)
+            .filter((id) => wanted.has(id));
+          expect(new Set(got).size).toBe(MESSAGES);
+          expect(got).toHaveLength(MESSAGES);
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      // Replayed files are gone; only the live instance's own files remain.
+      await expectEventually(async () => {
+        expect((await readdir(spoolDir)).filter((f) => f.includes('gw-first'))).toEqual([]);
+      });
+    } finally {
+      await inbound.close();
+      connection.disconnect();
+    }
+  }, 240_000);
+});
