@@ -25,6 +25,9 @@ export const ApiGatewayEnv = BaseEnv.extend({
   /** Requests per window per API key, user or (unauthenticated) IP. */
   RATE_LIMIT_MAX: envInt(600, 1, 1_000_000),
   RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
+  /** Failed authentications per client address and window before it gets 429 (guessing bound). */
+  AUTH_FAILURES_MAX: envInt(20, 1, 1_000_000),
+  AUTH_FAILURES_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
   /** Bearer token for Prometheus scrapes of /metrics (secret); admins may scrape without it. */
   METRICS_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
   /** Encrypts webhook signing secrets at rest (secret); webhooks are disabled without it. */

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { AppError } from '@wacrm/contracts';
 import { createMetricsRegistry, type Logger } from '@wacrm/observability';
 import { createAiClient } from './data-access/ai-requests.js';
+import { createFailedAuthLimiter } from './data-access/auth-failures.js';
 import { createAuthStore, type AuthStore } from './data-access/auth.repository.js';
 import { createGatewayMetrics, type GatewayMetrics } from './data-access/metrics.js';
 import type { QueueRegistry } from './data-access/queues.js';
@@ -26,7 +27,7 @@ import {
 import type { DependencyProbe } from './domain/health.js';
 import { createSecretBox } from './domain/webhook-crypto.js';
 import { adminRoutes } from './entry-points/admin.routes.js';
-import { registerAuth } from './entry-points/auth.hook.js';
+import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
@@ -54,6 +55,8 @@ export interface GatewaySettings {
   bodyLimitBytes: number;
   corsOrigins: string[];
   rateLimit: { max: number; windowMs: number };
+  /** Failed authentications per client address and window before 429 (FAILED_AUTH_LIMIT). */
+  failedAuthLimit?: { max: number; windowMs: number };
   adminToken?: string;
   metricsToken?: string;
   /** Set only with WA_DRIVER=simulator: enables /api/dev/simulator/*. */
@@ -234,6 +237,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app, {
     auth: deps.auth,
     store: authStore,
+    failures: createFailedAuthLimiter(deps.redis, {
+      prefix: `${deps.queues.prefix}:auth`,
+      ...(deps.settings.failedAuthLimit ?? FAILED_AUTH_LIMIT),
+    }),
     ...(deps.settings.adminToken !== undefined ? { adminToken: deps.settings.adminToken } : {}),
     ...(deps.settings.metricsToken !== undefined
       ? { metricsToken: deps.settings.metricsToken }

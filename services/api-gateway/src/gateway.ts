@@ -31,6 +31,8 @@ export type GatewayConfig = Pick<
   | 'BODY_LIMIT_BYTES'
   | 'RATE_LIMIT_MAX'
   | 'RATE_LIMIT_WINDOW_MS'
+  | 'AUTH_FAILURES_MAX'
+  | 'AUTH_FAILURES_WINDOW_MS'
   | 'METRICS_TOKEN'
   | 'WEBHOOK_SECRET_KEY'
   | 'WEBHOOK_MAX_ATTEMPTS'
@@ -83,6 +85,7 @@ export function settingsFrom(config: GatewayConfig): GatewaySettings {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     corsOrigins: config.CORS_ORIGINS,
     rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
+    failedAuthLimit: { max: config.AUTH_FAILURES_MAX, windowMs: config.AUTH_FAILURES_WINDOW_MS },
     aiRequestTimeoutMs: config.AI_REQUEST_TIMEOUT_MS,
     webhookJobs: { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS },
     webRoot: DEFAULT_WEB_ROOT,

@@ -45,6 +45,9 @@ export function testConfig(
     WEBHOOK_BACKOFF_MS: '200',
     WEBHOOK_MAX_ATTEMPTS: '8',
     AI_REQUEST_TIMEOUT_MS: '3000',
+    // Route-table tests fail authentication hundreds of times from one address on purpose;
+    // abuse-limits.int.test.ts sets the production limit.
+    AUTH_FAILURES_MAX: '1000000',
     LOG_LEVEL: 'info',
     ...overrides,
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Auth } from 'firebase-admin/auth';
 import { AppError, isAppError } from '@wacrm/contracts';
+import type { FailedAuthLimiter } from '../data-access/auth-failures.js';
 import {
   createRevocationCheck,
   type AuthStore,
@@ -43,6 +44,8 @@ export interface AuthHookDeps {
   metricsToken?: string;
   /** Defaults to a check against `auth` with the user record cached for 10 s. */
   revocations?: RevocationCheck;
+  /** Bounds failed authentications per client address (FAILED_AUTH_LIMIT). */
+  failures?: FailedAuthLimiter;
 }
 
 interface Authenticated {
@@ -51,6 +54,12 @@ interface Authenticated {
 }
 
 const PUBLIC_PREFIXES = ['/docs', '/openapi.json', '/health'];
+
+/**
+ * Failed authentications allowed per client address and window before it gets 429: a guessed
+ * API key or token costs a Firestore or Auth read, so guessing is bounded (issue 15).
+ */
+export const FAILED_AUTH_LIMIT = { max: 20, windowMs: 60_000 };
 
 /** The caller of an authenticated route; the hook guarantees it is set. */
 export function principalOf(request: FastifyRequest): Principal {
@@ -121,6 +130,19 @@ async function fromIdToken(
   return { principal: await current(), recheck: current };
 }
 
+class FailedAuthBlocked extends AppError {
+  constructor(readonly retryAfterMs: number) {
+    super(
+      'RATE_LIMITED',
+      `too many failed authentications from this address; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+    );
+  }
+}
+
+function hasCredentials(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined;
+}
+
 /**
  * Authenticates every non-public route (onRequest, before the body is read) and checks the
  * route's operation against the caller's role and scopes. Account checks happen in handlers.
@@ -136,6 +158,11 @@ export function registerAuth(app: FastifyInstance, deps: AuthHookDeps): void {
       // Answered here rather than thrown, so plugins with their own error handler (bull-board)
       // still give a problem+json 401/403.
       if (!isAppError(error) || error.status >= 500) throw error;
+      if (error instanceof FailedAuthBlocked) {
+        void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
+      } else if (error.code === 'UNAUTHENTICATED' && hasCredentials(request)) {
+        await deps.failures?.record(request.ip);
+      }
       return sendProblem(reply, request, error.code, error.message);
     }
   });
@@ -148,6 +175,8 @@ export function registerAuth(app: FastifyInstance, deps: AuthHookDeps): void {
     if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) return;
 
     const token = bearer(request);
+    const wait = (await deps.failures?.retryAfterMs(request.ip)) ?? 0;
+    if (wait > 0) throw new FailedAuthBlocked(wait);
     if (
       config.metricsToken === true &&
       deps.metricsToken !== undefined &&

@@ -10,6 +10,7 @@ import {
   type StreamEntry,
 } from '../data-access/realtime.js';
 import type { GatewayMetrics } from '../data-access/metrics.js';
+import { StreamSlots } from '../domain/stream-slots.js';
 import {
   canSeeAccount,
   requireAccount,
@@ -36,6 +37,16 @@ const REPLAY_MAX = 10_000;
  * within 25 s.
  */
 export const STREAM_RECHECK_MS = 10_000;
+
+/** Open streams one principal may hold on one replica (a browser needs one or two). */
+export const STREAMS_PER_PRINCIPAL = 5;
+/** Open streams on one replica in all. */
+export const STREAMS_TOTAL = 2_000;
+/**
+ * Bytes a stream may have waiting for a slow client before it is ended with a `resync` (the
+ * client reconnects with Last-Event-ID): a reader that does not read cannot grow our memory.
+ */
+export const STREAM_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * Whether `principal` may see `event`, narrowed to `only` when given. An event of several accounts
@@ -77,7 +88,10 @@ export function streamRoutes(deps: {
   hub: RealtimeHub;
   metrics: GatewayMetrics;
   heartbeatMs?: number;
+  slots?: StreamSlots;
 }) {
+  const slots =
+    deps.slots ?? new StreamSlots({ perPrincipal: STREAMS_PER_PRINCIPAL, total: STREAMS_TOTAL });
   return (root: FastifyInstance): Promise<void> => {
     const app = root.withTypeProvider<ZodTypeProvider>();
     app.get(
@@ -106,6 +120,8 @@ export function streamRoutes(deps: {
           throw new AppError('FORBIDDEN', `no access to account ${only}`);
         }
         const visible = (entry: StreamEntry) => eventVisibleTo(principal, entry.event, only);
+        const release = slots.acquire(`${principal.kind}:${principal.id}`);
+        let closed = false;
 
         // Subscribe before replaying so nothing falls between the replay and the live feed.
         const buffered: StreamEntry[] = [];
@@ -116,6 +132,13 @@ export function streamRoutes(deps: {
           if (compareStreamIds(entry.id, lastSent) <= 0) return;
           lastSent = entry.id;
           if (!visible(entry)) return;
+          if (closed) return;
+          if (raw.writableLength > STREAM_MAX_BUFFERED_BYTES) {
+            request.log.warn('SSE client too slow: stream ended, it resyncs');
+            raw.end(`event: resync\ndata: ${JSON.stringify({ reason: 'client too slow' })}\n\n`);
+            close();
+            return;
+          }
           deps.metrics.realtimeLag.observe(
             Math.max(0, Date.now() - Date.parse(entry.event.at)) / 1000,
           );
@@ -137,12 +160,12 @@ export function streamRoutes(deps: {
         raw.write('retry: 3000\n\n');
         deps.metrics.sseClients.inc();
         const heartbeat = setInterval(() => raw.write(': ping\n\n'), deps.heartbeatMs ?? 15_000);
-        let closed = false;
         const close = () => {
           if (closed) return;
           closed = true;
           clearInterval(heartbeat);
           clearInterval(recheck);
+          release();
           unsubscribe();
           deps.metrics.sseClients.dec();
         };
