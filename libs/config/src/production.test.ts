@@ -76,13 +76,15 @@ describe('emulators and dev routes in production', () => {
     }
   });
 
-  it('when api-gateway runs in production with WA_DRIVER=simulator, then start-up is refused (dev routes)', () => {
-    const refused = problems(ApiGatewayEnv, {
-      NODE_ENV: 'production',
-      FIREBASE_SERVICE_ACCOUNT_JSON: credentials,
-      WA_DRIVER: 'simulator',
-      WA_SIMULATOR_URL: 'http://127.0.0.1:9',
-    });
-    expect(refused.find((p) => p.startsWith('WA_DRIVER: '))).toContain('production');
+  it('when api-gateway runs in production with WA_EMULATOR_URL, then start-up is refused (dev routes)', () => {
+    const env = { NODE_ENV: 'production', FIREBASE_SERVICE_ACCOUNT_JSON: credentials };
+    const refused = problems(ApiGatewayEnv, { ...env, WA_EMULATOR_URL: 'http://127.0.0.1:9' });
+    expect(refused.filter((p) => p.startsWith('WA_EMULATOR_URL:'))[0]).toContain('production');
+    // Even where other emulators are allowed: the dev routes never face production traffic.
+    const allowed = { ...env, ALLOW_EMULATORS_IN_PRODUCTION: 'true' };
+    expect(
+      problems(ApiGatewayEnv, { ...allowed, WA_EMULATOR_URL: 'http://127.0.0.1:9' }),
+    ).not.toEqual([]);
+    expect(problems(ApiGatewayEnv, env)).toEqual([]);
   });
 });

@@ -8,9 +8,11 @@ export const ApiGatewayEnv = BaseEnv.extend({
   /** Bootstrap admin credential accepted as a Bearer token (secret). */
   ADMIN_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
-  /** `simulator` enables the /api/dev/simulator/* routes, proxied to WA_SIMULATOR_URL. */
-  WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
-  WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Control API of the WhatsApp network emulator (libs/wa-emulator): enables the
+   * /api/dev/simulator/* routes, which drive it. Tests and `npm start` only.
+   */
+  WA_EMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Comma-separated allowed browser origins; empty means no cross-origin access. */
   CORS_ORIGINS: z
     .string()
@@ -48,12 +50,13 @@ export const ApiGatewayEnv = BaseEnv.extend({
 })
   .superRefine(requireFirestoreTarget)
   .superRefine((env, ctx) => {
-    // The simulator's /api/dev routes drive a fake WhatsApp network: never in production.
-    if (env.NODE_ENV === 'production' && env.WA_DRIVER === 'simulator') {
+    // The /api/dev routes drive an emulated WhatsApp network: never in production.
+    if (env.NODE_ENV === 'production' && env.WA_EMULATOR_URL !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['WA_DRIVER'],
-        message: 'the simulator (and its /api/dev routes) is refused with NODE_ENV=production',
+        path: ['WA_EMULATOR_URL'],
+        message:
+          'the WhatsApp network emulator (and its /api/dev routes) is refused with NODE_ENV=production',
       });
     }
   });
@@ -75,10 +78,13 @@ export const LauncherEnv = BaseEnv.omit({ REDIS_URL: true, LOG_PRETTY: true }).e
   FIRESTORE_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /** Port of the embedded redis-server; 0 picks a free one at start. */
   REDIS_PORT: envPort(0),
-  /** On embedded defaults WhatsApp is the simulated network; `baileys` pairs real numbers. */
-  WA_DRIVER: z.enum(['baileys', 'simulator']).default('simulator'),
-  /** Port of the simulated WhatsApp network; 0 picks a free one at start. */
-  WA_SIMULATOR_PORT: envPort(0),
+  /**
+   * On embedded defaults real Baileys talks to the WhatsApp network emulator (libs/wa-emulator,
+   * state under DATA_DIR/wa-emulator); `false` pairs real numbers with WhatsApp itself.
+   */
+  WA_EMULATOR: envBoolean(true),
+  /** Port of the WhatsApp network emulator (control API and client WebSocket); 0 picks a free one. */
+  WA_EMULATOR_PORT: envPort(0),
   /** Encrypts WhatsApp sessions at rest (secret); generated into DATA_DIR/auth-state-key when unset. */
   AUTH_STATE_KEY: z.string().min(32).optional(),
   /** Encrypts webhook signing secrets at rest; generated into DATA_DIR when unset. */

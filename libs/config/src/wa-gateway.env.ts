@@ -15,7 +15,10 @@ export const WaGatewayEnv = BaseEnv.extend({
   WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
   /** Base URL of the simulated WhatsApp network (WA_DRIVER=simulator). */
   WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8090'),
-  /** Baileys' WebSocket endpoint; WhatsApp's own when unset. Tests point it at a local server. */
+  /**
+   * Baileys' WebSocket endpoint; WhatsApp's own when unset. `{accountId}` in it becomes the
+   * account's id: the WhatsApp network emulator is `ws://127.0.0.1:<port>/ws?account={accountId}`.
+   */
   WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
   /** Baileys fails a connection whose handshake takes longer (then closes with 408). */
   WA_CONNECT_TIMEOUT_MS: envInt(20_000, 500, 300_000),

@@ -71,7 +71,7 @@ async function inject(
 
 beforeAll(async () => {
   simulator = await startSimulatorStandIn();
-  gw = await useGateway({ WA_DRIVER: 'simulator', WA_SIMULATOR_URL: simulator.url });
+  gw = await useGateway({ WA_EMULATOR_URL: simulator.url });
   const db = gw.fs.db;
   await seedAccount(
     db,
@@ -918,7 +918,16 @@ describe('CRM and AI routes', () => {
 });
 
 describe('simulator dev routes', () => {
-  it('when WA_DRIVER=simulator, then bodies are validated and forwarded to the simulator', async () => {
+  it('when WA_EMULATOR_URL is set, then scan forwards the QR the account shows', async () => {
+    const res = await inject('POST', `/api/dev/simulator/accounts/${A}/scan`, admin, {});
+    expect(res.statusCode).toBe(202);
+    expect(simulator.received.at(-1)).toEqual({
+      path: `/accounts/${A}/scan`,
+      body: { qr: '2@abc,def,ghi' },
+    });
+  });
+
+  it('when WA_EMULATOR_URL is set, then bodies are validated and forwarded to the emulator', async () => {
     const res = await inject('POST', `/api/dev/simulator/accounts/${A}/inbound`, admin, {
       from: PHONE_A,
       text: 'Bună',

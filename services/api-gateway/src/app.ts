@@ -59,8 +59,8 @@ export interface GatewaySettings {
   failedAuthLimit?: { max: number; windowMs: number };
   adminToken?: string;
   metricsToken?: string;
-  /** Set only with WA_DRIVER=simulator: enables /api/dev/simulator/*. */
-  simulatorUrl?: string;
+  /** The WhatsApp network emulator's control API (WA_EMULATOR_URL): enables /api/dev/simulator/*. */
+  emulatorUrl?: string;
   aiRequestTimeoutMs: number;
   /** Without it, webhook routes answer 503. */
   webhookSecretKey?: string;
@@ -315,8 +315,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       jobs: deps.settings.webhookJobs,
     }),
   );
-  if (deps.settings.simulatorUrl !== undefined) {
-    await app.register(simulatorRoutes({ simulatorUrl: deps.settings.simulatorUrl }));
+  if (deps.settings.emulatorUrl !== undefined) {
+    await app.register(simulatorRoutes({ emulatorUrl: deps.settings.emulatorUrl, db: deps.db }));
   }
   await app.register(
     webConfigRoutes({

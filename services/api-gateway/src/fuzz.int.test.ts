@@ -111,8 +111,7 @@ let aiWorker: Worker;
 beforeAll(async () => {
   simulator = await startSimulatorStandIn();
   gw = await useGateway({
-    WA_DRIVER: 'simulator',
-    WA_SIMULATOR_URL: simulator.url,
+    WA_EMULATOR_URL: simulator.url,
     AI_REQUEST_TIMEOUT_MS: '5000',
   });
   await seedAccount(gw.fs.db, A, accountDoc('Fuzz', 'qr_ready', { qr: 'qr-string' }));

@@ -25,8 +25,7 @@ export type GatewayConfig = Pick<
   | 'QUEUE_PREFIX'
   | 'HEALTH_TIMEOUT_MS'
   | 'ADMIN_TOKEN'
-  | 'WA_DRIVER'
-  | 'WA_SIMULATOR_URL'
+  | 'WA_EMULATOR_URL'
   | 'CORS_ORIGINS'
   | 'BODY_LIMIT_BYTES'
   | 'RATE_LIMIT_MAX'
@@ -77,9 +76,6 @@ export interface Gateway {
 }
 
 export function settingsFrom(config: GatewayConfig): GatewaySettings {
-  if (config.WA_DRIVER === 'simulator' && config.WA_SIMULATOR_URL === undefined) {
-    throw new Error('WA_DRIVER=simulator needs WA_SIMULATOR_URL');
-  }
   const web = firebaseWeb(config);
   return {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -95,9 +91,7 @@ export function settingsFrom(config: GatewayConfig): GatewaySettings {
       ? { webhookSecretKey: config.WEBHOOK_SECRET_KEY }
       : {}),
     ...(web !== undefined ? { firebaseWeb: web } : {}),
-    ...(config.WA_DRIVER === 'simulator' && config.WA_SIMULATOR_URL !== undefined
-      ? { simulatorUrl: config.WA_SIMULATOR_URL }
-      : {}),
+    ...(config.WA_EMULATOR_URL !== undefined ? { emulatorUrl: config.WA_EMULATOR_URL } : {}),
   };
 }
 

@@ -24,6 +24,6 @@ shutdown.add('gateway', () => gateway.close());
 
 await gateway.app.listen({ port: config.PORT, host: config.HOST });
 logger.info(
-  { port: config.PORT, host: config.HOST, waDriver: config.WA_DRIVER },
+  { port: config.PORT, host: config.HOST, waEmulator: config.WA_EMULATOR_URL ?? null },
   'api-gateway listening',
 );

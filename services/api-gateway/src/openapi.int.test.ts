@@ -106,8 +106,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   gw = await useGateway({
-    WA_DRIVER: 'simulator',
-    WA_SIMULATOR_URL: 'http://127.0.0.1:9',
+    WA_EMULATOR_URL: 'http://127.0.0.1:9',
     RATE_LIMIT_MAX: '5',
     CORS_ORIGINS: 'https://inbox.example, https://admin.example',
   });

@@ -85,8 +85,9 @@ export async function seedAccount(db: Firestore, id: string, doc: AccountDoc): P
 }
 
 /**
- * A stand-in for the simulated WhatsApp network's control API: it answers like the simulator
- * (202 with SimulatorAccepted) and records what it received.
+ * A recorder in place of the WhatsApp network emulator's control API, for tests of the HTTP layer
+ * alone (validation, forwarding, access): it answers 202 with SimulatorAccepted, as the emulator
+ * does, and records what it received. The routes against the real emulator: e2e/acceptance.
  */
 export async function startSimulatorStandIn(): Promise<{
   url: string;

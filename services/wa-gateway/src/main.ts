@@ -21,7 +21,7 @@ import { Spool } from './data-access/spool.js';
 import { AccountSession } from './domain/account-session.js';
 import { AuthCipher, parseAuthStateKey } from './domain/auth-cipher.js';
 import { Ownership } from './domain/ownership.js';
-import { baileysDriver } from './drivers/baileys.driver.js';
+import { baileysDriver, certificateRoot } from './drivers/baileys.driver.js';
 import { simulatorDriver } from './drivers/simulator.driver.js';
 import { startCommandWorker } from './entry-points/commands.worker.js';
 import { createHealthServer, listen } from './entry-points/health.server.js';
@@ -29,6 +29,15 @@ import { SERVICE, VERSION } from './version.js';
 
 const config = loadConfig(SERVICE, WaGatewayEnv);
 const { instanceId, logger, shutdown } = bootService(SERVICE, VERSION, config);
+// The WhatsApp network emulator's preload swaps Baileys' certificate root for a test root whose
+// private key is published: a production process that trusted it could be impersonated.
+const whatsappRoot = certificateRoot();
+if (whatsappRoot !== 'whatsapp' && config.NODE_ENV === 'production') {
+  logger.fatal(
+    'the WhatsApp network emulator preload is loaded (NODE_OPTIONS); refused with NODE_ENV=production',
+  );
+  process.exit(78);
+}
 
 const closeRedis = (r: ReturnType<typeof createRedisConnection>) => async () =>
   void (await r.quit().catch(() => r.disconnect()));
@@ -222,6 +231,12 @@ shutdown.add('ownership (hand-off)', async () => {
   await ownership.stop();
 });
 logger.info(
-  { healthPort, driver: driver.name, store: store.kind, leaseTtlMs: config.WA_LEASE_TTL_MS },
+  {
+    healthPort,
+    driver: driver.name,
+    whatsappRoot,
+    store: store.kind,
+    leaseTtlMs: config.WA_LEASE_TTL_MS,
+  },
   'wa-gateway started',
 );

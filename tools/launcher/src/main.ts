@@ -6,7 +6,7 @@ import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emula
 import { createLogger } from '@wacrm/observability';
 import { DataDirInUseError, DataDirLock } from './data-dir-lock.js';
 import { generateAdminToken, generateAesKey, resolveLocalSecret } from './local-secret.js';
-import { SERVICES } from './service-catalogue.js';
+import { emulatorControlUrl, SERVICES, type LaunchContext } from './service-catalogue.js';
 import { SupervisedProcess } from './supervised-process.js';
 import { waitForHttpOk } from './wait-http.js';
 
@@ -172,12 +172,11 @@ try {
   );
   env.WEBHOOK_SECRET_KEY = webhookKey.value;
 
-  const simulatorPort =
-    config.WA_SIMULATOR_PORT !== 0 ? config.WA_SIMULATOR_PORT : await freePort();
-  const ctx = {
-    waDriver: config.WA_DRIVER,
-    simulatorPort,
-    simulatorUrl: `http://127.0.0.1:${simulatorPort}`,
+  const emulatorPort = config.WA_EMULATOR_PORT !== 0 ? config.WA_EMULATOR_PORT : await freePort();
+  const ctx: LaunchContext = {
+    emulator: config.WA_EMULATOR,
+    emulatorPort,
+    emulatorPreload: pathToFileURL(join(ROOT, 'libs/wa-emulator/dist/preload.js')).href,
     dataDir,
   };
   for (const service of SERVICES) {
@@ -187,6 +186,7 @@ try {
       Object.assign(serviceEnv, { PORT: String(config.PORT), HOST: config.HOST });
     }
     supervise(service.name, ['--enable-source-maps', join(ROOT, service.entry)], serviceEnv);
+    if (service.readyUrl !== undefined) await waitForHttpOk(service.readyUrl(ctx), 30_000);
   }
 
   const url = `http://${config.HOST}:${config.PORT}`;
@@ -195,10 +195,9 @@ try {
     admin.source === 'env'
       ? 'Admin token: from ADMIN_TOKEN'
       : `Admin token: ${admin.value}  (kept in ${admin.path})`;
-  const driverLine =
-    config.WA_DRIVER === 'simulator'
-      ? `WhatsApp: simulated network at ${ctx.simulatorUrl} (WA_DRIVER=baileys pairs real numbers)`
-      : 'WhatsApp: real numbers (Baileys)';
+  const driverLine = ctx.emulator
+    ? `WhatsApp: real Baileys against the WhatsApp network emulator at ${emulatorControlUrl(ctx)} (WA_EMULATOR=false pairs real numbers)`
+    : 'WhatsApp: real numbers (Baileys)';
   process.stdout.write(
     `\nWhatsApp CRM is running at ${url}\n${tokenLine}\n${driverLine}\nPress Ctrl-C to stop.\n\n`,
   );

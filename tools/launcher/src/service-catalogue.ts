@@ -2,9 +2,11 @@
  * The services `npm start` runs, each as its own process from its build output.
  */
 export interface LaunchContext {
-  waDriver: 'baileys' | 'simulator';
-  simulatorUrl: string;
-  simulatorPort: number;
+  /** Real Baileys against the WhatsApp network emulator (false: WhatsApp itself). */
+  emulator: boolean;
+  emulatorPort: number;
+  /** Absolute `file:` URL of the emulator's preload (swaps Baileys' certificate root). */
+  emulatorPreload: string;
   dataDir: string;
 }
 
@@ -17,24 +19,47 @@ export interface ServiceEntry {
   /** Started only when this holds. */
   when?: (ctx: LaunchContext) => boolean;
   env?: (ctx: LaunchContext) => Record<string, string>;
+  /** A URL that answers 200 once the service is ready; the next services start only then. */
+  readyUrl?: (ctx: LaunchContext) => string;
+}
+
+export function emulatorControlUrl(ctx: LaunchContext): string {
+  return `http://127.0.0.1:${ctx.emulatorPort}`;
+}
+
+/** The emulator's state: paired devices, keys, contacts' sessions, undelivered messages, media. */
+export function emulatorDataDir(ctx: LaunchContext): string {
+  return `${ctx.dataDir}/wa-emulator`;
 }
 
 export const SERVICES: ServiceEntry[] = [
   {
-    name: 'wa-simulator',
-    entry: 'services/wa-gateway/dist/simulator/network.main.js',
-    when: (ctx) => ctx.waDriver === 'simulator',
-    env: (ctx) => ({ WA_SIMULATOR_PORT: String(ctx.simulatorPort) }),
+    name: 'wa-emulator',
+    entry: 'libs/wa-emulator/dist/wa-emulator.main.js',
+    when: (ctx) => ctx.emulator,
+    env: (ctx) => ({
+      WA_EMULATOR_PORT: String(ctx.emulatorPort),
+      WA_EMULATOR_DATA_DIR: emulatorDataDir(ctx),
+    }),
+    readyUrl: (ctx) => `${emulatorControlUrl(ctx)}/health`,
   },
   {
     name: 'wa-gateway',
     entry: 'services/wa-gateway/dist/main.js',
     env: (ctx) => ({
-      WA_DRIVER: ctx.waDriver,
-      WA_SIMULATOR_URL: ctx.simulatorUrl,
+      WA_DRIVER: 'baileys',
       SESSIONS_PATH: `${ctx.dataDir}/sessions`,
       WA_SPOOL_DIR: `${ctx.dataDir}/wa-spool`,
       WA_GATEWAY_HEALTH_PORT: '0',
+      ...(ctx.emulator
+        ? {
+            WA_WEBSOCKET_URL: `ws://127.0.0.1:${ctx.emulatorPort}/ws?account={accountId}`,
+            // Only here, never in a deployment: Baileys trusts the emulator's test root.
+            NODE_OPTIONS: `--import ${ctx.emulatorPreload}`,
+            // The emulator's media CDN serves HTTPS with its own certificate.
+            NODE_EXTRA_CA_CERTS: `${emulatorDataDir(ctx)}/wa-emulator-media-ca.pem`,
+          }
+        : {}),
     }),
   },
   { name: 'ingest', entry: 'services/ingest/dist/main.js' },
@@ -45,6 +70,7 @@ export const SERVICES: ServiceEntry[] = [
     name: 'api-gateway',
     entry: 'services/api-gateway/dist/main.js',
     http: true,
-    env: (ctx) => ({ WA_DRIVER: ctx.waDriver, WA_SIMULATOR_URL: ctx.simulatorUrl }),
+    env: (ctx): Record<string, string> =>
+      ctx.emulator ? { WA_EMULATOR_URL: emulatorControlUrl(ctx) } : {},
   },
 ];

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Firestore } from 'firebase-admin/firestore';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import {
@@ -9,24 +10,30 @@ import {
   SimulatorHistoryBody,
   SimulatorInboundBody,
 } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
 
 const simErrors = { ...errorResponses, 503: errorResponses[400] };
 
+type Action = 'scan' | 'inbound' | 'history' | 'disconnect';
+
 /**
- * Dev-only control of the simulated WhatsApp network (WA_DRIVER=simulator): the body is
- * validated here, then forwarded to `${simulatorUrl}/accounts/:accountId/<action>`.
+ * Dev-only control of the WhatsApp network emulator (libs/wa-emulator, WA_EMULATOR_URL): the
+ * body is validated here, then forwarded to `${emulatorUrl}/accounts/:accountId/<action>`.
+ * `scan` is the phone scanning the QR the account shows: the emulator needs that QR (its adv
+ * secret exists only there), so it is read from `accounts/{accountId}.qr`, as a person reads it.
  */
-export function simulatorRoutes(deps: { simulatorUrl: string; timeoutMs?: number }) {
+export function simulatorRoutes(deps: { emulatorUrl: string; db: Firestore; timeoutMs?: number }) {
+  const base = deps.emulatorUrl.replace(/\/$/, '');
   return (root: FastifyInstance): Promise<void> => {
     const app = root.withTypeProvider<ZodTypeProvider>();
-    const actions: Array<[string, z.ZodType | undefined, string]> = [
-      ['scan', undefined, 'Simulate the phone scanning the QR'],
-      ['inbound', SimulatorInboundBody, 'Simulate a message arriving from a contact'],
-      ['history', SimulatorHistoryBody, 'Simulate a history sync'],
-      ['disconnect', SimulatorDisconnectBody, 'Simulate WhatsApp closing the socket'],
+    const actions: Array<[Action, z.ZodType | undefined, string]> = [
+      ['scan', undefined, 'The phone scans the QR the account shows'],
+      ['inbound', SimulatorInboundBody, 'A message arrives from a contact'],
+      ['history', SimulatorHistoryBody, 'The phone sends a history sync'],
+      ['disconnect', SimulatorDisconnectBody, 'WhatsApp closes the socket with a stream error'],
     ];
     for (const [action, body, summary] of actions) {
       app.post(
@@ -44,21 +51,33 @@ export function simulatorRoutes(deps: { simulatorUrl: string; timeoutMs?: number
         async (request, reply) => {
           const { accountId } = request.params;
           requireAccount(principalOf(request), accountId);
-          const url = `${deps.simulatorUrl.replace(/\/$/, '')}/accounts/${encodeURIComponent(accountId)}/${action}`;
+          let forwarded: unknown = body !== undefined ? request.body : {};
+          if (action === 'scan') {
+            const account = (await collections(deps.db).accounts().doc(accountId).get()).data();
+            if (account === undefined) throw new AppError('NOT_FOUND', 'no such account');
+            if (account.qr === null) {
+              throw new AppError('CONFLICT', `the account shows no QR (status ${account.status})`);
+            }
+            forwarded = { qr: account.qr };
+          }
+          const url = `${base}/accounts/${encodeURIComponent(accountId)}/${action}`;
           let response: Response;
           try {
             response = await fetch(url, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify(body !== undefined ? request.body : {}),
-              signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+              body: JSON.stringify(forwarded),
+              signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
             });
           } catch (error) {
             request.log.warn(
               { err: error, action, accountId },
-              'simulator unreachable (check WA_SIMULATOR_URL)',
+              'WhatsApp network emulator unreachable (check WA_EMULATOR_URL)',
             );
-            throw new AppError('DEPENDENCY_UNAVAILABLE', 'the WhatsApp simulator is not reachable');
+            throw new AppError(
+              'DEPENDENCY_UNAVAILABLE',
+              'the WhatsApp network emulator is not reachable',
+            );
           }
           const text = await response.text();
           let json: unknown;
@@ -68,18 +87,20 @@ export function simulatorRoutes(deps: { simulatorUrl: string; timeoutMs?: number
             json = undefined;
           }
           if (response.status >= 500 || json === undefined) {
-            request.log.warn({ status: response.status, action, accountId }, 'simulator failed');
+            request.log.warn({ status: response.status, action, accountId }, 'emulator failed');
             throw new AppError(
               'DEPENDENCY_UNAVAILABLE',
-              `the WhatsApp simulator answered ${response.status}`,
+              `the WhatsApp network emulator answered ${response.status}`,
             );
           }
           if (response.status >= 400) {
-            const problem = json as { detail?: unknown };
+            const problem = json as { detail?: unknown; title?: unknown };
             const detail =
               typeof problem.detail === 'string'
                 ? problem.detail
-                : `simulator answered ${response.status}`;
+                : typeof problem.title === 'string'
+                  ? problem.title
+                  : `the emulator answered ${response.status}`;
             throw new AppError(
               response.status === 404
                 ? 'NOT_FOUND'
@@ -93,7 +114,7 @@ export function simulatorRoutes(deps: { simulatorUrl: string; timeoutMs?: number
           if (!accepted.success) {
             throw new AppError(
               'DEPENDENCY_UNAVAILABLE',
-              'the WhatsApp simulator answered outside its contract',
+              'the WhatsApp network emulator answered outside its contract',
             );
           }
           return reply.status(response.status === 200 ? 200 : 202).send(accepted.data);

@@ -131,3 +131,57 @@ describe('jobsForEvents', () => {
     expect(MessageUpdatesJob.parse({ ...gateway, ...read[0]!.payload }).updates[0]!.status).toBe(4);
   });
 });
+
+describe('jobsForEvents: the phone number behind a LID', () => {
+  it('when a message from a LID carries the sender phone (remoteJidAlt), then the mapping is recorded before the message', () => {
+    const message = {
+      key: {
+        remoteJid: '214193872806305@lid',
+        remoteJidAlt: '40722333444@s.whatsapp.net',
+        id: 'LID1',
+        fromMe: false,
+      },
+      message: { conversation: 'Bună' },
+      messageTimestamp: 1_700_000_000,
+    } as WAMessage;
+    const jobs = jobsForEvents('acc-1', {
+      'messages.upsert': { type: 'notify', messages: [message] },
+    });
+    expect(jobs.map((j) => j.name)).toEqual(['map-identities', 'ingest-messages']);
+    expect(jobs[0]!.payload).toEqual({
+      mappings: [{ lid: '214193872806305@lid', pn: '40722333444@s.whatsapp.net' }],
+    });
+  });
+
+  it('when a group message from a LID participant carries participantAlt, then that mapping is recorded', () => {
+    const message = {
+      key: {
+        remoteJid: '120363000000000000@g.us',
+        participant: '99887766554433@lid',
+        participantAlt: '40711111111@s.whatsapp.net',
+        id: 'G1',
+        fromMe: false,
+      },
+      message: { conversation: 'Salut' },
+      messageTimestamp: 1_700_000_000,
+    } as WAMessage;
+    const jobs = jobsForEvents('acc-1', {
+      'messages.upsert': { type: 'notify', messages: [message] },
+    });
+    expect(jobs[0]!.payload).toEqual({
+      mappings: [{ lid: '99887766554433@lid', pn: '40711111111@s.whatsapp.net' }],
+    });
+  });
+
+  it('when a message comes from a phone number with no alternate, then no mapping job is made', () => {
+    const message = {
+      key: { remoteJid: '40722333444@s.whatsapp.net', id: 'PN1', fromMe: false },
+      message: { conversation: 'Bună' },
+      messageTimestamp: 1_700_000_000,
+    } as WAMessage;
+    const jobs = jobsForEvents('acc-1', {
+      'messages.upsert': { type: 'notify', messages: [message] },
+    });
+    expect(jobs.map((j) => j.name)).toEqual(['ingest-messages']);
+  });
+});

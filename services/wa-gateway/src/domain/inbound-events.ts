@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { isJidGroup, jidNormalizedUser, proto, type WAMessage } from '@whiskeysockets/baileys';
+import {
+  isJidGroup,
+  isLidUser,
+  isPnUser,
+  jidNormalizedUser,
+  proto,
+  type WAMessage,
+} from '@whiskeysockets/baileys';
 import type {
   AccountStateJob,
   IdentityMappingsJob,
@@ -84,6 +91,10 @@ export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[]
   const jobs: InboundJob[] = [];
   const upsert = events['messages.upsert'];
   if (upsert) {
+    // The phone number behind a LID sender travels only beside the message (sender_pn): record
+    // it before the message, so the thread is the contact's phone number, not an opaque LID.
+    const alternates = upsert.messages.flatMap(lidPnOf);
+    if (alternates.length > 0) jobs.push(mappingJob(accountId, alternates));
     for (const message of upsert.messages) {
       const raw = toRawMessage(message);
       if (raw.key.id === '' || raw.key.remoteJid === '') continue;
@@ -180,6 +191,26 @@ export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[]
   const mapping = events['lid-mapping.update'];
   if (mapping) jobs.push(mappingJob(accountId, [mapping]));
   return jobs;
+}
+
+/**
+ * The LID↔phone pair a message carries: Baileys puts the sender's other address in
+ * `key.remoteJidAlt` (chats) or `key.participantAlt` (groups); the proto round trip drops both.
+ */
+function lidPnOf(message: WAMessage): Array<{ lid: string; pn: string }> {
+  const { remoteJid, remoteJidAlt, participant, participantAlt } = message.key;
+  const pairs: Array<{ lid: string; pn: string }> = [];
+  for (const [address, alternate] of [
+    [remoteJid, remoteJidAlt],
+    [participant, participantAlt],
+  ] as const) {
+    if (!address || !alternate) continue;
+    const a = jidNormalizedUser(address);
+    const b = jidNormalizedUser(alternate);
+    if (isLidUser(a) && isPnUser(b)) pairs.push({ lid: a, pn: b });
+    else if (isLidUser(b) && isPnUser(a)) pairs.push({ lid: b, pn: a });
+  }
+  return pairs;
 }
 
 function mappingJob(accountId: string, mappings: Array<{ lid: string; pn: string }>): InboundJob {

@@ -1,8 +1,11 @@
-import makeWASocket, { Browsers } from '@whiskeysockets/baileys';
+import makeWASocket, { Browsers, WA_CERT_DETAILS } from '@whiskeysockets/baileys';
 import type { OpenOptions, WaConnection, WaDriver, WaEvents } from './driver.port.js';
 
 export interface BaileysDriverOptions {
-  /** WhatsApp's endpoint when undefined; tests point it at a local WebSocket server. */
+  /**
+   * WhatsApp's endpoint when undefined. `{accountId}` in it becomes the account's id, URL-encoded:
+   * the WhatsApp network emulator tells accounts apart by `?account={accountId}`.
+   */
   waWebSocketUrl?: string;
   connectTimeoutMs?: number;
 }
@@ -33,7 +36,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         markOnlineOnConnect: false,
         syncFullHistory: options.syncFullHistory,
         ...(driverOptions.waWebSocketUrl !== undefined
-          ? { waWebSocketUrl: driverOptions.waWebSocketUrl }
+          ? { waWebSocketUrl: socketUrlFor(driverOptions.waWebSocketUrl, options.accountId) }
           : {}),
         ...(driverOptions.connectTimeoutMs !== undefined
           ? { connectTimeoutMs: driverOptions.connectTimeoutMs }
@@ -67,4 +70,21 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
       };
     },
   };
+}
+
+/** The WebSocket URL of one account: `{accountId}` in the template becomes its id, URL-encoded. */
+export function socketUrlFor(template: string, accountId: string): string {
+  return template.replaceAll('{accountId}', encodeURIComponent(accountId));
+}
+
+/** WhatsApp's own certificate root has issuer serial 0; the emulator's preload swaps it for a test root. */
+const WHATSAPP_ROOT_SERIAL = 0;
+
+/**
+ * Which root Baileys checks the server's certificate chain against in this process: `whatsapp`,
+ * or `test` when the emulator's preload (`NODE_OPTIONS=--import …/wa-emulator/dist/preload.js`)
+ * was loaded. The test root's private key is published, so a production process must never trust it.
+ */
+export function certificateRoot(): 'whatsapp' | 'test' {
+  return WA_CERT_DETAILS.SERIAL === WHATSAPP_ROOT_SERIAL ? 'whatsapp' : 'test';
 }
