@@ -6,16 +6,17 @@ const backoff = { baseMs: 1_000, maxMs: 60_000, random: 0.5 };
 describe('decideOnClose', () => {
   const table: Array<[string, number | undefined, boolean, string, string, boolean?]> = [
     ['loggedOut', 401, true, 'logged-out', 'logged_out'],
-    ['loggedOut before pairing', 401, false, 'logged-out', 'logged_out'],
+    ['pairing failed', 401, false, 'needs-qr', 'needs_qr'],
     ['forbidden', 403, true, 'stop', 'disconnected'],
     ['connectionLost/timedOut', 408, true, 'reconnect', 'connecting'],
     ['QR attempts ended', 408, false, 'needs-qr', 'needs_qr', true],
     ['handshake timed out before any QR', 408, false, 'reconnect', 'connecting'],
-    ['multideviceMismatch', 411, true, 'needs-qr', 'needs_qr'],
+    ['multideviceMismatch: the login decides', 411, true, 'reconnect', 'connecting'],
     ['connectionClosed', 428, true, 'reconnect', 'connecting'],
     ['connectionClosed before pairing', 428, false, 'reconnect', 'connecting'],
     ['connectionReplaced', 440, true, 'stop', 'disconnected'],
-    ['badSession', 500, true, 'needs-qr', 'needs_qr'],
+    ['badSession or an error without a code', 500, true, 'reconnect', 'connecting'],
+    ['badSession before pairing', 500, false, 'reconnect', 'connecting'],
     ['unavailableService', 503, true, 'reconnect', 'connecting'],
     ['restartRequired', 515, true, 'reconnect', 'connecting'],
     ['restartRequired right after pairing', 515, false, 'reconnect', 'connecting'],
@@ -46,12 +47,18 @@ describe('decideOnClose', () => {
     expect(d).toMatchObject({ action: 'reconnect', delayMs: 0 });
   });
 
-  it('when a bad session (500) closes, then the creds are wiped for a new QR', () => {
+  it('when a 500 keeps coming, then the creds are never wiped and the delay stays capped', () => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const d = decideOnClose({ code: 500, registered: true, attempt, qrShown: false }, backoff);
+      expect(d).toMatchObject({ action: 'reconnect' });
+      expect((d as { delayMs: number }).delayMs).toBeLessThanOrEqual(backoff.maxMs);
+    }
+  });
+
+  it('when a pairing fails (401 before pair-success), then its creds are discarded for a new QR', () => {
     expect(
-      decideOnClose({ code: 500, registered: true, attempt: 0, qrShown: false }, backoff),
-    ).toMatchObject({
-      wipeCreds: true,
-    });
+      decideOnClose({ code: 401, registered: false, attempt: 0, qrShown: true }, backoff),
+    ).toMatchObject({ action: 'needs-qr', wipeCreds: true });
   });
 });
 

@@ -46,11 +46,25 @@ export function backoffDelay(attempt: number, settings: BackoffSettings): number
   return Math.round(exp / 2 + (exp / 2) * settings.random);
 }
 
-/** What to do when a socket closes: the reconnect policy of issue 3, in one pure function. */
+/**
+ * What to do when a socket closes: the reconnect policy of issue 3, in one pure function.
+ * Creds are discarded only on a definitive answer: a logout (401) of a paired account, or a pairing
+ * that failed (401 before pair-success). Baileys reports unknown stream errors and WebSocket errors
+ * without a code as 500, so 500 (and 411) reconnect with the creds: if WhatsApp really removed the
+ * device, the next login is refused with 401 and that decides.
+ */
 export function decideOnClose(facts: CloseFacts, backoff: BackoffSettings): CloseDecision {
   const { code, registered, attempt, qrShown } = facts;
   switch (code) {
     case Disconnect.loggedOut:
+      if (!registered) {
+        return {
+          action: 'needs-qr',
+          status: 'needs_qr',
+          reason: 'pairing failed (401); a new QR is needed',
+          wipeCreds: true,
+        };
+      }
       return { action: 'logged-out', status: 'logged_out', reason: 'logged out from the phone' };
     case Disconnect.connectionReplaced:
       return {
@@ -63,20 +77,6 @@ export function decideOnClose(facts: CloseFacts, backoff: BackoffSettings): Clos
         action: 'stop',
         status: 'disconnected',
         reason: 'WhatsApp refused the account (403)',
-      };
-    case Disconnect.badSession:
-      return {
-        action: 'needs-qr',
-        status: 'needs_qr',
-        reason: 'bad session (500)',
-        wipeCreds: true,
-      };
-    case Disconnect.multideviceMismatch:
-      return {
-        action: 'needs-qr',
-        status: 'needs_qr',
-        reason: 'multi-device mismatch (411)',
-        wipeCreds: true,
       };
     case Disconnect.restartRequired:
       // Expected right after pairing: WhatsApp asks for a fresh socket at once.
