@@ -13,3 +13,4 @@ export * from './api.schema.js';
 export * from './ingest.schema.js';
 export * from './outbox.schema.js';
 export * from './wa-emulator.schema.js';
+export * from './search.schema.js';

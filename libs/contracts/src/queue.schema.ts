@@ -10,6 +10,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { AccountScope } from './account-access.js';
+import { ReindexSearchJob } from './search.schema.js';
 
 /**
  * A queue's contract: its name and, per job name, the schema of the payload. Producers and
@@ -205,6 +206,7 @@ export const WaInboundQueue = defineQueue('wa-inbound', {
   'map-identities': IdentityMappingsJob,
   'record-send-result': SendResultJob,
   'mark-read': MarkReadJob,
+  'reindex-search': ReindexSearchJob,
 });
 
 export const SendMessageCommand = z

@@ -8,3 +8,4 @@ export * from './crm/client-aggregate.js';
 export * from './crm/client-view.js';
 export * from './outbox/outbox.repository.js';
 export * from './accounts.js';
+export * from './search/search-refs.js';

@@ -10,7 +10,9 @@ import { ApiGatewayEnv, parseConfig } from '@wacrm/config';
 import { startFirestoreEmulator, startRedisServer } from '@wacrm/emulators';
 import { initFirebase } from '@wacrm/firestore';
 import { createLogger } from '@wacrm/observability';
+import type { MessageDoc, ThreadDoc } from '@wacrm/contracts';
 import { startGateway } from '../src/gateway.js';
+import { writeSearchIndex } from '../test/search-seed.js';
 
 // eslint-disable-next-line no-restricted-properties -- firebase-admin reads it from the environment
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -21,6 +23,12 @@ const ACCOUNT = 'wa-bench01';
 const THREADS = 1000;
 const MESSAGES = 2000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+/** Search: messages over a year in the same account's threads, searched at a fixed rate. */
+const SEARCH_MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
+const SEARCH_RATE = 20;
+const SEARCH_DURATION_S = Math.max(DURATION_S, 15);
+const VOCABULARY = Array.from({ length: 3000 }, (_, i) => `cuv${i.toString(36)}`);
+const COMMON = ['bună', 'mulțumesc', 'sâmbătă', 'petrecere', 'tort', 'preț', 'adresa', 'ora'];
 
 interface Row {
   name: string;
@@ -48,6 +56,104 @@ async function measure(
   };
 }
 
+/** Fixed arrival rate (not closed loop): the latency a steady 20 req/s sees. */
+async function measureRate(
+  name: string,
+  base: string,
+  paths: string[],
+  headers: Record<string, string>,
+): Promise<Row> {
+  const requests = paths.map((path) => ({ method: 'GET' as const, path }));
+  const options = { url: base, connections: 10, overallRate: SEARCH_RATE, headers, requests };
+  await autocannon({ ...options, duration: 2 });
+  const result = await autocannon({ ...options, duration: SEARCH_DURATION_S });
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** A deterministic pseudo-random source, so every run seeds the same text. */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x / 2_147_483_648;
+  };
+}
+
+/**
+ * SEARCH_MESSAGES messages spread over the bench's threads and the past year, a text of 6–14
+ * words each (common words, a Zipf-like tail, "Ștefan" in three spellings in 1 %), with their
+ * index as ingest keeps it.
+ */
+async function seedSearch(
+  db: ReturnType<typeof initFirebase>['db'],
+  threads: Array<[string, ThreadDoc]>,
+  now: number,
+): Promise<{ indexDocs: number; seconds: number }> {
+  const started = Date.now();
+  const random = lcg(20);
+  const messages: MessageDoc[] = [];
+  const names = ['Ștefan', 'Ştefan', 'stefan'];
+  for (let i = 0; i < SEARCH_MESSAGES; i++) {
+    const [threadId, thread] = threads[i % threads.length]!;
+    const words: string[] = [];
+    const n = 6 + Math.floor(random() * 9);
+    for (let w = 0; w < n; w++) {
+      const r = random();
+      words.push(
+        r < 0.3
+          ? COMMON[Math.floor(random() * COMMON.length)]!
+          : VOCABULARY[Math.floor(VOCABULARY.length * Math.pow(random(), 3))]!,
+      );
+    }
+    if (i % 100 === 7) words.splice(2, 0, names[i % 3]!);
+    const ts = new Date(now - Math.floor(random() * 365 * 86_400_000));
+    const id = `S${String(i).padStart(7, '0')}`;
+    messages.push({
+      accountId: ACCOUNT,
+      threadId,
+      direction: i % 3 === 0 ? 'outbound' : 'inbound',
+      body: words.join(' '),
+      type: 'text',
+      media: null,
+      tsClient: ts,
+      tsServer: null,
+      status: 'received',
+      waKey: { id, remoteJid: thread.clientJid, fromMe: i % 3 === 0, participant: null },
+      requestId: null,
+      source: 'history',
+      participant: null,
+      senderName: null,
+      quotedMessageId: null,
+      deleted: false,
+      editedBody: null,
+      reactions: {},
+      location: null,
+      createdAt: ts,
+      updatedAt: ts,
+    });
+  }
+  for (let i = 0; i < messages.length; i += 2000) {
+    const slice = messages.slice(i, i + 2000);
+    await Promise.all(
+      [0, 500, 1000, 1500].map(async (from) => {
+        const batch = db.batch();
+        for (const m of slice.slice(from, from + 500)) {
+          batch.set(db.doc(`threads/${m.threadId}/messages/${m.waKey.id}`), m);
+        }
+        await batch.commit();
+      }),
+    );
+  }
+  const indexDocs = await writeSearchIndex(db, ACCOUNT, threads, messages);
+  return { indexDocs, seconds: (Date.now() - started) / 1000 };
+}
+
 async function main(): Promise<void> {
   const redis = await startRedisServer({});
   const firestore = await startFirestoreEmulator({ port: 0 });
@@ -66,16 +172,20 @@ async function main(): Promise<void> {
     updatedAt: new Date(now),
   };
   const threadId = (i: number) => `${ACCOUNT}__4070${String(i).padStart(7, '0')}@s.whatsapp.net`;
+  const threads: Array<[string, ThreadDoc]> = [];
   for (let i = 0; i < THREADS; i += 400) {
     const batch = firebase.db.batch();
     for (let j = i; j < Math.min(i + 400, THREADS); j++) {
-      batch.set(firebase.db.doc(`threads/${threadId(j)}`), {
+      const doc = {
         ...base,
+        lastMessageDirection: 'inbound' as const,
         clientJid: `4070${String(j).padStart(7, '0')}@s.whatsapp.net`,
         phoneE164: `+4070${String(j).padStart(7, '0')}`,
         displayName: `Client ${j}`,
         lastMessageAt: new Date(now - j * 1000),
-      });
+      };
+      threads.push([threadId(j), doc]);
+      batch.set(firebase.db.doc(`threads/${threadId(j)}`), doc);
     }
     await batch.commit();
   }
@@ -117,6 +227,11 @@ async function main(): Promise<void> {
     await batch.commit();
   }
 
+  const seeded = await seedSearch(firebase.db, threads, now);
+  process.stdout.write(
+    `seeded ${SEARCH_MESSAGES} messages for search and ${seeded.indexDocs} index documents in ${seeded.seconds.toFixed(0)} s\n`,
+  );
+
   const config = parseConfig('api-gateway', ApiGatewayEnv, {
     REDIS_URL: redis.url,
     FIRESTORE_EMULATOR_HOST: firestore.host,
@@ -152,6 +267,33 @@ async function main(): Promise<void> {
   rows.push(await measure('GET /api/threads/:id/messages (50 of 2000)', messagesUrl, auth));
   rows.push(await measure('  same, 1 connection: threads', threadsUrl, auth, 1));
   rows.push(await measure('  same, 1 connection: messages', messagesUrl, auth, 1));
+  const q = (query: string) => `/api/search?accountId=${ACCOUNT}&${query}`;
+  const searchPaths = [
+    q('q=stefan'),
+    q(`q=${encodeURIComponent('Ștefan')}`),
+    q(`q=${encodeURIComponent('bună tort')}`),
+    q('q=petrecere&direction=inbound'),
+    q(`q=${VOCABULARY[40]!}`),
+    q(`q=${encodeURIComponent('ştefan sâmbătă')}`),
+    q('q=client+12'),
+    q('q=0700000123'),
+  ];
+  rows.push(
+    await measureRate(
+      `GET /api/search (${SEARCH_RATE}/s, ${SEARCH_MESSAGES / 1000}k msgs)`,
+      gw,
+      searchPaths,
+      auth,
+    ),
+  );
+  rows.push(
+    await measureRate(
+      `GET /api/threads at ${SEARCH_RATE}/s (same run)`,
+      gw,
+      [`/api/threads?accountId=${ACCOUNT}&limit=50`],
+      auth,
+    ),
+  );
 
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number, digits = 0) => n.toFixed(digits).padStart(10);
@@ -166,9 +308,14 @@ async function main(): Promise<void> {
       `${pad(r.name, 46)}${num(r.rps)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.errors)}\n`,
     );
   }
-  const [, , threads, messages] = rows;
+  const [, , threadList, messages] = rows;
+  const search = rows[rows.length - 2]!;
+  const threadsAtRate = rows[rows.length - 1]!;
   process.stdout.write(
-    `api: threads p50 ${threads!.p50} ms, p99 ${threads!.p99} ms at ${Math.round(threads!.rps)} req/s; messages p50 ${messages!.p50} ms, p99 ${messages!.p99} ms at ${Math.round(messages!.rps)} req/s\n`,
+    `api: threads p50 ${threadList!.p50} ms, p99 ${threadList!.p99} ms at ${Math.round(threadList!.rps)} req/s; messages p50 ${messages!.p50} ms, p99 ${messages!.p99} ms at ${Math.round(messages!.rps)} req/s\n`,
+  );
+  process.stdout.write(
+    `search: p50 ${search.p50} ms, p99 ${search.p99} ms at ${SEARCH_RATE} req/s over ${SEARCH_MESSAGES} messages (target p99 <= 100 ms, ${search.errors} errors); thread list at the same rate p50 ${threadsAtRate.p50} ms, p99 ${threadsAtRate.p99} ms\n`,
   );
 
   await bare.close();

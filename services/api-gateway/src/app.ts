@@ -34,6 +34,7 @@ import { registerOps } from './entry-points/ops.routes.js';
 import { finishOpenApiDocument } from './entry-points/openapi-document.js';
 import { registerProblemHandlers, sendProblem } from './entry-points/problem.js';
 import type { RouteDeps } from './entry-points/route-deps.js';
+import { searchRoutes } from './entry-points/search.routes.js';
 import { sendRoutes } from './entry-points/send.routes.js';
 import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
@@ -300,6 +301,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(whatsappRoutes(routeDeps));
   await app.register(sendRoutes(routeDeps));
   await app.register(threadsRoutes(routeDeps));
+  await app.register(searchRoutes(routeDeps));
   await app.register(statusRoutes(routeDeps));
   await app.register(adminRoutes(routeDeps));
   await app.register(crmRoutes({ ...routeDeps, ai }));

@@ -14,6 +14,7 @@ import type {
   MessageView,
   ProblemDetails,
   QrResponse,
+  SearchResponse,
   SendMessageAccepted,
   SendMessageBody,
   ThreadPage,
@@ -31,6 +32,7 @@ export type Extraction = z.infer<typeof ExtractEventResponse>;
 export type Answer = z.infer<typeof AskResponse>;
 export type Me = z.infer<typeof MeResponse>;
 export type WebConfig = z.infer<typeof WebConfigResponse>;
+export type SearchResult = z.infer<typeof SearchResponse>;
 export type NewEvent = z.input<typeof CreateEventBody>;
 
 /** An answer outside 2xx, with the problem+json detail when the server sent one. */
@@ -103,6 +105,23 @@ export function createApi(token: TokenSource) {
     messages: (threadId: string, cursor?: string, limit = 50) =>
       get<z.infer<typeof MessagePage>>(
         `/api/threads/${enc(threadId)}/messages?order=desc&limit=${limit}${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
+    /** Messages of a thread around a time: the older side (newest first) and the newer side. */
+    messagesAround: async (threadId: string, at: string, limit = 25) => {
+      const t = new Date(at).getTime();
+      const base = `/api/threads/${enc(threadId)}/messages?limit=${limit}`;
+      const [older, newer] = await Promise.all([
+        get<z.infer<typeof MessagePage>>(
+          `${base}&order=desc&until=${enc(new Date(t + 1).toISOString())}`,
+        ),
+        get<z.infer<typeof MessagePage>>(`${base}&order=asc&since=${enc(at)}`),
+      ]);
+      return [...older.items, ...newer.items];
+    },
+    /** Server-side search of one account's threads and messages. */
+    search: (accountId: string, q: string, cursor?: string) =>
+      get<z.infer<typeof SearchResponse>>(
+        `/api/search?accountId=${enc(accountId)}&q=${enc(q)}&limit=20${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
       ),
     send: (
       accountId: string,

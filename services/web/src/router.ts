@@ -37,13 +37,16 @@ export const paths = {
   inbox: (accountId?: string) =>
     accountId !== undefined ? `/inbox/${encodeURIComponent(accountId)}` : '/inbox',
   chat: (threadId: string) => `/chat/${encodeURIComponent(threadId)}`,
+  /** The chat opened at a message (a search hit): `?at=<messageId>&ts=<ISO time>`. */
+  chatAt: (threadId: string, messageId: string, ts: string) =>
+    `/chat/${encodeURIComponent(threadId)}?at=${encodeURIComponent(messageId)}&ts=${encodeURIComponent(ts)}`,
   client: (phoneE164: string) => `/clients/${encodeURIComponent(phoneE164)}`,
 };
 
 const listeners = new Set<() => void>();
 
 export function navigate(path: string, replace = false): void {
-  if (path === window.location.pathname) return;
+  if (path === window.location.pathname + window.location.search) return;
   if (replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
   listeners.forEach((l) => l());

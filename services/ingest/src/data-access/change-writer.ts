@@ -2,7 +2,9 @@ import type { RealtimeEvent } from '@wacrm/contracts';
 import { planBatches } from '../domain/batch-plan.js';
 import type { ChangeSet } from '../domain/change-set.js';
 import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
+import { planSearchIndex } from '../domain/search-plan.js';
 import type { FirestoreStore, WriteBatch } from './firestore-store.js';
+import { applySearchPlan } from './search-index.js';
 
 /** A write that may go in any commit, with what to announce once it is committed. */
 export interface LooseWrite {
@@ -45,6 +47,8 @@ export async function writeChangeSet(
   options: WriteOptions,
 ): Promise<WriteResult> {
   const { accountId, now } = options;
+  // The index first: a crash after it leaves entries whose messages the replay stores.
+  await applySearchPlan(store.db, accountId, planSearchIndex(changes), now, options.maxWrites);
   const loose: LooseWrite[] = [
     ...changes.messagePatches.map((p): LooseWrite => ({
       apply: (b) => b.set(store.messageRef(p.threadId, p.messageId), p.patch, { merge: true }),

@@ -45,6 +45,9 @@ export interface MessagePatch {
   threadId: string;
   messageId: string;
   patch: Partial<MessageDoc>;
+  /** The message before and after the patch (the search index re-reads its words). */
+  before: MessageDoc;
+  after: MessageDoc;
 }
 
 export interface StatusChange {
@@ -256,6 +259,8 @@ export class ChangeSetBuilder {
         threadId,
         messageId: doc.waKey.id,
         patch: { ...patch, updatedAt: this.state.now },
+        before,
+        after: doc,
       });
       // An edit of the message the inbox shows changes the preview.
       const thread = this.state.threads.get(threadId);

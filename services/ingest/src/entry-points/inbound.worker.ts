@@ -14,6 +14,7 @@ import {
   updateMessages,
 } from '../domain/inbound.handlers.js';
 import { markRead } from '../domain/read-mark.js';
+import { reindexSearch } from '../domain/search-backfill.js';
 
 export interface InboundWorkerOptions {
   connection: Redis;
@@ -43,6 +44,7 @@ export function startInboundWorker(deps: IngestDeps, options: InboundWorkerOptio
       'record-send-result': (p, ctx) => recordSendResult(p, deps, ctx.logger),
       'record-outbound': (p, ctx) => recordOutbound(p, deps, ctx.logger),
       'mark-read': (p, ctx) => markRead(p, deps, ctx.logger),
+      'reindex-search': (p, ctx) => reindexSearch(p, deps, ctx.logger),
     },
     {
       connection: options.connection,

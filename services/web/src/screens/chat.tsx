@@ -61,7 +61,14 @@ export function ChatScreen(props: { threadId: string }) {
   const [error, setError] = useState<unknown>(null);
   const [replyTo, setReplyTo] = useState<MessageView | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
-  const stickToBottom = useRef(true);
+  // Opened from a search hit: load the messages around it and show it, not the newest.
+  const at = useMemo(() => {
+    const params = new URLSearchParams(window.location.search);
+    const id = params.get('at');
+    const ts = params.get('ts');
+    return id !== null && ts !== null && !Number.isNaN(Date.parse(ts)) ? { id, ts } : null;
+  }, []);
+  const stickToBottom = useRef(at === null);
 
   const loadThread = useCallback(() => {
     api.thread(threadId).then(setThread).catch(setError);
@@ -86,6 +93,24 @@ export function ChatScreen(props: { threadId: string }) {
     loadThread();
     loadLatest();
   }, [loadThread, loadLatest]);
+
+  useEffect(() => {
+    if (at === null) return;
+    api
+      .messagesAround(threadId, at.ts)
+      .then((items) => setMessages((old) => mergeMessages(old ?? [], items)))
+      .catch(setError);
+  }, [api, threadId, at]);
+  const shownAt = useRef(false);
+  useLayoutEffect(() => {
+    if (at === null || shownAt.current) return;
+    const el = listRef.current?.querySelector<HTMLElement>(
+      `[data-message-id="${CSS.escape(at.id)}"]`,
+    );
+    if (el == null) return;
+    shownAt.current = true;
+    el.scrollIntoView({ block: 'center' });
+  }, [messages, at]);
 
   // Bursts of events for this thread become one refetch of the newest messages and the thread.
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -202,7 +227,13 @@ export function ChatScreen(props: { threadId: string }) {
           {messages === null && <li role="status">{t('loading')}</li>}
           {messages?.length === 0 && <li>{t('noMessages')}</li>}
           {messages?.map((m) => (
-            <Bubble key={m.id} message={m} all={messages} onReply={setReplyTo} />
+            <Bubble
+              key={m.id}
+              message={m}
+              all={messages}
+              onReply={setReplyTo}
+              highlighted={m.id === at?.id}
+            />
           ))}
         </ol>
         {thread !== null && (
@@ -223,6 +254,8 @@ function Bubble(props: {
   message: MessageView;
   all: MessageView[];
   onReply: (m: MessageView) => void;
+  /** The search hit the chat was opened at. */
+  highlighted?: boolean;
 }) {
   const { t, lang } = useApp();
   const m = props.message;
@@ -233,7 +266,11 @@ function Bubble(props: {
   const canReply = !m.deleted && !(m.direction === 'outbound' && RANK[m.status] < RANK.sent);
   const excerpt = quoteText(m) ?? t(`media_${m.media?.kind ?? 'document'}` as MessageKey);
   return (
-    <li className={`bubble ${m.direction}`} data-message-id={m.id} data-status={m.status}>
+    <li
+      className={`bubble ${m.direction}${props.highlighted === true ? ' search-hit' : ''}`}
+      data-message-id={m.id}
+      data-status={m.status}
+    >
       {m.senderName !== null && m.direction === 'inbound' && (
         <span className="sender">{m.senderName}</span>
       )}

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AccountView, ThreadView } from '../api.js';
+import type { AccountView, SearchResult, ThreadView } from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
 import { formatDateTime } from '../format.js';
@@ -13,13 +13,8 @@ function newestFirst(a: ThreadView, b: ThreadView): number {
   return (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? '') || a.id.localeCompare(b.id);
 }
 
-/** Lower-case, no diacritics, digits only for phone matching. */
-function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{Diacritic}/gu, '')
-    .toLowerCase();
-}
+/** Typing pauses this long before the server is asked. */
+const SEARCH_DEBOUNCE_MS = 250;
 
 export function threadTitle(thread: ThreadView): string {
   return thread.displayName ?? thread.phoneE164 ?? thread.clientJid;
@@ -74,7 +69,7 @@ export function InboxScreen(props: { accountId: string | null }) {
 }
 
 function ThreadList(props: { accountId: string }) {
-  const { api, t, lang } = useApp();
+  const { api, t } = useApp();
   const [threads, setThreads] = useState<ThreadView[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -131,17 +126,8 @@ function ThreadList(props: { accountId: string }) {
     resync: load,
   });
 
-  const shown = useMemo(() => {
-    const q = fold(query.trim());
-    const digits = q.replace(/\D/g, '');
-    const list = [...(threads ?? [])].sort(newestFirst);
-    if (q === '') return list;
-    return list.filter(
-      (th) =>
-        fold(th.displayName ?? '').includes(q) ||
-        (digits.length > 0 && (th.phoneE164 ?? th.clientJid).replace(/\D/g, '').includes(digits)),
-    );
-  }, [threads, query]);
+  const shown = useMemo(() => [...(threads ?? [])].sort(newestFirst), [threads]);
+  const searching = query.trim() !== '';
 
   return (
     <>
@@ -149,7 +135,115 @@ function ThreadList(props: { accountId: string }) {
         {t('search')}
         <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
       </label>
-      <ErrorNote error={error} onRetry={load} />
+      {searching && <SearchResults accountId={props.accountId} query={query.trim()} />}
+      {!searching && <ErrorNote error={error} onRetry={load} />}
+      {!searching && (
+        <ThreadItems threads={threads} shown={shown} error={error} cursor={cursor} more={more} />
+      )}
+    </>
+  );
+}
+
+/**
+ * Server-side search (threads by name or phone, messages by text, caption or file name). A hit
+ * opens the chat at its message; showing results marks nothing read.
+ */
+function SearchResults(props: { accountId: string; query: string }) {
+  const { api, t, lang } = useApp();
+  const [result, setResult] = useState<SearchResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    let live = true;
+    setResult(null);
+    const timer = setTimeout(() => {
+      api
+        .search(props.accountId, props.query)
+        .then((r) => live && (setResult(r), setError(null)))
+        .catch((e: unknown) => live && setError(e));
+    }, SEARCH_DEBOUNCE_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [api, props.accountId, props.query]);
+  const more = () => {
+    if (result?.nextCursor == null) return;
+    api
+      .search(props.accountId, props.query, result.nextCursor)
+      .then((r) =>
+        setResult((old) => ({
+          ...r,
+          threads: old?.threads ?? [],
+          messages: [...(old?.messages ?? []), ...r.messages],
+        })),
+      )
+      .catch(setError);
+  };
+  return (
+    <section aria-label={t('searchResults')} className="search-results">
+      <ErrorNote error={error} />
+      {result === null && error === null && <p role="status">{t('searching')}</p>}
+      {result !== null && result.threads.length === 0 && result.messages.length === 0 && (
+        <p>{t('noMatches')}</p>
+      )}
+      {result !== null && result.threads.length > 0 && (
+        <ul className="threads" aria-label={t('searchThreads')}>
+          {result.threads.map((th) => (
+            <li key={th.threadId} data-thread-id={th.threadId}>
+              <Link to={paths.chat(th.threadId)} className="thread">
+                <span className="thread-top">
+                  <span className="thread-name">
+                    {th.displayName ?? th.phoneE164 ?? th.threadId}
+                  </span>
+                  <span className="muted small">{th.phoneE164 ?? ''}</span>
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {result !== null && result.messages.length > 0 && (
+        <ul className="threads" aria-label={t('searchMessages')}>
+          {result.messages.map((m) => (
+            <li key={`${m.threadId}/${m.messageId}`} data-search-hit={m.messageId}>
+              <Link to={paths.chatAt(m.threadId, m.messageId, m.tsClient)} className="thread">
+                <span className="thread-top">
+                  <span className="thread-name">{m.displayName ?? m.phoneE164 ?? m.threadId}</span>
+                  <time dateTime={m.tsClient} className="muted small">
+                    {formatDateTime(lang, m.tsClient)}
+                  </time>
+                </span>
+                <span className="thread-bottom">
+                  <span className="thread-preview">
+                    {m.direction === 'outbound' && `${t('you')}: `}
+                    {m.snippet}
+                  </span>
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {result?.nextCursor != null && (
+        <button type="button" className="secondary" onClick={more}>
+          {t('loadMore')}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function ThreadItems(props: {
+  threads: ThreadView[] | null;
+  shown: ThreadView[];
+  error: unknown;
+  cursor: string | null;
+  more: () => void;
+}) {
+  const { t, lang } = useApp();
+  const { threads, shown, error, cursor, more } = props;
+  return (
+    <>
       {threads === null && error === null && <p role="status">{t('loading')}</p>}
       {threads !== null && threads.length === 0 && <p>{t('noThreads')}</p>}
       {threads !== null && threads.length > 0 && shown.length === 0 && <p>{t('noMatches')}</p>}

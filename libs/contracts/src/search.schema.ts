@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { AccountId, IsoDateTime, MessageDirection, MessageType } from './common.schema.js';
+import type { MessageDoc, ThreadDoc } from './firestore.schema.js';
+
+/**
+ * The search index, kept by ingest beside the conversations (derived data: it may be rebuilt,
+ * never the other way round). Every read of it is a document lookup or a range query on one
+ * small collection, so it needs neither collection-group queries nor cursors:
+ *
+ * - `accounts/{accountId}/searchTerms/{term}/periods/{period}[.{part}]` — the messages of one
+ *   period (7 days from the epoch, UTC)
+ *   that contain `term`, as compact entries (see `encodeSearchEntry`), at most
+ *   `SEARCH_ENTRIES_PER_PART` per document; a busy period continues in parts `{period}.1`, `{period}.2`…
+ * - `accounts/{accountId}/searchThreadTerms/{term}` — threads whose name or phone has a word
+ *   starting with `term`, at most `SEARCH_THREADS_PER_TERM` of them.
+ * - `accounts/{accountId}/searchIndexState/backfill` — progress of the resumable backfill.
+ */
+export const SearchCollections = {
+  terms: 'searchTerms',
+  periods: 'periods',
+  threadTerms: 'searchThreadTerms',
+  state: 'searchIndexState',
+} as const;
+
+/** Every text comes from a stranger: only this much of it is read. */
+export const SEARCH_TEXT_MAX_CHARS = 8192;
+/** Distinct words indexed per message. */
+export const SEARCH_TERMS_PER_MESSAGE = 64;
+/** A word is cut to this many characters (the same cut applies to a query). */
+export const SEARCH_TERM_MAX_CHARS = 32;
+export const SEARCH_TERM_MIN_CHARS = 2;
+export const SEARCH_ENTRIES_PER_PART = 2000;
+export const SEARCH_THREADS_PER_TERM = 500;
+/** Words of a query; more are ignored. */
+export const SEARCH_QUERY_MAX_TERMS = 8;
+/**
+ * A week: few enough documents per word for the bulk of history (one per word and week), small
+ * enough that a common word's document stays a few kilobytes, rewritten as messages arrive.
+ */
+const PERIOD_MS = 7 * 86_400_000;
+
+// Both linear: one character class, no nested or adjacent quantifiers.
+const MARKS = /\p{M}+/gu;
+const SEPARATORS = /[^\p{L}\p{N}]+/u;
+
+/**
+ * Lower case without diacritics: NFKD splits "ș" (comma below), "ş" (cedilla), "ț", "ţ", "ă",
+ * "â", "î" into a base letter and a combining mark, and the marks are dropped — so "Ștefan",
+ * "Ştefan" and "stefan" are one word.
+ */
+export function foldForSearch(text: string): string {
+  return text.slice(0, SEARCH_TEXT_MAX_CHARS).normalize('NFKD').replace(MARKS, '').toLowerCase();
+}
+
+/** The distinct words of a text, folded, bounded in number and length, in order of appearance. */
+export function searchTermsOf(text: string, max = SEARCH_TERMS_PER_MESSAGE): string[] {
+  const out = new Set<string>();
+  for (const raw of foldForSearch(text).split(SEPARATORS)) {
+    if (raw.length < SEARCH_TERM_MIN_CHARS) continue;
+    out.add(raw.slice(0, SEARCH_TERM_MAX_CHARS));
+    if (out.size >= max) break;
+  }
+  return [...out];
+}
+
+/** What a message is found by: its text (the edited one when edited), caption and file name. */
+export function messageSearchText(doc: Pick<MessageDoc, 'body' | 'editedBody' | 'media'>): string {
+  return [doc.editedBody ?? doc.body, doc.media?.caption, doc.media?.fileName]
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .join('\n');
+}
+
+/** The words a message is indexed under; none for a revoked message. */
+export function messageSearchTerms(
+  doc: Pick<MessageDoc, 'body' | 'editedBody' | 'media' | 'deleted'>,
+): string[] {
+  return doc.deleted ? [] : searchTermsOf(messageSearchText(doc));
+}
+
+/** Digits a phone is typed with: international (40722…) and national (0722…) forms. */
+function phoneForms(phoneE164: string): string[] {
+  const digits = phoneE164.replace(/\D/g, '');
+  const forms = [digits];
+  // Country codes are 1–3 digits; a national number is typed with a leading 0.
+  for (let cc = 1; cc <= 3 && cc < digits.length - 4; cc++) forms.push(`0${digits.slice(cc)}`);
+  return forms;
+}
+
+/** Prefixes (≥ 2 characters) of a thread's name words and of its phone number's forms. */
+export function threadSearchTerms(thread: Pick<ThreadDoc, 'displayName' | 'phoneE164'>): string[] {
+  const out = new Set<string>();
+  for (const word of searchTermsOf(thread.displayName ?? '', 16)) {
+    for (let n = SEARCH_TERM_MIN_CHARS; n <= word.length; n++) out.add(word.slice(0, n));
+  }
+  if (thread.phoneE164 !== null) {
+    for (const form of phoneForms(thread.phoneE164)) {
+      for (let n = 3; n <= form.length; n++) out.add(form.slice(0, n));
+    }
+  }
+  return [...out];
+}
+
+export function searchPeriodOf(at: Date): number {
+  return Math.floor(at.getTime() / PERIOD_MS);
+}
+
+export function searchPeriodStart(period: number): Date {
+  return new Date(period * PERIOD_MS);
+}
+
+export function searchPartId(period: number, part: number): string {
+  return part === 0 ? String(period) : `${period}.${part}`;
+}
+
+/** One indexed message: enough to filter and order without reading the message. */
+export interface SearchEntry {
+  messageId: string;
+  threadId: string;
+  tsMs: number;
+  direction: MessageDirection;
+  hasMedia: boolean;
+}
+
+/** `ts(base 36)|flags|messageId|threadId`; message ids and thread ids never contain "|". */
+export function encodeSearchEntry(e: SearchEntry): string {
+  const flags = `${e.direction === 'inbound' ? 'i' : 'o'}${e.hasMedia ? 'm' : '-'}`;
+  return `${e.tsMs.toString(36)}|${flags}|${e.messageId}|${e.threadId}`;
+}
+
+export function decodeSearchEntry(s: string): SearchEntry | null {
+  const first = s.indexOf('|');
+  const second = s.indexOf('|', first + 1);
+  const third = s.indexOf('|', second + 1);
+  if (first < 0 || second < 0 || third < 0) return null;
+  const tsMs = parseInt(s.slice(0, first), 36);
+  const flags = s.slice(first + 1, second);
+  if (!Number.isFinite(tsMs) || flags.length !== 2) return null;
+  return {
+    tsMs,
+    direction: flags[0] === 'i' ? 'inbound' : 'outbound',
+    hasMedia: flags[1] === 'm',
+    messageId: s.slice(second + 1, third),
+    threadId: s.slice(third + 1),
+  };
+}
+
+/** The message id of an encoded entry, without decoding the rest. */
+export function searchEntryMessageId(s: string): string {
+  const second = s.indexOf('|', s.indexOf('|') + 1);
+  const third = s.indexOf('|', second + 1);
+  return s.slice(second + 1, third);
+}
+
+export function searchEntryOf(doc: MessageDoc): SearchEntry {
+  return {
+    messageId: doc.waKey.id,
+    threadId: doc.threadId,
+    tsMs: doc.tsClient.getTime(),
+    direction: doc.direction,
+    hasMedia: doc.media !== null,
+  };
+}
+
+const Time = z.date();
+
+export const SearchPeriodDoc = z.object({
+  term: z.string().min(1).max(SEARCH_TERM_MAX_CHARS),
+  period: z.number().int(),
+  part: z.number().int().nonnegative(),
+  /** On part 0 only: how many parts the period has. */
+  parts: z.number().int().positive(),
+  entries: z.array(z.string().max(2048)).max(SEARCH_ENTRIES_PER_PART),
+  updatedAt: Time,
+});
+export type SearchPeriodDoc = z.infer<typeof SearchPeriodDoc>;
+
+export const SearchThreadTermDoc = z.object({
+  term: z.string().min(1).max(64),
+  threadIds: z.array(z.string()).max(SEARCH_THREADS_PER_TERM),
+  /** More threads matched than are kept. */
+  truncated: z.boolean(),
+  updatedAt: Time,
+});
+export type SearchThreadTermDoc = z.infer<typeof SearchThreadTermDoc>;
+
+export const SearchBackfillDoc = z.object({
+  status: z.enum(['running', 'completed']),
+  /** The last thread id done, in id order: a restarted job continues after it. */
+  afterThreadId: z.string().nullable(),
+  threads: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative(),
+  startedAt: Time,
+  updatedAt: Time,
+  completedAt: Time.nullable(),
+});
+export type SearchBackfillDoc = z.infer<typeof SearchBackfillDoc>;
+
+// HTTP
+
+const booleanQuery = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .describe('true or false');
+
+export const SearchQuery = z.object({
+  q: z.string().trim().min(1).max(200),
+  accountId: AccountId,
+  threadId: z.string().min(1).max(1500).optional(),
+  direction: MessageDirection.optional(),
+  since: IsoDateTime.optional(),
+  until: IsoDateTime.optional(),
+  hasMedia: booleanQuery.optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  cursor: z.string().max(2000).optional(),
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
+
+export const SearchThreadHit = z.object({
+  threadId: z.string(),
+  displayName: z.string().nullable(),
+  phoneE164: z.string().nullable(),
+  lastMessageAt: IsoDateTime.nullable(),
+});
+export type SearchThreadHit = z.infer<typeof SearchThreadHit>;
+
+export const SearchMessageHit = z.object({
+  threadId: z.string(),
+  messageId: z.string(),
+  /** Thread name, for the result list. */
+  displayName: z.string().nullable(),
+  phoneE164: z.string().nullable(),
+  direction: MessageDirection,
+  type: MessageType,
+  /** The matching text (edited text when edited), cut to 300 characters around the match. */
+  snippet: z.string(),
+  hasMedia: z.boolean(),
+  tsClient: IsoDateTime,
+});
+export type SearchMessageHit = z.infer<typeof SearchMessageHit>;
+
+export const SearchResponse = z.object({
+  /** The folded words searched for. */
+  terms: z.array(z.string()),
+  /** Threads by name or phone (first page only). */
+  threads: z.array(SearchThreadHit),
+  /** Messages newest first. */
+  messages: z.array(SearchMessageHit),
+  nextCursor: z.string().nullable(),
+});
+export type SearchResponse = z.infer<typeof SearchResponse>;
+
+export const SearchReindexBody = z.object({ accountId: AccountId });
+export const SearchReindexAccepted = z.object({ accountId: AccountId, jobId: z.string() });
+
+/** `reindex-search` on wa-inbound: one slice of the backfill; it enqueues the next. */
+export const ReindexSearchJob = z.object({
+  accountId: AccountId,
+  /** Continue after this thread id (null: from the stored progress, or the start). */
+  afterThreadId: z.string().nullable(),
+  requestedBy: z.string().min(1).max(256),
+});
+export type ReindexSearchJob = z.infer<typeof ReindexSearchJob>;

@@ -1,0 +1,214 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import {
+  decodeSearchEntry,
+  messageSearchTerms,
+  messageSearchText,
+  searchPeriodOf,
+  searchPeriodStart,
+  type MessageDoc,
+  type SearchEntry,
+  type SearchMessageHit,
+  type SearchThreadHit,
+  type SearchThreadTermDoc,
+  type ThreadDoc,
+} from '@wacrm/contracts';
+import { collections, searchPeriods, searchThreadTerm } from '@wacrm/firestore';
+import { compareEntries, isBeyondCursor, snippetOf } from '../domain/search-query.js';
+
+/**
+ * Period documents read per word in the first round (most searches end there: a common word
+ * fills a page from its newest weeks) and in later ones, and rounds per request.
+ */
+const FIRST_ROUND = 4;
+const LATER_ROUNDS = 26;
+const MAX_ROUNDS = 8;
+const THREAD_HITS = 10;
+
+export interface MessageSearch {
+  accountId: string;
+  terms: string[];
+  threadId?: string;
+  direction?: 'inbound' | 'outbound';
+  hasMedia?: boolean;
+  since?: Date;
+  until?: Date;
+  cursor?: { ts: number; id: string };
+  limit: number;
+}
+
+export interface MessageSearchPage {
+  items: SearchMessageHit[];
+  nextCursor: { ts: number; id: string } | null;
+}
+
+/** One round: every word's periods in [lo, hi], newest first, and from which period on they are complete. */
+async function readRound(
+  db: Firestore,
+  accountId: string,
+  terms: string[],
+  lo: number,
+  hi: number,
+  perRound: number,
+): Promise<{ byTerm: Array<Map<string, SearchEntry>>; completeFrom: number }> {
+  const snaps = await Promise.all(
+    terms.map((term) =>
+      searchPeriods(db, accountId, term)
+        .where('period', '<=', hi)
+        .where('period', '>=', lo)
+        .orderBy('period', 'desc')
+        .limit(perRound)
+        .get(),
+    ),
+  );
+  let completeFrom = lo;
+  const byTerm = snaps.map((snap) => {
+    const entries = new Map<string, SearchEntry>();
+    let lowest = Infinity;
+    for (const d of snap.docs) {
+      const doc = d.data();
+      lowest = Math.min(lowest, doc.period);
+      for (const raw of doc.entries) {
+        const e = decodeSearchEntry(raw);
+        if (e !== null) entries.set(`${e.threadId}\u0000${e.messageId}`, e);
+      }
+    }
+    // A full page may have cut the lowest period's parts: that period is read again next round.
+    if (snap.docs.length >= perRound) completeFrom = Math.max(completeFrom, lowest + 1);
+    return entries;
+  });
+  return { byTerm, completeFrom };
+}
+
+/**
+ * Messages containing every word, newest first. Reads the words' period documents a window of
+ * periods at a time (range filters on one small collection per word), intersects them in memory,
+ * then reads the hits' messages to drop what was revoked or edited away since it was indexed.
+ */
+export async function searchMessages(db: Firestore, s: MessageSearch): Promise<MessageSearchPage> {
+  if (s.terms.length === 0) return { items: [], nextCursor: null };
+  const sinceMs = s.since?.getTime() ?? 0;
+  let untilMs = s.until?.getTime() ?? 8.64e15;
+  if (s.cursor !== undefined) untilMs = Math.min(untilMs, s.cursor.ts + 1);
+  const lo = searchPeriodOf(new Date(sinceMs));
+  let hi = searchPeriodOf(new Date(Math.min(untilMs, Date.now() + 86_400_000 * 366)));
+  const found: SearchEntry[] = [];
+  let exhausted = false;
+  let rounds = 0;
+  while (found.length <= s.limit && rounds < MAX_ROUNDS) {
+    rounds += 1;
+    const { byTerm, completeFrom } = await readRound(
+      db,
+      s.accountId,
+      s.terms,
+      lo,
+      hi,
+      rounds === 1 ? FIRST_ROUND : LATER_ROUNDS,
+    );
+    const smallest = byTerm.reduce((a, b) => (b.size < a.size ? b : a));
+    for (const [key, e] of smallest) {
+      if (searchPeriodOf(new Date(e.tsMs)) < completeFrom) continue;
+      if (!byTerm.every((m) => m.has(key))) continue;
+      if (e.tsMs < sinceMs || e.tsMs >= untilMs) continue;
+      if (s.cursor !== undefined && !isBeyondCursor(e, s.cursor)) continue;
+      if (s.threadId !== undefined && e.threadId !== s.threadId) continue;
+      if (s.direction !== undefined && e.direction !== s.direction) continue;
+      if (s.hasMedia !== undefined && e.hasMedia !== s.hasMedia) continue;
+      found.push(e);
+    }
+    if (completeFrom <= lo) {
+      exhausted = true;
+      break;
+    }
+    hi = completeFrom - 1;
+  }
+  found.sort(compareEntries);
+  const page = found.slice(0, s.limit);
+  const more = found.length > s.limit || !exhausted;
+  const items = await hydrate(db, s.accountId, page, s.terms);
+  const last = page[page.length - 1];
+  const nextCursor = !more
+    ? null
+    : last !== undefined && found.length > s.limit
+      ? { ts: last.tsMs, id: last.messageId }
+      : { ts: searchPeriodStart(hi + 1).getTime(), id: '' };
+  return { items, nextCursor };
+}
+
+async function hydrate(
+  db: Firestore,
+  accountId: string,
+  page: SearchEntry[],
+  terms: string[],
+): Promise<SearchMessageHit[]> {
+  if (page.length === 0) return [];
+  const c = collections(db);
+  const threadIds = [...new Set(page.map((e) => e.threadId))];
+  const [messageSnaps, threadSnaps] = await Promise.all([
+    db.getAll(...page.map((e) => c.messages(e.threadId).doc(e.messageId))),
+    db.getAll(...threadIds.map((id) => c.threads().doc(id))),
+  ]);
+  const threads = new Map<string, ThreadDoc>();
+  threadSnaps.forEach((snap, i) => {
+    const t = snap.data() as ThreadDoc | undefined;
+    if (t !== undefined) threads.set(threadIds[i]!, t);
+  });
+  const out: SearchMessageHit[] = [];
+  messageSnaps.forEach((snap) => {
+    const m = snap.data() as MessageDoc | undefined;
+    if (m === undefined || m.accountId !== accountId) return;
+    const thread = threads.get(m.threadId);
+    if (thread === undefined || thread.accountId !== accountId || thread.mergedInto) return;
+    // The index may lag an edit or a revoke by a moment; the stored message decides.
+    const now = new Set(messageSearchTerms(m));
+    if (!terms.every((t) => now.has(t))) return;
+    out.push({
+      threadId: m.threadId,
+      messageId: m.waKey.id,
+      displayName: thread.displayName,
+      phoneE164: thread.phoneE164,
+      direction: m.direction,
+      type: m.type,
+      snippet: snippetOf(messageSearchText(m), terms),
+      hasMedia: m.media !== null,
+      tsClient: m.tsClient.toISOString(),
+    });
+  });
+  return out;
+}
+
+/** Threads whose name or phone has words starting with every query word, most recent first. */
+export async function searchThreads(
+  db: Firestore,
+  accountId: string,
+  terms: string[],
+  threadId?: string,
+): Promise<SearchThreadHit[]> {
+  if (terms.length === 0) return [];
+  const snaps = await db.getAll(...terms.map((t) => searchThreadTerm(db, accountId, t)));
+  let ids: string[] | null = null;
+  for (const snap of snaps) {
+    const doc = snap.data() as SearchThreadTermDoc | undefined;
+    const these = new Set(doc?.threadIds ?? []);
+    ids = ids === null ? [...these] : ids.filter((id) => these.has(id));
+  }
+  let candidates = ids ?? [];
+  if (threadId !== undefined) candidates = candidates.filter((id) => id === threadId);
+  candidates = candidates.slice(0, 200);
+  if (candidates.length === 0) return [];
+  const c = collections(db);
+  const threadSnaps = await db.getAll(...candidates.map((id) => c.threads().doc(id)));
+  const hits: Array<{ id: string; t: ThreadDoc }> = [];
+  threadSnaps.forEach((snap, i) => {
+    const t = snap.data() as ThreadDoc | undefined;
+    if (t !== undefined && t.accountId === accountId && !t.mergedInto) {
+      hits.push({ id: candidates[i]!, t });
+    }
+  });
+  hits.sort((a, b) => (b.t.lastMessageAt?.getTime() ?? 0) - (a.t.lastMessageAt?.getTime() ?? 0));
+  return hits.slice(0, THREAD_HITS).map(({ id, t }) => ({
+    threadId: id,
+    displayName: t.displayName,
+    phoneE164: t.phoneE164,
+    lastMessageAt: t.lastMessageAt?.toISOString() ?? null,
+  }));
+}

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  WaInboundQueue,
+  type MessageDoc,
+  type SearchResponse,
+  type ThreadDoc,
+} from '@wacrm/contracts';
+import { openQueue } from '@wacrm/queue';
+import { collections, threadIdFor } from '@wacrm/firestore';
+import { ADMIN_TOKEN, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { messageDoc, threadDoc, writeAll } from '../test/seed.js';
+import { writeSearchIndex } from '../test/search-seed.js';
+
+const A = 'wa-search-a';
+const B = 'wa-search-b';
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+let gw: TestGateway;
+let readKeyA: Record<string, string>;
+
+const T1 = threadIdFor(A, '40712345678@s.whatsapp.net');
+const T2 = threadIdFor(A, '40799999999@s.whatsapp.net');
+const TB = threadIdFor(B, '40711111111@s.whatsapp.net');
+const day = (d: number, h = 10) => new Date(Date.UTC(2026, 0, d, h));
+
+function msg(
+  accountId: string,
+  threadId: string,
+  id: string,
+  at: Date,
+  extra: Partial<MessageDoc>,
+): MessageDoc {
+  return { ...messageDoc(accountId, threadId, id, at), ...extra };
+}
+
+const messages: MessageDoc[] = [
+  msg(A, T1, 'M1', day(3), { body: 'Bună ziua, sunt Ștefan' }),
+  msg(A, T1, 'M2', day(4), { body: 'Ştefan (cu sedilă) confirmă sâmbătă', direction: 'outbound' }),
+  msg(A, T2, 'M3', day(5), { body: 'stefan fara diacritice' }),
+  msg(A, T2, 'M4', day(6), {
+    body: null,
+    type: 'document',
+    media: {
+      kind: 'document',
+      mimetype: 'application/pdf',
+      size: 10,
+      fileName: 'Oferta_Ștefan.pdf',
+      caption: 'oferta pentru petrecere',
+      directPath: null,
+      url: null,
+      mediaKeyBase64: null,
+      fileSha256Base64: null,
+      seconds: null,
+      width: null,
+      height: null,
+    },
+  }),
+  // Revoked after it was indexed: the stored message decides, so it is not a hit.
+  msg(A, T1, 'M5', day(7), { body: 'stefan sters', deleted: true }),
+  msg(B, TB, 'MB', day(3), { body: 'Ștefan din alt cont' }),
+];
+
+beforeAll(async () => {
+  gw = await useGateway();
+  const db = gw.fs.db;
+  const threads: Array<[string, ThreadDoc]> = [
+    [T1, { ...threadDoc(A, 1, day(7), '+40712345678'), displayName: 'Ștefan Ionescu' }],
+    [T2, { ...threadDoc(A, 2, day(6), '+40799999999'), displayName: 'Maria' }],
+    [TB, { ...threadDoc(B, 3, day(3), '+40711111111'), displayName: 'Ștefan B' }],
+  ];
+  await writeAll(db, [
+    ...threads.map(([id, t]): [string, Record<string, unknown>] => [`threads/${id}`, t]),
+    ...messages.map((m): [string, Record<string, unknown>] => [
+      `threads/${m.threadId}/messages/${m.waKey.id}`,
+      m,
+    ]),
+  ]);
+  // Index M5 as it was before its revoke, as ingest had.
+  const indexed = messages.map((m) => (m.waKey.id === 'M5' ? { ...m, deleted: false } : m));
+  await writeSearchIndex(
+    db,
+    A,
+    threads.filter(([, t]) => t.accountId === A),
+    indexed.filter((m) => m.accountId === A),
+  );
+  await writeSearchIndex(
+    db,
+    B,
+    threads.filter(([, t]) => t.accountId === B),
+    indexed.filter((m) => m.accountId === B),
+  );
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/api/admin/api-keys',
+    headers: admin,
+    payload: { name: 'search-reader', scopes: ['read'], allowedAccounts: [A] },
+  });
+  expect(res.statusCode).toBe(201);
+  readKeyA = { 'x-api-key': res.json<{ key: string }>().key };
+}, 60_000);
+
+afterAll(async () => {
+  await gw.dispose();
+});
+
+async function search(query: string, headers: Record<string, string> = admin) {
+  const res = await gw.app.inject({ method: 'GET', url: `/api/search?${query}`, headers });
+  return { status: res.statusCode, body: res.json<SearchResponse>() };
+}
+const ids = (r: SearchResponse) => r.messages.map((m) => m.messageId);
+
+describe('GET /api/search', () => {
+  it('when "stefan" is searched, then every spelling of Ștefan is found, newest first, and not the revoked one', async () => {
+    const { status, body } = await search(`q=stefan&accountId=${A}`);
+    expect(status).toBe(200);
+    expect(ids(body)).toEqual(['M4', 'M3', 'M2', 'M1']);
+    expect(body.terms).toEqual(['stefan']);
+    expect(body.messages[0]).toMatchObject({
+      threadId: T2,
+      displayName: 'Maria',
+      type: 'document',
+      hasMedia: true,
+      snippet: 'oferta pentru petrecere\nOferta_Ștefan.pdf',
+    });
+    expect(body.threads.map((t) => t.threadId)).toEqual([T1]);
+  });
+
+  it('when "Ștefan" or "ŞTEFAN" is searched, then the same messages as for "stefan" are found', async () => {
+    for (const q of ['%C8%98tefan', '%C5%9ETEFAN']) {
+      const { body } = await search(`q=${q}&accountId=${A}`);
+      expect(ids(body)).toEqual(['M4', 'M3', 'M2', 'M1']);
+    }
+  });
+
+  it('when several words are searched, then a message needs all of them (captions and diacritics included)', async () => {
+    expect(
+      ids((await search(`q=${encodeURIComponent('ștefan sambata')}&accountId=${A}`)).body),
+    ).toEqual(['M2']);
+    expect(ids((await search(`q=petrecere&accountId=${A}`)).body)).toEqual(['M4']);
+    expect(ids((await search(`q=nimic+stefan&accountId=${A}`)).body)).toEqual([]);
+  });
+
+  it('when filters are given, then only matching messages come back', async () => {
+    const q = `q=stefan&accountId=${A}`;
+    expect(ids((await search(`${q}&threadId=${encodeURIComponent(T1)}`)).body)).toEqual([
+      'M2',
+      'M1',
+    ]);
+    expect(ids((await search(`${q}&direction=outbound`)).body)).toEqual(['M2']);
+    expect(ids((await search(`${q}&hasMedia=true`)).body)).toEqual(['M4']);
+    expect(ids((await search(`${q}&hasMedia=false`)).body)).toEqual(['M3', 'M2', 'M1']);
+    const range = `&since=${day(4, 0).toISOString()}&until=${day(6, 0).toISOString()}`;
+    expect(ids((await search(`${q}${range}`)).body)).toEqual(['M3', 'M2']);
+  });
+
+  it('when results span pages, then the cursor walks them without repeats or gaps', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const { body } = await search(
+        `q=stefan&accountId=${A}&limit=1${cursor !== null ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...ids(body));
+      cursor = body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual(['M4', 'M3', 'M2', 'M1']);
+  });
+
+  it('when a thread is searched by name prefix or phone as typed, then it is found', async () => {
+    expect((await search(`q=ion&accountId=${A}`)).body.threads.map((t) => t.threadId)).toEqual([
+      T1,
+    ]);
+    for (const phone of ['0712 345', '%2B40 712 345 678', '0799999999']) {
+      const { body } = await search(`q=${phone}&accountId=${A}`);
+      expect(body.threads).toHaveLength(1);
+    }
+  });
+
+  it('when a caller searches an account it may not see, then 403; its own account answers only its own data', async () => {
+    expect((await search(`q=stefan&accountId=${B}`, readKeyA)).status).toBe(403);
+    const own = await search(`q=stefan&accountId=${A}`, readKeyA);
+    expect(own.status).toBe(200);
+    expect(ids(own.body)).not.toContain('MB');
+    expect(ids((await search(`q=stefan&accountId=${B}`)).body)).toEqual(['MB']);
+  });
+
+  it('when the query is empty, too long or the range is inverted, then 400 problem+json', async () => {
+    expect((await search(`q=&accountId=${A}`)).status).toBe(400);
+    expect((await search(`q=${'a'.repeat(201)}&accountId=${A}`)).status).toBe(400);
+    const r = `&since=${day(6).toISOString()}&until=${day(4).toISOString()}`;
+    expect((await search(`q=stefan&accountId=${A}${r}`)).status).toBe(400);
+  });
+
+  it('when a reindex is asked, then only an admin may and the job is queued', async () => {
+    const denied = await gw.app.inject({
+      method: 'POST',
+      url: '/api/search/reindex',
+      headers: readKeyA,
+      payload: { accountId: A },
+    });
+    expect(denied.statusCode).toBe(403);
+    const ok = await gw.app.inject({
+      method: 'POST',
+      url: '/api/search/reindex',
+      headers: admin,
+      payload: { accountId: A },
+    });
+    expect(ok.statusCode).toBe(202);
+    const inbound = openQueue(WaInboundQueue, {
+      connection: gw.redis.connection,
+      prefix: gw.redis.prefix,
+    });
+    const jobs = await inbound.queue.getJobs(['waiting', 'delayed', 'active']);
+    await inbound.queue.close();
+    expect(jobs.map((j) => [j.name, (j.data as { accountId: string }).accountId])).toContainEqual([
+      'reindex-search',
+      A,
+    ]);
+  });
+
+  it('when nothing is deleted by searching, then messages and threads stay', async () => {
+    expect((await collections(gw.fs.db).messages(T1).get()).size).toBe(3);
+  });
+});

@@ -1,0 +1,183 @@
+import {
+  SEARCH_ENTRIES_PER_PART,
+  SEARCH_THREADS_PER_TERM,
+  searchEntryMessageId,
+  searchPartId,
+  type SearchPeriodDoc,
+  type SearchThreadTermDoc,
+} from '@wacrm/contracts';
+import { searchPeriods, searchThreadTerm } from '@wacrm/firestore';
+import type { PeriodOps, SearchPlan, ThreadTermOps } from '../domain/search-plan.js';
+import type { Db, WriteBatch } from './firestore-store.js';
+
+const READ_SLICE = 300;
+
+type PeriodRef = ReturnType<ReturnType<typeof searchPeriods>['doc']>;
+type ThreadTermRef = ReturnType<typeof searchThreadTerm>;
+
+async function readAll<T>(db: Db, refs: Array<{ path: string }>): Promise<Array<T | undefined>> {
+  const out: Array<T | undefined> = [];
+  for (let i = 0; i < refs.length; i += READ_SLICE) {
+    const slice = refs.slice(i, i + READ_SLICE) as Parameters<Db['getAll']>;
+    const snaps = slice.length > 0 ? await db.getAll(...slice) : [];
+    for (const snap of snaps) out.push(snap.exists ? (snap.data() as T) : undefined);
+  }
+  return out;
+}
+
+/** Writes grouped so that one word-period's documents always share a commit. */
+class GroupedBatches {
+  private groups: Array<(b: WriteBatch) => void> = [];
+  private size = 0;
+  private readonly commits: Array<Array<(b: WriteBatch) => void>> = [];
+
+  constructor(private readonly maxWrites: number) {}
+
+  add(group: Array<(b: WriteBatch) => void>): void {
+    if (group.length === 0) return;
+    if (this.size + group.length > this.maxWrites && this.size > 0) this.flush();
+    this.groups.push(...group);
+    this.size += group.length;
+  }
+
+  private flush(): void {
+    this.commits.push(this.groups);
+    this.groups = [];
+    this.size = 0;
+  }
+
+  async commit(db: Db): Promise<number> {
+    if (this.size > 0) this.flush();
+    for (const writes of this.commits) {
+      const batch = db.batch();
+      for (const w of writes) w(batch);
+      await batch.commit();
+    }
+    return this.commits.length;
+  }
+}
+
+/**
+ * Applies a plan to the index of one account. Read-then-write: it runs under the account's
+ * ingest lock (one writer per account), and entries are keyed by message id, so a replay
+ * changes nothing. The index is written before the messages it points to: a search never
+ * misses a stored message, and a hit whose message is not stored yet is dropped by the reader.
+ */
+export async function applySearchPlan(
+  db: Db,
+  accountId: string,
+  plan: SearchPlan,
+  now: Date,
+  maxWrites = 400,
+): Promise<{ commits: number }> {
+  const batches = new GroupedBatches(maxWrites);
+  await applyPeriods(db, accountId, [...plan.periods.values()], now, batches);
+  await applyThreadTerms(db, accountId, [...plan.threadTerms.values()], now, batches);
+  return { commits: await batches.commit(db) };
+}
+
+async function applyPeriods(
+  db: Db,
+  accountId: string,
+  ops: PeriodOps[],
+  now: Date,
+  batches: GroupedBatches,
+): Promise<void> {
+  if (ops.length === 0) return;
+  const refOf = (o: PeriodOps, part: number): PeriodRef =>
+    searchPeriods(db, accountId, o.term).doc(searchPartId(o.period, part));
+  const heads = await readAll<SearchPeriodDoc>(
+    db,
+    ops.map((o) => refOf(o, 0)),
+  );
+  const more: Array<{ op: number; part: number }> = [];
+  heads.forEach((head, i) => {
+    for (let part = 1; part < (head?.parts ?? 1); part++) more.push({ op: i, part });
+  });
+  const rest = await readAll<SearchPeriodDoc>(
+    db,
+    more.map((m) => refOf(ops[m.op]!, m.part)),
+  );
+  const partsByOp = new Map<number, string[][]>();
+  ops.forEach((_o, i) => partsByOp.set(i, [[...(heads[i]?.entries ?? [])]]));
+  more.forEach((m, j) => {
+    partsByOp.get(m.op)![m.part] = [...(rest[j]?.entries ?? [])];
+  });
+
+  ops.forEach((o, i) => {
+    const parts = partsByOp.get(i)!;
+    for (let p = 0; p < parts.length; p++) parts[p] ??= [];
+    const where = new Map<string, number>();
+    parts.forEach((entries, p) => entries.forEach((e) => where.set(searchEntryMessageId(e), p)));
+    const changed = new Set<number>();
+    for (const id of o.removes) {
+      const p = where.get(id);
+      if (p === undefined || o.adds.has(id)) continue;
+      parts[p] = parts[p]!.filter((e) => searchEntryMessageId(e) !== id);
+      where.delete(id);
+      changed.add(p);
+    }
+    for (const [id, entry] of o.adds) {
+      if (where.has(id)) continue;
+      let last = parts.length - 1;
+      if (parts[last]!.length >= SEARCH_ENTRIES_PER_PART) {
+        parts.push([]);
+        last += 1;
+        changed.add(0); // part 0 carries the number of parts
+      }
+      parts[last]!.push(entry);
+      where.set(id, last);
+      changed.add(last);
+    }
+    batches.add(
+      [...changed].map((p) => (b: WriteBatch) => {
+        const doc: SearchPeriodDoc = {
+          term: o.term,
+          period: o.period,
+          part: p,
+          parts: parts.length,
+          entries: parts[p]!,
+          updatedAt: now,
+        };
+        b.set(refOf(o, p), doc);
+      }),
+    );
+  });
+}
+
+async function applyThreadTerms(
+  db: Db,
+  accountId: string,
+  ops: ThreadTermOps[],
+  now: Date,
+  batches: GroupedBatches,
+): Promise<void> {
+  if (ops.length === 0) return;
+  const refs: ThreadTermRef[] = ops.map((o) => searchThreadTerm(db, accountId, o.term));
+  const docs = await readAll<SearchThreadTermDoc>(db, refs);
+  ops.forEach((o, i) => {
+    const stored = docs[i];
+    const ids = new Set(stored?.threadIds ?? []);
+    let truncated = stored?.truncated ?? false;
+    let changed = false;
+    for (const id of o.removes) changed = ids.delete(id) || changed;
+    for (const id of o.adds) {
+      if (ids.has(id)) continue;
+      if (ids.size >= SEARCH_THREADS_PER_TERM) {
+        truncated = true;
+        changed = true;
+        continue;
+      }
+      ids.add(id);
+      changed = true;
+    }
+    if (!changed) return;
+    const doc: SearchThreadTermDoc = {
+      term: o.term,
+      threadIds: [...ids],
+      truncated,
+      updatedAt: now,
+    };
+    batches.add([(b) => b.set(refs[i]!, doc)]);
+  });
+}

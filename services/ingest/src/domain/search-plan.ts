@@ -1,0 +1,106 @@
+import {
+  encodeSearchEntry,
+  messageSearchTerms,
+  searchPeriodOf,
+  searchEntryOf,
+  threadSearchTerms,
+  type MessageDoc,
+  type ThreadDoc,
+} from '@wacrm/contracts';
+import type { ChangeSet } from './change-set.js';
+
+/** What one (word, period) of the index gains and loses. */
+export interface PeriodOps {
+  term: string;
+  period: number;
+  /** Encoded entries by message id. */
+  adds: Map<string, string>;
+  removes: Set<string>;
+}
+
+export interface ThreadTermOps {
+  term: string;
+  adds: Set<string>;
+  removes: Set<string>;
+}
+
+export interface SearchPlan {
+  periods: Map<string, PeriodOps>;
+  threadTerms: Map<string, ThreadTermOps>;
+}
+
+export function emptySearchPlan(): SearchPlan {
+  return { periods: new Map(), threadTerms: new Map() };
+}
+
+function periodOps(plan: SearchPlan, term: string, period: number): PeriodOps {
+  const key = `${term}\u0000${period}`;
+  let ops = plan.periods.get(key);
+  if (ops === undefined) {
+    ops = { term, period, adds: new Map(), removes: new Set() };
+    plan.periods.set(key, ops);
+  }
+  return ops;
+}
+
+function threadOps(plan: SearchPlan, term: string): ThreadTermOps {
+  let ops = plan.threadTerms.get(term);
+  if (ops === undefined) {
+    ops = { term, adds: new Set(), removes: new Set() };
+    plan.threadTerms.set(term, ops);
+  }
+  return ops;
+}
+
+/** Index a message under its words (none when revoked). */
+export function planMessage(plan: SearchPlan, doc: MessageDoc): void {
+  const entry = encodeSearchEntry(searchEntryOf(doc));
+  const period = searchPeriodOf(doc.tsClient);
+  for (const term of messageSearchTerms(doc))
+    periodOps(plan, term, period).adds.set(doc.waKey.id, entry);
+}
+
+/** An edit or a revoke: the words it no longer has lose it, the words it has find it. */
+export function planMessageChange(plan: SearchPlan, before: MessageDoc, after: MessageDoc): void {
+  const now = new Set(messageSearchTerms(after));
+  const period = searchPeriodOf(before.tsClient);
+  for (const term of messageSearchTerms(before)) {
+    if (!now.has(term)) periodOps(plan, term, period).removes.add(before.waKey.id);
+  }
+  planMessage(plan, after);
+}
+
+/** A new thread, or one whose name or phone changed. */
+export function planThread(
+  plan: SearchPlan,
+  threadId: string,
+  before: Pick<ThreadDoc, 'displayName' | 'phoneE164'> | null,
+  after: Pick<ThreadDoc, 'displayName' | 'phoneE164'>,
+): void {
+  const now = new Set(threadSearchTerms(after));
+  const old = before === null ? new Set<string>() : new Set(threadSearchTerms(before));
+  for (const term of old) if (!now.has(term)) threadOps(plan, term).removes.add(threadId);
+  for (const term of now) if (!old.has(term)) threadOps(plan, term).adds.add(threadId);
+}
+
+/** Everything a change set changes in the index. Pure, so a replayed job plans the same. */
+export function planSearchIndex(changes: ChangeSet): SearchPlan {
+  const plan = emptySearchPlan();
+  for (const t of changes.threads) {
+    for (const m of t.newMessages) planMessage(plan, m);
+    const after = { ...(t.existing ?? t.seed), ...t.patch };
+    if (
+      t.existing === null ||
+      after.displayName !== t.existing.displayName ||
+      after.phoneE164 !== t.existing.phoneE164
+    ) {
+      planThread(plan, t.threadId, t.existing, after);
+    }
+  }
+  for (const p of changes.messagePatches) {
+    if (p.patch.editedBody !== undefined || p.patch.deleted !== undefined) {
+      planMessageChange(plan, p.before, p.after);
+    }
+  }
+  return plan;
+}

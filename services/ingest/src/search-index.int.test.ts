@@ -1,0 +1,293 @@
+import type { Worker } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  decodeSearchEntry,
+  searchPeriodOf,
+  SEARCH_ENTRIES_PER_PART,
+  WaInboundQueue,
+  type MessageDoc,
+} from '@wacrm/contracts';
+import {
+  searchBackfillState,
+  searchPeriods,
+  searchThreadTerm,
+  threadIdFor,
+} from '@wacrm/firestore';
+import { enqueue, openQueue, type ContractQueue } from '@wacrm/queue';
+import {
+  captureLogger,
+  useTestFirestore,
+  useTestRedis,
+  waitForQueueIdle,
+  type TestFirestore,
+  type TestRedis,
+} from '@wacrm/testing';
+import { FirestoreStore } from './data-access/firestore-store.js';
+import { startInboundWorker } from './entry-points/inbound.worker.js';
+import { buildIngestDeps } from './ingest.composition.js';
+import { messagesJob, raw } from './test-support/wa-fixtures.js';
+
+const A = 'wa-01';
+const STEFAN = '40712345678@s.whatsapp.net';
+const T = threadIdFor(A, STEFAN);
+const TS = 1_767_780_000;
+const PERIOD = searchPeriodOf(new Date(TS * 1000));
+
+let redis: TestRedis;
+let fs: TestFirestore;
+let queue: ContractQueue<typeof WaInboundQueue>;
+let worker: Worker;
+let store: FirestoreStore;
+
+beforeEach(async () => {
+  redis = await useTestRedis();
+  fs = useTestFirestore();
+  store = new FirestoreStore(fs.db);
+  const log = captureLogger('ingest');
+  queue = openQueue(WaInboundQueue, { connection: redis.connection, prefix: redis.prefix });
+  const deps = buildIngestDeps({
+    db: fs.db,
+    redis: redis.connection,
+    publisher: redis.connection,
+    prefix: redis.prefix,
+    logger: log.logger,
+    maxWrites: 500,
+    lockTtlMs: 5_000,
+    lockWaitMs: 10_000,
+  });
+  worker = startInboundWorker(deps, {
+    connection: redis.connection,
+    prefix: redis.prefix,
+    concurrency: 4,
+    lockDurationMs: 30_000,
+    stalledIntervalMs: 30_000,
+  });
+});
+
+afterEach(async () => {
+  await worker.close();
+  await queue.queue.close();
+  await redis.cleanup();
+  await fs.close();
+});
+
+async function settle(): Promise<void> {
+  await waitForQueueIdle(queue.queue, { timeoutMs: 60_000 });
+  expect(await queue.queue.getFailedCount()).toBe(0);
+}
+
+/** Message ids indexed under a word (every period and part). */
+async function indexed(term: string, accountId = A): Promise<string[]> {
+  const snap = await searchPeriods(fs.db, accountId, term).get();
+  return snap.docs
+    .flatMap((d) => d.data().entries)
+    .map((e) => decodeSearchEntry(e)!.messageId)
+    .sort();
+}
+
+const text = (t: string) => ({ conversation: t });
+
+describe('search index kept by ingest', () => {
+  it('when messages arrive, then their words are indexed folded (Ștefan, Ştefan → stefan), with captions and file names', async () => {
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [
+        raw('M1', STEFAN, text('Bună, sunt Ștefan din Țăndărei'), {
+          messageTimestamp: TS,
+          pushName: 'Ştefan Popescu',
+        }),
+        raw(
+          'M2',
+          STEFAN,
+          { imageMessage: { caption: 'Tortul cu Elsa', mimetype: 'image/jpeg' } },
+          {
+            messageTimestamp: TS + 1,
+          },
+        ),
+        raw(
+          'M3',
+          STEFAN,
+          { documentMessage: { fileName: 'Contract_Înțelegere.pdf', mimetype: 'application/pdf' } },
+          { messageTimestamp: TS + 2, fromMe: true },
+        ),
+      ]),
+    );
+    await settle();
+    expect(await indexed('stefan')).toEqual(['M1']);
+    expect(await indexed('tandarei')).toEqual(['M1']);
+    expect(await indexed('elsa')).toEqual(['M2']);
+    expect(await indexed('intelegere')).toEqual(['M3']);
+    expect(await indexed('Ștefan')).toEqual([]); // only folded words are keys
+    const entry = (await searchPeriods(fs.db, A, 'contract').doc(String(PERIOD)).get()).data()!;
+    expect(entry.entries.map((e) => decodeSearchEntry(e))).toEqual([
+      {
+        messageId: 'M3',
+        threadId: T,
+        tsMs: (TS + 2) * 1000,
+        direction: 'outbound',
+        hasMedia: true,
+      },
+    ]);
+    // The thread by its name's prefixes and its phone in both forms.
+    for (const term of ['st', 'stef', 'stefan', 'pop', '4071234', '0712345678']) {
+      expect((await searchThreadTerm(fs.db, A, term).get()).data()?.threadIds).toEqual([T]);
+    }
+    // A replayed job changes nothing in the index.
+    const before = (await searchPeriods(fs.db, A, 'stefan').get()).docs.map(
+      (d) => d.data().entries,
+    );
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [
+        raw('M1', STEFAN, text('Bună, sunt Ștefan din Țăndărei'), { messageTimestamp: TS }),
+      ]),
+    );
+    await settle();
+    expect(
+      (await searchPeriods(fs.db, A, 'stefan').get()).docs.map((d) => d.data().entries),
+    ).toEqual(before);
+  });
+
+  it('when a message is edited or revoked, then the index follows it and the message is kept', async () => {
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [
+        raw('E1', STEFAN, text('petrecere sambata'), { messageTimestamp: TS }),
+        raw('R1', STEFAN, text('petrecere duminica'), { messageTimestamp: TS + 1 }),
+      ]),
+    );
+    await settle();
+    expect(await indexed('petrecere')).toEqual(['E1', 'R1']);
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [
+        raw(
+          'E1-edit',
+          STEFAN,
+          {
+            protocolMessage: {
+              type: 14,
+              key: { id: 'E1', remoteJid: STEFAN, fromMe: false },
+              editedMessage: { conversation: 'botez vineri' },
+            },
+          },
+          { messageTimestamp: TS + 5 },
+        ),
+        raw(
+          'R1-revoke',
+          STEFAN,
+          { protocolMessage: { type: 0, key: { id: 'R1', remoteJid: STEFAN, fromMe: false } } },
+          { messageTimestamp: TS + 6 },
+        ),
+      ]),
+    );
+    await settle();
+    expect(await indexed('petrecere')).toEqual([]);
+    expect(await indexed('sambata')).toEqual([]);
+    expect(await indexed('botez')).toEqual(['E1']);
+    expect(await indexed('duminica')).toEqual([]);
+    const r1 = (await store.messageRef(T, 'R1').get()).data()!;
+    expect(r1).toMatchObject({ deleted: true, body: 'petrecere duminica' });
+  });
+
+  it('when one word fills a period, then it continues in a second part of that period', async () => {
+    const n = SEARCH_ENTRIES_PER_PART + 10;
+    const messages = Array.from({ length: n }, (_, i) =>
+      raw(`P${String(i).padStart(5, '0')}`, STEFAN, text(`comanda ${i}`), {
+        messageTimestamp: TS + i,
+      }),
+    );
+    await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(0, 1500)));
+    await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(1500)));
+    await settle();
+    const days = (await searchPeriods(fs.db, A, 'comanda').get()).docs.map((d) => d.data());
+    expect(days.map((d) => [d.part, d.entries.length]).sort()).toEqual([
+      [0, SEARCH_ENTRIES_PER_PART],
+      [1, 10],
+    ]);
+    expect(days.find((d) => d.part === 0)!.parts).toBe(2);
+    expect(new Set(await indexed('comanda')).size).toBe(n);
+  });
+
+  it('when messages were stored before the index existed, then reindex-search indexes them and resumes where it stopped', async () => {
+    const base: Omit<MessageDoc, 'waKey' | 'threadId' | 'body'> = {
+      accountId: A,
+      direction: 'inbound',
+      type: 'text',
+      media: null,
+      tsClient: new Date(TS * 1000),
+      tsServer: null,
+      status: 'received',
+      requestId: null,
+      source: 'history',
+      participant: null,
+      senderName: null,
+      quotedMessageId: null,
+      deleted: false,
+      editedBody: null,
+      reactions: {},
+      location: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    const threadIds: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const jid = `407000${String(i).padStart(5, '0')}@s.whatsapp.net`;
+      const threadId = threadIdFor(A, jid);
+      threadIds.push(threadId);
+      await store.threadRef(threadId).set({
+        accountId: A,
+        clientJid: jid,
+        phoneE164: `+407000${String(i).padStart(5, '0')}`,
+        displayName: i === 7 ? 'Ștefania' : `Client ${i}`,
+        isGroup: false,
+        lastMessageAt: new Date(TS * 1000),
+        lastMessageText: 'x',
+        lastMessageDirection: 'inbound',
+        unreadCount: 0,
+        messageCount: 1,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      await store.messageRef(threadId, `OLD${i}`).set({
+        ...base,
+        threadId,
+        body: `vechi mesaj ${i}`,
+        waKey: { id: `OLD${i}`, remoteJid: jid, fromMe: false, participant: null },
+      });
+    }
+    threadIds.sort();
+    expect(await indexed('vechi')).toEqual([]);
+    // A previous run stopped after the 30th thread in id order: only the rest is indexed now.
+    const started = new Date();
+    await searchBackfillState(fs.db, A).set({
+      status: 'running',
+      afterThreadId: threadIds[29]!,
+      threads: 30,
+      messages: 30,
+      startedAt: started,
+      updatedAt: started,
+      completedAt: null,
+    });
+    await enqueue(queue, 'reindex-search', { accountId: A, afterThreadId: null, requestedBy: 't' });
+    await settle();
+    expect((await indexed('vechi')).length).toBe(30);
+    expect((await searchBackfillState(fs.db, A).get()).data()).toMatchObject({
+      status: 'completed',
+      threads: 60,
+      messages: 60,
+      afterThreadId: threadIds[59],
+    });
+    // A full run from the start covers everything; running it twice changes nothing.
+    await enqueue(queue, 'reindex-search', { accountId: A, afterThreadId: null, requestedBy: 't' });
+    await settle();
+    expect((await indexed('vechi')).length).toBe(60);
+    expect((await searchThreadTerm(fs.db, A, 'stefania').get()).data()?.threadIds).toHaveLength(1);
+    // Nothing was deleted.
+    expect((await store.c.threads().where('accountId', '==', A).get()).size).toBe(60);
+  });
+});
