@@ -390,3 +390,31 @@ export const WebhookDeliveryView = z.object({
   deliveredAt: IsoOrNull,
 });
 export const WebhookDeliveryList = z.object({ deliveries: z.array(WebhookDeliveryView) });
+
+/** Failed jobs per queue, for operators (`GET /api/admin/failed-jobs`). */
+export const FailedJobsQuery = z.object({
+  queue: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export const FailedJobView = z.object({
+  queue: z.string(),
+  id: z.string(),
+  name: z.string(),
+  failedReason: z.string(),
+  attemptsMade: z.number().int(),
+  createdAt: z.string(),
+  failedAt: z.string().nullable(),
+});
+export const FailedJobsView = z.object({
+  queues: z.array(z.object({ queue: z.string(), failed: z.number().int() })),
+  /** The newest failed jobs of each queue, at most `limit` per queue. */
+  jobs: z.array(FailedJobView),
+});
+export type FailedJobsView = z.infer<typeof FailedJobsView>;
+export const FailedJobsExportQuery = z.object({ queue: z.string().min(1).max(200) });
+/** Redrive: the named failed jobs of a queue, or every failed job of it (or of every queue). */
+export const RedriveBody = z.object({
+  queue: z.string().min(1).max(200).optional(),
+  jobIds: z.array(z.string().min(1).max(300)).min(1).max(1000).optional(),
+});
+export const RedriveResult = z.object({ redriven: z.number().int() });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError, defineQueue } from '@wacrm/contracts';
 import { createLogger } from '@wacrm/observability';
 import { InvalidJobPayloadError, processJob } from './worker.js';
-import { jobIdFrom } from './job-options.js';
+import { cappedBackoffDelay, jobIdFrom } from './job-options.js';
 
 const contract = defineQueue('unit-test', { 'do-work': z.object({ n: z.number().int() }) });
 const logger = createLogger({ service: 'test', version: '0', level: 'silent' });
@@ -69,5 +69,13 @@ describe('jobIdFrom', () => {
   it('when a business key contains ":" or "/", then the job id is still valid for BullMQ', () => {
     expect(jobIdFrom('wa-01', 'ABC:def/1')).toBe('wa-01.ABC_def_1');
     expect(jobIdFrom('123')).toBe('id.123');
+  });
+});
+
+describe('cappedBackoffDelay', () => {
+  it('when attempts keep failing, then the wait doubles from the base and stops at 60 bases', () => {
+    const waits = [1, 2, 3, 6, 7, 8, 50, 10_000].map((n) => cappedBackoffDelay(n, 1_000, 0));
+    expect(waits).toEqual([1_000, 2_000, 4_000, 32_000, 60_000, 60_000, 60_000, 60_000]);
+    expect(cappedBackoffDelay(9, 1_000, 1)).toBe(48_000);
   });
 });

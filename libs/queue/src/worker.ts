@@ -1,8 +1,9 @@
-import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type MinimalJob, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { formatIssues, isAppError, type QueueContract } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
+import { CAPPED_BACKOFF, cappedBackoffDelay } from './job-options.js';
 import { bullTelemetry } from './queue-client.js';
 import type { ShutdownRegistry } from './shutdown.js';
 
@@ -38,6 +39,21 @@ export class InvalidJobPayloadError extends UnrecoverableError {
     super(message);
     this.name = 'InvalidJobPayloadError';
   }
+}
+
+/** From this attempt on, a retry is logged as an error (about two minutes of failures). */
+const LONG_RETRY_STREAK = 8;
+
+/** BullMQ's strategy for the capped backoff of the default job options. */
+export function retryBackoff(
+  attemptsMade: number,
+  type?: string,
+  _error?: Error,
+  job?: MinimalJob,
+): number {
+  if (type !== CAPPED_BACKOFF) throw new Error(`unknown backoff type ${String(type)}`);
+  const base = (job?.opts.backoff as { delay?: number } | undefined)?.delay ?? 1_000;
+  return cappedBackoffDelay(attemptsMade, base);
 }
 
 /**
@@ -83,9 +99,15 @@ export async function processJob<C extends QueueContract>(
     }
     const attempts = job.opts.attempts ?? 1;
     const last = job.attemptsMade + 1 >= attempts;
-    log[last ? 'error' : 'warn'](
+    // Transient failures are retried until they succeed; a long streak is worth an error line.
+    const long = job.attemptsMade + 1 >= LONG_RETRY_STREAK;
+    log[last || long ? 'error' : 'warn'](
       { err: error },
-      last ? 'job failed after its last attempt' : 'job failed; will retry with backoff',
+      last
+        ? 'job failed after its last attempt'
+        : long
+          ? 'job still failing; will retry with backoff'
+          : 'job failed; will retry with backoff',
     );
     throw error;
   }
@@ -106,8 +128,9 @@ export function startWorker<C extends QueueContract>(
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 4,
-      ...(deps.tracerName !== undefined ? { telemetry: bullTelemetry(deps.tracerName) } : {}),
       ...options,
+      settings: { ...options.settings, backoffStrategy: retryBackoff },
+      ...(deps.tracerName !== undefined ? { telemetry: bullTelemetry(deps.tracerName) } : {}),
     },
   );
   worker.on('error', (error) => {

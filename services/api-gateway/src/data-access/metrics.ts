@@ -49,6 +49,59 @@ export function createGatewayMetrics(options: {
     },
   });
 
+  // Transient failures retry until they succeed, so an outage shows here, not in `failed`:
+  // delayed jobs that already failed at least once (the first 1,000 of each queue are sampled).
+  // One sample per scrape feeds both gauges.
+  let sample: {
+    at: number;
+    result: Promise<Array<{ queue: string; n: number; age: number }>>;
+  } | null = null;
+  const sampleRetrying = () => {
+    if (sample === null || Date.now() - sample.at > 1_000) {
+      const all = [...queues.fixed, ...queues.openedCommands()];
+      sample = {
+        at: Date.now(),
+        result: Promise.all(all.map((q) => q.queue.getDelayed(0, 999))).then((delayed) =>
+          all.map((q, i) => {
+            const failing = (delayed[i] ?? []).filter((j) => j.attemptsMade > 0);
+            const oldest = Math.min(...failing.map((j) => j.timestamp));
+            const age = failing.length > 0 ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+            return { queue: q.queue.name, n: failing.length, age };
+          }),
+        ),
+      };
+    }
+    return sample.result;
+  };
+  for (const [name, help, field] of [
+    [
+      'wacrm_jobs_retrying',
+      'Delayed jobs that failed at least once and wait for their next attempt',
+      'n',
+    ],
+    [
+      'wacrm_jobs_retrying_oldest_seconds',
+      'Age of the oldest job among those retrying (0 when none)',
+      'age',
+    ],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        try {
+          const rows = await sampleRetrying();
+          this.reset();
+          for (const row of rows) this.set({ queue: row.queue }, row[field]);
+        } catch (error) {
+          logger.warn({ err: error }, 'metrics: retrying jobs unavailable (Redis)');
+        }
+      },
+    });
+  }
+
   new Gauge({
     name: 'wacrm_accounts',
     help: 'WhatsApp accounts by status',
