@@ -227,7 +227,18 @@ export const ApiKeyCreated = ApiKeyView.extend({
   key: z.string(),
 });
 
-export const ApiKeyList = z.object({ keys: z.array(ApiKeyView) });
+/**
+ * `?limit=` of a bounded list (issue 15): no list answers with everything there is. The answer's
+ * `truncated` says more exist than were given.
+ */
+export function listLimitQuery(defaultLimit: number, max: number) {
+  return z.object({ limit: z.coerce.number().int().min(1).max(max).default(defaultLimit) });
+}
+export const ApiKeysQuery = listLimitQuery(100, 500);
+export const ClientEventsQuery = listLimitQuery(100, 500);
+export const WebhooksQuery = listLimitQuery(100, 200);
+
+export const ApiKeyList = z.object({ keys: z.array(ApiKeyView), truncated: z.boolean() });
 
 export const UserParams = z.object({
   uid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a Firebase uid'),
@@ -272,7 +283,7 @@ export const EventView = EventDoc.omit({ bodyHash: true }).extend({
   archivedAt: IsoOrNull,
 });
 
-export const EventList = z.object({ items: z.array(EventView) });
+export const EventList = z.object({ items: z.array(EventView), truncated: z.boolean() });
 
 export const ClientView = z.object({
   phoneE164: PhoneE164,
@@ -373,7 +384,7 @@ export const WebhookCreated = WebhookView.extend({
   /** The signing secret, shown once. */
   secret: z.string(),
 });
-export const WebhookList = z.object({ webhooks: z.array(WebhookView) });
+export const WebhookList = z.object({ webhooks: z.array(WebhookView), truncated: z.boolean() });
 
 export const WebhookDeliveryView = z.object({
   id: z.string(),

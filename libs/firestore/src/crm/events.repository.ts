@@ -307,12 +307,24 @@ export async function archiveEvent(
   return { eventId, event };
 }
 
+/**
+ * The most events read for one client (issue 15): a phone flooded with events cannot make a
+ * profile, a list or an answer read them all. Past it, the newest are read.
+ */
+export const CLIENT_EVENTS_READ_MAX = 1000;
+
 /** A client's events, newest first (by date, then creation), archived ones included. */
 export async function listClientEvents(
   db: Firestore,
   phoneE164: string,
+  max = CLIENT_EVENTS_READ_MAX,
 ): Promise<Array<SavedEvent>> {
-  const snapshot = await collections(db).evenimente().where('phoneE164', '==', phoneE164).get();
+  const snapshot = await collections(db)
+    .evenimente()
+    .where('phoneE164', '==', phoneE164)
+    .orderBy('date', 'desc')
+    .limit(max)
+    .get();
   return snapshot.docs
     .map((doc) => ({ eventId: doc.id, event: doc.data() }))
     .sort(

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   ApiKeyCreated,
   ApiKeyIdParams,
+  ApiKeysQuery,
   ApiKeyList,
   ApiKeyView,
   AppError,
@@ -78,13 +79,22 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
-          summary: 'API keys (hashes never leave the server)',
+          summary: 'API keys, newest first (hashes never leave the server)',
+          querystring: ApiKeysQuery,
           response: { 200: ApiKeyList, ...errorResponses },
         },
       },
-      async () => {
-        const snap = await cols.apiKeys().get();
-        return { keys: snap.docs.map((d) => keyView(d.id, d.data())) };
+      async (request) => {
+        const { limit } = request.query;
+        const snap = await cols
+          .apiKeys()
+          .orderBy('createdAt', 'desc')
+          .limit(limit + 1)
+          .get();
+        return {
+          keys: snap.docs.slice(0, limit).map((d) => keyView(d.id, d.data())),
+          truncated: snap.docs.length > limit,
+        };
       },
     );
 

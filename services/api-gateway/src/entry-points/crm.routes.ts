@@ -4,6 +4,7 @@ import {
   AppError,
   AskBody,
   AskResponse,
+  ClientEventsQuery,
   ClientParams,
   ClientView,
   CreateEventBody,
@@ -229,14 +230,19 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config: { operation: 'read' },
         schema: {
           tags,
-          summary: "A client's events, newest first",
+          summary: "A client's events, newest first (`limit` of them, at most 500)",
           params: ClientParams,
+          querystring: ClientEventsQuery,
           response: { 200: EventList, ...crmErrors },
         },
       },
       async (request) => {
         const { events } = await visibleClient(principalOf(request), request.params.phoneE164);
-        return { items: events.map(({ eventId, event }) => toEventView(eventId, event)) };
+        const { limit } = request.query;
+        return {
+          items: events.slice(0, limit).map(({ eventId, event }) => toEventView(eventId, event)),
+          truncated: events.length > limit,
+        };
       },
     );
     return Promise.resolve();

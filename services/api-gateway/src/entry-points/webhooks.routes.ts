@@ -10,6 +10,7 @@ import {
   WebhookList,
   WebhookParams,
   WebhookView,
+  WebhooksQuery,
   type WebhookDeliveryDoc,
   type WebhookDoc,
 } from '@wacrm/contracts';
@@ -119,13 +120,19 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
-          summary: 'Webhook subscriptions',
+          summary: 'Webhook subscriptions (`limit` of them, at most 200)',
+          querystring: WebhooksQuery,
           response: { 200: WebhookList, ...errors },
         },
       },
-      async () => {
+      async (request) => {
         box();
-        return { webhooks: (await deps.repo.list()).map(({ id, doc }) => view(id, doc)) };
+        const { limit } = request.query;
+        const all = await deps.repo.list();
+        return {
+          webhooks: all.slice(0, limit).map(({ id, doc }) => view(id, doc)),
+          truncated: all.length > limit,
+        };
       },
     );
 
