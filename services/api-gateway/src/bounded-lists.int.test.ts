@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDoc } from '@wacrm/contracts';
-import { collections } from '@wacrm/firestore';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, writeAll } from '../test/seed.js';
 
