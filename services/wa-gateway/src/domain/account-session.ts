@@ -73,9 +73,13 @@ export class AccountSession {
     return this.status === 'connected' && this.conn !== null;
   }
 
+  /**
+   * Paired means pair-success was received: only then does Baileys hold the signed device
+   * identity (`creds.account`). `requestPairingCode` sets `creds.me` and the server's answer sets
+   * `creds.registered` before the phone has confirmed anything.
+   */
   private get registered(): boolean {
-    const creds = this.auth?.state.creds;
-    return creds?.registered === true || creds?.me !== undefined;
+    return this.auth?.state.creds.account !== undefined;
   }
 
   async start(): Promise<void> {
@@ -108,6 +112,7 @@ export class AccountSession {
     if (this.stopped || this.parked || !this.auth) return;
     this.reconnectTimer = null;
     this.qrShown = false;
+    this.forgetUnfinishedPairing();
     const conn: WaConnection = this.deps.driver.open({
       accountId: this.accountId,
       instanceId: this.deps.instanceId,
@@ -117,6 +122,21 @@ export class AccountSession {
       onEvents: (events) => this.onEvents(conn, events),
     });
     this.conn = conn;
+  }
+
+  /**
+   * A pairing code that was never entered leaves `creds.me` set without a pair-success: Baileys
+   * would log in with it, WhatsApp would refuse (401) and the account would count as logged out.
+   * Until the phone confirms, the next socket registers again and shows a new QR.
+   */
+  private forgetUnfinishedPairing(): void {
+    const creds = this.auth?.state.creds;
+    if (!creds || this.registered) return;
+    if (creds.me === undefined && creds.pairingCode === undefined && !creds.registered) return;
+    delete creds.me;
+    delete creds.pairingCode;
+    creds.registered = false;
+    this.auth?.saveCreds();
   }
 
   private async onEvents(conn: WaConnection, events: WaEvents): Promise<void> {
