@@ -6,19 +6,22 @@ import { freePort } from '@wacrm/emulators';
 import { startLauncher, type LauncherProcess } from './launcher-process.js';
 
 // The seeds' six acceptance tests, through the HTTP API, against the whole system as
-// `npm start` runs it with the simulated WhatsApp network.
+// `npm start` runs it: real Baileys in wa-gateway against the WhatsApp network emulator.
 let dataDir: string;
 let launcher: LauncherProcess;
 let base: string;
 let token: string;
+let emulatorUrl: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'wacrm-acceptance-'));
+  const emulatorPort = await freePort();
+  emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
   launcher = startLauncher({
+    WA_EMULATOR_PORT: String(emulatorPort),
     DATA_DIR: dataDir,
     PORT: String(await freePort()),
     FIREBASE_PROJECT_ID: 'demo-acceptance',
-    WA_DRIVER: 'simulator',
     REDIS_URL: '',
     FIRESTORE_EMULATOR_HOST: '',
     ADMIN_TOKEN: '',
@@ -111,6 +114,9 @@ describe('the seeds acceptance tests through the API', () => {
     });
     threadId = thread.id;
     expect(thread.messageCount).toBe(1);
+    // The emulated contact writes from its LID with its phone number beside it (sender_pn), as
+    // WhatsApp does: the thread is the phone number's, never the LID's.
+    expect(thread.id).toBe(`${accountId}__40722333444@s.whatsapp.net`);
   });
 
   it('test 3: when the operator sends, then the status advances to read and a repeat sends nothing', async () => {
@@ -136,6 +142,17 @@ describe('the seeds acceptance tests through the API', () => {
       `/api/threads/${encodeURIComponent(threadId)}`,
     );
     expect(thread.body).toMatchObject({ messageCount: 2, lastMessageDirection: 'outbound' });
+    // What the contact's phone decrypted: the exact text, once.
+    const received = (await (await fetch(`${emulatorUrl}/accounts/${accountId}/sent`)).json()) as {
+      messages: Array<{ messageId: string; to: string; text: string | null; resends: number }>;
+    };
+    expect(received.messages).toEqual([
+      expect.objectContaining({
+        messageId: sent.body.messageId,
+        to: '40722333444@s.whatsapp.net',
+        text: 'Bună! Da, Elsa e liberă.',
+      }),
+    ]);
     const metrics = await fetch(`${base}/metrics`, {
       headers: { authorization: `Bearer ${token}` },
     });

@@ -206,7 +206,6 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     PORT: String(await freePort()),
     FIREBASE_PROJECT_ID: 'demo-tracing',
-    WA_DRIVER: 'simulator',
     REDIS_URL: '',
     FIRESTORE_EMULATOR_HOST: '',
     ADMIN_TOKEN: '',

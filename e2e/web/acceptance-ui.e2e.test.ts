@@ -42,7 +42,6 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     PORT: String(await freePort()),
     FIREBASE_PROJECT_ID: 'demo-web-e2e',
-    WA_DRIVER: 'simulator',
     REDIS_URL: '',
     FIRESTORE_EMULATOR_HOST: '',
     FIREBASE_AUTH_EMULATOR_HOST: '',

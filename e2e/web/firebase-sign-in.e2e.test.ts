@@ -34,7 +34,6 @@ beforeAll(async () => {
     PORT: String(await freePort()),
     FIREBASE_PROJECT_ID: PROJECT,
     FIREBASE_AUTH_EMULATOR_HOST: auth.host,
-    WA_DRIVER: 'simulator',
     REDIS_URL: '',
     FIRESTORE_EMULATOR_HOST: '',
     ADMIN_TOKEN: '',

@@ -4,10 +4,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Firestore } from 'firebase-admin/firestore';
 import { freePort } from '@wacrm/emulators';
-import { newAccountDoc } from '@wacrm/firestore';
+import { collections, newAccountDoc } from '@wacrm/firestore';
 import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +45,7 @@ function buildAll(): void {
     'libs/queue',
     'libs/firestore',
     'libs/net',
+    'libs/wa-emulator',
     'services/wa-gateway',
   ]) {
     execFileSync('npx', ['tsc', '-p', join(repoRoot, project, 'tsconfig.build.json')], {
@@ -102,12 +103,119 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<Proc> 
   return proc;
 }
 
+/** The WhatsApp network emulator (libs/wa-emulator) as its own process, as `npm start` runs it. */
+export interface Emulator {
+  proc: Proc;
+  /** Control API. */
+  url: string;
+  /** State: paired devices, keys, contacts' sessions; the media CDN's certificate. */
+  dataDir: string;
+}
+
+export async function startEmulator(
+  options: { deliveredMs?: number; readMs?: number; dataDir?: string; port?: number } = {},
+): Promise<Emulator> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wa-emulator-')));
+  const proc = spawnNodeProcess({
+    name: 'wa-emulator',
+    entry: join(repoRoot, 'libs/wa-emulator/dist/wa-emulator.main.js'),
+    cwd: repoRoot,
+    env: {
+      WA_EMULATOR_PORT: String(port),
+      WA_EMULATOR_DATA_DIR: dataDir,
+      WA_EMULATOR_DELIVERED_MS: String(options.deliveredMs ?? 100),
+      WA_EMULATOR_READ_MS: String(options.readMs ?? 200),
+      LOG_LEVEL: 'info',
+    },
+    port,
+  });
+  await waitHealthy(proc, '/health');
+  return { proc, url: proc.url, dataDir };
+}
+
+/**
+ * What a wa-gateway process needs to run real Baileys against the emulator, exactly as the
+ * launcher sets it: the socket URL template, the preload that swaps Baileys' certificate root,
+ * and the media CDN's certificate.
+ */
+export function emulatorGatewayEnv(emulator: Emulator): Record<string, string> {
+  return {
+    WA_DRIVER: 'baileys',
+    WA_WEBSOCKET_URL: `ws://127.0.0.1:${emulator.proc.port}/ws?account={accountId}`,
+    NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
+    NODE_EXTRA_CA_CERTS: join(emulator.dataDir, 'wa-emulator-media-ca.pem'),
+  };
+}
+
+export interface EmulatedAccount {
+  accountId: string;
+  phone: string;
+  lid: string;
+  devices: Array<{ deviceId: number; jid: string; connected: boolean }>;
+  awaitingScan: boolean;
+}
+
+export async function emulatorAccounts(emulator: Emulator): Promise<EmulatedAccount[]> {
+  const res = await fetch(`${emulator.url}/accounts`);
+  return ((await res.json()) as { accounts: EmulatedAccount[] }).accounts;
+}
+
+/** The phone scans the QR the account shows in Firestore, as a person scans the screen. */
+export async function scanShownQr(
+  emulator: Emulator,
+  db: Firestore,
+  accountId: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await expectEventually(
+    async () => {
+      const qr = (await collections(db).accounts().doc(accountId).get()).data()?.qr ?? null;
+      if (qr === null) throw new Error(`${accountId} shows no QR yet`);
+      const res = await fetch(`${emulator.url}/accounts/${accountId}/scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      });
+      if (res.status !== 202) throw new Error(`scan answered ${res.status}: ${await res.text()}`);
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Logged in on the emulator and `connected` in Firestore. */
+export async function waitEmulatorConnected(
+  emulator: Emulator,
+  db: Firestore,
+  ids: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  await expectEventually(
+    async () => {
+      const accounts = await emulatorAccounts(emulator);
+      const online = new Set(
+        accounts.filter((a) => a.devices.some((d) => d.connected)).map((a) => a.accountId),
+      );
+      const missing = ids.filter((id) => !online.has(id));
+      if (missing.length > 0) throw new Error(`not logged in: ${missing.slice(0, 5).join(',')}`);
+      for (const id of ids) {
+        const status = (await collections(db).accounts().doc(id).get()).data()?.status;
+        if (status !== 'connected') throw new Error(`${id} is ${status}`);
+      }
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
 export interface GatewayOptions {
   instanceId: string;
   redisUrl: string;
   prefix: string;
   firestoreEnv: Record<string, string>;
-  networkUrl: string;
+  /** The simulated network (WA_DRIVER=simulator), unless `emulator` is given. */
+  networkUrl?: string;
+  /** Real Baileys against the WhatsApp network emulator. */
+  emulator?: Emulator;
   authStateKey: string;
   spoolDir?: string;
   extra?: Record<string, string>;
@@ -123,8 +231,9 @@ export async function startGateway(o: GatewayOptions): Promise<Proc> {
       INSTANCE_ID: o.instanceId,
       REDIS_URL: o.redisUrl,
       QUEUE_PREFIX: o.prefix,
-      WA_DRIVER: 'simulator',
-      WA_SIMULATOR_URL: o.networkUrl,
+      ...(o.emulator !== undefined
+        ? emulatorGatewayEnv(o.emulator)
+        : { WA_DRIVER: 'simulator', WA_SIMULATOR_URL: o.networkUrl ?? '' }),
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: spoolDir,
       WA_GATEWAY_HEALTH_PORT: String(port),
