@@ -25,6 +25,8 @@ export interface RelayPass {
   requeued: number;
   resumed: number;
   repaired: number;
+  /** `sending` documents WhatsApp had acknowledged: marked `sent`, never sent again. */
+  acknowledged: number;
 }
 
 /** Ensures a `send-outbox` job exists for `requestId`, whatever became of an earlier one. */
@@ -69,7 +71,7 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
 
   const c = collections(deps.db);
   const limit = deps.batchSize ?? 200;
-  const pass: RelayPass = { requeued: 0, resumed: 0, repaired: 0 };
+  const pass: RelayPass = { requeued: 0, resumed: 0, repaired: 0, acknowledged: 0 };
 
   // Range filters, not cursors: the emulator ignores startAfter (DESIGN.md).
   const queued = await c
@@ -115,13 +117,27 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     .limit(limit)
     .get();
   for (const doc of sending.docs) {
-    const { accountId } = doc.data();
+    const { accountId, threadId, waMessageId } = doc.data();
     const command = await Job.fromId(deps.commandsFor(accountId).queue, jobIdFrom('send', doc.id));
     if (command !== undefined) continue;
+    // WhatsApp may have acknowledged it already (only the outbox write was lost): the message
+    // then says so, and sending again would deliver it twice. Read untyped: only the status counts.
+    const message = await deps.db
+      .collection('threads')
+      .doc(threadId)
+      .collection('messages')
+      .doc(waMessageId)
+      .get();
+    const status = message.get('status') as unknown;
+    if (status === 'sent' || status === 'delivered' || status === 'read') {
+      await doc.ref.update({ status: 'sent', lastError: null, updatedAt: new Date(now) });
+      pass.acknowledged += 1;
+      continue;
+    }
     if (await ensureSendJob(deps, doc)) pass.repaired += 1;
   }
 
-  if (pass.requeued + pass.resumed + pass.repaired > 0) {
+  if (pass.requeued + pass.resumed + pass.repaired + pass.acknowledged > 0) {
     deps.logger.warn(pass, 'outbox relay handed documents back to the queue');
   }
   return pass;

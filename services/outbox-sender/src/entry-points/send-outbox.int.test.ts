@@ -252,6 +252,27 @@ describe('outbox relay', () => {
     expect(relaySpan?.attributes['wacrm.request.id']).toBe('req-traced-01');
   });
 
+  it('when a stale sending document lost its command but WhatsApp acknowledged it, then the relay does not send it again', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    const doc = { ...outbox('req-acked-01'), status: 'sending' as const, updatedAt: new Date(t0) };
+    await c.outbox().doc('req-acked-01').set(doc);
+    // The server ack reached ingest: the message is `sent`, only the outbox write was lost.
+    await fs.db
+      .collection('threads')
+      .doc(doc.threadId)
+      .collection('messages')
+      .doc(doc.waMessageId)
+      .set({ status: 'sent', requestId: 'req-acked-01', direction: 'outbound' });
+    // Its command job is gone (Redis lost it, or it was removed after completing).
+    expect(await Job.fromId(commandsFor('wa-01').queue, 'send.req-acked-01')).toBeUndefined();
+
+    const pass = await relayOnce(relayDeps, t0 + 20 * 60_000);
+    expect(pass?.repaired).toBe(0);
+    expect(await outboxQueue.queue.count()).toBe(0);
+    expect((await c.outbox().doc('req-acked-01').get()).data()?.status).toBe('sent');
+  });
+
   it('when another instance holds the relay lock, then this instance does nothing', async () => {
     await redis.connection.set(`${redis.prefix}:outbox-relay:lock`, 'someone-else', 'PX', 60_000);
     expect(await relayOnce(relayDeps)).toBeNull();
