@@ -86,6 +86,29 @@ function applyMutation(doc: MessageDoc, m: Mutation, now: Date): MessageDoc {
   };
 }
 
+/** What a decrypted resend brings that its placeholder lacked. */
+function contentOf(doc: MessageDoc) {
+  return {
+    body: doc.body,
+    type: doc.type,
+    media: doc.media,
+    location: doc.location,
+    quotedMessageId: doc.quotedMessageId,
+    senderName: doc.senderName ?? null,
+  };
+}
+
+function withContentOf(placeholder: MessageDoc, resend: MessageDoc, now: Date): MessageDoc {
+  const { resendRequested: _dropped, ...rest } = placeholder;
+  return {
+    ...rest,
+    ...contentOf(resend),
+    senderName: resend.senderName ?? placeholder.senderName,
+    resendRequested: false,
+    updatedAt: now,
+  };
+}
+
 function pendingAsMutation(p: PendingUpdateDoc): Mutation[] {
   const out: Mutation[] = [
     {
@@ -163,7 +186,8 @@ export class ChangeSetBuilder {
   /** Adds a message unless it is stored or already added; returns whether it is new. */
   addMessage(seed: ThreadSeed, doc: MessageDoc): boolean {
     const key = messageKey(doc.threadId, doc.waKey.id);
-    if (this.state.messages.has(key) || this.newByKey.has(key)) return false;
+    if (this.state.messages.has(key) || this.newByKey.has(key))
+      return this.fillPlaceholder(key, doc);
     let message = doc;
     const pending = this.state.pending.get(doc.waKey.id);
     if (pending !== undefined) {
@@ -181,6 +205,31 @@ export class ChangeSetBuilder {
     }
     this.newByKey.set(key, message);
     this.ensureThread(doc.threadId, seed).newMessages.push(message);
+    return true;
+  }
+
+  /**
+   * The decrypted resend of a message stored as an undecryptable placeholder (same key): the
+   * placeholder becomes the message, in the same document, so nothing is stored or counted twice.
+   * Anything else with a known key is a duplicate.
+   */
+  private fillPlaceholder(key: string, doc: MessageDoc): boolean {
+    if (doc.resendRequested === true) return false;
+    const fresh = this.newByKey.get(key);
+    if (fresh !== undefined) {
+      if (fresh.resendRequested !== true) return false;
+      const next = withContentOf(fresh, doc, fresh.updatedAt);
+      const list = this.threads.get(doc.threadId)!.newMessages;
+      list[list.indexOf(fresh)] = next;
+      this.newByKey.set(key, next);
+      return true;
+    }
+    const stored = this.patched.get(key)?.doc ?? this.state.messages.get(key);
+    if (stored?.resendRequested !== true) return false;
+    this.patched.set(key, {
+      threadId: doc.threadId,
+      doc: withContentOf(stored, doc, this.state.now),
+    });
     return true;
   }
 
@@ -254,6 +303,8 @@ export class ChangeSetBuilder {
       if (JSON.stringify(doc.reactions) !== JSON.stringify(before.reactions)) {
         patch.reactions = doc.reactions;
       }
+      const decrypted = before.resendRequested === true && doc.resendRequested !== true;
+      if (decrypted) Object.assign(patch, contentOf(doc), { resendRequested: false });
       if (Object.keys(patch).length === 0) continue;
       messagePatches.push({
         threadId,
@@ -264,7 +315,7 @@ export class ChangeSetBuilder {
       });
       // An edit of the message the inbox shows changes the preview.
       const thread = this.state.threads.get(threadId);
-      if (patch.editedBody !== undefined && thread?.lastMessageId === doc.waKey.id) {
+      if ((patch.editedBody !== undefined || decrypted) && thread?.lastMessageId === doc.waKey.id) {
         this.patchThread(threadId, threadSeedOf(thread), { lastMessageText: messagePreview(doc) });
       }
     }

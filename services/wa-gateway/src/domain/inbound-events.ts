@@ -100,7 +100,13 @@ export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[]
       if (raw.key.id === '' || raw.key.remoteJid === '') continue;
       jobs.push({
         name: 'ingest-messages',
-        jobId: jobIdFrom(accountId, 'msg', digest([messageKeyId(raw)])),
+        // The placeholder of an undecryptable message and its decrypted resend share one key:
+        // two jobs, so ingest sees the resend and turns the placeholder into the message.
+        jobId: jobIdFrom(
+          accountId,
+          'msg',
+          digest(raw.undecryptable ? [messageKeyId(raw), 'ciphertext'] : [messageKeyId(raw)]),
+        ),
         payload: { source: 'live', messages: [raw] },
       });
     }
