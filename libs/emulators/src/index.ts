@@ -21,3 +21,4 @@ export {
   type AuthEmulatorHandle,
   type AuthEmulatorOptions,
 } from './auth-emulator.process.js';
+export { startS3Store, type S3StoreHandle, type S3StoreOptions } from './s3-store.server.js';

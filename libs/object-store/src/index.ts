@@ -1,0 +1,10 @@
+export {
+  ObjectStore,
+  contentKey,
+  sha256Hex,
+  type ObjectHead,
+  type ObjectRange,
+  type ObjectRead,
+  type ObjectStoreConfig,
+  type StoredObject,
+} from './object-store.js';
