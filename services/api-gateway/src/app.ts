@@ -28,6 +28,7 @@ import type { DependencyProbe } from './domain/health.js';
 import { createSecretBox } from './domain/webhook-crypto.js';
 import { adminRoutes } from './entry-points/admin.routes.js';
 import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
+import { recordRouteTable } from './entry-points/route-table.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
@@ -147,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     },
   });
+  recordRouteTable(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
