@@ -50,6 +50,17 @@ export const WaRawMessage = z.object({
   messageStubParameters: z.array(z.string()).nullable(),
   /** Present when the gateway could not decrypt the message (Baileys CIPHERTEXT stub). */
   undecryptable: z.boolean(),
+  /**
+   * The other address of the chat and of a group sender (a phone number beside a LID, or the
+   * reverse) and how WhatsApp addressed the message, as Baileys reports them beside the key.
+   */
+  keyAlt: z
+    .object({
+      remoteJidAlt: z.string().max(256).nullable(),
+      participantAlt: z.string().max(256).nullable(),
+      addressingMode: z.enum(['pn', 'lid']).nullable(),
+    })
+    .optional(),
 });
 export type WaRawMessage = z.infer<typeof WaRawMessage>;
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Agent as HttpsAgent } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { Agent as UndiciAgent } from 'undici';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,10 +89,40 @@ export class EmulatorSessions {
       open: (options: OpenOptions) => {
         this.opens.set(options.accountId, (this.opens.get(options.accountId) ?? 0) + 1);
         const url = this.urls.get(options.accountId) ?? this.emulator.socketUrl(options.accountId);
-        return baileysDriver({ waWebSocketUrl: url, connectTimeoutMs: 10_000 }).open(options);
+        return baileysDriver({
+          waWebSocketUrl: url,
+          connectTimeoutMs: 10_000,
+          media: this.mediaOptions(),
+        }).open(options);
       },
     };
   }
+
+  /**
+   * The emulator's media CDN through Baileys' own options: uploads with `fetchAgent`, downloads
+   * (history chunks come from https://mmg.whatsapp.net) with a dispatcher that dials the CDN.
+   */
+  private mediaOptions() {
+    const ca = this.emulator.mediaCertPem;
+    const host = this.emulator.mediaHost;
+    const port = Number(host.slice(host.lastIndexOf(':') + 1));
+    this.dispatcher ??= new UndiciAgent({
+      connect: (opts, callback) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1',
+          port,
+          ca,
+          servername: opts.hostname === '127.0.0.1' ? undefined : opts.hostname,
+          ALPNProtocols: ['http/1.1'],
+        });
+        socket.once('secureConnect', () => callback(null, socket));
+        socket.once('error', (error: Error) => callback(error, null));
+      },
+    });
+    return { fetchAgent: new HttpsAgent({ ca }), options: { dispatcher: this.dispatcher } };
+  }
+
+  private dispatcher: UndiciAgent | undefined;
 
   deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
     return {
@@ -191,6 +224,7 @@ export class EmulatorSessions {
     this.publisher.stop();
     await this.inbound.queue.close();
     await this.emulator.stop();
+    await this.dispatcher?.close();
     await this.spool.close();
     this.producer.disconnect();
     await Promise.all(this.dirs.map((d) => rm(d, { recursive: true, force: true })));

@@ -38,6 +38,12 @@ export async function openSessionAuth(input: {
   beforeWrite: BeforeWrite;
   logger: Logger;
   onLeaseLost: () => void;
+  /**
+   * Every LID↔phone pair Baileys stores (`lid-mapping` keys: `<pn user>` = lid user): the one
+   * place it records all it learns, from messages, usync and history, even when its buffered
+   * `messaging-history.set` drops `lidPnMappings`.
+   */
+  onLidMappings?: (mappings: Array<{ lid: string; pn: string }>) => void;
 }): Promise<SessionAuth> {
   const { accountId, store, logger } = input;
   const stored = await store.load(accountId);
@@ -111,6 +117,8 @@ export async function openSessionAuth(input: {
         return result;
       },
       set(data: SignalDataSet) {
+        const mappings = lidMappingsOf(data['lid-mapping']);
+        if (mappings.length > 0) input.onLidMappings?.(mappings);
         for (const [type, entries] of Object.entries(data)) {
           for (const [id, value] of Object.entries(entries ?? {})) {
             const name = `${type}-${id}`;
@@ -158,4 +166,16 @@ export async function openSessionAuth(input: {
       }
     },
   };
+}
+
+/** `lid-mapping` entries as pairs: `<pn user>` → lid user (the `_reverse` entries mirror them). */
+function lidMappingsOf(
+  entries: SignalDataSet['lid-mapping'] | undefined,
+): Array<{ lid: string; pn: string }> {
+  const pairs: Array<{ lid: string; pn: string }> = [];
+  for (const [id, value] of Object.entries(entries ?? {})) {
+    if (id.endsWith('_reverse') || typeof value !== 'string' || value === '') continue;
+    pairs.push({ lid: `${value}@lid`, pn: `${id}@s.whatsapp.net` });
+  }
+  return pairs;
 }

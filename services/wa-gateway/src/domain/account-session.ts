@@ -14,7 +14,7 @@ import {
   type WaDriver,
   type WaEvents,
 } from '../drivers/driver.port.js';
-import { jobsForEvents, type InboundJob } from './inbound-events.js';
+import { jobsForEvents, mappingJob, type InboundJob } from './inbound-events.js';
 import { decideOnClose } from './reconnect-policy.js';
 
 export interface SessionDeps {
@@ -90,6 +90,7 @@ export class AccountSession {
       beforeWrite: () => this.deps.leases.assertHeld(this.lease),
       logger: this.log,
       onLeaseLost: () => this.leaseLost(),
+      onLidMappings: (mappings) => this.publishMappings(mappings),
     });
     if (this.stopped) return;
     if (this.auth.restored) {
@@ -139,6 +140,32 @@ export class AccountSession {
     this.auth?.saveCreds();
   }
 
+  /** Mappings Baileys stored in its key store, published in the order it stored them. */
+  private publishMappings(mappings: Array<{ lid: string; pn: string }>): void {
+    const job = mappingJob(this.accountId, mappings);
+    this.mappingsPublished = this.mappingsPublished
+      .then(() => this.publish(job))
+      .catch((error: unknown) =>
+        this.log.error({ err: error }, 'could not publish LID mappings from the key store'),
+      );
+  }
+
+  private mappingsPublished: Promise<void> = Promise.resolve();
+
+  private async publish(job: InboundJob): Promise<void> {
+    await this.deps.publisher.publish(
+      job.name,
+      {
+        ...job.payload,
+        accountId: this.accountId,
+        instanceId: this.deps.instanceId,
+        fencingToken: this.lease.token,
+        observedAt: new Date().toISOString(),
+      },
+      job.jobId,
+    );
+  }
+
   private async onEvents(conn: WaConnection, events: WaEvents): Promise<void> {
     const creds = events['creds.update'];
     if (creds && this.auth && conn === this.conn) {
@@ -153,19 +180,9 @@ export class AccountSession {
         'wa.events',
         { kind: SpanKind.CONSUMER, attributes: eventAttributes(this.accountId, jobs) },
         async () => {
-          for (const job of jobs) {
-            await this.deps.publisher.publish(
-              job.name,
-              {
-                ...job.payload,
-                accountId: this.accountId,
-                instanceId: this.deps.instanceId,
-                fencingToken: this.lease.token,
-                observedAt: new Date().toISOString(),
-              },
-              job.jobId,
-            );
-          }
+          // Mappings Baileys stored while decrypting these messages go first.
+          await this.mappingsPublished;
+          for (const job of jobs) await this.publish(job);
         },
       );
     }

@@ -74,6 +74,20 @@ export function toRawMessage(message: WAMessage): WaRawMessage {
     messageStubType: stub,
     messageStubParameters: json.messageStubParameters ?? null,
     undecryptable: stub === CIPHERTEXT,
+    ...keyAltOf(message),
+  };
+}
+
+/** Baileys' alternate ids live beside the proto key and do not survive the round trip above. */
+function keyAltOf(message: WAMessage): Pick<WaRawMessage, 'keyAlt'> {
+  const { remoteJidAlt, participantAlt, addressingMode } = message.key;
+  if (!remoteJidAlt && !participantAlt && !addressingMode) return {};
+  return {
+    keyAlt: {
+      remoteJidAlt: normaliseJid(remoteJidAlt),
+      participantAlt: normaliseJid(participantAlt),
+      addressingMode: addressingMode === 'lid' || addressingMode === 'pn' ? addressingMode : null,
+    },
   };
 }
 
@@ -219,7 +233,10 @@ function lidPnOf(message: WAMessage): Array<{ lid: string; pn: string }> {
   return pairs;
 }
 
-function mappingJob(accountId: string, mappings: Array<{ lid: string; pn: string }>): InboundJob {
+export function mappingJob(
+  accountId: string,
+  mappings: Array<{ lid: string; pn: string }>,
+): InboundJob {
   const list = mappings.map((m) => ({ lid: m.lid, pn: m.pn }));
   return {
     name: 'map-identities',

@@ -1,4 +1,8 @@
-import makeWASocket, { Browsers, WA_CERT_DETAILS } from '@whiskeysockets/baileys';
+import makeWASocket, {
+  Browsers,
+  WA_CERT_DETAILS,
+  type UserFacingSocketConfig,
+} from '@whiskeysockets/baileys';
 import type { OpenOptions, WaConnection, WaDriver, WaEvents } from './driver.port.js';
 
 export interface BaileysDriverOptions {
@@ -8,6 +12,11 @@ export interface BaileysDriverOptions {
    */
   waWebSocketUrl?: string;
   connectTimeoutMs?: number;
+  /**
+   * How Baileys reaches media hosts (uploads: `fetchAgent`; downloads, history chunks included:
+   * `options.dispatcher`). Undefined in production; the emulator's CDN needs its own.
+   */
+  media?: Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'>;
 }
 
 const CONSUMED = [
@@ -41,6 +50,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         ...(driverOptions.connectTimeoutMs !== undefined
           ? { connectTimeoutMs: driverOptions.connectTimeoutMs }
           : {}),
+        ...driverOptions.media,
       });
       // ev.process hands over Baileys' buffered batches in order; we keep them in order too.
       let chain = Promise.resolve();
