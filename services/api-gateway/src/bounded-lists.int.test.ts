@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDoc } from '@wacrm/contracts';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, writeAll } from '../test/seed.js';
+import { WEBHOOKS_ACTIVE_MAX } from './entry-points/webhooks.routes.js';
 
 // Issue 15 item 8: no list answers with everything there is.
 const RUN = randomUUID().replace(/-/g, '').slice(0, 6);
@@ -120,5 +121,36 @@ describe('bounded lists (issue 15 item 8)', () => {
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body).toContain('limit');
     }
+  });
+
+  it('when the active webhooks reach their cap, then another is 409 problem+json until one is disabled', async () => {
+    const create = (n: number) =>
+      gw.app.inject({
+        method: 'POST',
+        url: '/api/webhooks',
+        headers: admin,
+        payload: {
+          url: `https://hooks.example/cap/${n}`,
+          accountIds: [A],
+          eventTypes: ['thread.updated'],
+        },
+      });
+    const ids: string[] = [];
+    for (let n = 3; n < WEBHOOKS_ACTIVE_MAX; n += 1) {
+      const res = await create(n);
+      expect(res.statusCode).toBe(201);
+      ids.push(res.json<{ id: string }>().id);
+    }
+    const refused = await create(WEBHOOKS_ACTIVE_MAX);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.json<{ detail: string }>().detail).toMatch(/at most/);
+    const disabled = await gw.app.inject({
+      method: 'POST',
+      url: `/api/webhooks/${ids[0]}/disable`,
+      headers: admin,
+    });
+    expect(disabled.statusCode).toBe(200);
+    expect((await create(WEBHOOKS_ACTIVE_MAX + 1)).statusCode).toBe(201);
   });
 });

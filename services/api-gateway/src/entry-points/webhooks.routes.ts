@@ -60,6 +60,12 @@ function deliveryView(id: string, doc: WebhookDeliveryDoc) {
  * Admin-only webhook subscriptions (created, listed, disabled — never deleted), their delivery
  * log and replay. Without WEBHOOK_SECRET_KEY every route answers 503.
  */
+/**
+ * Active subscriptions at most (issue 15): each event is matched against every one and the list
+ * is read whole, so their number is bounded; disabled ones are kept but do not count.
+ */
+export const WEBHOOKS_ACTIVE_MAX = 100;
+
 export function webhooksRoutes(deps: {
   repo: WebhooksRepository;
   queues: QueueRegistry;
@@ -89,10 +95,17 @@ export function webhooksRoutes(deps: {
           summary:
             'Subscribe a URL to events of some accounts; the signing secret is in this answer only',
           body: CreateWebhookBody,
-          response: { 201: WebhookCreated, ...errors },
+          response: { 201: WebhookCreated, ...errors, 409: errorResponses[400] },
         },
       },
       async (request, reply) => {
+        const active = (await deps.repo.list()).filter(({ doc }) => doc.active).length;
+        if (active >= WEBHOOKS_ACTIVE_MAX) {
+          throw new AppError(
+            'CONFLICT',
+            `at most ${WEBHOOKS_ACTIVE_MAX} active webhooks; disable one before adding another`,
+          );
+        }
         const secret = generateWebhookSecret();
         const now = new Date();
         const id = `wh_${randomId(12)}`;
