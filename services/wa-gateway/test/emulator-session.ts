@@ -11,7 +11,7 @@ import { WaInboundQueue, type AccountStateJob, type AccountStatus } from '@wacrm
 import { createLogger, type Logger } from '@wacrm/observability';
 import { openQueue, type ContractQueue } from '@wacrm/queue';
 import { expectEventually, type TestFirestore, type TestRedis } from '@wacrm/testing';
-import { WaEmulator } from '@wacrm/wa-emulator';
+import { WaEmulator, type WaEmulatorOptions } from '@wacrm/wa-emulator';
 import { FirestoreAuthStateStore } from '../src/data-access/auth-state.store.js';
 import { InboundPublisher } from '../src/data-access/inbound-publisher.js';
 import { LeaseStore } from '../src/data-access/lease.store.js';
@@ -61,11 +61,15 @@ export class EmulatorSessions {
     this.publisher = new InboundPublisher(this.inbound, producer, spool, this.logger);
   }
 
-  static async start(firestore: TestFirestore, redis: TestRedis): Promise<EmulatorSessions> {
+  static async start(
+    firestore: TestFirestore,
+    redis: TestRedis,
+    emulatorOptions: Partial<Omit<WaEmulatorOptions, 'logger' | 'dataDir'>> = {},
+  ): Promise<EmulatorSessions> {
     const dataDir = await mkdtemp(join(tmpdir(), 'wa-emu-session-'));
     const spoolDir = await mkdtemp(join(tmpdir(), 'wa-spool-'));
     const logger = createLogger({ service: 'wa-emulator', version: 'test', level: 'silent' });
-    const emulator = await WaEmulator.start({ logger, dataDir });
+    const emulator = await WaEmulator.start({ ...emulatorOptions, logger, dataDir });
     const producer = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     await producer.ping();
     const instanceId = `gw-${randomBytes(3).toString('hex')}`;

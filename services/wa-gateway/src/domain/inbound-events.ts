@@ -31,6 +31,8 @@ export type InboundJob =
   | { name: 'update-account'; jobId: string; payload: Omit<AccountStateJob, Gateway> };
 
 const CIPHERTEXT = proto.WebMessageInfo.StubType.CIPHERTEXT;
+/** Messages per ingest-history job: well under the contract's limit, a few MB of JSON at most. */
+export const HISTORY_JOB_MESSAGES = 5_000;
 
 function toNumber(value: unknown): number | null {
   if (value === null || value === undefined) return null;
@@ -135,31 +137,43 @@ export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[]
     ])}`;
     const source =
       syncType === proto.HistorySync.HistorySyncType.ON_DEMAND ? 'backfill' : 'history';
-    jobs.push({
-      name: 'ingest-history',
-      jobId: jobIdFrom(accountId, 'history', chunkId),
-      payload: {
-        source,
-        chunkId,
-        syncType,
-        progress: history.progress ?? null,
-        isLatest: history.isLatest === true,
-        chats: history.chats.map((c) => ({
-          id: c.id ?? '',
-          name: c.name ?? null,
-          unreadCount: toNumber(c.unreadCount),
-          conversationTimestamp: toNumber(c.conversationTimestamp),
-        })),
-        contacts: history.contacts.map((c) => ({
-          id: c.id,
-          name: c.name ?? null,
-          notify: c.notify ?? null,
-          lid: c.lid ?? null,
-          phoneNumber: c.phoneNumber ?? null,
-        })),
-        messages,
-      },
-    });
+    // Baileys merges history sets while it buffers events: one set can exceed what one job may
+    // carry, so it is split into parts (chats and contacts with the first, progress with the last).
+    const parts = Math.max(1, Math.ceil(messages.length / HISTORY_JOB_MESSAGES));
+    for (let part = 0; part < parts; part++) {
+      const first = part === 0;
+      const last = part === parts - 1;
+      const partId = parts === 1 ? chunkId : `${chunkId}.${part + 1}of${parts}`;
+      jobs.push({
+        name: 'ingest-history',
+        jobId: jobIdFrom(accountId, 'history', partId),
+        payload: {
+          source,
+          chunkId: partId,
+          syncType,
+          progress: last ? (history.progress ?? null) : null,
+          isLatest: last && history.isLatest === true,
+          chats: first
+            ? history.chats.map((c) => ({
+                id: c.id ?? '',
+                name: c.name ?? null,
+                unreadCount: toNumber(c.unreadCount),
+                conversationTimestamp: toNumber(c.conversationTimestamp),
+              }))
+            : [],
+          contacts: first
+            ? history.contacts.map((c) => ({
+                id: c.id,
+                name: c.name ?? null,
+                notify: c.notify ?? null,
+                lid: c.lid ?? null,
+                phoneNumber: c.phoneNumber ?? null,
+              }))
+            : [],
+          messages: messages.slice(part * HISTORY_JOB_MESSAGES, (part + 1) * HISTORY_JOB_MESSAGES),
+        },
+      });
+    }
     if (history.lidPnMappings && history.lidPnMappings.length > 0) {
       jobs.push(mappingJob(accountId, history.lidPnMappings));
     }
