@@ -8,3 +8,4 @@ export * from './ai-extractor.env.js';
 export * from './crm-aggregator.env.js';
 export * from './ingest.env.js';
 export * from './outbox-sender.env.js';
+export * from './media.env.js';

@@ -84,6 +84,19 @@ export type MessageType = z.infer<typeof MessageType>;
 export const UserRole = z.enum(['admin', 'employee']);
 export type UserRole = z.infer<typeof UserRole>;
 
+export const MediaStatus = z.enum(['pending', 'stored', 'expired', 'failed']);
+export type MediaStatus = z.infer<typeof MediaStatus>;
+
+/** A JPEG preview of an image, itself stored content-addressed. */
+export const MediaThumbnail = z.object({
+  storageKey: z.string().max(1024),
+  mime: z.string().max(255),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  size: z.number().int().nonnegative(),
+});
+export type MediaThumbnail = z.infer<typeof MediaThumbnail>;
+
 export const MediaRef = z.object({
   kind: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
   mimetype: z.string().max(255).nullable(),
@@ -98,6 +111,25 @@ export const MediaRef = z.object({
   seconds: z.number().nonnegative().nullable(),
   width: z.number().int().nonnegative().nullable(),
   height: z.number().int().nonnegative().nullable(),
+  /**
+   * Where the file is (issue 17), written by the media worker: `pending` until it is kept,
+   * `stored` in object storage, `expired` while the phone is asked to upload it again,
+   * `failed` with `reason`. Absent on messages stored before media were kept.
+   */
+  status: MediaStatus.optional(),
+  reason: z.string().max(512).nullable().optional(),
+  /** Hex SHA-256 of the stored bytes; `storageKey` is derived from it. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .optional(),
+  /** The type sniffed from the bytes (`mimetype` is what the sender claimed). */
+  mime: z.string().max(255).nullable().optional(),
+  storageKey: z.string().max(1024).nullable().optional(),
+  thumbnail: MediaThumbnail.nullable().optional(),
+  /** A file uploaded through `POST /api/media` (outbound). */
+  mediaId: z.string().max(128).nullable().optional(),
 });
 export type MediaRef = z.infer<typeof MediaRef>;
 

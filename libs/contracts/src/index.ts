@@ -3,6 +3,7 @@ export * from './account-access.js';
 export * from './crm.schema.js';
 export * from './firestore.schema.js';
 export * from './queue.schema.js';
+export * from './media.schema.js';
 export * from './http.schema.js';
 export * from './realtime.schema.js';
 export * from './errors.js';

@@ -1,3 +1,6 @@
+// s3rver ships no types; the ambient declaration must travel with this file to its importers.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./s3rver.types.d.ts" />
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
 

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Firebase } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
-import { RealtimePublisher } from '@wacrm/queue';
+import { MediaQueue } from '@wacrm/contracts';
+import { openQueue, RealtimePublisher } from '@wacrm/queue';
 import { AccountFence } from './data-access/account-fence.js';
 import { AccountLock } from './data-access/account-lock.js';
 import { FirestoreStore } from './data-access/firestore-store.js';
@@ -19,6 +20,9 @@ export interface BuildIngestOptions {
   maxWrites: number;
   lockTtlMs: number;
   lockWaitMs: number;
+  /** Open the media worker's queue and enqueue a job per new message with media (issue 17). */
+  keepMedia?: boolean;
+  tracerName?: string;
 }
 
 /** Wires ingest's dependencies; shared by main.ts, the tests and the benchmark. */
@@ -35,5 +39,14 @@ export function buildIngestDeps(options: BuildIngestOptions): IngestDeps {
     identities: new IdentityCache(),
     maxWrites: options.maxWrites,
     logger: options.logger,
+    ...(options.keepMedia === false
+      ? {}
+      : {
+          media: openQueue(MediaQueue, {
+            connection: options.redis,
+            prefix: options.prefix,
+            ...(options.tracerName !== undefined ? { tracerName: options.tracerName } : {}),
+          }),
+        }),
   };
 }

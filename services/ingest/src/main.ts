@@ -34,7 +34,9 @@ const deps = buildIngestDeps({
   maxWrites: config.INGEST_BATCH_WRITES,
   lockTtlMs: config.INGEST_ACCOUNT_LOCK_TTL_MS,
   lockWaitMs: config.INGEST_ACCOUNT_LOCK_WAIT_MS,
+  tracerName: SERVICE,
 });
+if (deps.media !== undefined) shutdown.add('media queue', () => deps.media!.queue.close());
 const worker = startInboundWorker(deps, {
   connection: redis,
   prefix: config.QUEUE_PREFIX,

@@ -22,6 +22,7 @@ import {
 } from './jid.js';
 import { advanceOutbox } from './message-status.js';
 import { classify, type InboundItem } from './wa-message.js';
+import { enqueueMediaJobs } from '../data-access/media-jobs.js';
 
 const clip = (text: string | null, max: number): string | null =>
   text === null ? null : text.length > max ? text.slice(0, max) : text;
@@ -284,6 +285,7 @@ export async function syncConversation(
   }
   for (const a of addressed) builder.mutate(a.threadId, a.messageId, a.mutation);
   const changes = builder.build();
+  if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, source, changes);
 
   // A message sent through the outbox mirrors its status there.
   const outboxWrites: LooseWrite[] = [];

@@ -3,6 +3,7 @@ import type { RealtimePublisher } from '@wacrm/queue';
 import type { AccountFence } from '../data-access/account-fence.js';
 import type { AccountLock } from '../data-access/account-lock.js';
 import type { FirestoreStore } from '../data-access/firestore-store.js';
+import type { MediaJobs } from '../data-access/media-jobs.js';
 import type { PendingIndex } from '../data-access/pending-index.js';
 
 /** Known LID → phone JID per account. Mappings never change, so only hits are cached. */
@@ -29,4 +30,6 @@ export interface IngestDeps {
   /** Firestore writes per commit (≤ 500). */
   maxWrites: number;
   logger: Logger;
+  /** The media worker's queue (issue 17); unset, media are not kept. */
+  media?: MediaJobs;
 }

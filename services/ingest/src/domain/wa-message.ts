@@ -129,6 +129,10 @@ function mediaRef(kind: MediaRef['kind'], m: Json): MediaRef {
     seconds: num(m.seconds),
     width: int(m.width),
     height: int(m.height),
+    // The media worker keeps what it can download (issue 17).
+    ...(str(m.mediaKey) !== null && str(m.directPath) !== null
+      ? { status: 'pending' as const }
+      : {}),
   };
 }
 

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileTypeFromFile } from 'file-type';
+import type { MediaRef, MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
+import type { Logger } from '@wacrm/observability';
+import type { ObjectStore } from '@wacrm/object-store';
+import type { MessageMediaStore } from '../data-access/message-media.store.js';
+import { MediaGoneError, type DownloadMedia } from '../data-access/wa-media.download.js';
+import type { MakeThumbnail } from './thumbnail.js';
+
+export interface StoreMediaDeps {
+  messages: MessageMediaStore;
+  objects: ObjectStore;
+  download: DownloadMedia;
+  thumbnail: MakeThumbnail;
+  /** Asks the account's gateway to have the phone upload the file again. */
+  requestReupload: (job: StoreMediaJob, media: MediaRef) => Promise<void>;
+  maxBytes: number;
+  timeoutMs: number;
+  tmpDir: string;
+  logger: Logger;
+}
+
+export type StoreMediaOutcome =
+  'stored' | 'already-stored' | 'no-media' | 'failed' | 'expired' | 'not-downloadable';
+
+/** A failure that retrying cannot fix: recorded on the message as `failed` with the reason. */
+class MediaRefused extends Error {}
+
+/** Counts bytes through, failing past the cap (a sender's declared size is not trusted). */
+function capped(
+  maxBytes: number,
+  hash: ReturnType<typeof createHash>,
+  counted: { bytes: number },
+): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      counted.bytes += chunk.length;
+      if (counted.bytes > maxBytes) {
+        callback(new MediaRefused(`larger than the cap of ${maxBytes} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+function isDecryptError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('ERR_OSSL');
+}
+
+/**
+ * Keeps one message's media: download and decrypt (bounded in size and time), check the
+ * SHA-256 the message names, sniff the type, make a thumbnail, store content-addressed and
+ * record the outcome on the message. A replay of a stored message changes nothing.
+ */
+export async function storeMedia(
+  job: StoreMediaJob,
+  deps: StoreMediaDeps,
+  logger: Logger,
+): Promise<StoreMediaOutcome> {
+  const message = await deps.messages.load(job.threadId, job.messageId);
+  // Ingest enqueues before it commits: the message may not be written yet (retried).
+  if (message === null) throw new Error(`message ${job.messageId} not stored yet`);
+  const media = message.media;
+  if (media === null) return 'no-media';
+  if (media.status === 'stored') return 'already-stored';
+  if (media.mediaKeyBase64 === null || media.directPath === null) return 'not-downloadable';
+  const fail = async (reason: string): Promise<StoreMediaOutcome> => {
+    await deps.messages.update(job.threadId, job.messageId, { status: 'failed', reason });
+    logger.warn({ messageId: job.messageId, reason }, 'media not kept');
+    return 'failed';
+  };
+  if (media.size !== null && media.size > deps.maxBytes) {
+    return fail(`declared size ${media.size} bytes is over the cap of ${deps.maxBytes} bytes`);
+  }
+
+  const dir = await mkdtemp(join(deps.tmpDir, 'media-'));
+  try {
+    const file = join(dir, 'content');
+    const hash = createHash('sha256');
+    let source: Readable | undefined;
+    const timer = setTimeout(
+      () => source?.destroy(new Error(`download took over ${deps.timeoutMs} ms`)),
+      deps.timeoutMs,
+    );
+    const counted = { bytes: 0 };
+    try {
+      source = await deps.download(media);
+      await pipeline(source, capped(deps.maxBytes, hash, counted), createWriteStream(file));
+    } catch (error) {
+      if (error instanceof MediaRefused) return fail(error.message);
+      if (error instanceof MediaGoneError) {
+        await deps.messages.update(job.threadId, job.messageId, {
+          status: 'expired',
+          reason: `${error.message}; re-upload asked of the phone`,
+        });
+        await deps.requestReupload(job, media);
+        logger.info({ messageId: job.messageId }, 'media expired; re-upload requested');
+        return 'expired';
+      }
+      if (isDecryptError(error)) return fail('the file does not decrypt with the message key');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const size = counted.bytes;
+    const sha256 = hash.digest('hex');
+    if (
+      media.fileSha256Base64 !== null &&
+      Buffer.from(media.fileSha256Base64, 'base64').toString('hex') !== sha256
+    ) {
+      return fail('the SHA-256 of the file does not match the message');
+    }
+    const sniffed = await fileTypeFromFile(file);
+    const mime =
+      sniffed?.mime ?? media.mimetype?.split(';')[0]?.trim() ?? 'application/octet-stream';
+    let thumbnail: MediaThumbnail | null = null;
+    if (mime.startsWith('image/')) {
+      try {
+        const thumb = await deps.thumbnail(file);
+        const stored = await deps.objects.putBuffer(thumb.data, 'image/jpeg');
+        thumbnail = {
+          storageKey: stored.key,
+          mime: 'image/jpeg',
+          width: thumb.width,
+          height: thumb.height,
+          size: stored.size,
+        };
+      } catch (error) {
+        logger.warn({ err: error, messageId: job.messageId }, 'no thumbnail for this image');
+      }
+    }
+    const stored = await deps.objects.putFile(file, { sha256, size, mime });
+    await deps.messages.update(job.threadId, job.messageId, {
+      status: 'stored',
+      reason: null,
+      sha256,
+      mime,
+      size,
+      storageKey: stored.key,
+      thumbnail,
+    });
+    logger.info(
+      { messageId: job.messageId, size, mime, created: stored.created },
+      stored.created ? 'media stored' : 'media already stored (same SHA-256)',
+    );
+    return 'stored';
+  } finally {
+    // Only the download's scratch copy; nothing stored is ever deleted.
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,91 @@
+import { tmpdir } from 'node:os';
+import { loadConfig, MediaWorkerEnv } from '@wacrm/config';
+import { waCommandsQueue } from '@wacrm/contracts';
+import { initFirebaseFromEnv } from '@wacrm/firestore';
+import { ObjectStore } from '@wacrm/object-store';
+import {
+  bootService,
+  connectServiceRedis,
+  enqueue,
+  jobIdFrom,
+  openQueue,
+  serveWorkerOps,
+} from '@wacrm/queue';
+import { firestoreMessageMedia } from './data-access/message-media.store.js';
+import { waMediaDownloader } from './data-access/wa-media.download.js';
+import { sharpThumbnail } from './domain/thumbnail.js';
+import { startMediaWorker } from './entry-points/media.worker.js';
+import { VERSION } from './version.js';
+
+const SERVICE = 'media-worker';
+const config = loadConfig(SERVICE, MediaWorkerEnv);
+const booted = bootService(SERVICE, VERSION, config);
+const { logger, shutdown } = booted;
+
+const firebase = initFirebaseFromEnv(config);
+shutdown.add('firebase', () => firebase.close());
+const connection = await connectServiceRedis(booted, config.REDIS_URL);
+const objects = new ObjectStore({
+  bucket: config.S3_BUCKET,
+  region: config.S3_REGION,
+  forcePathStyle: config.S3_FORCE_PATH_STYLE,
+  ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
+  ...(config.S3_ACCESS_KEY_ID !== undefined ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
+  ...(config.S3_SECRET_ACCESS_KEY !== undefined
+    ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+    : {}),
+});
+shutdown.add('object store', () => Promise.resolve(objects.close()));
+
+const worker = startMediaWorker(
+  {
+    messages: firestoreMessageMedia(firebase.db),
+    objects,
+    download: waMediaDownloader({ host: config.WA_MEDIA_HOST }),
+    thumbnail: sharpThumbnail(config.MEDIA_THUMBNAIL_PX),
+    requestReupload: async (job) => {
+      const commands = openQueue(waCommandsQueue(job.accountId), {
+        connection,
+        prefix: config.QUEUE_PREFIX,
+      });
+      try {
+        await enqueue(
+          commands,
+          'reupload-media',
+          {
+            accountId: job.accountId,
+            requestedBy: SERVICE,
+            requestedAt: new Date().toISOString(),
+            threadId: job.threadId,
+            messageId: job.messageId,
+          },
+          { jobId: jobIdFrom('reupload', job.threadId, job.messageId) },
+        );
+      } finally {
+        await commands.queue.close();
+      }
+    },
+    maxBytes: config.MEDIA_MAX_BYTES,
+    timeoutMs: config.MEDIA_DOWNLOAD_TIMEOUT_MS,
+    tmpDir: config.MEDIA_TMP_DIR ?? tmpdir(),
+    logger,
+  },
+  {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    logger,
+    concurrency: config.MEDIA_CONCURRENCY,
+    lockDurationMs: Math.max(60_000, config.MEDIA_DOWNLOAD_TIMEOUT_MS + 30_000),
+    tracerName: SERVICE,
+    shutdown,
+  },
+);
+await serveWorkerOps(config, worker, { service: SERVICE, redis: connection, logger, shutdown });
+logger.info(
+  {
+    concurrency: config.MEDIA_CONCURRENCY,
+    maxBytes: config.MEDIA_MAX_BYTES,
+    bucket: config.S3_BUCKET,
+  },
+  'media-worker consuming media',
+);
