@@ -58,6 +58,11 @@ export const WA_EMULATOR_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
  * bytes (`media.dataBase64`); without them the emulator makes `media.size` bytes (default 1 KiB).
  */
 export const WaEmulatorInboundBody = SimulatorInboundBody.safeExtend({
+  /**
+   * Lets a test replay the exact same message id; up to 512 characters, longer than any id the
+   * inbound contract accepts (256), so a test can send a malformed id from the network.
+   */
+  messageId: z.string().min(1).max(512).optional(),
   media: z
     .object({
       mimetype: z.string().min(3).max(255),

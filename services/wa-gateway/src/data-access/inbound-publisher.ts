@@ -10,6 +10,32 @@ export type InboundJobName = Extract<keyof Contract['jobs'], string>;
 export type InboundPayload<N extends InboundJobName> = z.input<Contract['jobs'][N]>;
 
 const ADD_TIMEOUT_MS = 3_000;
+/** Rejected events kept in Redis for inspection, newest first. */
+const REJECTED_KEPT = 1_000;
+/** Bytes of a rejected payload kept (a huge one is cut, its start is what a human reads). */
+const REJECTED_PAYLOAD_BYTES = 64 * 1024;
+
+/** An event the wa-inbound contract refuses: a bug or a malformed message, never retried. */
+export class InvalidEventError extends Error {
+  constructor(
+    readonly jobName: string,
+    readonly jobId: string,
+    readonly issues: string,
+  ) {
+    super(`${jobName} ${jobId} fails the wa-inbound contract: ${issues}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export interface RejectedEvent {
+  jobName: string;
+  jobId: string;
+  accountId: string | null;
+  reason: string;
+  /** JSON of the payload, cut at 64 KiB. */
+  payload: string;
+  rejectedAt: string;
+}
 const REPLAY_BATCH = 200;
 
 /**
@@ -24,6 +50,8 @@ export class InboundPublisher {
   private timer: NodeJS.Timeout | null = null;
   published = 0;
   spooled = 0;
+  /** Events the contract refused, kept for inspection. */
+  rejected = 0;
   /** Jobs taken over from dead instances' spool files. */
   adopted = 0;
 
@@ -48,13 +76,68 @@ export class InboundPublisher {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * Keeps an event the contract refuses where a human can read it (Redis list
+   * `<prefix>:wa:rejected-events`, the newest 1,000), so one bad message costs nothing else.
+   */
+  async reject(event: Omit<RejectedEvent, 'rejectedAt'>): Promise<void> {
+    this.rejected += 1;
+    const record: RejectedEvent = {
+      ...event,
+      payload: event.payload.slice(0, REJECTED_PAYLOAD_BYTES),
+      rejectedAt: new Date().toISOString(),
+    };
+    this.logger.error(
+      {
+        jobName: event.jobName,
+        jobId: event.jobId,
+        accountId: event.accountId,
+        reason: event.reason,
+      },
+      'event refused by the wa-inbound contract; kept in wa:rejected-events',
+    );
+    try {
+      await withTimeout(
+        this.redis
+          .multi()
+          .lpush(this.rejectedKey, JSON.stringify(record))
+          .ltrim(this.rejectedKey, 0, REJECTED_KEPT - 1)
+          .exec(),
+        ADD_TIMEOUT_MS,
+      );
+    } catch (error) {
+      this.logger.warn({ err: error, jobId: event.jobId }, 'could not keep a rejected event');
+    }
+  }
+
+  /** The rejected events kept, newest first. */
+  async rejectedEvents(): Promise<RejectedEvent[]> {
+    const list = await this.redis.lrange(this.rejectedKey, 0, REJECTED_KEPT - 1);
+    return list.map((text) => JSON.parse(text) as RejectedEvent);
+  }
+
+  private get rejectedKey(): string {
+    return `${this.target.queue.opts.prefix ?? 'bull'}:wa:rejected-events`;
+  }
+
   get backlog(): number {
     return this.spool.size;
   }
 
   async publish<N extends InboundJobName>(name: N, payload: InboundPayload<N>, jobId: string) {
-    // Parse first: an invalid payload is a bug here and must neither reach Redis nor the spool.
-    const data = this.target.contract.jobs[name].parse(payload) as unknown;
+    // Parse first: an invalid payload must neither reach Redis nor the spool (see reject).
+    const parsed = this.target.contract.jobs[name].safeParse(payload);
+    if (!parsed.success) {
+      throw new InvalidEventError(
+        name,
+        jobId,
+        parsed.error.issues
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .slice(0, 5)
+          .join('; '),
+      );
+    }
+    const data = parsed.data as unknown;
     if (!this.spooling && this.redis.status === 'ready') {
       try {
         await withTimeout(this.target.queue.add(name, data, { jobId }), ADD_TIMEOUT_MS);

@@ -1,11 +1,11 @@
 import type { AnyMessageContent } from '@whiskeysockets/baileys';
-import type { AccountStatus, SendMessageCommand } from '@wacrm/contracts';
+import { WaRawMessage, type AccountStatus, type SendMessageCommand } from '@wacrm/contracts';
 import { Attr, SpanKind, withSpan, type Attributes, type Logger } from '@wacrm/observability';
 import { jobIdFrom } from '@wacrm/queue';
 import type { AccountStatusWriter } from '../data-access/account-status.js';
 import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
 import type { AuthStateStore } from '../data-access/auth-state.store.js';
-import type { InboundPublisher } from '../data-access/inbound-publisher.js';
+import { InvalidEventError, type InboundPublisher } from '../data-access/inbound-publisher.js';
 import { LeaseLostError, type Lease, type LeaseStore } from '../data-access/lease.store.js';
 import {
   disconnectCodeOf,
@@ -166,6 +166,42 @@ export class AccountSession {
     );
   }
 
+  /**
+   * Publishes a job; a message the contract refuses is taken out of its job and kept for
+   * inspection, and a job refused as a whole is kept the same way.
+   */
+  private async publishValid(job: InboundJob): Promise<void> {
+    let valid = job;
+    if (job.name === 'ingest-messages' || job.name === 'ingest-history') {
+      const ok = job.payload.messages.filter((m) => WaRawMessage.safeParse(m).success);
+      for (const bad of job.payload.messages.filter((m) => !ok.includes(m))) {
+        await this.deps.publisher.reject({
+          jobName: job.name,
+          jobId: job.jobId,
+          accountId: this.accountId,
+          reason: WaRawMessage.safeParse(bad).error?.message.slice(0, 2_000) ?? 'invalid',
+          payload: JSON.stringify(bad),
+        });
+      }
+      if (ok.length === 0 && job.name === 'ingest-messages') return;
+      if (ok.length < job.payload.messages.length) {
+        valid = { ...job, payload: { ...job.payload, messages: ok } } as InboundJob;
+      }
+    }
+    try {
+      await this.publish(valid);
+    } catch (error) {
+      if (!(error instanceof InvalidEventError)) throw error;
+      await this.deps.publisher.reject({
+        jobName: job.name,
+        jobId: job.jobId,
+        accountId: this.accountId,
+        reason: error.issues,
+        payload: JSON.stringify(job.payload),
+      });
+    }
+  }
+
   private async onEvents(conn: WaConnection, events: WaEvents): Promise<void> {
     const creds = events['creds.update'];
     if (creds && this.auth && conn === this.conn) {
@@ -182,7 +218,8 @@ export class AccountSession {
         async () => {
           // Mappings Baileys stored while decrypting these messages go first.
           await this.mappingsPublished;
-          for (const job of jobs) await this.publish(job);
+          // One event the contract refuses is kept aside; the others and the status still go.
+          for (const job of jobs) await this.publishValid(job);
         },
       );
     }
