@@ -247,17 +247,6 @@ export const BackfillCommand = AccountCommand.extend({
 
 export const PairingCodeCommand = AccountCommand.extend({ phone: PhoneE164 });
 
-/**
- * The media server no longer has a message's file (issue 17): the owning gateway asks the phone
- * to upload it again (Baileys `updateMediaMessage`) and hands the new direct path back to the
- * media worker as a `store-media` job.
- */
-export const ReuploadMediaCommand = AccountCommand.extend({
-  threadId: z.string().min(1).max(1500),
-  messageId: z.string().min(1).max(256),
-});
-export type ReuploadMediaCommand = z.infer<typeof ReuploadMediaCommand>;
-
 /** The queue name of one account's commands, consumed by whichever gateway owns the account. */
 export function waCommandsQueueName(accountId: AccountId): string {
   return `wa-commands.${AccountId.parse(accountId)}`;
@@ -270,7 +259,6 @@ const waCommandJobs = {
   'regenerate-qr': AccountCommand,
   backfill: BackfillCommand,
   'request-pairing-code': PairingCodeCommand,
-  'reupload-media': ReuploadMediaCommand,
 };
 
 export function waCommandsQueue(accountId: AccountId): QueueContract<typeof waCommandJobs> {

@@ -1,16 +1,8 @@
 import { tmpdir } from 'node:os';
 import { loadConfig, MediaWorkerEnv } from '@wacrm/config';
-import { waCommandsQueue } from '@wacrm/contracts';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
 import { ObjectStore } from '@wacrm/object-store';
-import {
-  bootService,
-  connectServiceRedis,
-  enqueue,
-  jobIdFrom,
-  openQueue,
-  serveWorkerOps,
-} from '@wacrm/queue';
+import { bootService, connectServiceRedis, serveWorkerOps } from '@wacrm/queue';
 import { firestoreMessageMedia } from './data-access/message-media.store.js';
 import { waMediaDownloader } from './data-access/wa-media.download.js';
 import { sharpThumbnail } from './domain/thumbnail.js';
@@ -43,28 +35,6 @@ const worker = startMediaWorker(
     objects,
     download: waMediaDownloader({ host: config.WA_MEDIA_HOST }),
     thumbnail: sharpThumbnail(config.MEDIA_THUMBNAIL_PX),
-    requestReupload: async (job) => {
-      const commands = openQueue(waCommandsQueue(job.accountId), {
-        connection,
-        prefix: config.QUEUE_PREFIX,
-      });
-      try {
-        await enqueue(
-          commands,
-          'reupload-media',
-          {
-            accountId: job.accountId,
-            requestedBy: SERVICE,
-            requestedAt: new Date().toISOString(),
-            threadId: job.threadId,
-            messageId: job.messageId,
-          },
-          { jobId: jobIdFrom('reupload', job.threadId, job.messageId) },
-        );
-      } finally {
-        await commands.queue.close();
-      }
-    },
     maxBytes: config.MEDIA_MAX_BYTES,
     timeoutMs: config.MEDIA_DOWNLOAD_TIMEOUT_MS,
     tmpDir: config.MEDIA_TMP_DIR ?? tmpdir(),

@@ -34,7 +34,6 @@ let dir: string;
 let s3: S3StoreHandle;
 let objects: ObjectStore;
 let workers: Worker[] = [];
-const reuploads: string[] = [];
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -70,7 +69,6 @@ beforeAll(async () => {
       dispatcher: new Agent({ connect: { ca: env.emulator.mediaCertPem } }),
     }),
     thumbnail: sharpThumbnail(320),
-    requestReupload: (job) => Promise.resolve(void reuploads.push(job.messageId)),
     maxBytes: CAP,
     timeoutMs: 30_000,
     tmpDir: dir,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
-import type { MediaRef, MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
+import type { MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import type { ObjectStore } from '@wacrm/object-store';
 import type { MessageMediaStore } from '../data-access/message-media.store.js';
@@ -17,8 +17,6 @@ export interface StoreMediaDeps {
   objects: ObjectStore;
   download: DownloadMedia;
   thumbnail: MakeThumbnail;
-  /** Asks the account's gateway to have the phone upload the file again. */
-  requestReupload: (job: StoreMediaJob, media: MediaRef) => Promise<void>;
   maxBytes: number;
   timeoutMs: number;
   tmpDir: string;
@@ -99,10 +97,11 @@ export async function storeMedia(
       if (error instanceof MediaGoneError) {
         await deps.messages.update(job.threadId, job.messageId, {
           status: 'expired',
-          reason: `${error.message}; re-upload asked of the phone`,
+          reason: error.message,
         });
-        await deps.requestReupload(job, media);
-        logger.info({ messageId: job.messageId }, 'media expired; re-upload requested');
+        // Asking the phone to upload it again (Baileys updateMediaMessage) needs the account's
+        // socket: a command to the owning wa-gateway, not built yet (README, issue 17).
+        logger.warn({ messageId: job.messageId }, 'media expired on the media server');
         return 'expired';
       }
       if (isDecryptError(error)) return fail('the file does not decrypt with the message key');
