@@ -237,7 +237,15 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         },
       },
       async (request) => {
-        const { events } = await visibleClient(principalOf(request), request.params.phoneE164);
+        // A phone with no events yet has no client document: its list is empty, not missing.
+        const found = await readClientFor(
+          deps.db,
+          request.params.phoneE164,
+          principalOf(request).accounts,
+        );
+        if (found.status === 'forbidden')
+          throw new AppError('FORBIDDEN', 'no access to this client');
+        const events = found.status === 'not-found' ? [] : found.record.events;
         const { limit } = request.query;
         return {
           items: events.slice(0, limit).map(({ eventId, event }) => toEventView(eventId, event)),
