@@ -9,6 +9,24 @@ export interface Mutation {
   editedBody?: string | null;
   reaction?: { reactor: string; emoji: string };
   requestId?: string;
+  /**
+   * Who sent an edit or revoke: it applies only to a message that sender wrote (the account's own
+   * messages for `fromMe`; in a group, the member's; in a chat, the contact's).
+   */
+  author?: MessageAuthor;
+}
+
+export interface MessageAuthor {
+  fromMe: boolean;
+  /** Group member (canonical JID); null in a one-to-one chat. */
+  participant: string | null;
+}
+
+/** Whether `author` wrote `doc`. */
+export function wroteMessage(author: MessageAuthor, doc: MessageDoc): boolean {
+  if (author.fromMe) return doc.direction === 'outbound';
+  if (doc.direction !== 'inbound') return false;
+  return author.participant === null || doc.participant === author.participant;
 }
 
 /** What a job found in Firestore before deciding anything. */
@@ -237,6 +255,15 @@ export class ChangeSetBuilder {
   mutate(threadId: string, messageId: string, mutation: Mutation): void {
     const key = messageKey(threadId, messageId);
     const fresh = this.newByKey.get(key);
+    const known = fresh ?? this.patched.get(key)?.doc ?? this.state.messages.get(key);
+    // An edit or revoke from someone who did not write the message changes nothing.
+    if (
+      mutation.author !== undefined &&
+      known !== undefined &&
+      !wroteMessage(mutation.author, known)
+    ) {
+      return;
+    }
     if (fresh !== undefined) {
       const next = applyMutation(fresh, mutation, fresh.updatedAt);
       const list = this.threads.get(threadId)!.newMessages;

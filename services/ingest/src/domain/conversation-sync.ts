@@ -276,7 +276,17 @@ export async function syncConversation(
       const doc = messageDoc(accountId, threadId, group, item, source, lidToPn, now);
       if (!builder.addMessage(seedFor(jid, name, phoneOf), doc)) duplicates += 1;
     } else {
-      builder.mutate(threadId, item.targetId, mutationOf(item));
+      const mutation = mutationOf(item);
+      if (item.kind === 'edit' || item.kind === 'revoke') {
+        mutation.author = {
+          fromMe: item.key.fromMe,
+          participant:
+            isGroupJid(jid) && item.key.participant !== null
+              ? canonicalChatJid(item.key.participant, lidToPn)
+              : null,
+        };
+      }
+      builder.mutate(threadId, item.targetId, mutation);
     }
   }
   for (const { outbox, message } of input.outboxMessages ?? []) {
