@@ -276,8 +276,10 @@ export const EventParams = z.object({
 export const ClientParams = z.object({ phoneE164: PhoneE164 });
 
 /** An event as the API returns it: the stored document with its id and ISO times. */
-export const EventView = EventDoc.omit({ bodyHash: true }).extend({
+export const EventView = EventDoc.omit({ bodyHash: true, writeFence: true }).extend({
   id: z.string(),
+  /** What an edit sends back as `If-Match: "<version>"` (also the ETag of the answer). */
+  version: z.number().int().positive(),
   createdAt: Iso,
   updatedAt: Iso,
   archivedAt: IsoOrNull,

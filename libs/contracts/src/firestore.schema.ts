@@ -199,8 +199,33 @@ export const EventDoc = z.object({
    * same key and body returns this event, the same key with another body is a conflict.
    */
   bodyHash: z.string().optional(),
+  /**
+   * Issue 16 item 4: 1 at creation, one more per accepted edit or archive (absent on events
+   * written before it: read as 1). An edit made against another version is refused (409).
+   */
+  version: z.number().int().positive().optional(),
+  /** The fencing token of the edit lock held by the last server write (see EventEditDoc). */
+  writeFence: z.number().int().nonnegative().optional(),
 });
 export type EventDoc = z.infer<typeof EventDoc>;
+
+/** Subcollection of `evenimente/{eventId}` holding one document per keyed edit. */
+export const EventEditsCollection = 'edits';
+
+/**
+ * `evenimente/{eventId}/edits/{id}`: an edit or archive that came with an Idempotency-Key,
+ * written in the same commit as the event. A retry with the same key and body is answered with
+ * the version it made instead of a 409; the same key with another body is a conflict.
+ */
+export const EventEditDoc = z.object({
+  kind: z.enum(['update', 'archive']),
+  uid: z.string().min(1),
+  bodyHash: z.string(),
+  /** The version this edit wrote. */
+  version: z.number().int().positive(),
+  at: Time,
+});
+export type EventEditDoc = z.infer<typeof EventEditDoc>;
 
 /** Server-written aggregates, recomputed from `evenimente` by crm-aggregator. */
 export const ClientDoc = z.object({

@@ -123,6 +123,15 @@ export const UpdateEventBody = DraftEvent.partial().extend({
   paid: z.number().nonnegative().optional(),
 });
 
+/**
+ * `If-Match` of an event edit or archive: the version the client read, as its ETag (`"3"`,
+ * also accepted weak, `W/"3"`). Absent, the edit applies to whatever version is stored.
+ */
+export const EventIfMatch = z
+  .string()
+  .regex(/^(?:W\/)?"[1-9]\d{0,14}"$/, 'If-Match: the event\'s ETag, e.g. "3"')
+  .transform((tag) => Number(tag.slice(tag.indexOf('"') + 1, -1)));
+
 export const AskBody = z.object({
   phoneE164: PhoneE164,
   question: z.string().trim().min(1).max(2000),

@@ -6,3 +6,4 @@ export * from './shutdown.js';
 export * from './boot.js';
 export * from './ops.js';
 export * from './realtime-publisher.js';
+export * from './fenced-lock.js';

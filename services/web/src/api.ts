@@ -19,6 +19,7 @@ import type {
   SendMessageBody,
   ThreadPage,
   ThreadView,
+  UpdateEventBody,
   WebConfigResponse,
 } from '@wacrm/contracts';
 import type { z } from 'zod';
@@ -140,7 +141,24 @@ export function createApi(token: TokenSource) {
       post<z.infer<typeof MarkReadAccepted>>(`/api/threads/${enc(threadId)}/read`, { upTo }),
     extractEvent: (accountId: string, threadId: string) =>
       post<Extraction>('/api/whatsapp/extract-event', { accountId, threadId, dryRun: true }),
-    saveEvent: (event: NewEvent) => post<Event>('/api/crm/events', event),
+    /** The same key for every try of one save: a retried save returns the first event. */
+    saveEvent: (event: NewEvent, idempotencyKey: string) =>
+      post<Event>('/api/crm/events', event, { 'idempotency-key': idempotencyKey }),
+    /** An edit against the version read: another edit since is 409, a retry with the key is not. */
+    updateEvent: (
+      event: Pick<Event, 'id' | 'version'>,
+      patch: z.input<typeof UpdateEventBody>,
+      idempotencyKey: string,
+    ) =>
+      call<Event>(token, 'PATCH', `/api/crm/events/${enc(event.id)}`, patch, {
+        'if-match': `"${event.version}"`,
+        'idempotency-key': idempotencyKey,
+      }),
+    archiveEvent: (event: Pick<Event, 'id' | 'version'>, idempotencyKey: string) =>
+      post<Event>(`/api/crm/events/${enc(event.id)}/archive`, undefined, {
+        'if-match': `"${event.version}"`,
+        'idempotency-key': idempotencyKey,
+      }),
     client: (phoneE164: string) => get<Client>(`/api/crm/clients/${enc(phoneE164)}`),
     clientEvents: async (phoneE164: string) =>
       (await get<z.infer<typeof EventList>>(`/api/crm/clients/${enc(phoneE164)}/events`)).items,

@@ -2,13 +2,17 @@ import { randomInt } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
 import {
   AppError,
+  Collections,
   CreateEventBody,
+  EventEditDoc,
+  EventEditsCollection,
   RecomputeClientJob,
   UpdateEventBody,
   type EventDoc,
   type RoleSlot,
 } from '@wacrm/contracts';
 import { collections } from '../collections.js';
+import { contractConverter } from '../converters.js';
 import { createOnce, sha256Of } from '../create-once.js';
 
 /** What a schema accepts before defaults apply (zod's `z.input`, without a zod dependency here). */
@@ -209,6 +213,7 @@ export async function createEvent(
     createdAt: now,
     updatedAt: now,
     archivedAt: null,
+    version: 1,
   };
   let saved: CreatedEvent;
   if (key === undefined) {
@@ -237,74 +242,190 @@ function keep<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value;
 }
 
+/** The lease a writer holds on one event (a `FencedLease` of libs/queue fits as it is). */
+export interface EventEditLease {
+  readonly token: number;
+  assertHeld(): Promise<void>;
+  advancePast(token: number): Promise<void>;
+}
+
+/** One writer per event across replicas (libs/queue `RedisFencedLock` fits as it is). */
+export interface EventEditLock {
+  run<T>(eventId: string, task: (lease: EventEditLease) => Promise<T>): Promise<T>;
+}
+
+export interface EventEditOptions extends EventWriteOptions {
+  /** Serialises the edits of one event; the store has no isolation to rely on. */
+  lock: EventEditLock;
+  /** The version the caller read (`If-Match`); another stored version is a 409. */
+  expectedVersion?: number;
+  /** The caller's Idempotency-Key: a retry returns the version the first call wrote. */
+  idempotencyKey?: string;
+}
+
+export interface EditedEvent extends SavedEvent {
+  /** True when an earlier call with the same Idempotency-Key had already made this edit. */
+  replayed: boolean;
+}
+
+/** Events written before versions existed are version 1. */
+export function versionOf(event: EventDoc): number {
+  return event.version ?? 1;
+}
+
+/** `evenimente/{id}/edits/{…}` of a keyed edit: per caller, so two users' keys never meet. */
+function editRef(db: Firestore, eventId: string, uid: string, key: string) {
+  return db
+    .collection(Collections.evenimente)
+    .doc(eventId)
+    .collection(EventEditsCollection)
+    .withConverter(editConverter)
+    .doc(`edit-${sha256Of([uid, key]).slice(0, 40)}`);
+}
+
+const editConverter = contractConverter('event edit', EventEditDoc);
+
+/**
+ * The one write path of an edit: under the event's lock, re-read it, answer a replayed key,
+ * refuse a stale version or a write over a newer lock holder's, then write the event (version
+ * + 1, the lease's token) and the key's record in one commit, checking the lease just before.
+ * The read-modify-write is safe because no other writer of this event runs meanwhile.
+ */
+async function editEvent(
+  db: Firestore,
+  eventId: string,
+  kind: EventEditDoc['kind'],
+  requestHash: string,
+  options: EventEditOptions,
+  change: (current: EventDoc, now: Date) => EventDoc | null,
+): Promise<EditedEvent> {
+  return options.lock.run(eventId, async (lease) => {
+    const current = await readEvent(db, eventId);
+    const key = options.idempotencyKey;
+    const keyRef = key === undefined ? undefined : editRef(db, eventId, options.uid, key);
+    if (keyRef !== undefined) {
+      const earlier = (await keyRef.get()).data();
+      if (earlier !== undefined) {
+        const done = earlier;
+        if (done.kind !== kind || done.bodyHash !== requestHash) {
+          throw new AppError(
+            'CONFLICT',
+            `Idempotency-Key ${key} was already used for a different edit of event ${eventId}`,
+          );
+        }
+        return { eventId, event: current, replayed: true };
+      }
+    }
+    if (current.writeFence !== undefined && current.writeFence > lease.token) {
+      await lease.advancePast(current.writeFence);
+      throw new AppError(
+        'DEPENDENCY_UNAVAILABLE',
+        `event ${eventId} was written under a newer lock; try again`,
+      );
+    }
+    const stored = versionOf(current);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== stored) {
+      throw new AppError(
+        'CONFLICT',
+        `event ${eventId} is at version ${stored}, not ${options.expectedVersion}: reload it and edit again`,
+      );
+    }
+    const now = options.now ?? new Date();
+    const next = change(current, now);
+    if (next === null) return { eventId, event: current, replayed: false };
+    const event: EventDoc = { ...next, version: stored + 1, writeFence: lease.token };
+    const batch = db.batch();
+    batch.set(collections(db).evenimente().doc(eventId), event);
+    if (keyRef !== undefined) {
+      const record: EventEditDoc = {
+        kind,
+        uid: options.uid,
+        bodyHash: requestHash,
+        version: event.version!,
+        at: now,
+      };
+      batch.set(keyRef, record);
+    }
+    await lease.assertHeld();
+    await batch.commit();
+    return { eventId, event, replayed: false };
+  });
+}
+
 async function readEvent(db: Firestore, eventId: string): Promise<EventDoc> {
   const event = (await collections(db).evenimente().doc(eventId).get()).data();
   if (event === undefined) throw new AppError('NOT_FOUND', `event ${eventId} not found`);
   return event;
 }
 
-/** Edits an event's booking fields; the phone, creator and history stay as they were. */
+/**
+ * Edits an event's booking fields; the phone, creator and history stay as they were. Edits of
+ * one event are serialised (options.lock) and compared on the version (options.expectedVersion).
+ */
 export async function updateEvent(
   db: Firestore,
   eventId: string,
   input: InputOf<typeof UpdateEventBody>,
-  options: EventWriteOptions,
-): Promise<SavedEvent> {
+  options: EventEditOptions,
+): Promise<EditedEvent> {
   const patch = UpdateEventBody.parse(input);
-  const current = await readEvent(db, eventId);
-  if (current.isArchived) throw new AppError('CONFLICT', `event ${eventId} is archived`);
   if (patch.date === null) throw invalid('an event needs a date', 'date');
-  const characters = patch.characters ?? current.characters;
-  const event: EventDoc = {
-    ...current,
-    date: patch.date ?? current.date,
-    time: keep(patch.time, current.time),
-    durationHours: keep(patch.durationHours, current.durationHours),
-    address: keep(patch.address, current.address),
-    characters,
-    rolesBySlot: rolesBySlotFrom(characters, current.rolesBySlot),
-    payment: {
-      ...current.payment,
-      amount: keep(patch.amount, current.payment.amount),
-      advance: keep(patch.advance, current.payment.advance),
-      paid: patch.paid ?? current.payment.paid,
-    },
-    childName: keep(patch.childName, current.childName),
-    childAge: keep(patch.childAge, current.childAge),
-    guests: keep(patch.guests, current.guests),
-    notes: keep(patch.notes, current.notes),
-    updatedAt: options.now ?? new Date(),
-  };
-  await collections(db).evenimente().doc(eventId).set(event);
+  const saved = await editEvent(db, eventId, 'update', sha256Of(patch), options, (current, now) => {
+    if (current.isArchived) throw new AppError('CONFLICT', `event ${eventId} is archived`);
+    const characters = patch.characters ?? current.characters;
+    return {
+      ...current,
+      date: patch.date ?? current.date,
+      time: keep(patch.time, current.time),
+      durationHours: keep(patch.durationHours, current.durationHours),
+      address: keep(patch.address, current.address),
+      characters,
+      rolesBySlot: rolesBySlotFrom(characters, current.rolesBySlot),
+      payment: {
+        ...current.payment,
+        amount: keep(patch.amount, current.payment.amount),
+        advance: keep(patch.advance, current.payment.advance),
+        paid: patch.paid ?? current.payment.paid,
+      },
+      childName: keep(patch.childName, current.childName),
+      childAge: keep(patch.childAge, current.childAge),
+      guests: keep(patch.guests, current.guests),
+      notes: keep(patch.notes, current.notes),
+      updatedAt: now,
+    };
+  });
   await requestClientRecompute(options.queue, {
-    phoneE164: event.phoneE164,
+    phoneE164: saved.event.phoneE164,
     eventId,
     reason: 'updated',
   });
-  return { eventId, event };
+  return saved;
 }
 
 /**
  * Archives an event: it stays in `evenimente` forever and stops counting for the client. There
- * is deliberately no delete. Archiving twice is harmless.
+ * is deliberately no delete. Archiving twice is harmless (the second changes nothing).
  */
 export async function archiveEvent(
   db: Firestore,
   eventId: string,
-  options: EventWriteOptions,
-): Promise<SavedEvent> {
-  const current = await readEvent(db, eventId);
-  const now = options.now ?? new Date();
-  const event: EventDoc = current.isArchived
-    ? current
-    : { ...current, isArchived: true, archivedAt: now, updatedAt: now };
-  if (!current.isArchived) await collections(db).evenimente().doc(eventId).set(event);
+  options: EventEditOptions,
+): Promise<EditedEvent> {
+  const saved = await editEvent(
+    db,
+    eventId,
+    'archive',
+    sha256Of('archive'),
+    options,
+    (current, now) =>
+      current.isArchived ? null : { ...current, isArchived: true, archivedAt: now, updatedAt: now },
+  );
   await requestClientRecompute(options.queue, {
-    phoneE164: event.phoneE164,
+    phoneE164: saved.event.phoneE164,
     eventId,
     reason: 'archived',
   });
-  return { eventId, event };
+  return saved;
 }
 
 /**

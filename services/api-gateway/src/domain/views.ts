@@ -90,10 +90,11 @@ export function toMessageView(id: string, doc: MessageDoc): MessageView {
 }
 
 export function toEventView(id: string, doc: EventDoc): z.infer<typeof EventView> {
-  const { bodyHash: _requestFingerprint, ...fields } = doc;
+  const { bodyHash: _requestFingerprint, writeFence: _lockToken, ...fields } = doc;
   return {
     ...fields,
     id,
+    version: doc.version ?? 1,
     createdAt: iso(doc.createdAt),
     updatedAt: iso(doc.updatedAt),
     archivedAt: isoOrNull(doc.archivedAt),

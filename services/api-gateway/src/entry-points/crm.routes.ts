@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
@@ -8,6 +8,7 @@ import {
   ClientParams,
   ClientView,
   CreateEventBody,
+  EventIfMatch,
   EventList,
   EventParams,
   EventView,
@@ -21,8 +22,11 @@ import {
   collections,
   createEvent,
   readClientFor,
+  type EditedEvent,
   updateEvent,
+  versionOf,
 } from '@wacrm/firestore';
+import { RedisFencedLock } from '@wacrm/queue';
 import type { AiClient } from '../data-access/ai-requests.js';
 import { getThread } from '../data-access/threads.repository.js';
 import { docId } from '../domain/doc-id.js';
@@ -42,12 +46,41 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const cols = collections(deps.db);
     const config = { operation: 'crm' as const };
+    // Edits and archives of one event run one at a time across replicas (issue 16 item 4).
+    const eventLock = new RedisFencedLock(deps.redis, deps.queues.prefix, { name: 'evenimente' });
 
     async function eventForWrite(principal: Principal, eventId: string) {
       const event = (await cols.evenimente().doc(docId(eventId, 'eventId')).get()).data();
       if (event === undefined) throw new AppError('NOT_FOUND', `event ${eventId} not found`);
       requireAccount(principal, event.accountId);
       return event;
+    }
+
+    /** The lock, `If-Match` version and Idempotency-Key of an edit or archive. */
+    function editOptionsOf(request: FastifyRequest) {
+      const header = request.headers['if-match'];
+      let expectedVersion: number | undefined;
+      if (typeof header === 'string') {
+        const parsed = EventIfMatch.safeParse(header);
+        if (!parsed.success) {
+          throw new AppError('VALIDATION_FAILED', 'If-Match: the event\'s ETag, e.g. "3"', {
+            errors: [{ path: 'If-Match', message: 'not an event version' }],
+          });
+        }
+        expectedVersion = parsed.data;
+      }
+      const idempotencyKey = idempotencyKeyOf(request);
+      return {
+        lock: eventLock,
+        ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      };
+    }
+
+    function sendEdited(reply: FastifyReply, saved: EditedEvent) {
+      void reply.header('etag', `"${versionOf(saved.event)}"`);
+      if (saved.replayed) void reply.header('idempotent-replayed', 'true');
+      return toEventView(saved.eventId, saved.event);
     }
 
     /** The client as the caller may see it (figures and events of its accounts only). */
@@ -168,20 +201,22 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
-          summary: "Edit an event's booking fields",
+          summary:
+            'Edit an event\'s booking fields; with If-Match: "<version>" a stale edit is 409, a retry with the same Idempotency-Key returns the first answer',
           params: EventParams,
           body: UpdateEventBody,
           response: { 200: EventView, ...crmErrors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const principal = principalOf(request);
         await eventForWrite(principal, request.params.eventId);
         const saved = await updateEvent(deps.db, request.params.eventId, request.body, {
           uid: principal.id,
           queue: deps.queues.crmEvents,
+          ...editOptionsOf(request),
         });
-        return toEventView(saved.eventId, saved.event);
+        return sendEdited(reply, saved);
       },
     );
 
@@ -191,19 +226,21 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
-          summary: 'Archive an event: kept forever, no longer counted (there is no delete)',
+          summary:
+            'Archive an event: kept forever, no longer counted (there is no delete); If-Match and Idempotency-Key as for an edit',
           params: EventParams,
           response: { 200: EventView, ...crmErrors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const principal = principalOf(request);
         await eventForWrite(principal, request.params.eventId);
         const saved = await archiveEvent(deps.db, request.params.eventId, {
           uid: principal.id,
           queue: deps.queues.crmEvents,
+          ...editOptionsOf(request),
         });
-        return toEventView(saved.eventId, saved.event);
+        return sendEdited(reply, saved);
       },
     );
 

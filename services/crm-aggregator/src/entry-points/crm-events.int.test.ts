@@ -9,7 +9,7 @@ import {
   type ThreadDoc,
 } from '@wacrm/contracts';
 import { archiveEvent, collections, createEvent, threadIdFor, updateEvent } from '@wacrm/firestore';
-import { openQueue, RealtimePublisher, type ContractQueue } from '@wacrm/queue';
+import { openQueue, RealtimePublisher, RedisFencedLock, type ContractQueue } from '@wacrm/queue';
 import {
   captureLogger,
   expectEventually,
@@ -30,6 +30,8 @@ const threadId = threadIdFor(accountId, '40722000111@s.whatsapp.net');
 let redis: TestRedis;
 let fs: TestFirestore;
 let queue: ContractQueue<typeof CrmEventsQueue>;
+/** Event edits are serialised per event, as the api-gateway does (issue 16 item 4). */
+const eventLock = () => new RedisFencedLock(redis.connection, redis.prefix, { name: 'evenimente' });
 const workers: Worker[] = [];
 
 /**
@@ -220,8 +222,8 @@ describe('crm-aggregator against Redis and the Firestore emulator', () => {
       expect(await client()).toMatchObject({ eventsCount: 2, lifetimeSpendPaid: 650.5 }),
     );
 
-    await archiveEvent(fs.db, a.eventId, { uid: 'u', queue });
-    await archiveEvent(fs.db, a.eventId, { uid: 'u', queue });
+    await archiveEvent(fs.db, a.eventId, { uid: 'u', queue, lock: eventLock() });
+    await archiveEvent(fs.db, a.eventId, { uid: 'u', queue, lock: eventLock() });
     await waitForQueueIdle(queue.queue);
     await expectEventually(async () =>
       expect(await client()).toMatchObject({
@@ -235,7 +237,7 @@ describe('crm-aggregator against Redis and the Firestore emulator', () => {
     expect(archived?.isArchived).toBe(true);
     expect(archived?.archivedAt).toBeInstanceOf(Date);
     await expect(
-      updateEvent(fs.db, a.eventId, { notes: 'x' }, { uid: 'u', queue }),
+      updateEvent(fs.db, a.eventId, { notes: 'x' }, { uid: 'u', queue, lock: eventLock() }),
     ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
@@ -268,7 +270,7 @@ describe('crm-aggregator against Redis and the Firestore emulator', () => {
       fs.db,
       saved.eventId,
       { amount: 1000, paid: 1000, characters: ['Elsa', 'Anna'], time: '11:30' },
-      { uid: 'u', queue },
+      { uid: 'u', queue, lock: eventLock() },
     );
     expect(updated.event.rolesBySlot).toEqual({
       '1': { character: 'Elsa', performer: 'Ioana' },

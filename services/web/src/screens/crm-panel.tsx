@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { Event, Extraction, NewEvent, ThreadView } from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp } from '../context.js';
@@ -87,6 +87,8 @@ export function CrmPanel(props: { thread: ThreadView }) {
   const { thread } = props;
   const [extraction, setExtraction] = useState<Extraction | null>(null);
   const [form, setForm] = useState<DraftForm | null>(null);
+  // One key per booking being saved: a save retried after a lost answer is not a second event.
+  const saveKey = useRef(crypto.randomUUID());
   const [busy, setBusy] = useState<'extract' | 'save' | null>(null);
   const [saved, setSaved] = useState<Event[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -98,6 +100,7 @@ export function CrmPanel(props: { thread: ThreadView }) {
       const result = await api.extractEvent(thread.accountId, thread.id);
       setExtraction(result);
       setForm(formFrom(result));
+      saveKey.current = crypto.randomUUID();
     } catch (err) {
       setError(err);
     } finally {
@@ -111,7 +114,11 @@ export function CrmPanel(props: { thread: ThreadView }) {
     setBusy('save');
     setError(null);
     try {
-      const event = await api.saveEvent(eventFrom(form, thread, extraction?.extractionId ?? null));
+      const event = await api.saveEvent(
+        eventFrom(form, thread, extraction?.extractionId ?? null),
+        saveKey.current,
+      );
+      saveKey.current = crypto.randomUUID();
       setSaved((old) => [event, ...old]);
     } catch (err) {
       setError(err);
@@ -132,7 +139,11 @@ export function CrmPanel(props: { thread: ThreadView }) {
         type={type}
         name={key}
         value={form?.[key] ?? ''}
-        onChange={(e) => setForm((f) => ({ ...(f ?? EMPTY), [key]: e.target.value }))}
+        onChange={(e) => {
+          // Another booking now: a retry of the earlier one must not carry this one's key.
+          saveKey.current = crypto.randomUUID();
+          setForm((f) => ({ ...(f ?? EMPTY), [key]: e.target.value }));
+        }}
         {...(extra.min !== undefined ? { min: extra.min } : {})}
         {...(extra.step !== undefined ? { step: extra.step } : {})}
         {...(extra.required === true ? { required: true } : {})}
