@@ -87,4 +87,22 @@ describe('emulators and dev routes in production', () => {
     ).not.toEqual([]);
     expect(problems(ApiGatewayEnv, env)).toEqual([]);
   });
+
+  it('when wa-gateway runs in production with WA_MEDIA_HOST_OVERRIDE, then start-up is refused', () => {
+    const env = {
+      NODE_ENV: 'production',
+      FIREBASE_SERVICE_ACCOUNT_JSON: credentials,
+      AUTH_STATE_KEY: 'a'.repeat(64),
+    };
+    expect(problems(WaGatewayEnv, env)).toEqual([]);
+    const refused = problems(WaGatewayEnv, { ...env, WA_MEDIA_HOST_OVERRIDE: '127.0.0.1:8443' });
+    expect(refused.filter((p) => p.startsWith('WA_MEDIA_HOST_OVERRIDE:'))[0]).toContain(
+      'production',
+    );
+    const dev = { ...env, NODE_ENV: 'development', WA_MEDIA_HOST_OVERRIDE: '127.0.0.1:8443' };
+    expect(problems(WaGatewayEnv, dev)).toEqual([]);
+    expect(
+      problems(WaGatewayEnv, { ...dev, WA_MEDIA_HOST_OVERRIDE: 'mmg.example.com:443' }),
+    ).not.toEqual([]);
+  });
 });

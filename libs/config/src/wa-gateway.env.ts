@@ -20,6 +20,15 @@ export const WaGatewayEnv = BaseEnv.extend({
    * account's id: the WhatsApp network emulator is `ws://127.0.0.1:<port>/ws?account={accountId}`.
    */
   WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
+  /**
+   * `127.0.0.1:<port>`: every media host Baileys dials (uploads, downloads, history chunks from
+   * https://mmg.whatsapp.net) is connected to this address instead — the WhatsApp network
+   * emulator's media CDN. Set by the launcher and test harnesses only; refused in production.
+   */
+  WA_MEDIA_HOST_OVERRIDE: z
+    .string()
+    .regex(/^(127\.0\.0\.1|localhost):\d{1,5}$/, 'a loopback host:port, e.g. 127.0.0.1:8443')
+    .optional(),
   /** Baileys fails a connection whose handshake takes longer (then closes with 408). */
   WA_CONNECT_TIMEOUT_MS: envInt(20_000, 500, 300_000),
   /** Encrypts creds and signal keys at rest (secret, no default). */
@@ -56,6 +65,14 @@ export const WaGatewayEnv = BaseEnv.extend({
         code: 'custom',
         path: ['AUTH_STATE_KEY'],
         message: 'required: 32 bytes (64 hex characters or base64) that encrypt the auth state',
+      });
+    }
+    // Media (and history) would go to the emulator, not WhatsApp: never in production.
+    if (env.NODE_ENV === 'production' && env.WA_MEDIA_HOST_OVERRIDE !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WA_MEDIA_HOST_OVERRIDE'],
+        message: "the WhatsApp network emulator's media CDN is refused with NODE_ENV=production",
       });
     }
   });

@@ -22,6 +22,7 @@ import { AccountSession } from './domain/account-session.js';
 import { AuthCipher, parseAuthStateKey } from './domain/auth-cipher.js';
 import { Ownership } from './domain/ownership.js';
 import { baileysDriver, certificateRoot } from './drivers/baileys.driver.js';
+import { mediaHostOverride } from './drivers/media-host-override.js';
 import { simulatorDriver } from './drivers/simulator.driver.js';
 import { startCommandWorker } from './entry-points/commands.worker.js';
 import { createHealthServer, listen } from './entry-points/health.server.js';
@@ -99,6 +100,12 @@ const publisher = new InboundPublisher(inbound, producerRedis, spool, logger);
 publisher.start();
 shutdown.add('spool replay', () => Promise.resolve(publisher.stop()));
 
+// Only against the WhatsApp network emulator (refused in production by the config schema).
+const mediaOverride =
+  config.WA_MEDIA_HOST_OVERRIDE !== undefined
+    ? mediaHostOverride(config.WA_MEDIA_HOST_OVERRIDE)
+    : undefined;
+if (mediaOverride !== undefined) shutdown.add('media host override', mediaOverride.close);
 const driver =
   config.WA_DRIVER === 'simulator'
     ? simulatorDriver(config.WA_SIMULATOR_URL)
@@ -107,6 +114,7 @@ const driver =
         ...(config.WA_WEBSOCKET_URL !== undefined
           ? { waWebSocketUrl: config.WA_WEBSOCKET_URL }
           : {}),
+        ...(mediaOverride !== undefined ? { media: { options: mediaOverride.options } } : {}),
       });
 const leases = new LeaseStore(leaseRedis, config.QUEUE_PREFIX, instanceId, config.WA_LEASE_TTL_MS);
 const statusWriter = config.WA_WRITE_ACCOUNT_STATUS
@@ -235,6 +243,7 @@ logger.info(
     healthPort,
     driver: driver.name,
     whatsappRoot,
+    mediaHostOverride: config.WA_MEDIA_HOST_OVERRIDE ?? null,
     store: store.kind,
     leaseTtlMs: config.WA_LEASE_TTL_MS,
   },

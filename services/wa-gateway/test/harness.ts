@@ -110,12 +110,21 @@ export interface Emulator {
   url: string;
   /** State: paired devices, keys, contacts' sessions; the media CDN's certificate. */
   dataDir: string;
+  /** Port of the media CDN (HTTPS) on 127.0.0.1. */
+  mediaPort: number;
 }
 
 export async function startEmulator(
-  options: { deliveredMs?: number; readMs?: number; dataDir?: string; port?: number } = {},
+  options: {
+    deliveredMs?: number;
+    readMs?: number;
+    dataDir?: string;
+    port?: number;
+    mediaPort?: number;
+  } = {},
 ): Promise<Emulator> {
   const port = options.port ?? (await freePort());
+  const mediaPort = options.mediaPort ?? (await freePort());
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wa-emulator-')));
   const proc = spawnNodeProcess({
     name: 'wa-emulator',
@@ -123,6 +132,7 @@ export async function startEmulator(
     cwd: repoRoot,
     env: {
       WA_EMULATOR_PORT: String(port),
+      WA_EMULATOR_MEDIA_PORT: String(mediaPort),
       WA_EMULATOR_DATA_DIR: dataDir,
       WA_EMULATOR_DELIVERED_MS: String(options.deliveredMs ?? 100),
       WA_EMULATOR_READ_MS: String(options.readMs ?? 200),
@@ -131,13 +141,13 @@ export async function startEmulator(
     port,
   });
   await waitHealthy(proc, '/health');
-  return { proc, url: proc.url, dataDir };
+  return { proc, url: proc.url, dataDir, mediaPort };
 }
 
 /**
  * What a wa-gateway process needs to run real Baileys against the emulator, exactly as the
  * launcher sets it: the socket URL template, the preload that swaps Baileys' certificate root,
- * and the media CDN's certificate.
+ * the media CDN's certificate, and its address for every media host (history chunks included).
  */
 export function emulatorGatewayEnv(emulator: Emulator): Record<string, string> {
   return {
@@ -145,6 +155,7 @@ export function emulatorGatewayEnv(emulator: Emulator): Record<string, string> {
     WA_WEBSOCKET_URL: `ws://127.0.0.1:${emulator.proc.port}/ws?account={accountId}`,
     NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
     NODE_EXTRA_CA_CERTS: join(emulator.dataDir, 'wa-emulator-media-ca.pem'),
+    WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${emulator.mediaPort}`,
   };
 }
 

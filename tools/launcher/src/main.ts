@@ -176,6 +176,7 @@ try {
   const ctx: LaunchContext = {
     emulator: config.WA_EMULATOR,
     emulatorPort,
+    emulatorMediaPort: await freePort(),
     emulatorPreload: pathToFileURL(join(ROOT, 'libs/wa-emulator/dist/preload.js')).href,
     dataDir,
   };

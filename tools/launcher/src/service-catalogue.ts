@@ -5,6 +5,8 @@ export interface LaunchContext {
   /** Real Baileys against the WhatsApp network emulator (false: WhatsApp itself). */
   emulator: boolean;
   emulatorPort: number;
+  /** The emulator's media CDN (HTTPS) on 127.0.0.1. */
+  emulatorMediaPort: number;
   /** Absolute `file:` URL of the emulator's preload (swaps Baileys' certificate root). */
   emulatorPreload: string;
   dataDir: string;
@@ -39,6 +41,7 @@ export const SERVICES: ServiceEntry[] = [
     when: (ctx) => ctx.emulator,
     env: (ctx) => ({
       WA_EMULATOR_PORT: String(ctx.emulatorPort),
+      WA_EMULATOR_MEDIA_PORT: String(ctx.emulatorMediaPort),
       WA_EMULATOR_DATA_DIR: emulatorDataDir(ctx),
     }),
     readyUrl: (ctx) => `${emulatorControlUrl(ctx)}/health`,
@@ -58,6 +61,8 @@ export const SERVICES: ServiceEntry[] = [
             NODE_OPTIONS: `--import ${ctx.emulatorPreload}`,
             // The emulator's media CDN serves HTTPS with its own certificate.
             NODE_EXTRA_CA_CERTS: `${emulatorDataDir(ctx)}/wa-emulator-media-ca.pem`,
+            // Every media host (history chunks come from mmg.whatsapp.net) is the emulator's CDN.
+            WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${ctx.emulatorMediaPort}`,
           }
         : {}),
     }),
