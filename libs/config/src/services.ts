@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { BaseEnv, envBoolean, envInt, envPort, requireFirestoreTarget } from './fields.js';
+import { S3Env } from './media.env.js';
 
 export const ApiGatewayEnv = BaseEnv.extend({
+  /** Object storage of media (issue 17): serves stored files. */
+  ...S3Env,
   PORT: envPort(8080),
   /** Loopback by default; set 0.0.0.0 explicitly in containers. */
   HOST: z.string().default('127.0.0.1'),

@@ -1,3 +1,4 @@
+import type { ObjectStore } from '@wacrm/object-store';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -41,6 +42,7 @@ import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
 import { streamRoutes } from './entry-points/stream.routes.js';
 import { threadsRoutes } from './entry-points/threads.routes.js';
+import { mediaRoutes } from './entry-points/media.routes.js';
 import { registerTracing } from './entry-points/tracing.hook.js';
 import type { WebhookJobOptions } from './entry-points/webhook-dispatcher.js';
 import { webhooksRoutes } from './entry-points/webhooks.routes.js';
@@ -92,6 +94,8 @@ export interface AppDeps {
   metrics?: GatewayMetrics;
   authStore?: AuthStore;
   webhooksRepo?: WebhooksRepository;
+  /** Object storage of media (issue 17); without it the media routes are not mounted. */
+  objects?: ObjectStore;
 }
 
 export const SERVICE = 'api-gateway';
@@ -303,6 +307,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(whatsappRoutes(routeDeps));
   await app.register(sendRoutes(routeDeps));
   await app.register(threadsRoutes(routeDeps));
+  if (deps.objects !== undefined) {
+    await app.register(mediaRoutes({ ...routeDeps, objects: deps.objects }));
+  }
   await app.register(searchRoutes(routeDeps));
   await app.register(statusRoutes(routeDeps));
   await app.register(adminRoutes(routeDeps));

@@ -4,6 +4,7 @@ import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { Redis } from 'ioredis';
 import type { ApiGatewayEnv } from '@wacrm/config';
+import { ObjectStore } from '@wacrm/object-store';
 import { parseOutboundPolicy } from '@wacrm/net';
 import { createMetricsRegistry, type Logger } from '@wacrm/observability';
 import { createRedisConnection } from '@wacrm/queue';
@@ -19,33 +20,47 @@ import { createSecretBox } from './domain/webhook-crypto.js';
 import { startWebhookDispatcher } from './entry-points/webhook-dispatcher.js';
 import { startWebhookWorker } from './entry-points/webhook-delivery.worker.js';
 
-export type GatewayConfig = Pick<
-  ApiGatewayEnv,
-  | 'REDIS_URL'
-  | 'QUEUE_PREFIX'
-  | 'HEALTH_TIMEOUT_MS'
-  | 'ADMIN_TOKEN'
-  | 'WA_EMULATOR_URL'
-  | 'CORS_ORIGINS'
-  | 'BODY_LIMIT_BYTES'
-  | 'RATE_LIMIT_MAX'
-  | 'RATE_LIMIT_WINDOW_MS'
-  | 'AUTH_FAILURES_MAX'
-  | 'AUTH_FAILURES_WINDOW_MS'
-  | 'METRICS_TOKEN'
-  | 'WEBHOOK_SECRET_KEY'
-  | 'WEBHOOK_MAX_ATTEMPTS'
-  | 'WEBHOOK_BACKOFF_MS'
-  | 'WEBHOOK_TIMEOUT_MS'
-  | 'OUTBOUND_ALLOW_HOSTS'
-  | 'WEBHOOK_WORKER'
-  | 'AI_REQUEST_TIMEOUT_MS'
-  | 'REALTIME_STREAM_MAXLEN'
-  | 'FIREBASE_PROJECT_ID'
-  | 'FIREBASE_AUTH_EMULATOR_HOST'
-  | 'FIREBASE_WEB_API_KEY'
-  | 'FIREBASE_AUTH_DOMAIN'
+/** Object storage of media; unset (tests that need none), the media routes are not mounted. */
+type MediaStorageConfig = Partial<
+  Pick<
+    ApiGatewayEnv,
+    | 'S3_BUCKET'
+    | 'S3_REGION'
+    | 'S3_FORCE_PATH_STYLE'
+    | 'S3_ENDPOINT'
+    | 'S3_ACCESS_KEY_ID'
+    | 'S3_SECRET_ACCESS_KEY'
+  >
 >;
+
+export type GatewayConfig = MediaStorageConfig &
+  Pick<
+    ApiGatewayEnv,
+    | 'REDIS_URL'
+    | 'QUEUE_PREFIX'
+    | 'HEALTH_TIMEOUT_MS'
+    | 'ADMIN_TOKEN'
+    | 'WA_EMULATOR_URL'
+    | 'CORS_ORIGINS'
+    | 'BODY_LIMIT_BYTES'
+    | 'RATE_LIMIT_MAX'
+    | 'RATE_LIMIT_WINDOW_MS'
+    | 'AUTH_FAILURES_MAX'
+    | 'AUTH_FAILURES_WINDOW_MS'
+    | 'METRICS_TOKEN'
+    | 'WEBHOOK_SECRET_KEY'
+    | 'WEBHOOK_MAX_ATTEMPTS'
+    | 'WEBHOOK_BACKOFF_MS'
+    | 'WEBHOOK_TIMEOUT_MS'
+    | 'OUTBOUND_ALLOW_HOSTS'
+    | 'WEBHOOK_WORKER'
+    | 'AI_REQUEST_TIMEOUT_MS'
+    | 'REALTIME_STREAM_MAXLEN'
+    | 'FIREBASE_PROJECT_ID'
+    | 'FIREBASE_AUTH_EMULATOR_HOST'
+    | 'FIREBASE_WEB_API_KEY'
+    | 'FIREBASE_AUTH_DOMAIN'
+  >;
 
 /** services/web/dist, from this file in services/api-gateway/{src,dist}. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -200,6 +215,22 @@ export async function startGateway(options: {
       onError: (error) => logger.warn({ err: error }, 'could not record API key use'),
     }),
     webhooksRepo,
+    ...(config.S3_BUCKET !== undefined
+      ? {
+          objects: new ObjectStore({
+            bucket: config.S3_BUCKET,
+            region: config.S3_REGION ?? 'us-east-1',
+            forcePathStyle: config.S3_FORCE_PATH_STYLE ?? false,
+            ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
+            ...(config.S3_ACCESS_KEY_ID !== undefined
+              ? { accessKeyId: config.S3_ACCESS_KEY_ID }
+              : {}),
+            ...(config.S3_SECRET_ACCESS_KEY !== undefined
+              ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+              : {}),
+          }),
+        }
+      : {}),
   });
 
   // Existing accounts' command queues show on the dashboard, /metrics and bull-board at once.

@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import type { ObjectRange, ObjectStore } from '@wacrm/object-store';
+import { getThread } from '../data-access/threads.repository.js';
+import { requireAccount } from '../domain/principal.js';
+import { principalOf } from './auth.hook.js';
+import type { RouteDeps } from './route-deps.js';
+
+const MediaParams = z.object({
+  threadId: z.string().min(1).max(1500),
+  messageId: z.string().min(1).max(256),
+});
+const MediaQuery = z.object({ thumbnail: z.enum(['0', '1']).optional() });
+
+const RANGE = /^bytes=(\d{0,15})-(\d{0,15})$/;
+
+/** One `bytes=` range of a file of `size` bytes; null for none, 'unsatisfiable' for a bad one. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ObjectRange | null | 'unsatisfiable' {
+  if (header === undefined) return null;
+  const m = RANGE.exec(header.trim());
+  if (m === null) return null; // several ranges or another unit: the whole file (RFC 9110 allows it)
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return 'unsatisfiable';
+  if (a === '') {
+    const suffix = Math.min(Number(b), size);
+    return suffix === 0 ? 'unsatisfiable' : { start: size - suffix, end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  return start >= size || start > end ? 'unsatisfiable' : { start, end };
+}
+
+/** `filename*` of RFC 6266, so any name travels without breaking the header. */
+function disposition(kind: string, fileName: string | null): string {
+  const type = kind === 'document' ? 'attachment' : 'inline';
+  return fileName === null ? type : `${type}; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/**
+ * A message's stored media (issue 17), authorised like the message: the caller must see the
+ * thread's account. Streamed from object storage with one Range (206), a strong ETag (the
+ * content's SHA-256) and immutable caching (the content of a key never changes).
+ */
+export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/api/threads/:threadId/messages/:messageId/media',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags: ['threads'],
+          summary: "A message's stored file, or its thumbnail with ?thumbnail=1 (Range supported)",
+          params: MediaParams,
+          querystring: MediaQuery,
+        },
+      },
+      async (request, reply) => {
+        const { threadId, messageId } = request.params;
+        const thread = await getThread(deps.db, threadId);
+        requireAccount(principalOf(request), thread.accountId);
+        const snap = await collections(deps.db).messages(threadId).doc(messageId).get();
+        const media = snap.exists ? snap.data()?.media : null;
+        if (media === null || media === undefined) {
+          throw new AppError('NOT_FOUND', 'this message has no media');
+        }
+        if (media.status !== 'stored' || media.storageKey == null || media.sha256 == null) {
+          throw new AppError(
+            'NOT_FOUND',
+            `the media is not stored (${media.status ?? 'not kept'})`,
+          );
+        }
+        const thumb = request.query.thumbnail === '1';
+        if (thumb && media.thumbnail == null) throw new AppError('NOT_FOUND', 'no thumbnail');
+        const key = thumb ? media.thumbnail!.storageKey : media.storageKey;
+        const size = thumb ? media.thumbnail!.size : (media.size ?? 0);
+        const mime = thumb ? media.thumbnail!.mime : (media.mime ?? 'application/octet-stream');
+        // Content-addressed: the key ends with the content's SHA-256, a strong validator.
+        const etag = `"${key.slice(key.lastIndexOf('/') + 1)}"`;
+        reply
+          .header('etag', etag)
+          .header('accept-ranges', 'bytes')
+          .header('cache-control', 'private, max-age=31536000, immutable')
+          .header('content-disposition', disposition(media.kind, media.fileName))
+          // A stranger's file is never run as a page of this origin.
+          .header('content-security-policy', "sandbox; default-src 'none'");
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        const ifRange = request.headers['if-range'];
+        const range =
+          ifRange === undefined || ifRange === etag
+            ? parseRange(request.headers.range, size)
+            : null;
+        if (range === 'unsatisfiable') {
+          return reply.code(416).header('content-range', `bytes */${size}`).send();
+        }
+        const read = await deps.objects.read(key, range ?? undefined);
+        if (read === null) throw new AppError('NOT_FOUND', 'the stored file is missing');
+        reply.header('content-type', mime).header('content-length', String(read.length));
+        if (range !== null) {
+          reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${read.size}`);
+        }
+        return reply.send(read.body);
+      },
+    );
+    return Promise.resolve();
+  };
+}
