@@ -1,8 +1,9 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Firestore } from 'firebase-admin/firestore';
+import type { Firestore, Transaction } from 'firebase-admin/firestore';
 import { Collections } from '@wacrm/contracts';
 import type { AuthCipher } from '../domain/auth-cipher.js';
+import { LeaseLostError } from './lease.store.js';
 
 /** An account's auth state as stored, decrypted to JSON text (BufferJSON form). */
 export interface StoredAuth {
@@ -77,31 +78,52 @@ export class FirestoreAuthStateStore implements AuthStateStore {
     return { creds, keys, revoked: data?.revoked === true };
   }
 
+  /**
+   * Each commit is a transaction that compares the fencing token stored on `authState/{id}` with
+   * the writer's and records it: a paused old owner whose lease check passed before a new owner
+   * wrote is refused (LeaseLostError) instead of overwriting the new owner's keys.
+   */
   async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
     const keysRef = this.doc(accountId).collection('keys');
-    for (let i = 0; i < change.keys.length; i += BATCH) {
-      const batch = this.db.batch();
-      for (const [name, value] of change.keys.slice(i, i + BATCH)) {
-        const ref = keysRef.doc(keyDocId(name));
-        if (value === null) batch.delete(ref);
-        else {
-          const blob = this.cipher.encrypt(value, `${accountId}|key|${name}`).toString('base64');
-          batch.set(ref, { name, data: blob, fencingToken: token });
+    const chunks: Array<Array<[string, string | null]>> = [];
+    for (let i = 0; i < change.keys.length; i += BATCH)
+      chunks.push(change.keys.slice(i, i + BATCH));
+    if (chunks.length === 0) chunks.push([]);
+    for (const [n, chunk] of chunks.entries()) {
+      const withCreds = n === chunks.length - 1 && change.creds !== null;
+      const creds = withCreds
+        ? this.cipher.encrypt(change.creds!, `${accountId}|creds`).toString('base64')
+        : null;
+      const blobs = chunk.map(([name, value]) => ({
+        ref: keysRef.doc(keyDocId(name)),
+        name,
+        blob:
+          value === null
+            ? null
+            : this.cipher.encrypt(value, `${accountId}|key|${name}`).toString('base64'),
+      }));
+      await beforeWrite();
+      await this.fenced(accountId, token, (tx) => {
+        for (const { ref, name, blob } of blobs) {
+          if (blob === null) tx.delete(ref);
+          else tx.set(ref, { name, data: blob, fencingToken: token });
         }
-      }
-      await beforeWrite();
-      await batch.commit();
-    }
-    if (change.creds !== null) {
-      const creds = this.cipher.encrypt(change.creds, `${accountId}|creds`).toString('base64');
-      await beforeWrite();
-      await this.doc(accountId).set({
-        v: 1,
-        creds,
-        revoked: false,
-        fencingToken: token,
-        instanceId: this.instanceId,
-        updatedAt: new Date(),
+        if (creds !== null) {
+          tx.set(this.doc(accountId), {
+            v: 1,
+            creds,
+            revoked: false,
+            fencingToken: token,
+            instanceId: this.instanceId,
+            updatedAt: new Date(),
+          });
+        } else {
+          tx.set(
+            this.doc(accountId),
+            { fencingToken: token, instanceId: this.instanceId, updatedAt: new Date() },
+            { merge: true },
+          );
+        }
       });
     }
   }
@@ -109,19 +131,33 @@ export class FirestoreAuthStateStore implements AuthStateStore {
   async wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite) {
     const keyDocs = await this.doc(accountId).collection('keys').get();
     for (let i = 0; i < keyDocs.docs.length; i += BATCH) {
-      const batch = this.db.batch();
-      for (const doc of keyDocs.docs.slice(i, i + BATCH)) batch.delete(doc.ref);
+      const chunk = keyDocs.docs.slice(i, i + BATCH);
       await beforeWrite();
-      await batch.commit();
+      await this.fenced(accountId, token, (tx) => {
+        for (const doc of chunk) tx.delete(doc.ref);
+      });
     }
     await beforeWrite();
-    await this.doc(accountId).set({
-      v: 1,
-      creds: null,
-      revoked,
-      fencingToken: token,
-      instanceId: this.instanceId,
-      updatedAt: new Date(),
+    await this.fenced(accountId, token, (tx) =>
+      tx.set(this.doc(accountId), {
+        v: 1,
+        creds: null,
+        revoked,
+        fencingToken: token,
+        instanceId: this.instanceId,
+        updatedAt: new Date(),
+      }),
+    );
+  }
+
+  /** Runs `writes` in a transaction that first checks no newer owner has written. */
+  private async fenced(accountId: string, token: number, writes: (tx: Transaction) => void) {
+    await this.db.runTransaction(async (tx) => {
+      const current = (await tx.get(this.doc(accountId))).get('fencingToken') as unknown;
+      if (typeof current === 'number' && current > token) {
+        throw new LeaseLostError(accountId, token);
+      }
+      writes(tx);
     });
   }
 
