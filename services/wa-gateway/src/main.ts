@@ -14,6 +14,7 @@ import {
   type AuthStateStore,
 } from './data-access/auth-state.store.js';
 import { historyAnchors } from './data-access/history-anchors.js';
+import { sentMessageReader } from './data-access/sent-messages.js';
 import { mediaFetcher } from './data-access/media-fetcher.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
@@ -150,6 +151,7 @@ const ownership = new Ownership({
         fetchMedia,
         historyAnchors: (id, threads) =>
           historyAnchors(firebase.db, id, Math.min(threads, config.WHATSAPP_BACKFILL_THREADS)),
+        sentMessage: sentMessageReader(firebase.db),
       },
       onLost,
     ),

@@ -15,6 +15,7 @@ import { WaEmulator, type WaEmulatorOptions } from '@wacrm/wa-emulator';
 import { FirestoreAuthStateStore } from '../src/data-access/auth-state.store.js';
 import { InboundPublisher } from '../src/data-access/inbound-publisher.js';
 import { LeaseStore } from '../src/data-access/lease.store.js';
+import { sentMessageReader } from '../src/data-access/sent-messages.js';
 import { Spool } from '../src/data-access/spool.js';
 import { AccountSession, type SessionDeps } from '../src/domain/account-session.js';
 import { AuthCipher } from '../src/domain/auth-cipher.js';
@@ -142,6 +143,7 @@ export class EmulatorSessions {
       backoffMaxMs: 800,
       fetchMedia: () => Promise.reject(new Error('no media fetches in these tests')),
       historyAnchors: () => Promise.resolve([]),
+      sentMessage: sentMessageReader(this.firestore.db),
       ...overrides,
     };
   }

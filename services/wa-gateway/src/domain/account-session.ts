@@ -1,10 +1,12 @@
-import type { AnyMessageContent } from '@whiskeysockets/baileys';
+import type { AnyMessageContent, proto, WAMessageKey } from '@whiskeysockets/baileys';
 import { WaRawMessage, type AccountStatus, type SendMessageCommand } from '@wacrm/contracts';
 import { Attr, SpanKind, withSpan, type Attributes, type Logger } from '@wacrm/observability';
 import { jobIdFrom } from '@wacrm/queue';
 import type { AccountStatusWriter } from '../data-access/account-status.js';
 import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
 import type { AuthStateStore } from '../data-access/auth-state.store.js';
+import { lidReverseKey } from '../data-access/sent-messages.js';
+import { RetryCounts } from './retry-counts.js';
 import { InvalidEventError, type InboundPublisher } from '../data-access/inbound-publisher.js';
 import { LeaseLostError, type Lease, type LeaseStore } from '../data-access/lease.store.js';
 import {
@@ -30,6 +32,15 @@ export interface SessionDeps {
   backoffMaxMs: number;
   /** The bytes of media sent by URL, fetched under the outbound policy (SSRF-safe, bounded). */
   fetchMedia(url: string): Promise<Buffer>;
+  /**
+   * The content of a message this account sent recently, looked up by id in the threads of the
+   * given chat addresses (bounded in time; undefined when unknown or too old).
+   */
+  sentMessage?(
+    accountId: string,
+    messageId: string,
+    chatJids: readonly string[],
+  ): Promise<proto.IMessage | undefined>;
   /** Oldest known message per thread, for on-demand history (Baileys needs an anchor). */
   historyAnchors(accountId: string, threads: number): Promise<HistoryAnchor[]>;
 }
@@ -120,6 +131,8 @@ export class AccountSession {
       auth: this.auth.state,
       logger: this.log,
       syncFullHistory: this.deps.syncFullHistory,
+      getMessage: (key) => this.sentMessage(key),
+      msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
     });
     this.conn = conn;
@@ -138,6 +151,31 @@ export class AccountSession {
     delete creds.pairingCode;
     creds.registered = false;
     this.auth?.saveCreds();
+  }
+
+  /** Baileys' retry counts per message id: one per session, so a new socket does not reset them. */
+  private readonly retryCounts = new RetryCounts();
+
+  /** Answers a contact's retry receipt for a message Baileys no longer holds in memory. */
+  private async sentMessage(key: WAMessageKey): Promise<proto.IMessage | undefined> {
+    if (!this.deps.sentMessage || !key.id || !key.remoteJid) return undefined;
+    const jids = [key.remoteJid, key.remoteJidAlt ?? ''].filter((j) => j !== '');
+    // A LID chat: the thread is stored under the phone number Baileys mapped it to.
+    const reverse = lidReverseKey(key.remoteJid);
+    if (reverse && this.auth) {
+      const found = await this.auth.state.keys.get('lid-mapping', [reverse]);
+      const pnUser = found[reverse];
+      if (typeof pnUser === 'string' && pnUser !== '') jids.push(`${pnUser}@s.whatsapp.net`);
+    }
+    try {
+      return await this.deps.sentMessage(this.accountId, key.id, jids);
+    } catch (error) {
+      this.log.warn(
+        { err: error, messageId: key.id },
+        'could not read a sent message for a resend',
+      );
+      return undefined;
+    }
   }
 
   /** Mappings Baileys stored in its key store, published in the order it stored them. */

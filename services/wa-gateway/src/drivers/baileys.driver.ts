@@ -51,6 +51,10 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           ? { connectTimeoutMs: driverOptions.connectTimeoutMs }
           : {}),
         ...driverOptions.media,
+        ...(options.getMessage !== undefined ? { getMessage: options.getMessage } : {}),
+        ...(options.msgRetryCounterCache !== undefined
+          ? { msgRetryCounterCache: options.msgRetryCounterCache }
+          : {}),
       });
       // ev.process hands over Baileys' buffered batches in order; we keep them in order too.
       let chain = Promise.resolve();

@@ -1,5 +1,7 @@
 import type {
   AnyMessageContent,
+  CacheStore,
+  proto,
   AuthenticationState,
   BaileysEventMap,
   WAMessage,
@@ -27,6 +29,10 @@ export interface OpenOptions {
   auth: AuthenticationState;
   logger: Logger;
   syncFullHistory: boolean;
+  /** A message this account sent, for a contact's retry receipt Baileys cannot answer from memory. */
+  getMessage?: (key: WAMessageKey) => Promise<proto.IMessage | undefined>;
+  /** Baileys' retry counts per message, kept by the session across its sockets. */
+  msgRetryCounterCache?: CacheStore;
   /**
    * Receives every batch of events. Drivers that can (the simulator) acknowledge events to the
    * network only after this resolves, so an event is never lost between socket and queue.

@@ -1,0 +1,94 @@
+// The preload swaps Baileys' certificate root for the emulator's test root in this process.
+import '@wacrm/wa-emulator/preload';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestMessagesJob } from '@wacrm/contracts';
+import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
+import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
+import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
+import { EmulatorSessions } from '../test/emulator-session.js';
+
+const firestore = useTestFirestore();
+let redis: TestRedis;
+let env: EmulatorSessions;
+let ingestRedis: Redis;
+
+beforeAll(async () => {
+  redis = await useTestRedis();
+  env = await EmulatorSessions.start(firestore, redis);
+  ingestRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
+});
+
+afterAll(async () => {
+  await env?.close();
+  ingestRedis?.disconnect();
+  await redis?.cleanup();
+  await firestore.close();
+});
+
+interface Sent {
+  messageId: string;
+  resends: number;
+  text: string | null;
+}
+
+async function sentList(accountId: string): Promise<Sent[]> {
+  const res = await fetch(`${env.emulator.controlUrl}/accounts/${accountId}/sent`);
+  return ((await res.json()) as { messages: Sent[] }).messages;
+}
+
+describe('a contact asks for a message again after a reconnect (real Baileys against the emulator)', () => {
+  it('when the socket was restarted since the send, then the message is answered from Firestore and the contact gets it', async () => {
+    const id = 'resend-own';
+    const first = await env.paired(id);
+    const contact = '+40722777888';
+    await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Aveți liber sâmbătă?' });
+    const waMessageId = `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+    await first.send({
+      requestId: `req-${waMessageId}`,
+      accountId: id,
+      to: contact,
+      waMessageId,
+      text: 'Da, sâmbătă la 18:00',
+    });
+    await expectEventually(async () =>
+      expect((await sentList(id)).find((m) => m.messageId === waMessageId)).toMatchObject({
+        resends: 0,
+      }),
+    );
+    // Ingest stores the sent message (Baileys reports its own send as a fromMe upsert).
+    const deps = buildIngestDeps({
+      db: firestore.db,
+      redis: ingestRedis,
+      publisher: ingestRedis,
+      prefix: redis.prefix,
+      logger: env.logger,
+      maxWrites: 450,
+      lockTtlMs: 10_000,
+      lockWaitMs: 10_000,
+    });
+    await expectEventually(async () => {
+      const jobs = (await env.inbound.queue.getJobs(['waiting', 'completed']))
+        .filter((j) => j.name === 'ingest-messages')
+        .map((j) => j.data as IngestMessagesJob)
+        .filter((j) => j.accountId === id && j.messages.some((m) => m.key.id === waMessageId));
+      expect(jobs.length).toBeGreaterThan(0);
+      for (const job of jobs) await ingestMessages(job, deps, env.logger);
+    });
+    // A new socket: Baileys' in-memory copy of the message is gone.
+    await first.stop(true);
+    const second = await env.open(id);
+    await env.waitStatus(second, 'connected');
+    const asked = await env.control(`/accounts/${id}/retry-request`, { messageId: waMessageId });
+    expect(asked.status).toBe(202);
+    await expectEventually(
+      async () =>
+        expect((await sentList(id)).find((m) => m.messageId === waMessageId)).toMatchObject({
+          resends: 1,
+          text: 'Da, sâmbătă la 18:00',
+        }),
+      { timeoutMs: 15_000 },
+    );
+  });
+});
