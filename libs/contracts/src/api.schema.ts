@@ -320,7 +320,35 @@ export type WebhookEventType = z.infer<typeof WebhookEventType>;
 export const WebhookCollections = {
   webhooks: 'webhooks',
   webhookDeliveries: 'webhookDeliveries',
+  webhookEvents: 'webhookEvents',
 } as const;
+
+/**
+ * One webhook event as recorded: `eventId` is what receivers dedupe on (a hash of the event, so
+ * the same change recorded twice has one id). `data` is the change as the realtime stream has it.
+ */
+export const WebhookEventRecord = z.object({
+  eventId: z.string().regex(/^[a-f0-9]{32}$/),
+  type: WebhookEventType,
+  accountId: AccountId,
+  occurredAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type WebhookEventRecord = z.infer<typeof WebhookEventRecord>;
+
+/**
+ * `webhookEvents/{id}` (issue 16 item 3): the webhook events of one commit, written IN that
+ * commit (ingest's batches), so an event exists exactly when its change does. The api-gateway's
+ * dispatcher turns undispatched ones into deliveries, then marks them; kept afterwards (audit).
+ */
+export const WebhookEventLogDoc = z.object({
+  accountId: AccountId,
+  events: z.array(WebhookEventRecord).min(1),
+  createdAt: z.date(),
+  dispatched: z.boolean(),
+  dispatchedAt: z.date().nullable(),
+});
+export type WebhookEventLogDoc = z.infer<typeof WebhookEventLogDoc>;
 
 /** `webhooks/{id}`: the signing secret is stored AES-256-GCM encrypted, never in clear. */
 export const WebhookDoc = z.object({
@@ -342,6 +370,8 @@ export const WebhookDeliveryStatus = z.enum(['pending', 'retrying', 'delivered',
 /** `webhookDeliveries/{id}`: one event for one subscription, with every attempt's outcome. */
 export const WebhookDeliveryDoc = z.object({
   subscriptionId: z.string(),
+  /** The recorded event delivered (absent on deliveries made before events were recorded). */
+  eventId: z.string().optional(),
   accountId: AccountId,
   eventType: z.string(),
   occurredAt: z.string(),

@@ -310,6 +310,8 @@ export const CrmEventsQueue = defineQueue('crm-events', { 'recompute-client': Re
 export const DeliverWebhookJob = z.object({
   subscriptionId: z.string().min(1),
   deliveryId: z.string().min(1),
+  /** The recorded event's id, the same for every subscription (absent on older jobs). */
+  eventId: z.string().min(1).optional(),
   eventType: z.string().min(1),
   accountId: AccountId,
   occurredAt: IsoDateTime,

@@ -9,3 +9,4 @@ export * from './crm/client-view.js';
 export * from './outbox/outbox.repository.js';
 export * from './accounts.js';
 export * from './search/search-refs.js';
+export * from './webhook-events.js';

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RealtimeChannel, WebhookCollections, type RealtimeEvent } from '@wacrm/contracts';
+import { WebhookCollections, type RealtimeEvent } from '@wacrm/contracts';
+import type { Firestore } from 'firebase-admin/firestore';
+import { recordWebhookEvents, webhookEventsOf } from '@wacrm/firestore';
 import { expectEventually } from '@wacrm/testing';
 import {
   admin,
@@ -78,6 +80,14 @@ async function subscribe(
   return res.json<{ id: string; secret: string }>();
 }
 
+/** Commits events as ingest does: recorded in the commit of the change (issue 16 item 3). */
+async function record(db: Firestore, ...events: RealtimeEvent[]): Promise<string[]> {
+  const batch = db.batch();
+  recordWebhookEvents(db, batch, events, new Date());
+  await batch.commit();
+  return webhookEventsOf(events).map((e) => e.eventId);
+}
+
 function event(n: number): RealtimeEvent {
   return {
     type: 'message.created',
@@ -112,7 +122,7 @@ describe('webhooks', () => {
     const receiver = await startReceiver(0);
     receivers.push(receiver);
     const { id } = await subscribe(receiver.internalUrl, ['message.created']);
-    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(90)));
+    await record(gw.fs.db, event(90));
     await expectEventually(
       async () => {
         const [delivery] = await deliveriesOf(id);
@@ -131,7 +141,7 @@ describe('webhooks', () => {
     const stored = (await gw.fs.db.collection(WebhookCollections.webhooks).doc(id).get()).data()!;
     expect(JSON.stringify(stored)).not.toContain(secret);
 
-    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(1)));
+    await record(gw.fs.db, event(1));
     await expectEventually(
       () => expect(receiver.received.map((r) => r.status)).toEqual([500, 500, 500, 200]),
       {
@@ -162,7 +172,7 @@ describe('webhooks', () => {
     const receiver = await startReceiver(0);
     receivers.push(receiver);
     const { id, secret } = await subscribe(receiver.url, ['message.created']);
-    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(2)));
+    await record(gw.fs.db, event(2));
     await expectEventually(() => expect(receiver.received).toHaveLength(1));
     const [delivery] = await deliveriesOf(id);
     const replay = await gw.app.inject({
@@ -192,16 +202,13 @@ describe('webhooks', () => {
       headers: admin,
     });
     expect(res.json<{ active: boolean }>().active).toBe(false);
-    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(3)));
-    await gw.redis.connection.publish(
-      RealtimeChannel,
-      JSON.stringify({
-        type: 'account.status',
-        accountId: A,
-        status: 'connected',
-        at: new Date().toISOString(),
-      }),
-    );
+    await record(gw.fs.db, event(3));
+    await record(gw.fs.db, {
+      type: 'account.status',
+      accountId: A,
+      status: 'connected',
+      at: new Date().toISOString(),
+    });
     await expectEventually(() => expect(receiver.received).toHaveLength(1));
     expect((JSON.parse(receiver.received[0]!.body) as { type: string }).type).toBe(
       'account.status',
@@ -215,7 +222,7 @@ describe('webhooks', () => {
     receivers.push(receiver);
     gw = await gw.restart({ WEBHOOK_BACKOFF_MS: '1000', OUTBOUND_ALLOW_HOSTS: 'localhost' });
     const { id, secret } = await subscribe(receiver.url, ['message.created']);
-    await gw.redis.connection.publish(RealtimeChannel, JSON.stringify(event(4)));
+    await record(gw.fs.db, event(4));
     await expectEventually(() => expect(receiver.received).toHaveLength(1), { timeoutMs: 10_000 });
 
     // Restart while the retry waits in Redis (the next attempt is ~1 s away).
@@ -235,6 +242,47 @@ describe('webhooks', () => {
     await expectEventually(async () =>
       expect((await deliveriesOf(id))[0]).toMatchObject({ status: 'delivered', attempts: 4 }),
     );
+  });
+
+  it('when events were committed while no gateway ran, then both are delivered once it starts, once each with two replicas dispatching, with the recorded event id', async () => {
+    const receiver = await startReceiver(0);
+    receivers.push(receiver);
+    const { id } = await subscribe(receiver.url, ['message.created', 'account.status']);
+    const { fs, redis, authApp } = gw;
+    // Every gateway is down (no relay, no dispatcher, no stream reader) while the changes commit.
+    await gw.close();
+    const status: RealtimeEvent = {
+      type: 'account.status',
+      accountId: A,
+      status: 'connected',
+      at: new Date().toISOString(),
+    };
+    const ids = await record(fs.db, event(5), status);
+    expect(ids).toHaveLength(2);
+    const overrides = { OUTBOUND_ALLOW_HOSTS: 'localhost' };
+    gw = await useGateway(overrides, { fs, redis, authApp });
+    const replica = await useGateway(overrides, { fs, redis, authApp });
+    try {
+      await expectEventually(() => expect(receiver.received).toHaveLength(2), {
+        timeoutMs: 20_000,
+      });
+      const bodies = receiver.received.map(
+        (r) => JSON.parse(r.body) as { id: string; eventId: string; type: string },
+      );
+      expect(bodies.map((b) => b.eventId).sort()).toEqual([...ids].sort());
+      expect(receiver.received.map((r) => r.headers['x-wacrm-event-id']).sort()).toEqual(
+        [...ids].sort(),
+      );
+      // Both replicas have marked what they dispatched; nothing more arrives after that.
+      await expectEventually(async () => {
+        const docs = await fs.db.collection(WebhookCollections.webhookEvents).get();
+        expect(docs.docs.every((d) => d.get('dispatched') === true)).toBe(true);
+      });
+      expect(receiver.received).toHaveLength(2);
+      expect(await deliveriesOf(id)).toHaveLength(2);
+    } finally {
+      await replica.close();
+    }
   });
 
   it('when WEBHOOK_SECRET_KEY is not set, then webhook routes answer 503 naming the setting', async () => {

@@ -9,6 +9,7 @@ import {
   OutboxDoc,
   ThreadDoc,
   WebhookDeliveryDoc,
+  WebhookEventLogDoc,
 } from '@wacrm/contracts';
 import {
   RulesSyntaxError,
@@ -33,6 +34,7 @@ const DATA_MODEL_FIELDS: Record<string, readonly string[]> = {
   clients: Object.keys(ClientDoc.shape),
   extractions: Object.keys(ExtractionDoc.shape),
   webhookDeliveries: Object.keys(WebhookDeliveryDoc.shape),
+  webhookEvents: Object.keys(WebhookEventLogDoc.shape),
 };
 
 interface IndexField {

@@ -4,9 +4,10 @@ import {
   WebhookCollections,
   WebhookDeliveryDoc,
   WebhookDoc,
+  type WebhookEventLogDoc,
   type WebhookEventType,
 } from '@wacrm/contracts';
-import { contractConverter } from '@wacrm/firestore';
+import { contractConverter, webhookEventsCollection } from '@wacrm/firestore';
 
 const webhookConverter = contractConverter('webhook', WebhookDoc);
 const deliveryConverter = contractConverter('webhookDelivery', WebhookDeliveryDoc);
@@ -39,6 +40,9 @@ export interface WebhooksRepository {
     },
   ): Promise<void>;
   markReplay(id: string, at: Date): Promise<number>;
+  /** Recorded webhook events not yet turned into deliveries, oldest first (issue 16 item 3). */
+  undispatchedEvents(limit: number): Promise<Array<{ id: string; doc: WebhookEventLogDoc }>>;
+  markDispatched(id: string, at: Date): Promise<void>;
 }
 
 export function createWebhooksRepository(
@@ -121,6 +125,20 @@ export function createWebhooksRepository(
       const replays = doc.replays + 1;
       await deliveries().doc(id).update({ replays, status: 'pending', updatedAt: at });
       return replays;
+    },
+    async undispatchedEvents(limit) {
+      // Needs the composite index (dispatched, createdAt) on real Firestore.
+      const snap = await webhookEventsCollection(db)
+        .where('dispatched', '==', false)
+        .orderBy('createdAt', 'asc')
+        .limit(limit)
+        .get();
+      return snap.docs.map((d) => ({ id: d.id, doc: d.data() }));
+    },
+    async markDispatched(id, at) {
+      await webhookEventsCollection(db)
+        .doc(id)
+        .set({ dispatched: true, dispatchedAt: at }, { merge: true });
     },
   };
 }

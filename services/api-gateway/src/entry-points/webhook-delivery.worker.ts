@@ -28,13 +28,23 @@ export interface WebhookDeliveryDeps {
   now?: () => Date;
 }
 
+/** Jobs enqueued before events were recorded have no event id: their delivery id stands in. */
+function eventIdOf(job: DeliverWebhookJob): string {
+  return job.eventId ?? job.deliveryId;
+}
+
 /** What is read of a receiver's answer (the status is what counts). */
 const RESPONSE_BYTES = 64 * 1024;
 
-/** The request body integrators receive; `id` is the delivery id, stable across retries. */
+/**
+ * The request body integrators receive: `id` is the delivery id (this event for this
+ * subscription), `eventId` the event's own id, the same for every subscription; both are stable
+ * across retries and replays, so a receiver dedupes on either.
+ */
 export function webhookBody(job: DeliverWebhookJob): string {
   return JSON.stringify({
     id: job.deliveryId,
+    eventId: eventIdOf(job),
     type: job.eventType,
     accountId: job.accountId,
     occurredAt: job.occurredAt,
@@ -86,6 +96,7 @@ export async function deliverWebhook(
         ),
         [TIMESTAMP_HEADER]: String(timestamp),
         'x-wacrm-delivery': job.deliveryId,
+        'x-wacrm-event-id': eventIdOf(job),
         'x-wacrm-event': job.eventType,
       },
       body,

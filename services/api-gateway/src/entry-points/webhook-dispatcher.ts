@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { WebhookEventType, type RealtimeEvent } from '@wacrm/contracts';
+import { RealtimeChannel, type WebhookEventRecord } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import type { QueueRegistry } from '../data-access/queues.js';
-import { realtimeStreamKey, type StreamEntry } from '../data-access/realtime.js';
 import type { WebhooksRepository } from '../data-access/webhooks.repository.js';
-
-const GROUP = 'webhooks';
 
 export interface WebhookJobOptions {
   attempts: number;
   backoffMs: number;
 }
 
-/** A delivery is one stream entry for one subscription: the same pair always gets the same id. */
-export function deliveryIdFor(streamId: string, subscriptionId: string): string {
-  return createHash('sha256').update(`${streamId}|${subscriptionId}`).digest('hex').slice(0, 32);
+/** A delivery is one recorded event for one subscription: the same pair always gets the same id. */
+export function deliveryIdFor(eventId: string, subscriptionId: string): string {
+  return createHash('sha256').update(`${eventId}|${subscriptionId}`).digest('hex').slice(0, 32);
 }
 
 export function webhookJobOptions(options: WebhookJobOptions, jobId: string) {
@@ -29,26 +26,34 @@ export function webhookJobOptions(options: WebhookJobOptions, jobId: string) {
   };
 }
 
-/** Writes the delivery log entries and enqueues one job per matching subscription. */
+export interface DispatchDeps {
+  repo: WebhooksRepository;
+  queues: QueueRegistry;
+  jobs: WebhookJobOptions;
+}
+
+/**
+ * Turns one recorded event into a delivery (log entry + job) per matching subscription. Safe to
+ * run again, by this replica after a crash or by another at the same time: the delivery id and
+ * the job id come from the event id and the subscription, and a delivery already attempted is
+ * left to its own retries.
+ */
 export async function dispatchEvent(
-  deps: { repo: WebhooksRepository; queues: QueueRegistry; jobs: WebhookJobOptions },
-  entry: StreamEntry,
+  deps: DispatchDeps,
+  event: WebhookEventRecord,
+  now = new Date(),
 ): Promise<number> {
-  const event: RealtimeEvent = entry.event;
-  // Client aggregates are a screen refresh hint, not a webhook event type.
-  if (event.type === 'client.updated') return 0;
-  const type = WebhookEventType.parse(event.type);
-  const subscriptions = await deps.repo.matching(event.accountId, type);
-  const now = new Date();
+  const subscriptions = await deps.repo.matching(event.accountId, event.type);
+  let enqueued = 0;
   for (const { id: subscriptionId } of subscriptions) {
-    const deliveryId = deliveryIdFor(entry.id, subscriptionId);
-    const data = { ...event } as Record<string, unknown>;
-    await deps.repo.createDelivery(deliveryId, {
+    const deliveryId = deliveryIdFor(event.eventId, subscriptionId);
+    const created = await deps.repo.createDelivery(deliveryId, {
       subscriptionId,
+      eventId: event.eventId,
       accountId: event.accountId,
-      eventType: type,
-      occurredAt: event.at,
-      data,
+      eventType: event.type,
+      occurredAt: event.occurredAt,
+      data: event.data,
       status: 'pending',
       attempts: 0,
       lastStatusCode: null,
@@ -58,28 +63,53 @@ export async function dispatchEvent(
       updatedAt: now,
       deliveredAt: null,
     });
-    // The job id is the delivery id, so a stream entry handled twice enqueues once.
+    if (!created) {
+      // Made by an earlier pass: enqueue again only if no attempt was made (a crash between the
+      // log entry and the job); the job id makes a job that exists the only one.
+      const existing = await deps.repo.getDelivery(deliveryId);
+      if (existing === undefined || existing.status !== 'pending' || existing.attempts > 0)
+        continue;
+    }
     await enqueue(
       deps.queues.webhooks,
       'deliver-webhook',
       {
         subscriptionId,
         deliveryId,
-        eventType: type,
+        eventId: event.eventId,
+        eventType: event.type,
         accountId: event.accountId,
-        occurredAt: new Date(Date.parse(event.at) || now.getTime()).toISOString(),
-        data,
+        occurredAt: new Date(Date.parse(event.occurredAt) || now.getTime()).toISOString(),
+        data: event.data,
       },
       webhookJobOptions(deps.jobs, deliveryId),
     );
+    enqueued += 1;
   }
-  return subscriptions.length;
+  return enqueued;
+}
+
+/** One pass: every undispatched record, oldest first, in pages; returns the records handled. */
+export async function dispatchRecorded(deps: DispatchDeps, pageSize = 100): Promise<number> {
+  let handled = 0;
+  for (;;) {
+    const page = await deps.repo.undispatchedEvents(pageSize);
+    for (const { id, doc } of page) {
+      for (const event of doc.events) await dispatchEvent(deps, event);
+      // Marked only once every delivery is enqueued: a crash before it repeats the pass.
+      await deps.repo.markDispatched(id, new Date());
+    }
+    handled += page.length;
+    if (page.length < pageSize) return handled;
+  }
 }
 
 /**
- * Reads the realtime stream through a consumer group, so with several gateway replicas each
- * event is dispatched by one of them, and an entry a crashed replica had read is claimed by
- * another after `claimIdleMs`. Entries are acknowledged only once their jobs are enqueued.
+ * Delivers from `webhookEvents`, the record ingest writes in the commit of each change
+ * (issue 16 item 3): whatever was committed is delivered, however long no gateway ran, and an
+ * event never depends on a live notification or a capped stream. Polls every `pollMs`; a live
+ * notification on the realtime channel wakes it at once. Several replicas may run it: deliveries
+ * are idempotent per (event, subscription).
  */
 export async function startWebhookDispatcher(options: {
   reader: Redis;
@@ -89,70 +119,41 @@ export async function startWebhookDispatcher(options: {
   queues: QueueRegistry;
   jobs: WebhookJobOptions;
   logger: Logger;
-  blockMs?: number;
-  claimIdleMs?: number;
+  pollMs?: number;
 }): Promise<{ close(): Promise<void> }> {
-  const key = realtimeStreamKey(options.prefix);
   const { reader, logger } = options;
-  try {
-    await reader.xgroup('CREATE', key, GROUP, '$', 'MKSTREAM');
-  } catch (error) {
-    if (!String(error).includes('BUSYGROUP')) throw error;
-  }
+  const pollMs = options.pollMs ?? 1_000;
   let stopped = false;
-  let lastClaim = 0;
-
-  const handle = async (raw: Array<[string, string[]]>) => {
-    for (const [id, fields] of raw) {
-      const index = fields.indexOf('e');
-      let entry: StreamEntry | undefined;
-      try {
-        entry = { id, event: JSON.parse(fields[index + 1] ?? 'null') as RealtimeEvent };
-        WebhookEventType.parse(entry.event.type);
-      } catch {
-        entry = undefined;
+  let wake: (() => void) | undefined;
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
       }
-      if (entry !== undefined) await dispatchEvent(options, entry);
-      await reader.xack(key, GROUP, id);
-    }
-  };
+      wake = done;
+    });
+  reader.on('message', () => wake?.());
+  // A nudge only: without it the next poll finds the same records.
+  await reader.subscribe(RealtimeChannel).catch((error: unknown) => {
+    logger.warn({ err: error }, 'webhook dispatcher polls only (realtime channel unavailable)');
+  });
 
   const loop = async () => {
     while (!stopped) {
       try {
-        if (Date.now() - lastClaim > (options.claimIdleMs ?? 60_000)) {
-          lastClaim = Date.now();
-          const claimed = (await reader.xautoclaim(
-            key,
-            GROUP,
-            options.consumer,
-            options.claimIdleMs ?? 60_000,
-            '0-0',
-            'COUNT',
-            100,
-          )) as [string, Array<[string, string[]] | null>];
-          await handle(claimed[1].filter((e): e is [string, string[]] => e !== null));
-        }
-        const result = (await reader.xreadgroup(
-          'GROUP',
-          GROUP,
-          options.consumer,
-          'COUNT',
-          100,
-          'BLOCK',
-          options.blockMs ?? 5_000,
-          'STREAMS',
-          key,
-          '>',
-        )) as Array<[string, Array<[string, string[]]>]> | null;
-        await handle(result?.[0]?.[1] ?? []);
+        const handled = await dispatchRecorded(options);
+        if (handled > 0) logger.debug({ records: handled }, 'webhook events dispatched');
+        await nap(pollMs);
       } catch (error) {
         if (stopped) break;
         logger.warn(
           { err: error },
-          'webhook dispatch failed; unacknowledged events are retried (check Redis and Firestore)',
+          'webhook dispatch failed; undispatched events are retried (check Redis and Firestore)',
         );
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await nap(1_000);
       }
     }
   };
@@ -160,6 +161,7 @@ export async function startWebhookDispatcher(options: {
   return {
     async close() {
       stopped = true;
+      wake?.();
       reader.disconnect();
       await running;
     },

@@ -218,6 +218,7 @@ export function webhooksRoutes(deps: {
           {
             subscriptionId: delivery.subscriptionId,
             deliveryId,
+            ...(delivery.eventId !== undefined ? { eventId: delivery.eventId } : {}),
             eventType: delivery.eventType,
             accountId: delivery.accountId,
             occurredAt: new Date(Date.parse(delivery.occurredAt) || Date.now()).toISOString(),

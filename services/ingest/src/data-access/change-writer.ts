@@ -1,4 +1,5 @@
 import type { RealtimeEvent } from '@wacrm/contracts';
+import { recordWebhookEvents } from '@wacrm/firestore';
 import { planBatches } from '../domain/batch-plan.js';
 import type { ChangeSet } from '../domain/change-set.js';
 import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
@@ -77,7 +78,8 @@ export async function writeChangeSet(
     newMessages: changes.threads.map((t) => t.newMessages.length),
     mustWrite: changes.threads.map((t) => t.existing === null || Object.keys(t.patch).length > 0),
     loose: loose.length,
-    capacity: options.maxWrites - reserve,
+    // One write per commit is its webhook events' record (recordWebhookEvents).
+    capacity: options.maxWrites - reserve - 1,
   });
   if (plan.length === 0 && options.perBatch !== undefined) {
     plan.push({ pieces: [], loose: { from: 0, to: 0 } });
@@ -136,6 +138,9 @@ export async function writeChangeSet(
       write.apply(batch);
       events.push(...write.events);
     }
+    // The webhook events travel in the commit of their change: delivered even if the live
+    // notification below is lost, and never re-emitted by a replay (it finds nothing new).
+    recordWebhookEvents(store.db, batch, events, now);
     await batch.commit();
     await options.onCommitted(events);
   }

@@ -1,5 +1,5 @@
 import { AppError } from '@wacrm/contracts';
-import { newAccountDoc } from '@wacrm/firestore';
+import { newAccountDoc, recordWebhookEvents } from '@wacrm/firestore';
 import type {
   AccountDoc,
   AccountStateJob,
@@ -11,6 +11,7 @@ import type {
   IngestMessagesJob,
   MessageDoc,
   MessageUpdatesJob,
+  RealtimeEvent,
   ReceiptsJob,
   SendResultJob,
 } from '@wacrm/contracts';
@@ -524,15 +525,17 @@ export async function updateAccount(
     const ref = deps.store.accountRef(job.accountId);
     if (account === undefined) batch.set(ref, { ...accountSeed(job.accountId, now), ...fields });
     else batch.set(ref, fields, { merge: true });
-    await batch.commit();
-    await deps.publisher.publish([
+    const events: RealtimeEvent[] = [
       {
         type: 'account.status',
         accountId: job.accountId,
         status: job.status,
         at: now.toISOString(),
       },
-    ]);
+    ];
+    recordWebhookEvents(deps.store.db, batch, events, now);
+    await batch.commit();
+    await deps.publisher.publish(events);
     logger.info({ accountId: job.accountId, status: job.status }, 'account state recorded');
     return { status: job.status };
   });

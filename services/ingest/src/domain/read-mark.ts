@@ -1,4 +1,10 @@
-import { IsoDateTime, type MarkReadJob, type MessageDoc } from '@wacrm/contracts';
+import {
+  IsoDateTime,
+  type MarkReadJob,
+  type MessageDoc,
+  type RealtimeEvent,
+} from '@wacrm/contracts';
+import { recordWebhookEvents } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
 import type { IngestDeps } from './ingest-deps.js';
 import { countsAsUnread } from './thread-fold.js';
@@ -79,15 +85,17 @@ export async function markRead(
     const now = new Date();
     const batch = deps.store.db.batch();
     batch.set(deps.store.threadRef(job.threadId), { unreadCount, updatedAt: now }, { merge: true });
-    await batch.commit();
-    await deps.publisher.publish([
+    const events: RealtimeEvent[] = [
       {
         type: 'thread.updated',
         accountId: job.accountId,
         threadId: job.threadId,
         at: now.toISOString(),
       },
-    ]);
+    ];
+    recordWebhookEvents(deps.store.db, batch, events, now);
+    await batch.commit();
+    await deps.publisher.publish(events);
     logger.info(
       {
         accountId: job.accountId,
