@@ -4,6 +4,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import redos from 'eslint-plugin-redos';
 
+/** recheck's options without wall-clock limits: deterministic (seeded, step-bounded) verdicts. */
+export const RECHECK = {
+  ignoreErrors: false,
+  timeout: null,
+  attackTimeout: null,
+  incubationTimeout: null,
+  recallTimeout: null,
+  seedingTimeout: null,
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', '.tools/**', '**/*.config.*'] },
   js.configs.recommended,
@@ -17,8 +27,9 @@ export default tseslint.config(
     rules: {
       // Every regular expression must run in linear time: texts come from strangers on WhatsApp.
       // recheck proves each literal pattern; patterns built at run time are checked by the tests
-      // that construct them (services/ai-extractor: rule-patterns.test.ts).
-      'redos/no-vulnerable': ['error', { ignoreErrors: false, timeout: 60_000 }],
+      // that construct them (services/ai-extractor: rule-patterns.test.ts). Every limit is a step
+      // count, none a clock, so the verdict is the same on a loaded CI machine as on a quiet one.
+      'redos/no-vulnerable': ['error', RECHECK],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': [
         'error',
