@@ -7,17 +7,18 @@ import {
   buildGateway,
   createAccounts,
   newAuthStateKey,
-  pairAll,
+  scanAllShown,
   startGateway,
-  startNetwork,
-  waitAllConnected,
+  startEmulator,
+  waitEmulatorConnected,
+  type Emulator,
   type Proc,
 } from '../test/harness.js';
 
 const ACCOUNTS = ['disk-0', 'disk-1'];
 const firestore = useTestFirestore();
 let redis: TestRedis;
-let network: Proc;
+let emulator: Emulator;
 let sessionsPath: string;
 const started: Proc[] = [];
 const authStateKey = newAuthStateKey();
@@ -28,7 +29,7 @@ async function gateway() {
     redisUrl: redis.url,
     prefix: redis.prefix,
     firestoreEnv: firestore.env,
-    networkUrl: network.url,
+    emulator,
     authStateKey,
     extra: { AUTH_STATE_STORE: 'disk', SESSIONS_PATH: sessionsPath },
   });
@@ -39,14 +40,14 @@ async function gateway() {
 beforeAll(async () => {
   buildGateway();
   redis = await useTestRedis();
-  network = await startNetwork();
+  emulator = await startEmulator();
   sessionsPath = await mkdtemp(join(tmpdir(), 'wa-sessions-'));
   await createAccounts(firestore.db, ACCOUNTS);
-});
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(started.map((p) => p.stop('SIGKILL')));
-  await network?.stop();
+  await emulator?.proc.stop();
   await redis?.cleanup();
   await firestore.close();
 });
@@ -54,8 +55,8 @@ afterAll(async () => {
 describe('auth state on disk (AUTH_STATE_STORE=disk)', () => {
   it('when the gateway restarts, then sessions are restored from disk, encrypted, and /health reports the directory', async () => {
     let g = await gateway();
-    await pairAll(network, ACCOUNTS);
-    await waitAllConnected(network, ACCOUNTS);
+    await scanAllShown(emulator, firestore.db, ACCOUNTS);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS);
     await expectEventually(async () => {
       const creds = await readFile(join(sessionsPath, 'disk-0', 'creds.enc'));
       expect(creds.length).toBeGreaterThan(100);
@@ -65,7 +66,7 @@ describe('auth state on disk (AUTH_STATE_STORE=disk)', () => {
     });
     await g.stop();
     g = await gateway();
-    await waitAllConnected(network, ACCOUNTS);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS);
     await expectEventually(() =>
       expect(g.lines.filter((l) => l.msg === 'Session restored from disk')).toHaveLength(2),
     );
@@ -73,7 +74,7 @@ describe('auth state on disk (AUTH_STATE_STORE=disk)', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ sessions_dir_writable: true, connected: 2 });
     expect(await readdir(join(sessionsPath, 'disk-1'))).toContain('creds.enc');
-  });
+  }, 180_000);
 
   it('when the sessions directory is not writable, then /health is 503 with sessions_dir_writable false', async () => {
     const g = started.at(-1)!;

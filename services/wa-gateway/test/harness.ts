@@ -149,10 +149,12 @@ export async function startEmulator(
  * launcher sets it: the socket URL template, the preload that swaps Baileys' certificate root,
  * the media CDN's certificate, and its address for every media host (history chunks included).
  */
-export function emulatorGatewayEnv(emulator: Emulator): Record<string, string> {
+export function emulatorGatewayEnv(emulator: Emulator, client?: string): Record<string, string> {
+  // `client` labels the instance's sockets on the emulator, so a test sees who holds each account.
+  const label = client !== undefined ? `&client=${encodeURIComponent(client)}` : '';
   return {
     WA_DRIVER: 'baileys',
-    WA_WEBSOCKET_URL: `ws://127.0.0.1:${emulator.proc.port}/ws?account={accountId}`,
+    WA_WEBSOCKET_URL: `ws://127.0.0.1:${emulator.proc.port}/ws?account={accountId}${label}`,
     NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
     NODE_EXTRA_CA_CERTS: join(emulator.dataDir, 'wa-emulator-media-ca.pem'),
     WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${emulator.mediaPort}`,
@@ -163,13 +165,50 @@ export interface EmulatedAccount {
   accountId: string;
   phone: string;
   lid: string;
-  devices: Array<{ deviceId: number; jid: string; connected: boolean }>;
+  /** `client`: the label of the connected socket (the gateway instance, see emulatorGatewayEnv). */
+  devices: Array<{ deviceId: number; jid: string; connected: boolean; client: string | null }>;
   awaitingScan: boolean;
 }
 
 export async function emulatorAccounts(emulator: Emulator): Promise<EmulatedAccount[]> {
+  return (await emulatorView(emulator)).accounts;
+}
+
+/** The emulator's accounts and how many open sockets a newer login of their device replaced (440). */
+export async function emulatorView(
+  emulator: Emulator,
+): Promise<{ accounts: EmulatedAccount[]; replacedSockets: number }> {
   const res = await fetch(`${emulator.url}/accounts`);
-  return ((await res.json()) as { accounts: EmulatedAccount[] }).accounts;
+  return (await res.json()) as { accounts: EmulatedAccount[]; replacedSockets: number };
+}
+
+/** Every account's phone scans the QR it shows in Firestore, as people scan screens. */
+export async function scanAllShown(
+  emulator: Emulator,
+  db: Firestore,
+  ids: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const pending = new Set(ids);
+  await expectEventually(
+    async () => {
+      const docs = await Promise.all(
+        [...pending].map((id) => collections(db).accounts().doc(id).get()),
+      );
+      for (const doc of docs) {
+        const qr = doc.data()?.qr ?? null;
+        if (qr === null) continue;
+        const res = await fetch(`${emulator.url}/accounts/${doc.id}/scan`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ qr }),
+        });
+        if (res.status === 202) pending.delete(doc.id);
+      }
+      if (pending.size > 0) throw new Error(`${pending.size} accounts not scanned yet`);
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
 }
 
 /** The phone scans the QR the account shows in Firestore, as a person scans the screen. */
@@ -243,7 +282,7 @@ export async function startGateway(o: GatewayOptions): Promise<Proc> {
       REDIS_URL: o.redisUrl,
       QUEUE_PREFIX: o.prefix,
       ...(o.emulator !== undefined
-        ? emulatorGatewayEnv(o.emulator)
+        ? emulatorGatewayEnv(o.emulator, o.instanceId)
         : { WA_DRIVER: 'simulator', WA_SIMULATOR_URL: o.networkUrl ?? '' }),
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: spoolDir,
