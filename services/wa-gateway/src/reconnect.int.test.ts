@@ -140,10 +140,12 @@ describe('reconnect policy through the simulated network', () => {
     ).toBe(false);
   });
 
-  it('when the session is bad (500), then status is needs_qr and regenerate-qr pairs it again', async () => {
+  it('when the session is bad (500) and WhatsApp forgot the device, then the login after the reconnect decides (logged_out) and regenerate-qr pairs it again', async () => {
     await post(network, '/accounts/d-500/disconnect', { reason: 500 });
-    await expectEventually(async () => expect(await statusOf('d-500')).toBe('needs_qr'));
-    expect(gateway.lines.some((l) => l.accountId === 'd-500' && l.msg === 'needs_qr')).toBe(true);
+    // A 500 alone never discards creds: the gateway reconnects, and the login is refused (401).
+    await expectEventually(async () => expect(await statusOf('d-500')).toBe('logged_out'));
+    expect(closes('d-500', 500)).toBe(1);
+    expect(closes('d-500', 401)).toBe(1);
     await command('d-500', 'regenerate-qr');
     await expectEventually(async () => expect(await statusOf('d-500')).toBe('qr_ready'));
     await pairAll(network, ['d-500']);

@@ -69,7 +69,8 @@ function openSimulated(url: string, options: OpenOptions): WaConnection {
       case 'paired':
         me = frame.me;
         deliver({
-          'creds.update': { me: frame.me, registered: true, platform: frame.platform },
+          // The simulated pair-success: a session counts as paired once `creds.account` is set.
+          'creds.update': { me: frame.me, registered: true, platform: frame.platform, account: {} },
           'connection.update': { isNewLogin: true, qr: undefined },
         });
         return;
