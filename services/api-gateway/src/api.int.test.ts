@@ -368,6 +368,22 @@ const routes = (): RouteCase[] => [
   { method: 'POST', url: `/api/webhooks/${webhookId}/disable`, op: 'admin' },
   { method: 'GET', url: `/api/webhooks/${webhookId}/deliveries`, op: 'admin' },
   { method: 'POST', url: `/api/webhooks/deliveries/${'0'.repeat(32)}/replay`, op: 'admin' },
+  {
+    method: 'GET',
+    url: `/api/threads/${encodeURIComponent(tA)}/messages/m1/media`,
+    urlB: `/api/threads/${encodeURIComponent(tB)}/messages/m1/media`,
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/search?accountId=${A}&q=ana`,
+    urlB: `/api/search?accountId=${B}&q=ana`,
+    op: 'read',
+  },
+  { method: 'POST', url: '/api/search/reindex', body: { accountId: A }, op: 'admin' },
+  { method: 'GET', url: '/api/admin/failed-jobs', op: 'admin' },
+  { method: 'GET', url: '/api/admin/failed-jobs/export?queue=outbox', op: 'admin' },
+  { method: 'POST', url: '/api/admin/failed-jobs/redrive', body: { queue: 'outbox' }, op: 'admin' },
   { method: 'GET', url: '/metrics', op: 'admin' },
   { method: 'GET', url: '/admin/queues', op: 'admin' },
   { method: 'POST', url: `/api/dev/simulator/accounts/${A}/scan`, op: 'admin' },
@@ -408,6 +424,7 @@ describe('auth on every route', () => {
         .split('?')[0]!
         .replace(/\/wa-[ab]{6}(\/|$)/, '/{accountId}$1')
         .replace(/\/api\/threads\/[^/]+/, '/api/threads/{threadId}')
+        .replace(/\/messages\/m1\/media$/, '/messages/{messageId}/media')
         .replace(/\/api\/crm\/events\/[^/]+/, '/api/crm/events/{eventId}')
         .replace(/\/api\/crm\/clients\/[^/]+/, '/api/crm/clients/{phoneE164}')
         .replace(/\/api\/admin\/api-keys\/[^/]+/, '/api/admin/api-keys/{keyId}')

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '@wacrm/contracts';
@@ -7,6 +7,7 @@ import type { ObjectRange, ObjectStore } from '@wacrm/object-store';
 import { getThread } from '../data-access/threads.repository.js';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
+import { errorResponses } from './whatsapp.routes.js';
 import type { RouteDeps } from './route-deps.js';
 
 const MediaParams = z.object({
@@ -59,6 +60,12 @@ export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
           summary: "A message's stored file, or its thumbnail with ?thumbnail=1 (Range supported)",
           params: MediaParams,
           querystring: MediaQuery,
+          // The bytes are streamed (never serialised); the document names their media type.
+          response: {
+            200: z.string().describe('the file'),
+            206: z.string().describe('the requested byte range of the file'),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -83,29 +90,31 @@ export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
         const mime = thumb ? media.thumbnail!.mime : (media.mime ?? 'application/octet-stream');
         // Content-addressed: the key ends with the content's SHA-256, a strong validator.
         const etag = `"${key.slice(key.lastIndexOf('/') + 1)}"`;
-        reply
+        // Bytes, not a serialised body: the reply is used without the schema's body typing.
+        const raw: FastifyReply = reply;
+        raw
           .header('etag', etag)
           .header('accept-ranges', 'bytes')
           .header('cache-control', 'private, max-age=31536000, immutable')
           .header('content-disposition', disposition(media.kind, media.fileName))
           // A stranger's file is never run as a page of this origin.
           .header('content-security-policy', "sandbox; default-src 'none'");
-        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        if (request.headers['if-none-match'] === etag) return raw.code(304).send();
         const ifRange = request.headers['if-range'];
         const range =
           ifRange === undefined || ifRange === etag
             ? parseRange(request.headers.range, size)
             : null;
         if (range === 'unsatisfiable') {
-          return reply.code(416).header('content-range', `bytes */${size}`).send();
+          return raw.code(416).header('content-range', `bytes */${size}`).send();
         }
         const read = await deps.objects.read(key, range ?? undefined);
         if (read === null) throw new AppError('NOT_FOUND', 'the stored file is missing');
-        reply.header('content-type', mime).header('content-length', String(read.length));
+        raw.header('content-type', mime).header('content-length', String(read.length));
         if (range !== null) {
-          reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${read.size}`);
+          raw.code(206).header('content-range', `bytes ${range.start}-${range.end}/${read.size}`);
         }
-        return reply.send(read.body);
+        return raw.send(read.body);
       },
     );
     return Promise.resolve();

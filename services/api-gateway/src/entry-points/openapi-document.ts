@@ -5,6 +5,7 @@ type Json = Record<string, unknown>;
 const TEXT_RESPONSES: Record<string, string> = {
   '/api/stream': 'text/event-stream',
   '/metrics': 'text/plain; version=0.0.4',
+  '/api/threads/{threadId}/messages/{messageId}/media': 'application/octet-stream',
 };
 
 const titles = new Map<number, string>(
