@@ -43,6 +43,8 @@ export const WaEmulatorAccountView = z.object({
       platform: z.string(),
       preKeys: z.number().int().nonnegative(),
       connected: z.boolean(),
+      /** The `client` label of the connected socket's URL (`&client=`), when it has one. */
+      client: z.string().nullable(),
     }),
   ),
   /** A client of this account is connected and waiting for a scan. */

@@ -72,6 +72,8 @@ export class ClientConnection {
     private readonly host: ConnectionHost,
     /** The `account` query parameter of the WebSocket URL: which account a new pairing is for. */
     readonly accountHint: string | undefined,
+    /** The `client` query parameter: a label the client's operator chose (tests: the instance). */
+    readonly clientLabel: string | undefined = undefined,
   ) {
     this.logger = host.logger.child({ connection: this.id, account: accountHint });
     this.noise = new NoiseResponder(host.serverStatic, host.certChain);

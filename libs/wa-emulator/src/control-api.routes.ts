@@ -23,6 +23,7 @@ export interface EmulatorControl {
   disconnect(accountId: string, code: number): Promise<number>;
   fault(accountId: string, fault: FaultKind): Promise<number>;
   accountViews(): WaEmulatorAccountView[];
+  readonly replacedSockets: number;
   inbound(
     accountId: string,
     input: WaEmulatorInboundBody,
@@ -79,7 +80,10 @@ async function route(
     return;
   }
   if (req.method === 'GET' && url.pathname === '/accounts') {
-    sendJson(res, 200, { accounts: emulator.accountViews() });
+    sendJson(res, 200, {
+      accounts: emulator.accountViews(),
+      replacedSockets: emulator.replacedSockets,
+    });
     return;
   }
   if (req.method === 'GET' && url.pathname === '/media-ca.pem') {

@@ -242,6 +242,36 @@ describe('wa-emulator messaging with real Baileys', () => {
     await expect.poll(() => run.statuses.get(id)?.at(-1)).toBe(4);
   });
 
+  it('when the device is away as the contact receipts a sent message, then it gets the receipts at its next login', async () => {
+    const { auth, run } = await pair('acc-away-receipts');
+    const firstId = await inbound('acc-away-receipts', { from: '+40700000104', text: 'Salut' });
+    await received(run, firstId);
+    const contactJid = run.messages.find((m) => m.key.id === firstId)!.key.remoteJid!;
+    const sent = await run.socket.sendMessage(contactJid, { text: 'Trimis, apoi plecat' });
+    const id = sent!.key.id!;
+    void run.socket.end(undefined);
+    await expect
+      .poll(async () => {
+        const list = await getJson<{ messages: Array<{ messageId: string }> }>(
+          '/accounts/acc-away-receipts/sent',
+        );
+        return list.messages.some((m) => m.messageId === id);
+      })
+      .toBe(true);
+    // Both receipts (100 ms and 300 ms after the contact got it) find no connected device.
+    await expect
+      .poll(
+        () =>
+          emulator.accountViews().find((a) => a.accountId === 'acc-away-receipts')?.devices[0]
+            ?.connected,
+      )
+      .toBe(false);
+    const again = connect('acc-away-receipts', auth.reloaded());
+    await again.opened;
+    await expect.poll(() => again.statuses.get(id)?.at(-1), { timeout: 10_000 }).toBe(4);
+    expect(run.statuses.get(id) ?? []).not.toContain(4);
+  });
+
   it('when contacts post in a group, then Baileys decrypts their sender-key messages and reads the group metadata', async () => {
     const { run } = await pair('acc-group');
     const groupId = '120363000000000001';

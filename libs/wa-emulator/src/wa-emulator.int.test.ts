@@ -157,9 +157,11 @@ describe('wa-emulator with real Baileys', () => {
   it('when a second client logs in as the same device, then the first is replaced (440)', async () => {
     const { auth } = await pair('acc-twice');
     const first = runs.at(-1)!;
+    const replacedBefore = emulator.replacedSockets;
     const second = connect('acc-twice', auth.reloaded());
     await second.opened;
     expect(await first.closed).toBe(440);
+    expect(emulator.replacedSockets).toBe(replacedBefore + 1);
   });
 
   it('when the TCP connection drops, then Baileys reports a closed connection (428)', async () => {

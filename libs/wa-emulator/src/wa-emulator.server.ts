@@ -134,6 +134,14 @@ export class WaEmulator implements ConnectionHost {
   private readonly connections = new Set<ClientConnection>();
   /** The logged-in connection of each device, keyed `accountId:deviceId`. */
   private readonly live = new Map<string, ClientConnection>();
+  private replacedCount = 0;
+  /** Receipts for a device that was away when its contact sent them (in memory), by liveKey. */
+  private readonly pendingReceipts = new Map<string, BinaryNode[]>();
+
+  /** Open sockets replaced by a newer login of the same device (440), since start. */
+  get replacedSockets(): number {
+    return this.replacedCount;
+  }
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private port = 0;
@@ -189,12 +197,17 @@ export class WaEmulator implements ConnectionHost {
         return;
       }
       const account = url.searchParams.get('account') ?? undefined;
-      if (account !== undefined && !/^[\w.-]{1,128}$/.test(account)) {
+      // A label the client's operator chose (tests: the gateway instance), shown per device.
+      const client = url.searchParams.get('client') ?? undefined;
+      if (
+        (account !== undefined && !/^[\w.-]{1,128}$/.test(account)) ||
+        (client !== undefined && !/^[\w.-]{1,128}$/.test(client))
+      ) {
         socket.destroy();
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new ClientConnection(ws, this, account);
+        const connection = new ClientConnection(ws, this, account, client);
         this.connections.add(connection);
       });
     });
@@ -425,13 +438,18 @@ export class WaEmulator implements ConnectionHost {
       accountId: account.accountId,
       phone: account.phone,
       lid: account.lid,
-      devices: Object.values(account.devices).map((d) => ({
-        deviceId: d.deviceId,
-        jid: `${account.phone}:${d.deviceId}@${PN_SERVER}`,
-        platform: d.platform,
-        preKeys: Object.keys(d.preKeys).length,
-        connected: this.live.get(liveKey(account.accountId, d.deviceId))?.open === true,
-      })),
+      devices: Object.values(account.devices).map((d) => {
+        const live = this.live.get(liveKey(account.accountId, d.deviceId));
+        const connected = live?.open === true;
+        return {
+          deviceId: d.deviceId,
+          jid: `${account.phone}:${d.deviceId}@${PN_SERVER}`,
+          platform: d.platform,
+          preKeys: Object.keys(d.preKeys).length,
+          connected,
+          client: connected ? (live?.clientLabel ?? null) : null,
+        };
+      }),
       awaitingScan: waiting.delete(account.accountId),
     }));
     for (const accountId of waiting) {
@@ -467,6 +485,7 @@ export class WaEmulator implements ConnectionHost {
     this.live.set(key, connection);
     if (previous && previous !== connection && previous.open) {
       // One session per device: the older socket is replaced, as WhatsApp does (440).
+      this.replacedCount += 1;
       previous.streamError(440, { tag: 'conflict', attrs: { type: 'replaced' } });
     }
     connection.sendNode({
@@ -491,6 +510,11 @@ export class WaEmulator implements ConnectionHost {
       }
       // Sessions and sender keys advanced: durable, so a restart continues them.
       this.saveSoon();
+      const receipts = this.pendingReceipts.get(liveKey(account.accountId, deviceId)) ?? [];
+      this.pendingReceipts.delete(liveKey(account.accountId, deviceId));
+      for (const receipt of receipts) {
+        connection.sendNode({ ...receipt, attrs: { ...receipt.attrs, offline: '1' } });
+      }
       connection.sendNode({
         tag: 'ib',
         attrs: { from: S_WHATSAPP_NET },
@@ -1349,16 +1373,32 @@ export class WaEmulator implements ConnectionHost {
     log.set(id, received);
     if (log.size > 1000) log.delete(log.keys().next().value!);
     const receipt = (type: 'delivery' | 'read') => {
-      for (const live of this.accountConnections(account.accountId)) {
-        live.sendNode({
-          tag: 'receipt',
-          attrs: {
-            id,
-            from: `${contact.lid}@lid`,
-            t: unixNow(),
-            ...(type === 'read' ? { type: 'read' } : {}),
-          },
-        });
+      const node: BinaryNode = {
+        tag: 'receipt',
+        attrs: {
+          id,
+          // From the address the account wrote to: a chat addressed by phone number is receipted
+          // by phone number, a LID-addressed one by LID.
+          from:
+            jidDecode(to)?.server === 'lid'
+              ? `${contact.lid}@lid`
+              : `${contact.phone}@${PN_SERVER}`,
+          t: unixNow(),
+          ...(type === 'read' ? { type: 'read' } : {}),
+        },
+      };
+      // As WhatsApp does, a device that is away gets the receipt when it logs in again.
+      for (const device of Object.values(account.devices)) {
+        const key = liveKey(account.accountId, device.deviceId);
+        const live = this.live.get(key);
+        if (live?.open) {
+          live.sendNode(node);
+          continue;
+        }
+        const queued = this.pendingReceipts.get(key) ?? [];
+        queued.push(node);
+        if (queued.length > 1000) queued.shift();
+        this.pendingReceipts.set(key, queued);
       }
     };
     setTimeout(() => receipt('delivery'), this.deliveredMs).unref();

@@ -20,13 +20,14 @@ import {
   createAccount,
   newAuthStateKey,
   outboxDoc,
-  pairAccount,
-  sentOnNetwork,
+  pairEmulatedAccount,
+  sentOnEmulator,
   startIngest,
-  startNetwork,
+  startEmulator,
   startOutboxSender,
   startWaGateway,
   threadMessages,
+  type Emulator,
   type Proc,
 } from '../test/send-system.js';
 
@@ -48,7 +49,7 @@ let fs: TestFirestore;
 let redis: TestRedis;
 let authApp: Firebase;
 let api: TestGateway;
-let network: Proc;
+let network: Emulator;
 let media: Server;
 /** The media server by a name the gateway trusts (OUTBOUND_ALLOW_HOSTS=localhost)… */
 let mediaUrl: string;
@@ -78,14 +79,14 @@ beforeAll(async () => {
   redis = await useTestRedis();
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
-  network = await startNetwork();
-  procs.push(network);
+  network = await startEmulator();
+  procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);
   const target = { redisUrl: redis.url, prefix: redis.prefix, firestoreEnv: fs.env };
   procs.push(
     await startWaGateway(target, {
       instanceId: 'gw-m',
-      networkUrl: network.url,
+      emulator: network,
       authStateKey: newAuthStateKey(),
       leaseTtlMs: 15_000,
       outboundAllowHosts: 'localhost',
@@ -93,8 +94,8 @@ beforeAll(async () => {
     await startIngest(target),
     await startOutboxSender(target),
   );
-  await pairAccount(network, fs.db, ACCOUNT);
-}, 180_000);
+  await pairEmulatedAccount(network, fs.db, ACCOUNT);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(procs.map((p) => p.stop('SIGKILL')));
@@ -173,7 +174,7 @@ describe('media and reply sends end to end', () => {
     );
 
     const received = new Map(
-      (await sentOnNetwork(network, ACCOUNT)).map((m) => [m.messageId, m] as const),
+      (await sentOnEmulator(network, ACCOUNT)).map((m) => [m.messageId, m] as const),
     );
     expect(received.size).toBe(4);
     const jpg = FILES['/media/tort.jpg']!.body;
@@ -207,8 +208,13 @@ describe('media and reply sends end to end', () => {
       kind: 'text',
       text: 'Da, sâmbătă avem liber de la 14:00.',
       quotedMessageId: QUOTED_ID,
-      quotedParticipant: JID,
     });
+    // The quoted author is the contact, by phone number or by the LID it wrote from.
+    const quotedKey = (await collections(fs.db).messages(THREAD).doc(QUOTED_ID).get()).data()
+      ?.waKey;
+    expect([JID, quotedKey?.remoteJid]).toContain(
+      received.get(waMessageIdFor('media-reply-0001'))?.quotedParticipant,
+    );
 
     const stored = new Map(
       (await threadMessages(fs.db, THREAD)).map((m) => [m.requestId ?? m.waKey.id, m] as const),
@@ -258,7 +264,7 @@ describe('media and reply sends end to end', () => {
     );
     await commands.queue.close();
     expect((await outboxDoc(fs.db, 'media-missing-01'))?.status).toBe('sending');
-    const received = await sentOnNetwork(network, ACCOUNT);
+    const received = await sentOnEmulator(network, ACCOUNT);
     expect(received.map((m) => m.messageId)).not.toContain(waMessageIdFor('media-missing-01'));
   }, 60_000);
 
@@ -287,7 +293,7 @@ describe('media and reply sends end to end', () => {
     // Failed once, not retried: the answer cannot change.
     expect(job?.attemptsMade).toBe(1);
     expect(mediaHits).toEqual([]);
-    const received = await sentOnNetwork(network, ACCOUNT);
+    const received = await sentOnEmulator(network, ACCOUNT);
     expect(received.map((m) => m.messageId)).not.toContain(waMessageIdFor('media-internal-01'));
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inject } from 'vitest';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { MessageDoc, OutboxDoc, SimulatorSentList } from '@wacrm/contracts';
@@ -13,8 +13,9 @@ import { collections, initFirebase, newAccountDoc, type Firebase } from '@wacrm/
 import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
 
 /**
- * The send path as real processes: the simulated WhatsApp network, wa-gateway(s), ingest and
- * outbox-sender run from their build output, as `npm start` runs them. The api-gateway runs in
+ * The send path as real processes: the WhatsApp network emulator (libs/wa-emulator), wa-gateway(s)
+ * running real Baileys against it, ingest and outbox-sender run from their build output, as
+ * `npm start` runs them. The api-gateway runs in
  * the test process (useGateway) so tests can reach its app and logs.
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,6 +44,7 @@ export function buildSendPath(): void {
       'libs/queue',
       'libs/firestore',
       'libs/net',
+      'libs/wa-emulator',
       'services/wa-gateway',
       'services/ingest',
       'services/outbox-sender',
@@ -96,6 +98,39 @@ export interface SystemTarget {
   firestoreEnv: Record<string, string>;
 }
 
+/** The WhatsApp network emulator as its own process, as `npm start` runs it. */
+export interface Emulator {
+  proc: Proc;
+  /** Control API. */
+  url: string;
+  /** State and the media CDN's certificate. */
+  dataDir: string;
+  /** Media CDN (HTTPS) on 127.0.0.1. */
+  mediaPort: number;
+}
+
+export async function startEmulator(): Promise<Emulator> {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'wa-emulator-'));
+  const proc = spawnService(
+    'wa-emulator',
+    'libs/wa-emulator/dist/wa-emulator.main.js',
+    {
+      WA_EMULATOR_PORT: String(port),
+      WA_EMULATOR_MEDIA_PORT: String(mediaPort),
+      WA_EMULATOR_DATA_DIR: dataDir,
+      WA_EMULATOR_DELIVERED_MS: '100',
+      WA_EMULATOR_READ_MS: '200',
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
+  await waitHealthy(proc, '/health');
+  return { proc, url: proc.url, dataDir, mediaPort };
+}
+
+/** The simulated network (test-only; the tests not yet on the emulator). */
 export async function startNetwork(): Promise<Proc> {
   const port = await freePort();
   const proc = spawnService(
@@ -117,7 +152,9 @@ export async function startWaGateway(
   t: SystemTarget,
   o: {
     instanceId: string;
-    networkUrl: string;
+    /** Real Baileys against the WhatsApp network emulator, or the simulated network's URL. */
+    emulator?: Emulator;
+    networkUrl?: string;
     authStateKey: string;
     leaseTtlMs: number;
     /** Internal hosts media may be fetched from (OUTBOUND_ALLOW_HOSTS); none by default. */
@@ -133,8 +170,16 @@ export async function startWaGateway(
       INSTANCE_ID: o.instanceId,
       REDIS_URL: t.redisUrl,
       QUEUE_PREFIX: t.prefix,
-      WA_DRIVER: 'simulator',
-      WA_SIMULATOR_URL: o.networkUrl,
+      ...(o.emulator !== undefined
+        ? {
+            // Real Baileys against the emulator, exactly as the launcher configures it.
+            WA_DRIVER: 'baileys',
+            WA_WEBSOCKET_URL: `ws://127.0.0.1:${o.emulator.proc.port}/ws?account={accountId}`,
+            NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
+            NODE_EXTRA_CA_CERTS: join(o.emulator.dataDir, 'wa-emulator-media-ca.pem'),
+            WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${o.emulator.mediaPort}`,
+          }
+        : { WA_DRIVER: 'simulator', WA_SIMULATOR_URL: o.networkUrl ?? '' }),
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'wa-spool-')),
       WA_GATEWAY_HEALTH_PORT: String(port),
@@ -207,6 +252,76 @@ export async function createAccount(db: Firestore, accountId: string): Promise<v
     .set(newAccountDoc(`Account ${accountId}`, null, new Date()));
 }
 
+interface EmulatedAccount {
+  accountId: string;
+  devices: Array<{ deviceId: number; connected: boolean }>;
+}
+
+async function loggedIn(emulator: Emulator, accountId: string): Promise<boolean> {
+  const res = await fetch(`${emulator.url}/accounts`);
+  const { accounts } = (await res.json()) as { accounts: EmulatedAccount[] };
+  const account = accounts.find((a) => a.accountId === accountId);
+  return account?.devices.some((d) => d.connected) ?? false;
+}
+
+/**
+ * The phone scans the QR the account shows (accounts/{id}.qr, as the web app displays it), then
+ * waits for `connected`.
+ */
+export async function pairEmulatedAccount(
+  emulator: Emulator,
+  db: Firestore,
+  accountId: string,
+): Promise<void> {
+  await expectEventually(
+    async () => {
+      const qr = (await collections(db).accounts().doc(accountId).get()).data()?.qr ?? null;
+      if (qr === null) throw new Error(`${accountId} shows no QR yet`);
+      const res = await fetch(`${emulator.url}/accounts/${accountId}/scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      });
+      if (res.status !== 202) throw new Error(`scan answered ${res.status}: ${await res.text()}`);
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  await waitEmulatedConnected(emulator, db, accountId);
+}
+
+/**
+ * Logged in on the emulator and `connected` in Firestore. Returns the owning instance (the
+ * account's ownerInstanceId, written by the gateway that holds its lease).
+ */
+export async function waitEmulatedConnected(
+  emulator: Emulator,
+  db: Firestore,
+  accountId: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  return expectEventually(
+    async () => {
+      if (!(await loggedIn(emulator, accountId))) throw new Error('not logged in');
+      const doc = (await collections(db).accounts().doc(accountId).get()).data();
+      if (doc?.status !== 'connected') throw new Error(`account status ${doc?.status}`);
+      if (doc.ownerInstanceId === null) throw new Error('no owner');
+      return doc.ownerInstanceId;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** What the emulated WhatsApp server received from the account's clients (the contact decrypted it). */
+export async function sentOnEmulator(
+  emulator: Emulator,
+  accountId: string,
+): Promise<SimulatorSentList['messages']> {
+  const res = await fetch(`${emulator.url}/accounts/${accountId}/sent`);
+  if (!res.ok) throw new Error(`GET sent: HTTP ${res.status}`);
+  return ((await res.json()) as SimulatorSentList).messages;
+}
+
+// The simulated network's helpers, for the tests not yet on the emulator.
 interface NetworkAccountView {
   accountId: string;
   connected: boolean;

@@ -11,12 +11,13 @@ import {
   buildGateway,
   createAccounts,
   newAuthStateKey,
-  pairAll,
+  scanAllShown,
   post,
   sessionsOf,
   startGateway,
-  startNetwork,
-  waitAllConnected,
+  startEmulator,
+  waitEmulatorConnected,
+  type Emulator,
   type Proc,
 } from '../test/harness.js';
 
@@ -26,7 +27,7 @@ const OUTAGE_MS = 30_000;
 const prefix = '{ro}';
 const firestore = useTestFirestore();
 let redisServer: RedisServerHandle;
-let network: Proc;
+let emulator: Emulator;
 let gateway: Proc | undefined;
 
 beforeAll(async () => {
@@ -35,13 +36,13 @@ beforeAll(async () => {
     appendOnly: true,
     dir: await mkdtemp(join(tmpdir(), 'wa-redis-outage-')),
   });
-  network = await startNetwork();
+  emulator = await startEmulator();
   await createAccounts(firestore.db, ACCOUNTS);
-});
+}, 300_000);
 
 afterAll(async () => {
   await gateway?.stop('SIGKILL');
-  await network?.stop();
+  await emulator?.proc.stop();
   await redisServer?.stop();
   await firestore.close();
 });
@@ -53,11 +54,11 @@ describe('wa-gateway when Redis goes away', () => {
       redisUrl: redisServer.url,
       prefix,
       firestoreEnv: firestore.env,
-      networkUrl: network.url,
+      emulator,
       authStateKey: newAuthStateKey(),
     });
-    await pairAll(network, ACCOUNTS);
-    await waitAllConnected(network, ACCOUNTS);
+    await scanAllShown(emulator, firestore.db, ACCOUNTS);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS);
     const tokensBefore = (await sessionsOf(gateway)).sessions.map((s) => s.token);
 
     await redisServer.stop();
@@ -68,7 +69,7 @@ describe('wa-gateway when Redis goes away', () => {
       const due = stoppedAt + Math.floor((i / MESSAGES) * (OUTAGE_MS - 2_000));
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const r = await post(network, `/accounts/${ACCOUNTS[i % 2]}/inbound`, {
+      const r = await post(emulator.proc, `/accounts/${ACCOUNTS[i % 2]}/inbound`, {
         from: `+4072${String(i % 50).padStart(7, '0')}`,
         text: `mesaj ${i}`,
       });
@@ -126,5 +127,5 @@ describe('wa-gateway when Redis goes away', () => {
       await inbound.close();
       connection.disconnect();
     }
-  });
+  }, 240_000);
 });
