@@ -642,7 +642,11 @@ export class WaEmulator implements ConnectionHost {
 
   private findContact(user: string, server: string): StoredContact | undefined {
     if (server === 'lid') return this.store.contactByLid(user);
-    if (server === PN_SERVER) return this.store.contact(user);
+    // Every phone number is on this network: a contact (identity, LID) is made at first sight, so
+    // an account can write first to a number that never wrote to it.
+    if (server === PN_SERVER) {
+      return /^\d{6,15}$/.test(user) ? this.store.ensureContact(user, undefined) : undefined;
+    }
     return undefined;
   }
 

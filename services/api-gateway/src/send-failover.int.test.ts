@@ -15,14 +15,15 @@ import {
   createAccount,
   newAuthStateKey,
   outboxDoc,
-  pairAccount,
-  sentOnNetwork,
+  pairEmulatedAccount,
+  sentOnEmulator,
   startIngest,
-  startNetwork,
+  startEmulator,
   startOutboxSender,
   startWaGateway,
   threadMessages,
-  waitConnected,
+  waitEmulatedConnected,
+  type Emulator,
   type Proc,
 } from '../test/send-system.js';
 
@@ -34,7 +35,7 @@ let fs: TestFirestore;
 let redis: TestRedis;
 let authApp: Firebase;
 let api: TestGateway;
-let network: Proc;
+let network: Emulator;
 const procs: Proc[] = [];
 const gateways = new Map<string, Proc>();
 
@@ -44,15 +45,15 @@ beforeAll(async () => {
   redis = await useTestRedis();
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
-  network = await startNetwork();
-  procs.push(network);
+  network = await startEmulator();
+  procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);
   const target = { redisUrl: redis.url, prefix: redis.prefix, firestoreEnv: fs.env };
   const authStateKey = newAuthStateKey();
   for (const instanceId of ['gw-a', 'gw-b']) {
     const g = await startWaGateway(target, {
       instanceId,
-      networkUrl: network.url,
+      emulator: network,
       authStateKey,
       leaseTtlMs: TTL_MS,
     });
@@ -60,8 +61,8 @@ beforeAll(async () => {
     procs.push(g);
   }
   procs.push(await startIngest(target), await startOutboxSender(target));
-  await pairAccount(network, fs.db, ACCOUNT);
-}, 180_000);
+  await pairEmulatedAccount(network, fs.db, ACCOUNT);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(procs.map((p) => p.stop('SIGKILL')));
@@ -79,7 +80,7 @@ function send(text: string, requestId: string) {
 
 describe('send across a wa-gateway failover', () => {
   it('when the owning wa-gateway is SIGKILLed around an accepted send, then each send reaches WhatsApp once after failover', async () => {
-    const owner = await waitConnected(network, fs.db, ACCOUNT);
+    const owner = await waitEmulatedConnected(network, fs.db, ACCOUNT);
     const victim = gateways.get(owner)!;
     const survivor = [...gateways.keys()].find((id) => id !== owner)!;
 
@@ -105,8 +106,8 @@ describe('send across a wa-gateway failover', () => {
     );
     const deliveredAfterMs = Date.now() - killedAt;
 
-    expect(await waitConnected(network, fs.db, ACCOUNT)).toBe(survivor);
-    const received = await sentOnNetwork(network, ACCOUNT);
+    expect(await waitEmulatedConnected(network, fs.db, ACCOUNT)).toBe(survivor);
+    const received = await sentOnEmulator(network, ACCOUNT);
     // Exactly once on WhatsApp's side: one message per request id, nothing else.
     expect(received.map((m) => m.messageId).sort()).toEqual(ids.map(waMessageIdFor).sort());
     for (const m of received) {

@@ -18,13 +18,14 @@ import {
   createAccount,
   newAuthStateKey,
   outboxDoc,
-  pairAccount,
-  sentOnNetwork,
+  pairEmulatedAccount,
+  sentOnEmulator,
   startIngest,
-  startNetwork,
+  startEmulator,
   startOutboxSender,
   startWaGateway,
   threadMessages,
+  type Emulator,
   type Proc,
 } from '../test/send-system.js';
 
@@ -36,7 +37,7 @@ let fs: TestFirestore;
 let redis: TestRedis;
 let authApp: Firebase;
 let api: TestGateway;
-let network: Proc;
+let network: Emulator;
 let sender: Proc;
 const procs: Proc[] = [];
 
@@ -50,14 +51,14 @@ beforeAll(async () => {
   redis.connection.on('error', () => undefined);
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
-  network = await startNetwork();
-  procs.push(network);
+  network = await startEmulator();
+  procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);
   const target = { redisUrl: redis.url, prefix: redis.prefix, firestoreEnv: fs.env };
   procs.push(
     await startWaGateway(target, {
       instanceId: 'gw-r',
-      networkUrl: network.url,
+      emulator: network,
       authStateKey: newAuthStateKey(),
       // Longer than the outage: the owner keeps its account across the restart.
       leaseTtlMs: 20_000,
@@ -66,8 +67,8 @@ beforeAll(async () => {
   );
   sender = await startOutboxSender(target);
   procs.push(sender);
-  await pairAccount(network, fs.db, ACCOUNT);
-}, 180_000);
+  await pairEmulatedAccount(network, fs.db, ACCOUNT);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(procs.map((p) => p.stop('SIGKILL')));
@@ -114,7 +115,7 @@ describe('send when Redis restarts between the outbox write and the enqueue', ()
     });
     await outbox.queue.close();
 
-    const received = await sentOnNetwork(network, ACCOUNT);
+    const received = await sentOnEmulator(network, ACCOUNT);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({
       messageId: waMessageIdFor(requestId),

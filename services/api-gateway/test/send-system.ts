@@ -130,31 +130,12 @@ export async function startEmulator(): Promise<Emulator> {
   return { proc, url: proc.url, dataDir, mediaPort };
 }
 
-/** The simulated network (test-only; the tests not yet on the emulator). */
-export async function startNetwork(): Promise<Proc> {
-  const port = await freePort();
-  const proc = spawnService(
-    'wa-simulator',
-    'services/wa-gateway/dist/simulator/network.main.js',
-    {
-      WA_SIMULATOR_PORT: String(port),
-      WA_SIMULATOR_DELIVERED_MS: '100',
-      WA_SIMULATOR_READ_MS: '200',
-      LOG_LEVEL: 'warn',
-    },
-    port,
-  );
-  await waitHealthy(proc, '/health');
-  return proc;
-}
-
 export async function startWaGateway(
   t: SystemTarget,
   o: {
     instanceId: string;
-    /** Real Baileys against the WhatsApp network emulator, or the simulated network's URL. */
-    emulator?: Emulator;
-    networkUrl?: string;
+    /** Real Baileys against the WhatsApp network emulator. */
+    emulator: Emulator;
     authStateKey: string;
     leaseTtlMs: number;
     /** Internal hosts media may be fetched from (OUTBOUND_ALLOW_HOSTS); none by default. */
@@ -170,16 +151,12 @@ export async function startWaGateway(
       INSTANCE_ID: o.instanceId,
       REDIS_URL: t.redisUrl,
       QUEUE_PREFIX: t.prefix,
-      ...(o.emulator !== undefined
-        ? {
-            // Real Baileys against the emulator, exactly as the launcher configures it.
-            WA_DRIVER: 'baileys',
-            WA_WEBSOCKET_URL: `ws://127.0.0.1:${o.emulator.proc.port}/ws?account={accountId}`,
-            NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
-            NODE_EXTRA_CA_CERTS: join(o.emulator.dataDir, 'wa-emulator-media-ca.pem'),
-            WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${o.emulator.mediaPort}`,
-          }
-        : { WA_DRIVER: 'simulator', WA_SIMULATOR_URL: o.networkUrl ?? '' }),
+      // Real Baileys against the emulator, exactly as the launcher configures it.
+      WA_DRIVER: 'baileys',
+      WA_WEBSOCKET_URL: `ws://127.0.0.1:${o.emulator.proc.port}/ws?account={accountId}`,
+      NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
+      NODE_EXTRA_CA_CERTS: join(o.emulator.dataDir, 'wa-emulator-media-ca.pem'),
+      WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${o.emulator.mediaPort}`,
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'wa-spool-')),
       WA_GATEWAY_HEALTH_PORT: String(port),
@@ -317,63 +294,6 @@ export async function sentOnEmulator(
   accountId: string,
 ): Promise<SimulatorSentList['messages']> {
   const res = await fetch(`${emulator.url}/accounts/${accountId}/sent`);
-  if (!res.ok) throw new Error(`GET sent: HTTP ${res.status}`);
-  return ((await res.json()) as SimulatorSentList).messages;
-}
-
-// The simulated network's helpers, for the tests not yet on the emulator.
-interface NetworkAccountView {
-  accountId: string;
-  connected: boolean;
-  instanceId: string | null;
-  qr: string | null;
-}
-
-async function networkAccount(network: Proc, accountId: string) {
-  const res = await fetch(`${network.url}/sockets`);
-  const view = (await res.json()) as { accounts: NetworkAccountView[] };
-  return view.accounts.find((a) => a.accountId === accountId);
-}
-
-/** Scans the account's QR on the network once a gateway shows one, then waits for `connected`. */
-export async function pairAccount(network: Proc, db: Firestore, accountId: string): Promise<void> {
-  await expectEventually(
-    async () => {
-      const a = await networkAccount(network, accountId);
-      if (a?.qr == null) throw new Error(`${accountId} shows no QR yet`);
-      const res = await fetch(`${network.url}/accounts/${accountId}/scan`, { method: 'POST' });
-      if (res.status !== 202) throw new Error(`scan answered ${res.status}`);
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-  await waitConnected(network, db, accountId);
-}
-
-/** Connected on the network and, through ingest, in Firestore. Returns the owning instance. */
-export async function waitConnected(
-  network: Proc,
-  db: Firestore,
-  accountId: string,
-  timeoutMs = 60_000,
-): Promise<string> {
-  return expectEventually(
-    async () => {
-      const a = await networkAccount(network, accountId);
-      if (a?.connected !== true || a.instanceId === null) throw new Error('not connected');
-      const doc = (await collections(db).accounts().doc(accountId).get()).data();
-      if (doc?.status !== 'connected') throw new Error(`account status ${doc?.status}`);
-      return a.instanceId;
-    },
-    { timeoutMs, intervalMs: 200 },
-  );
-}
-
-/** What the simulated WhatsApp server received from the account's clients. */
-export async function sentOnNetwork(
-  network: Proc,
-  accountId: string,
-): Promise<SimulatorSentList['messages']> {
-  const res = await fetch(`${network.url}/accounts/${accountId}/sent`);
   if (!res.ok) throw new Error(`GET sent: HTTP ${res.status}`);
   return ((await res.json()) as SimulatorSentList).messages;
 }
