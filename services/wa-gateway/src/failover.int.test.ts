@@ -3,35 +3,39 @@ import { useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import {
   buildGateway,
   createAccounts,
-  networkView,
+  emulatorView,
   newAuthStateKey,
-  pairAll,
+  scanAllShown,
   sessionsOf,
+  startEmulator,
   startGateway,
-  startNetwork,
-  waitAllConnected,
+  waitEmulatorConnected,
+  type Emulator,
   type Proc,
 } from '../test/harness.js';
+
+// Real wa-gateway processes with real Baileys sockets against the WhatsApp network emulator: the
+// emulator labels each account's socket with the instance that opened it (`&client=`).
 
 const COUNT = 90;
 const TTL_MS = 6_000;
 const ACCOUNTS = Array.from({ length: COUNT }, (_, i) => `fo-${String(i).padStart(3, '0')}`);
 const firestore = useTestFirestore();
 let redis: TestRedis;
-let network: Proc;
+let emulator: Emulator;
 const gateways: Proc[] = [];
 const authStateKey = newAuthStateKey();
 
 beforeAll(async () => {
   buildGateway();
   redis = await useTestRedis();
-  network = await startNetwork();
+  emulator = await startEmulator();
   await createAccounts(firestore.db, ACCOUNTS);
-});
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(gateways.map((g) => g.stop('SIGKILL')));
-  await network?.stop();
+  await emulator?.proc.stop();
   await redis?.cleanup();
   await firestore.close();
 });
@@ -55,12 +59,15 @@ async function sample(live: Proc[]): Promise<Sample> {
         connected.set(s.accountId, [...(connected.get(s.accountId) ?? []), v.instanceId]);
     }
   }
-  const net = await networkView(network);
+  const net = await emulatorView(emulator);
   // The network's view: which instance holds each account's socket, and that it is the owner.
-  for (const a of net.accounts.filter((x) => x.connected && x.instanceId !== null)) {
-    const lease = await redis.connection.get(`${redis.prefix}:wa:lease:${a.accountId}`);
-    if (lease !== null && !lease.startsWith(`${a.instanceId}|`)) {
-      connected.set(a.accountId, [...(connected.get(a.accountId) ?? []), `net:${a.instanceId}`]);
+  for (const a of net.accounts) {
+    for (const d of a.devices.filter((x) => x.connected)) {
+      if (d.client === null) throw new Error(`${a.accountId}: a socket without its instance label`);
+      const lease = await redis.connection.get(`${redis.prefix}:wa:lease:${a.accountId}`);
+      if (lease !== null && !lease.startsWith(`${d.client}|`)) {
+        connected.set(a.accountId, [...(connected.get(a.accountId) ?? []), `net:${d.client}`]);
+      }
     }
   }
   return {
@@ -80,15 +87,15 @@ describe('ownership across 3 gateway processes', () => {
           redisUrl: redis.url,
           prefix: redis.prefix,
           firestoreEnv: firestore.env,
-          networkUrl: network.url,
+          emulator,
           authStateKey,
           extra: { WA_LEASE_TTL_MS: String(TTL_MS), LOG_LEVEL: 'warn' },
         }),
       ),
     );
     gateways.push(...started);
-    await pairAll(network, ACCOUNTS, 120_000);
-    await waitAllConnected(network, ACCOUNTS, 120_000);
+    await scanAllShown(emulator, firestore.db, ACCOUNTS, 180_000);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS, 180_000);
 
     const samples: Sample[] = [];
     let live = [...gateways];
@@ -122,7 +129,7 @@ describe('ownership across 3 gateway processes', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const failoverMs = ownedAgainAt - killedAt;
-    await waitAllConnected(network, ACCOUNTS, 30_000);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS, 60_000);
     const connectedAt = Date.now();
     sampling = false;
     await sampler;
@@ -138,7 +145,7 @@ describe('ownership across 3 gateway processes', () => {
     expect(samples.flatMap((s) => s.doubleConnected)).toEqual([]);
     expect(samples.at(-1)!.replaced).toBe(0);
     await expectShare(live, Math.ceil(COUNT / 2) + 1);
-  }, 300_000);
+  }, 480_000);
 });
 
 async function expectShare(live: Proc[], max: number) {
