@@ -151,16 +151,22 @@ describe('the web client, acceptance tests 1-6', () => {
     await expect.poll(() => item.getByTestId('unread').innerText()).toContain('1 necitite');
     threadId = (await list.locator('li').first().getAttribute('data-thread-id'))!;
 
-    const search = page.getByLabel('Caută după nume sau telefon');
+    // The server searches: threads by name or phone as typed, messages by their words.
+    const search = page.getByLabel('Caută în conversații și mesaje');
+    const foundThread = page
+      .getByRole('list', { name: 'Conversații găsite' })
+      .getByRole('link', { name: /Ana/ });
     for (const [query, found] of [
       ['ana', true],
       ['722 333', true],
       ['Maria', false],
     ] as const) {
       await search.fill(query);
-      await expect.poll(() => item.count(), { message: query }).toBe(found ? 1 : 0);
+      if (found) await foundThread.waitFor({ timeout: 10_000 });
+      else await page.getByText('Nimic nu se potrivește căutării.').waitFor({ timeout: 10_000 });
     }
     await search.fill('');
+    await item.waitFor();
     await checkScreen(page, 'inbox', 'desktop');
     screens.push({ name: 'inbox', path: `/inbox/${encodeURIComponent(accountId)}` });
   });

@@ -77,12 +77,14 @@ export function messageSearchTerms(
   return doc.deleted ? [] : searchTermsOf(messageSearchText(doc));
 }
 
-/** Digits a phone is typed with: international (40722…) and national (0722…) forms. */
+/** Digits a phone is typed with: international (40722…), national (0722…) and bare (722…) forms. */
 function phoneForms(phoneE164: string): string[] {
   const digits = phoneE164.replace(/\D/g, '');
   const forms = [digits];
-  // Country codes are 1–3 digits; a national number is typed with a leading 0.
-  for (let cc = 1; cc <= 3 && cc < digits.length - 4; cc++) forms.push(`0${digits.slice(cc)}`);
+  // Country codes are 1–3 digits; a national number is typed with a leading 0, or without it.
+  for (let cc = 1; cc <= 3 && cc < digits.length - 4; cc++) {
+    forms.push(`0${digits.slice(cc)}`, digits.slice(cc));
+  }
   return forms;
 }
 

@@ -56,6 +56,9 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
   'GET /api/threads/:threadId/messages': (s) => ({
     url: `/api/threads/${enc(thread(s))}/messages`,
   }),
+  'GET /api/threads/:threadId/messages/:messageId/media': (s) => ({
+    url: `/api/threads/${enc(thread(s))}/messages/m1/media`,
+  }),
   'POST /api/threads/:threadId/read': (s) => ({
     url: `/api/threads/${enc(thread(s))}/read`,
     body: { upTo: 'm1' },
