@@ -1,27 +1,22 @@
 // The preload swaps Baileys' certificate root for the emulator's test root in this process.
 import '@wacrm/wa-emulator/preload';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob, MessageDoc } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
-import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();
 let redis: TestRedis;
 let env: EmulatorSessions;
-let ingestRedis: Redis;
 
 beforeAll(async () => {
   redis = await useTestRedis();
   env = await EmulatorSessions.start(firestore, redis);
-  ingestRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
 });
 
 afterAll(async () => {
   await env?.close();
-  ingestRedis?.disconnect();
   await redis?.cleanup();
   await firestore.close();
 });
@@ -88,16 +83,7 @@ describe('edits and revokes (real Baileys against the emulator, then ingest)', (
       text: 'Nunta pe 14 iunie',
     });
     const jobs = await ingestJobs(id, [original, forged, revoked, own]);
-    const deps = buildIngestDeps({
-      db: firestore.db,
-      redis: ingestRedis,
-      publisher: ingestRedis,
-      prefix: redis.prefix,
-      logger: env.logger,
-      maxWrites: 450,
-      lockTtlMs: 10_000,
-      lockWaitMs: 10_000,
-    });
+    const deps = env.ingestDeps();
     // Ana's message first, then Bogdan's forgeries, then Ana's own edit.
     for (const job of jobs) await ingestMessages(job, deps, env.logger);
     const message = await stored(id, original);

@@ -1,28 +1,23 @@
 // The preload swaps Baileys' certificate root for the emulator's test root in this process.
 import '@wacrm/wa-emulator/preload';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
-import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();
 let redis: TestRedis;
 let env: EmulatorSessions;
-let ingestRedis: Redis;
 
 beforeAll(async () => {
   redis = await useTestRedis();
   env = await EmulatorSessions.start(firestore, redis);
-  ingestRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
 });
 
 afterAll(async () => {
   await env?.close();
-  ingestRedis?.disconnect();
   await redis?.cleanup();
   await firestore.close();
 });
@@ -58,16 +53,7 @@ describe('a contact asks for a message again after a reconnect (real Baileys aga
       }),
     );
     // Ingest stores the sent message (Baileys reports its own send as a fromMe upsert).
-    const deps = buildIngestDeps({
-      db: firestore.db,
-      redis: ingestRedis,
-      publisher: ingestRedis,
-      prefix: redis.prefix,
-      logger: env.logger,
-      maxWrites: 450,
-      lockTtlMs: 10_000,
-      lockWaitMs: 10_000,
-    });
+    const deps = env.ingestDeps();
     await expectEventually(async () => {
       const jobs = (await env.inbound.queue.getJobs(['waiting', 'completed']))
         .filter((j) => j.name === 'ingest-messages')

@@ -1,9 +1,7 @@
 // The preload swaps Baileys' certificate root for the emulator's test root in this process.
 import '@wacrm/wa-emulator/preload';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob, MessageDoc } from '@wacrm/contracts';
-import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { EmulatorSessions } from '../test/emulator-session.js';
@@ -11,17 +9,14 @@ import { EmulatorSessions } from '../test/emulator-session.js';
 const firestore = useTestFirestore();
 let redis: TestRedis;
 let env: EmulatorSessions;
-let ingestRedis: Redis;
 
 beforeAll(async () => {
   redis = await useTestRedis();
   env = await EmulatorSessions.start(firestore, redis);
-  ingestRedis = new Redis(redis.url, { maxRetriesPerRequest: null });
 });
 
 afterAll(async () => {
   await env?.close();
-  ingestRedis?.disconnect();
   await redis?.cleanup();
   await firestore.close();
 });
@@ -75,16 +70,7 @@ describe('an undecryptable message and its resend (real Baileys against the emul
       },
       { timeoutMs: 20_000 },
     );
-    const deps = buildIngestDeps({
-      db: firestore.db,
-      redis: ingestRedis,
-      publisher: ingestRedis,
-      prefix: redis.prefix,
-      logger: env.logger,
-      maxWrites: 450,
-      lockTtlMs: 10_000,
-      lockWaitMs: 10_000,
-    });
+    const deps = env.ingestDeps();
     await ingestMessages(jobs[0]!, deps, env.logger);
     const placeholder = await storedMessages(id, messageId);
     expect(placeholder).toHaveLength(1);

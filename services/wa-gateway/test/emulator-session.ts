@@ -20,6 +20,7 @@ import { Spool } from '../src/data-access/spool.js';
 import { AccountSession, type SessionDeps } from '../src/domain/account-session.js';
 import { AuthCipher } from '../src/domain/auth-cipher.js';
 import { baileysDriver } from '../src/drivers/baileys.driver.js';
+import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import type { OpenOptions, WaDriver } from '../src/drivers/driver.port.js';
 
 /**
@@ -225,7 +226,25 @@ export class EmulatorSessions {
     return result;
   }
 
+  private ingestConnection: Redis | undefined;
+
+  /** A real ingest's dependencies (its own Redis connection), to follow a message into Firestore. */
+  ingestDeps(): ReturnType<typeof buildIngestDeps> {
+    this.ingestConnection ??= new Redis(this.redis.url, { maxRetriesPerRequest: null });
+    return buildIngestDeps({
+      db: this.firestore.db,
+      redis: this.ingestConnection,
+      publisher: this.ingestConnection,
+      prefix: this.redis.prefix,
+      logger: this.logger,
+      maxWrites: 450,
+      lockTtlMs: 10_000,
+      lockWaitMs: 10_000,
+    });
+  }
+
   async close(): Promise<void> {
+    this.ingestConnection?.disconnect();
     await Promise.all(this.sessions.splice(0).map((s) => s.stop(true)));
     this.publisher.stop();
     await this.inbound.queue.close();
