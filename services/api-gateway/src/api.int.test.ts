@@ -810,6 +810,17 @@ describe('threads and messages', () => {
     );
   });
 
+  it('when a media download names a message id Firestore cannot take, then 400, never 5xx', async () => {
+    for (const messageId of ['a/b', '__reserved__', 'constructor']) {
+      const res = await inject(
+        'GET',
+        `/api/threads/${encodeURIComponent(tA)}/messages/${encodeURIComponent(messageId)}/media`,
+        admin,
+      );
+      expect(res.statusCode, messageId).toBe(400);
+    }
+  });
+
   it('when a mark-read names a thread of another account, a bad id or a bad mark, then 403, 400 or 404', async () => {
     const read = (thread: string, body: unknown, who = bearer(employee.token)) =>
       inject('POST', `/api/threads/${encodeURIComponent(thread)}/read`, who, body);

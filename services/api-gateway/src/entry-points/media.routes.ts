@@ -5,6 +5,7 @@ import { AppError } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import type { ObjectRange, ObjectStore } from '@wacrm/object-store';
 import { getThread } from '../data-access/threads.repository.js';
+import { docId } from '../domain/doc-id.js';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
@@ -72,7 +73,10 @@ export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
         const { threadId, messageId } = request.params;
         const thread = await getThread(deps.db, threadId);
         requireAccount(principalOf(request), thread.accountId);
-        const snap = await collections(deps.db).messages(threadId).doc(messageId).get();
+        const snap = await collections(deps.db)
+          .messages(threadId)
+          .doc(docId(messageId, 'messageId'))
+          .get();
         const media = snap.exists ? snap.data()?.media : null;
         if (media === null || media === undefined) {
           throw new AppError('NOT_FOUND', 'this message has no media');
