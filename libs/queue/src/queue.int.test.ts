@@ -70,9 +70,9 @@ describe('libs/queue against a real Redis', () => {
     const job = await queue.queue.add('do-work', { id: 'a', n: 'three' }, { attempts: 5 });
 
     const failed = await expectEventually(async () => {
-      const j = await Job.fromId(queue.queue, job.id!);
-      expect(await j?.getState()).toBe('failed');
-      return j!;
+      // State first, then the hash: a job read before its move would miss failedReason/returnvalue.
+      expect(await queue.queue.getJobState(job.id!)).toBe('failed');
+      return (await Job.fromId(queue.queue, job.id!))!;
     });
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/invalid payload for work-items\/do-work: n: /);
@@ -101,9 +101,9 @@ describe('libs/queue against a real Redis', () => {
     );
 
     const done = await expectEventually(async () => {
-      const j = await Job.fromId(queue.queue, job.id!);
-      expect(await j?.getState()).toBe('completed');
-      return j!;
+      // State first, then the hash: a job read before its move would miss failedReason/returnvalue.
+      expect(await queue.queue.getJobState(job.id!)).toBe('completed');
+      return (await Job.fromId(queue.queue, job.id!))!;
     });
     expect(done.attemptsMade).toBe(3);
     expect(done.returnvalue).toBe('done');
@@ -125,9 +125,9 @@ describe('libs/queue against a real Redis', () => {
       { attempts: 5, backoff: { type: 'fixed', delay: 10 } },
     );
     const failed = await expectEventually(async () => {
-      const j = await Job.fromId(queue.queue, job.id!);
-      expect(await j?.getState()).toBe('failed');
-      return j!;
+      // State first, then the hash: a job read before its move would miss failedReason/returnvalue.
+      expect(await queue.queue.getJobState(job.id!)).toBe('failed');
+      return (await Job.fromId(queue.queue, job.id!))!;
     });
     expect(failed.failedReason).toBe('NOT_FOUND: thread gone');
     expect(calls).toBe(1);
