@@ -67,12 +67,14 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
           const permanent = isAppError(error) && !error.retryable;
           if (lastAttempt || permanent) {
             logger.error({ err: error, permanent }, 'send failed for good');
+            // Final either way: no attempt follows, so the outbox ends `failed` with the reason
+            // (reporting it retryable left the outbox `sending` for good).
             await sendResult(
               command.requestId,
               command.waMessageId,
               'failed',
               (error as Error).message,
-              !permanent,
+              false,
             );
           }
           throw error;
