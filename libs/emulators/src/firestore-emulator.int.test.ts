@@ -213,6 +213,21 @@ describe('startFirestoreEmulator', () => {
     expect((await fetch(`${emulator.controlUrl}/nope`)).status).toBe(404);
   });
 
+  it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {
+    const emulator = await startEmulator({ controlPort: 0 });
+    const db = adminFirestore(emulator.host);
+    const batch = db.batch();
+    batch.set(db.doc('users/u1'), { a: 1 });
+    batch.set(db.doc('users/u2'), { a: 2 });
+    await batch.commit();
+    await db.doc('users/u3').set({ a: 3 });
+    await db.getAll(db.doc('users/u1'), db.doc('users/u2'));
+    await db.collection('users').where('a', '>', 1).get();
+
+    const stats = await (await fetch(`${emulator.controlUrl}/stats`)).json();
+    expect(stats).toEqual({ commits: 2, writes: 3, documentReads: 2, queries: 1 });
+  });
+
   it('when POST /snapshot is sent, then the snapshot file holds the current documents', async () => {
     const snapshotPath = join(await tempDir(), 'firestore.json');
     const emulator = await startEmulator({

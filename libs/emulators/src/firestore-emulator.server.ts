@@ -145,6 +145,8 @@ export async function startFirestoreEmulator(
     state.clear();
     await log?.append(encodeClearRecord());
   };
+  const counts: FirestoreOperationCounts = { commits: 0, writes: 0, documentReads: 0, queries: 0 };
+  countOperations(grpcServer, counts);
   if (log) {
     installWriteAheadLog(grpcServer, state, log, (err) => {
       if (logFailed) return;
@@ -185,6 +187,7 @@ export async function startFirestoreEmulator(
       control = await startControlServer(options.controlPort, {
         clear,
         snapshot: () => snapshot(true),
+        stats: () => ({ ...counts }),
       });
     } catch (err) {
       clearInterval(timer);
@@ -266,6 +269,54 @@ interface GrpcHandler {
   type: string;
 }
 
+/** Wraps one of the emulator's gRPC methods. */
+function replaceHandler(
+  server: GrpcServer,
+  method: string,
+  wrap: (func: GrpcHandler['func']) => GrpcHandler['func'],
+): void {
+  // grpc-js keeps registered methods in a private map; register/unregister are public.
+  const handlers = (server as unknown as { handlers: Map<string, GrpcHandler> }).handlers;
+  const path = `${FIRESTORE_SERVICE}/${method}`;
+  const handler = handlers.get(path);
+  if (!handler) throw new Error(`The Firestore emulator has no gRPC method ${path}`);
+  server.unregister(path);
+  server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
+}
+
+/** Counts commits, their writes, documents read and queries as they arrive. */
+function countOperations(server: GrpcServer, counts: FirestoreOperationCounts): void {
+  const counted =
+    (count: (request: Record<string, unknown>) => void) =>
+    (func: GrpcHandler['func']): GrpcHandler['func'] =>
+      ((call: { request?: Record<string, unknown> }, ...rest: unknown[]) => {
+        if (call.request !== undefined) count(call.request);
+        return (func as (...args: unknown[]) => unknown)(call, ...rest);
+      }) as GrpcHandler['func'];
+  replaceHandler(
+    server,
+    'Commit',
+    counted((r) => {
+      counts.commits += 1;
+      counts.writes += Array.isArray(r.writes) ? r.writes.length : 0;
+    }),
+  );
+  replaceHandler(
+    server,
+    'BatchGetDocuments',
+    counted((r) => {
+      counts.documentReads += Array.isArray(r.documents) ? r.documents.length : 0;
+    }),
+  );
+  replaceHandler(
+    server,
+    'RunQuery',
+    counted(() => {
+      counts.queries += 1;
+    }),
+  );
+}
+
 /**
  * Commits are the emulator's only write path (BatchWrite, Write and the document CRUD methods
  * are unimplemented). Each commit is applied by the emulator as before; its reply is held until
@@ -278,15 +329,8 @@ function installWriteAheadLog(
   log: FirestoreWriteLog,
   onFailure: (err: unknown) => void,
 ): void {
-  // grpc-js keeps registered methods in a private map; register/unregister are public.
-  const handlers = (server as unknown as { handlers: Map<string, GrpcHandler> }).handlers;
-  const replace = (method: string, wrap: (func: GrpcHandler['func']) => GrpcHandler['func']) => {
-    const path = `${FIRESTORE_SERVICE}/${method}`;
-    const handler = handlers.get(path);
-    if (!handler) throw new Error(`The Firestore emulator has no gRPC method ${path}`);
-    server.unregister(path);
-    server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
-  };
+  const replace = (method: string, wrap: (func: GrpcHandler['func']) => GrpcHandler['func']) =>
+    replaceHandler(server, method, wrap);
 
   replace('Commit', (commit) => {
     const apply = commit as (
@@ -343,6 +387,17 @@ function shutdownGrpc(server: GrpcServer): Promise<void> {
 interface ControlActions {
   clear(): Promise<void>;
   snapshot(): Promise<void>;
+  stats(): FirestoreOperationCounts;
+}
+
+/** What clients asked of the emulator since it started (`GET /stats`): benchmarks count per send. */
+export interface FirestoreOperationCounts {
+  commits: number;
+  /** Document writes inside those commits. */
+  writes: number;
+  /** Documents asked for by BatchGetDocuments (every `get` and `getAll`). */
+  documentReads: number;
+  queries: number;
 }
 
 async function startControlServer(port: number, actions: ControlActions): Promise<HttpServer> {
@@ -377,6 +432,8 @@ async function handleControl(
     case 'POST /snapshot':
       await actions.snapshot();
       return sendJson(res, 200, { snapshot: true });
+    case 'GET /stats':
+      return sendJson(res, 200, actions.stats());
     default:
       return sendJson(res, 404, { error: `No route ${route}` });
   }
