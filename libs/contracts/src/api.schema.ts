@@ -3,6 +3,7 @@ import {
   AccountId,
   AccountStatus,
   IsoDateTime,
+  MediaStatus,
   MessageDirection,
   MessageSource,
   MessageStatus,
@@ -11,6 +12,7 @@ import {
   UserRole,
 } from './common.schema.js';
 import { ApiKeyScope, EventDoc, HistoryProgress } from './firestore.schema.js';
+import { BookingMoneyView, BookingPayment } from './booking.schema.js';
 
 /**
  * HTTP views of the api-gateway: what integrators read. Times are ISO strings; secrets (media
@@ -87,6 +89,15 @@ export const MessageMediaView = z.object({
   seconds: z.number().nullable(),
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
+  /** Whether the file is kept (issue 17); null on messages stored before media were kept. */
+  status: MediaStatus.nullable(),
+  reason: z.string().nullable(),
+  /** Hex SHA-256 of the stored bytes (the download's ETag). */
+  sha256: z.string().nullable(),
+  /** The type sniffed from the stored bytes. */
+  mime: z.string().nullable(),
+  /** A JPEG preview exists (`?thumbnail=1` on the media download). */
+  thumbnail: z.object({ width: z.number().int(), height: z.number().int() }).nullable(),
 });
 
 export const MessageView = z.object({
@@ -283,6 +294,11 @@ export const EventView = EventDoc.omit({ bodyHash: true, writeFence: true }).ext
   createdAt: Iso,
   updatedAt: Iso,
   archivedAt: IsoOrNull,
+  start: Iso.optional(),
+  end: Iso.optional(),
+  payments: z.array(BookingPayment.extend({ recordedAt: Iso })).optional(),
+  /** Issue 19: what the booking is owed, computed from its price and payments (never stored). */
+  money: BookingMoneyView.optional(),
 });
 
 export const EventList = z.object({ items: z.array(EventView), truncated: z.boolean() });
@@ -293,6 +309,7 @@ export const ClientView = z.object({
   eventsCount: z.number().int(),
   lifetimeSpendPaid: z.number(),
   lifetimeSpendTotal: z.number(),
+  outstandingBalance: z.number().optional(),
   firstEventAt: z.string().nullable(),
   lastEventAt: z.string().nullable(),
   lastContactAt: IsoOrNull,

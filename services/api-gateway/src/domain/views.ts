@@ -73,6 +73,14 @@ export function toMessageView(id: string, doc: MessageDoc): MessageView {
             seconds: media.seconds,
             width: media.width,
             height: media.height,
+            status: media.status ?? null,
+            reason: media.reason ?? null,
+            sha256: media.sha256 ?? null,
+            mime: media.mime ?? null,
+            thumbnail:
+              media.thumbnail != null
+                ? { width: media.thumbnail.width, height: media.thumbnail.height }
+                : null,
           },
     tsClient: iso(doc.tsClient),
     tsServer: isoOrNull(doc.tsServer),
