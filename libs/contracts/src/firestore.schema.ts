@@ -14,6 +14,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { DraftEvent, ExtractionAction, Payment, RoleSlot } from './crm.schema.js';
+import { BookingPayment, BookingStatus } from './booking.schema.js';
 import { SendPolicy } from './outbox.schema.js';
 
 /**
@@ -34,6 +35,8 @@ export const Collections = {
   users: 'users',
   apiKeys: 'apiKeys',
   authState: 'authState',
+  performers: 'performers',
+  costumes: 'costumes',
 } as const;
 
 export const HistoryProgress = z.object({
@@ -206,6 +209,18 @@ export const EventDoc = z.object({
   version: z.number().int().positive().optional(),
   /** The fencing token of the edit lock held by the last server write (see EventEditDoc). */
   writeFence: z.number().int().nonnegative().optional(),
+  // Issue 19, the booking (all optional: events before it have none). The price is
+  // `payment.amount`, the deposit asked `payment.advance`; `payment.paid` is the sum of
+  // `payments` once one is recorded (libs/firestore bookingMoney is the one place it is computed).
+  status: BookingStatus.optional(),
+  /** UTC instants; shown in Europe/Bucharest. `date`/`time`/`durationHours` follow them. */
+  start: Time.optional(),
+  end: Time.optional(),
+  performerIds: z.array(z.string()).optional(),
+  costumeIds: z.array(z.string()).optional(),
+  depositDueDate: CalendarDate.nullable().optional(),
+  balanceDueDate: CalendarDate.nullable().optional(),
+  payments: z.array(BookingPayment).optional(),
 });
 export type EventDoc = z.infer<typeof EventDoc>;
 
@@ -218,7 +233,7 @@ export const EventEditsCollection = 'edits';
  * the version it made instead of a 409; the same key with another body is a conflict.
  */
 export const EventEditDoc = z.object({
-  kind: z.enum(['update', 'archive']),
+  kind: z.enum(['update', 'archive', 'payment']),
   uid: z.string().min(1),
   bodyHash: z.string(),
   /** The version this edit wrote. */
@@ -234,6 +249,8 @@ export const ClientDoc = z.object({
   eventsCount: z.number().int().nonnegative(),
   lifetimeSpendPaid: z.number().nonnegative(),
   lifetimeSpendTotal: z.number().nonnegative(),
+  /** Issue 19: what the client still owes on its bookings (absent on aggregates before it). */
+  outstandingBalance: z.number().nonnegative().optional(),
   firstEventAt: CalendarDate.nullable(),
   lastEventAt: CalendarDate.nullable(),
   lastContactAt: Time.nullable(),

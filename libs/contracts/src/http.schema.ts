@@ -10,6 +10,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { DraftEvent, ExtractionResult } from './crm.schema.js';
+import { BookingFields } from './booking.schema.js';
 import { ReadMark } from './queue.schema.js';
 
 /** RFC 9457 problem details, the body of every error answer. */
@@ -116,11 +117,13 @@ export const CreateEventBody = z.object({
   guests: z.number().int().min(0).max(10_000).nullable().default(null),
   notes: z.string().max(2000).nullable().default(null),
   sourceExtractionId: z.string().max(200).nullable().default(null),
+  ...BookingFields.shape,
 });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
 export const UpdateEventBody = DraftEvent.partial().extend({
   paid: z.number().nonnegative().optional(),
+  ...BookingFields.shape,
 });
 
 /**

@@ -1,6 +1,7 @@
 export * from './common.schema.js';
 export * from './account-access.js';
 export * from './crm.schema.js';
+export * from './booking.schema.js';
 export * from './firestore.schema.js';
 export * from './queue.schema.js';
 export * from './media.schema.js';

@@ -4,10 +4,12 @@ import {
   ApiKeyDoc,
   ClientDoc,
   Collections,
+  CostumeDoc,
   EventDoc,
   ExtractionDoc,
   MessageDoc,
   OutboxDoc,
+  PerformerDoc,
   ThreadDoc,
   UserDoc,
 } from '@wacrm/contracts';
@@ -23,6 +25,8 @@ const converters = {
   client: contractConverter('client', ClientDoc),
   user: contractConverter('user', UserDoc),
   apiKey: contractConverter('apiKey', ApiKeyDoc),
+  performer: contractConverter('performer', PerformerDoc),
+  costume: contractConverter('costume', CostumeDoc),
 };
 
 /** Typed accessors for every collection of the data model (DESIGN.md). */
@@ -47,6 +51,8 @@ export function collections(db: Firestore) {
     clients: () => db.collection(Collections.clients).withConverter(converters.client),
     users: () => db.collection(Collections.users).withConverter(converters.user),
     apiKeys: () => db.collection(Collections.apiKeys).withConverter(converters.apiKey),
+    performers: () => db.collection(Collections.performers).withConverter(converters.performer),
+    costumes: () => db.collection(Collections.costumes).withConverter(converters.costume),
   };
 }
 export type TypedCollections = ReturnType<typeof collections>;

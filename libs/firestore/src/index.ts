@@ -4,6 +4,8 @@ export * from './collections.js';
 export * from './ids.js';
 export * from './crm/events.repository.js';
 export * from './crm/event-figures.js';
+export * from './crm/booking-conflicts.js';
+export * from './crm/bookings.repository.js';
 export * from './crm/client-aggregate.js';
 export * from './crm/client-view.js';
 export * from './outbox/outbox.repository.js';

@@ -1,7 +1,7 @@
 import type { ClientDoc, EventDoc, ThreadDoc } from '@wacrm/contracts';
-import { eventFigures } from './event-figures.js';
+import { eventFigures, type MoneyEvent } from './event-figures.js';
 
-export type AggregateEvent = Pick<EventDoc, 'isArchived' | 'date' | 'payment' | 'accountId'>;
+export type AggregateEvent = Pick<EventDoc, 'date' | 'accountId'> & MoneyEvent;
 export type AggregateThread = Pick<
   ThreadDoc,
   'accountId' | 'displayName' | 'lastMessageAt' | 'updatedAt'
@@ -39,6 +39,7 @@ export function aggregateClient(
     eventsCount: figures.eventsCount,
     lifetimeSpendPaid: figures.spendPaid,
     lifetimeSpendTotal: figures.spendTotal,
+    outstandingBalance: figures.outstanding,
     firstEventAt: figures.firstEventAt,
     lastEventAt: figures.lastEventAt,
     lastContactAt,
@@ -59,6 +60,7 @@ export function sameAggregate(a: ClientDoc, b: ClientDoc): boolean {
     a.eventsCount === b.eventsCount &&
     a.lifetimeSpendPaid === b.lifetimeSpendPaid &&
     a.lifetimeSpendTotal === b.lifetimeSpendTotal &&
+    a.outstandingBalance === b.outstandingBalance &&
     a.firstEventAt === b.firstEventAt &&
     a.lastEventAt === b.lastEventAt &&
     (a.lastContactAt?.getTime() ?? null) === (b.lastContactAt?.getTime() ?? null) &&

@@ -7,13 +7,29 @@ import {
   EventEditDoc,
   EventEditsCollection,
   RecomputeClientJob,
+  RecordPaymentBody,
   UpdateEventBody,
+  bucharestParts,
+  canMoveBooking,
+  type BookingPayment,
   type EventDoc,
   type RoleSlot,
 } from '@wacrm/contracts';
 import { collections } from '../collections.js';
 import { contractConverter } from '../converters.js';
 import { createOnce, sha256Of } from '../create-once.js';
+import {
+  BookingConflictError,
+  conflictsOf,
+  legacyTimesOf,
+  mergeBooking,
+  touchesResources,
+  underResourceLocks,
+  type BookingPart,
+  type ResourceLease,
+  type ResourceLock,
+} from './bookings.repository.js';
+import { bookingStatusOf, paidOf, sumMoney } from './event-figures.js';
 
 /** What a schema accepts before defaults apply (zod's `z.input`, without a zod dependency here). */
 type InputOf<S extends { _zod: { input: unknown } }> = S['_zod']['input'];
@@ -76,6 +92,11 @@ export interface EventWriteOptions {
   queue: CrmEventsProducer;
   /** Tests pin the clock. */
   now?: Date;
+  /**
+   * Issue 19: serialises the bookings of each performer and costume; required to save a booking
+   * that names any (their conflicts are checked holding it).
+   */
+  resourceLock?: ResourceLock;
 }
 
 export interface CreateEventOptions extends EventWriteOptions {
@@ -184,6 +205,10 @@ export async function createEvent(
   const key = options.idempotencyKey;
   const events = collections(db).evenimente();
   const ref = key === undefined ? events.doc() : events.doc(eventIdForKey(options.uid, key));
+  const booking = mergeBooking(body);
+  if (booking.status === undefined && Object.keys(booking).length > 0) {
+    booking.status = bookingStatusOf(booking);
+  }
   const event: EventDoc = {
     phoneE164,
     createdBy: options.uid,
@@ -214,27 +239,65 @@ export async function createEvent(
     updatedAt: now,
     archivedAt: null,
     version: 1,
+    ...booking,
+    ...legacyTimesOf(booking),
   };
-  let saved: CreatedEvent;
-  if (key === undefined) {
-    // create() fails if the id exists, so even an id collision cannot overwrite an event.
-    await ref.create(event);
-    saved = { eventId: ref.id, event, created: true };
-  } else {
+  const write = async (held: ResourceLease[]): Promise<CreatedEvent> => {
+    const conflicts = await conflictsOf(db, accountId, ref.id, booking, false);
+    if (conflicts.length > 0) throw new BookingConflictError(conflicts);
+    for (const lease of held) await lease.assertHeld();
+    if (key === undefined) {
+      // create() fails if the id exists, so even an id collision cannot overwrite an event.
+      await ref.create(event);
+      return { eventId: ref.id, event, created: true };
+    }
     event.bodyHash = sha256Of(body);
-    const write = await createOnce(
+    const once = await createOnce(
       ref,
       event,
       `Idempotency-Key ${key} was already used for a different event`,
     );
-    saved = { eventId: ref.id, event: write.doc, created: write.created };
-  }
+    return { eventId: ref.id, event: once.doc, created: once.created };
+  };
+  const saved = await withResources(options, accountId, booking, write);
   await requestClientRecompute(options.queue, {
     phoneE164: saved.event.phoneE164,
     eventId: ref.id,
     reason: 'created',
   });
   return saved;
+}
+
+/** Runs a booking's write holding the locks of the performers and costumes it names. */
+async function withResources<T>(
+  options: { resourceLock?: ResourceLock },
+  accountId: string | null,
+  booking: BookingPart,
+  task: (held: ResourceLease[]) => Promise<T>,
+): Promise<T> {
+  const performerIds = booking.performerIds ?? [];
+  const costumeIds = booking.costumeIds ?? [];
+  if (accountId === null || performerIds.length + costumeIds.length === 0) return task([]);
+  if (options.resourceLock === undefined) {
+    throw new AppError('INTERNAL', 'a booking with performers or costumes needs the resource lock');
+  }
+  return underResourceLocks(options.resourceLock, accountId, { performerIds, costumeIds }, task);
+}
+
+/** The booking fields of a stored event. */
+function bookingOf(event: EventDoc): BookingPart {
+  return mergeBooking(
+    {},
+    {
+      status: event.status,
+      start: event.start,
+      end: event.end,
+      performerIds: event.performerIds,
+      costumeIds: event.costumeIds,
+      depositDueDate: event.depositDueDate,
+      balanceDueDate: event.balanceDueDate,
+    },
+  );
 }
 
 /** A patch field left out keeps the stored value; `null` clears it. */
@@ -297,7 +360,8 @@ async function editEvent(
   kind: EventEditDoc['kind'],
   requestHash: string,
   options: EventEditOptions,
-  change: (current: EventDoc, now: Date) => EventDoc | null,
+  change: (current: EventDoc, now: Date) => EventDoc | null | Promise<EventDoc | null>,
+  held: readonly ResourceLease[] = [],
 ): Promise<EditedEvent> {
   return options.lock.run(eventId, async (lease) => {
     const current = await readEvent(db, eventId);
@@ -331,7 +395,7 @@ async function editEvent(
       );
     }
     const now = options.now ?? new Date();
-    const next = change(current, now);
+    const next = await change(current, now);
     if (next === null) return { eventId, event: current, replayed: false };
     const event: EventDoc = { ...next, version: stored + 1, writeFence: lease.token };
     const batch = db.batch();
@@ -347,6 +411,7 @@ async function editEvent(
       batch.set(keyRef, record);
     }
     await lease.assertHeld();
+    for (const resource of held) await resource.assertHeld();
     await batch.commit();
     return { eventId, event, replayed: false };
   });
@@ -370,27 +435,124 @@ export async function updateEvent(
 ): Promise<EditedEvent> {
   const patch = UpdateEventBody.parse(input);
   if (patch.date === null) throw invalid('an event needs a date', 'date');
-  const saved = await editEvent(db, eventId, 'update', sha256Of(patch), options, (current, now) => {
+  const resourcesTouched = touchesResources(patch);
+  const idsOf = (event: EventDoc) => ({
+    performerIds: patch.performerIds ?? event.performerIds ?? [],
+    costumeIds: patch.costumeIds ?? event.costumeIds ?? [],
+  });
+  // The resources to lock are read before the event's lock; under it, they are checked again.
+  const unlocked = resourcesTouched ? await readEvent(db, eventId) : undefined;
+  const locked = unlocked === undefined ? { performerIds: [], costumeIds: [] } : idsOf(unlocked);
+  const edit = (held: ResourceLease[]) =>
+    editEvent(
+      db,
+      eventId,
+      'update',
+      sha256Of(patch),
+      options,
+      async (current, now) => {
+        if (current.isArchived) throw new AppError('CONFLICT', `event ${eventId} is archived`);
+        const from = bookingStatusOf(current);
+        if (patch.status !== undefined && !canMoveBooking(from, patch.status)) {
+          throw new AppError('CONFLICT', `a ${from} booking cannot become ${patch.status}`, {
+            errors: [{ path: 'status', message: `not allowed from ${from}` }],
+          });
+        }
+        if (patch.paid !== undefined && (current.payments?.length ?? 0) > 0) {
+          throw invalid('paid is the sum of the recorded payments; record a payment', 'paid');
+        }
+        const booking = mergeBooking(patch, bookingOf(current));
+        if (booking.status === undefined && Object.keys(booking).length > 0) booking.status = from;
+        if (resourcesTouched) {
+          const needed = idsOf(current);
+          const covered =
+            needed.performerIds.every((id) => locked.performerIds.includes(id)) &&
+            needed.costumeIds.every((id) => locked.costumeIds.includes(id));
+          if (!covered) {
+            throw new AppError(
+              'DEPENDENCY_UNAVAILABLE',
+              `event ${eventId} changed its performers meanwhile; try again`,
+            );
+          }
+          const conflicts = await conflictsOf(db, current.accountId, eventId, booking, false);
+          if (conflicts.length > 0) throw new BookingConflictError(conflicts);
+        }
+        const characters = patch.characters ?? current.characters;
+        return {
+          ...current,
+          date: patch.date ?? current.date,
+          time: keep(patch.time, current.time),
+          durationHours: keep(patch.durationHours, current.durationHours),
+          address: keep(patch.address, current.address),
+          characters,
+          rolesBySlot: rolesBySlotFrom(characters, current.rolesBySlot),
+          payment: {
+            ...current.payment,
+            amount: keep(patch.amount, current.payment.amount),
+            advance: keep(patch.advance, current.payment.advance),
+            paid: patch.paid ?? paidOf(current),
+          },
+          childName: keep(patch.childName, current.childName),
+          childAge: keep(patch.childAge, current.childAge),
+          guests: keep(patch.guests, current.guests),
+          notes: keep(patch.notes, current.notes),
+          ...booking,
+          ...(resourcesTouched ? legacyTimesOf(booking) : {}),
+          updatedAt: now,
+        };
+      },
+      held,
+    );
+  const saved = await withResources(options, unlocked?.accountId ?? null, locked, (held) =>
+    edit(held),
+  );
+  await requestClientRecompute(options.queue, {
+    phoneE164: saved.event.phoneE164,
+    eventId,
+    reason: 'updated',
+  });
+  return saved;
+}
+
+/** `paymentId` of a payment recorded with an Idempotency-Key: per caller, like edits. */
+export function paymentIdFor(uid: string, idempotencyKey: string): string {
+  return `pay-${sha256Of([uid, idempotencyKey]).slice(0, 32)}`;
+}
+
+/**
+ * Issue 19: records a payment on a booking through the event's one write path (lock, version,
+ * Idempotency-Key — required here, so a retried payment is never counted twice). `payment.paid`
+ * becomes the sum of `payments`; money paid before payments were recorded is kept as an opening
+ * entry. Payments are never removed.
+ */
+export async function recordPayment(
+  db: Firestore,
+  eventId: string,
+  input: InputOf<typeof RecordPaymentBody>,
+  options: EventEditOptions & { idempotencyKey: string },
+): Promise<EditedEvent> {
+  const body = RecordPaymentBody.parse(input);
+  const paymentId = paymentIdFor(options.uid, options.idempotencyKey);
+  const saved = await editEvent(db, eventId, 'payment', sha256Of(body), options, (current, now) => {
     if (current.isArchived) throw new AppError('CONFLICT', `event ${eventId} is archived`);
-    const characters = patch.characters ?? current.characters;
+    const payments: BookingPayment[] = [...(current.payments ?? [])];
+    if (payments.some((p) => p.paymentId === paymentId)) return null;
+    if (payments.length === 0 && current.payment.paid > 0) {
+      payments.push({
+        paymentId: 'opening',
+        amount: current.payment.paid,
+        date: bucharestParts(current.createdAt).date,
+        method: 'other',
+        note: 'paid before payments were recorded',
+        recordedBy: current.createdBy,
+        recordedAt: now,
+      });
+    }
+    payments.push({ paymentId, ...body, recordedBy: options.uid, recordedAt: now });
     return {
       ...current,
-      date: patch.date ?? current.date,
-      time: keep(patch.time, current.time),
-      durationHours: keep(patch.durationHours, current.durationHours),
-      address: keep(patch.address, current.address),
-      characters,
-      rolesBySlot: rolesBySlotFrom(characters, current.rolesBySlot),
-      payment: {
-        ...current.payment,
-        amount: keep(patch.amount, current.payment.amount),
-        advance: keep(patch.advance, current.payment.advance),
-        paid: patch.paid ?? current.payment.paid,
-      },
-      childName: keep(patch.childName, current.childName),
-      childAge: keep(patch.childAge, current.childAge),
-      guests: keep(patch.guests, current.guests),
-      notes: keep(patch.notes, current.notes),
+      payments,
+      payment: { ...current.payment, paid: sumMoney(payments.map((p) => p.amount)) },
       updatedAt: now,
     };
   });
