@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
 import { startLauncher, type LauncherProcess } from './launcher-process.js';
@@ -63,6 +65,39 @@ async function eventually<T>(
   throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
 }
 
+interface MediaMessage {
+  id: string;
+  threadId: string;
+  media: { status: string | null; sha256: string | null } | null;
+}
+let storedPhoto: { path: string; bytes: Buffer } | undefined;
+
+/** A real PNG of random pixels (sharp can thumbnail it), built without an image library. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const rows = Buffer.concat(
+    Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), randomBytes(width * 3)])),
+  );
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 interface EmulatedAccount {
   accountId: string;
   devices: Array<{ deviceId: number; connected: boolean }>;
@@ -110,6 +145,46 @@ describe('npm start with the WhatsApp network emulator', () => {
     });
   }, 180_000);
 
+  it('when a contact sends a photo, then npm start keeps it (media-worker, S3 store in DATA_DIR) and the API serves it', async () => {
+    const photo = png(96, 64);
+    const sent = await fetch(`${emulatorUrl}/accounts/${accountIds[0]}/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: '+40722555001',
+        kind: 'image',
+        media: { mimetype: 'image/png', dataBase64: photo.toString('base64'), caption: 'Sala' },
+      }),
+    });
+    expect(sent.status).toBe(202);
+    const sha = createHash('sha256').update(photo).digest('hex');
+    const message = await eventually('the photo stored', async () => {
+      const threads = await api<{ items: Array<{ id: string }> }>(
+        'GET',
+        `/api/threads?accountId=${accountIds[0]}`,
+      );
+      for (const t of threads.items) {
+        const page = await api<{ items: MediaMessage[] }>('GET', `/api/threads/${t.id}/messages`);
+        const m = page.items.find((i) => i.media?.sha256 === sha);
+        if (m?.media?.status === 'stored') return m;
+      }
+      return undefined;
+    });
+    expect(message.media).toMatchObject({ mime: 'image/png', thumbnail: { width: 96 } });
+    const path = `/api/threads/${message.threadId}/messages/${message.id}/media`;
+    const auth = { authorization: `Bearer ${token}` };
+    const full = await fetch(`${base}${path}`, { headers: auth });
+    expect(full.status).toBe(200);
+    expect(full.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await full.arrayBuffer()).equals(photo)).toBe(true);
+    const thumb = await fetch(`${base}${path}?thumbnail=1`, { headers: auth });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    // The object store keeps its files under DATA_DIR.
+    expect((await readdir(join(dataDir, 's3'))).length).toBeGreaterThan(0);
+    storedPhoto = { path, bytes: photo };
+  }, 120_000);
+
   it('when npm start is stopped and started again, then every account is connected by a new connection with no scan', async () => {
     expect(await launcher!.interrupt()).toBe(0);
     launcher = startLauncher(env);
@@ -141,5 +216,11 @@ describe('npm start with the WhatsApp network emulator', () => {
     const restored = launcher.output().match(/Session restored from Firestore/g) ?? [];
     expect(restored.length).toBeGreaterThanOrEqual(accountIds.length);
     expect(launcher.output()).not.toMatch(/"status":"(needs_qr|logged_out)"/);
+    // Stored media survives the restart.
+    const again = await fetch(`${base}${storedPhoto!.path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(again.status).toBe(200);
+    expect(Buffer.from(await again.arrayBuffer()).equals(storedPhoto!.bytes)).toBe(true);
   }, 180_000);
 });

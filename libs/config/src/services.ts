@@ -92,5 +92,10 @@ export const LauncherEnv = BaseEnv.omit({ REDIS_URL: true, LOG_PRETTY: true }).e
   AUTH_STATE_KEY: z.string().min(32).optional(),
   /** Encrypts webhook signing secrets at rest; generated into DATA_DIR when unset. */
   WEBHOOK_SECRET_KEY: z.string().min(32).optional(),
+  /** Object storage of media; unset starts an S3 server on loopback with its files in DATA_DIR/s3. */
+  S3_ENDPOINT: S3Env.S3_ENDPOINT,
+  S3_BUCKET: S3Env.S3_BUCKET,
+  /** Port of the embedded S3 server; 0 picks a free one at start. */
+  S3_PORT: envPort(0),
 });
 export type LauncherEnv = z.infer<typeof LauncherEnv>;

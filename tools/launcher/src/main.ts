@@ -147,6 +147,37 @@ try {
     );
   }
 
+  // Object storage of media: the given S3 endpoint, or our own S3 server with files in DATA_DIR.
+  if (config.S3_ENDPOINT === undefined) {
+    const port = config.S3_PORT !== 0 ? config.S3_PORT : await freePort();
+    const dir = join(dataDir, 's3');
+    supervise(
+      's3-store',
+      [
+        join(ROOT, 'libs/emulators/dist/s3-store.main.js'),
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--bucket',
+        config.S3_BUCKET,
+      ],
+      { ...env },
+    );
+    const endpoint = `http://127.0.0.1:${port}`;
+    // The bucket answers once the server is up and has created it.
+    await waitForHttpOk(`${endpoint}/${config.S3_BUCKET}?max-keys=1`, 30_000);
+    Object.assign(env, {
+      S3_ENDPOINT: endpoint,
+      S3_BUCKET: config.S3_BUCKET,
+      S3_FORCE_PATH_STYLE: 'true',
+      // s3rver's fixed keys: it listens on loopback only.
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    logger.info({ endpoint, dir }, 's3 store started (objects in DATA_DIR)');
+  }
+
   const admin = await resolveLocalSecret(
     dataDir,
     'admin-token',

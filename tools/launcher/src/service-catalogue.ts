@@ -68,6 +68,18 @@ export const SERVICES: ServiceEntry[] = [
     }),
   },
   { name: 'ingest', entry: 'services/ingest/dist/main.js' },
+  {
+    name: 'media-worker',
+    entry: 'services/media-worker/dist/main.js',
+    env: (ctx): Record<string, string> =>
+      ctx.emulator
+        ? {
+            // Downloads go to the emulator's media CDN, HTTPS with its own certificate.
+            WA_MEDIA_HOST: `127.0.0.1:${ctx.emulatorMediaPort}`,
+            NODE_EXTRA_CA_CERTS: `${emulatorDataDir(ctx)}/wa-emulator-media-ca.pem`,
+          }
+        : {},
+  },
   { name: 'outbox-sender', entry: 'services/outbox-sender/dist/main.js' },
   { name: 'ai-extractor', entry: 'services/ai-extractor/dist/main.js' },
   { name: 'crm-aggregator', entry: 'services/crm-aggregator/dist/main.js' },
