@@ -91,6 +91,11 @@ export interface WaEmulatorOptions {
   maxPendingPerDevice?: number;
   /** Messages per downloaded history chunk. Default 100. */
   historyChunkMessages?: number;
+  /**
+   * Delay between a login's offline backlog and the `<ib><offline>` marker that ends it (Baileys
+   * buffers its events until the marker). Default 0; a test may change `offlineMarkerDelayMs`.
+   */
+  offlineMarkerDelayMs?: number;
 }
 
 /** File under dataDir holding the media CDN's certificate (PEM): `NODE_EXTRA_CA_CERTS` for clients. */
@@ -129,6 +134,8 @@ export class WaEmulator implements ConnectionHost {
   private readonly maxPreKeys: number;
   private readonly deliveredMs: number;
   private readonly readMs: number;
+  /** See {@link WaEmulatorOptions.offlineMarkerDelayMs}. */
+  offlineMarkerDelayMs: number;
   /** What contacts received from each account, decrypted, by message id (bounded). */
   private readonly sentLog = new Map<string, Map<string, SimulatorSentMessage>>();
   private readonly connections = new Set<ClientConnection>();
@@ -177,6 +184,7 @@ export class WaEmulator implements ConnectionHost {
     this.maxPreKeys = options.maxPreKeys ?? 2000;
     this.deliveredMs = options.deliveredMs ?? 100;
     this.readMs = Math.max(options.readMs ?? 300, this.deliveredMs);
+    this.offlineMarkerDelayMs = options.offlineMarkerDelayMs ?? 0;
     this.maxPendingPerDevice = options.maxPendingPerDevice ?? 20_000;
     this.historyChunkMessages = options.historyChunkMessages ?? 100;
     this.certChain = buildCertChain(this.serverStatic);
@@ -514,6 +522,10 @@ export class WaEmulator implements ConnectionHost {
       this.pendingReceipts.delete(liveKey(account.accountId, deviceId));
       for (const receipt of receipts) {
         connection.sendNode({ ...receipt, attrs: { ...receipt.attrs, offline: '1' } });
+      }
+      if (this.offlineMarkerDelayMs > 0) {
+        await new Promise((r) => setTimeout(r, this.offlineMarkerDelayMs));
+        if (!connection.open) return;
       }
       connection.sendNode({
         tag: 'ib',

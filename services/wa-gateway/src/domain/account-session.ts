@@ -432,7 +432,7 @@ export class AccountSession {
       return;
     }
     this.parked = true;
-    this.conn?.end();
+    void this.conn?.end();
     this.conn = null;
     await this.wipe(true);
     await this.setStatus('logged_out', { reason: 'logout requested' });
@@ -454,7 +454,7 @@ export class AccountSession {
 
   async regenerateQr(): Promise<void> {
     if (this.registered && this.conn) return;
-    this.conn?.end();
+    void this.conn?.end();
     this.conn = null;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.resume();
@@ -482,8 +482,9 @@ export class AccountSession {
     if (this.stopped) return;
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.conn?.end();
+    const conn = this.conn;
     this.conn = null;
+    await conn?.end();
     await this.auth?.flush();
     if (release) await this.deps.leases.release(this.lease).catch(() => undefined);
   }
@@ -494,7 +495,7 @@ export class AccountSession {
     this.log.warn({ token: this.lease.token }, 'lease lost; closing the socket');
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.conn?.end();
+    void this.conn?.end();
     this.conn = null;
     this.onLost(this);
   }

@@ -1,9 +1,23 @@
 import makeWASocket, {
   Browsers,
   WA_CERT_DETAILS,
+  type BaileysEventMap,
   type UserFacingSocketConfig,
 } from '@whiskeysockets/baileys';
-import type { OpenOptions, WaConnection, WaDriver, WaEvents } from './driver.port.js';
+import { Disconnect } from '../domain/reconnect-policy.js';
+import {
+  closeError,
+  type OpenOptions,
+  type WaConnection,
+  type WaDriver,
+  type WaEvents,
+} from './driver.port.js';
+import { ReceiptGate } from './receipt-gate.js';
+
+/** Longest a delivery receipt waits for its message to be stored before the socket is given up. */
+const RECEIPT_HOLD_MAX_MS = 30_000;
+/** Longest end() waits for the events in flight to be stored. */
+const DRAIN_MAX_MS = 10_000;
 
 export interface BaileysDriverOptions {
   /**
@@ -22,7 +36,7 @@ export interface BaileysDriverOptions {
 const CONSUMED = [
   'connection.update',
   'creds.update',
-  'messages.upsert',
+  // 'messages.upsert' is taken as Baileys emits it (see open()).
   'messaging-history.set',
   'messages.update',
   'message-receipt.update',
@@ -34,12 +48,25 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
   return {
     name: 'baileys',
     open(options: OpenOptions): WaConnection {
+      const gate = new ReceiptGate({
+        timeoutMs: RECEIPT_HOLD_MAX_MS,
+        onFail: (reason) => {
+          options.logger.error(
+            { reason },
+            'receipts withheld; closing the socket for a redelivery',
+          );
+          void socket.end(closeError(Disconnect.connectionClosed, `receipts withheld: ${reason}`));
+        },
+      });
       const socket = makeWASocket({
         auth: options.auth,
-        // Baileys is chatty at info; its warnings and errors still reach our logs.
-        logger: options.logger.child(
-          { lib: 'baileys' },
-          { level: options.logger.levelVal > 40 ? options.logger.level : 'warn' },
+        // Baileys is chatty at info; its warnings and errors still reach our logs. The gate sees
+        // its receipt line whatever the level.
+        logger: gate.logger(
+          options.logger.child(
+            { lib: 'baileys' },
+            { level: options.logger.levelVal > 40 ? options.logger.level : 'warn' },
+          ),
         ),
         browser: Browsers.ubuntu('wacrm'),
         markOnlineOnConnect: false,
@@ -56,20 +83,58 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           ? { msgRetryCounterCache: options.msgRetryCounterCache }
           : {}),
       });
-      // ev.process hands over Baileys' buffered batches in order; we keep them in order too.
+      // `socket` is protected in Baileys' types; the gate fails loudly if it is not there.
+      gate.attach(
+        (socket.ws as unknown as { socket?: Parameters<ReceiptGate['attach']>[0] }).socket,
+      );
+
+      // Events are handled one batch at a time, in the order Baileys emits them.
       let chain = Promise.resolve();
-      socket.ev.process((events) => {
+      const handle = (picked: WaEvents, messageIds: string[]) => {
+        chain = chain.then(async () => {
+          try {
+            await options.onEvents(picked);
+            gate.stored(messageIds);
+          } catch (error) {
+            options.logger.error({ err: error }, 'baileys event handling failed');
+            gate.notStored(messageIds, error instanceof Error ? error.message : String(error));
+          }
+        });
+        return chain;
+      };
+      const ev = socket.ev;
+      const emit = ev.emit.bind(ev);
+      ev.emit = (event: keyof BaileysEventMap, data: unknown) => {
+        // A received message comes to us as Baileys emits it, never parked in its event buffer
+        // (held there through the initial sync, and dropped by end()): its receipt waits for it.
+        if (event === 'messages.upsert') {
+          const upsert = data as BaileysEventMap['messages.upsert'];
+          void handle(
+            { 'messages.upsert': upsert },
+            upsert.messages.map((m) => m.key.id ?? '').filter((id) => id !== ''),
+          );
+          return true;
+        }
+        // end() discards what Baileys still buffers: hand it over before the close.
+        if (
+          event === 'connection.update' &&
+          (data as BaileysEventMap['connection.update']).connection === 'close'
+        ) {
+          ev.flush();
+        }
+        return emit(event, data as never);
+      };
+      ev.process((events) => {
         const picked: WaEvents = {};
         for (const name of CONSUMED) {
           if (events[name] !== undefined) Object.assign(picked, { [name]: events[name] });
         }
         if (Object.keys(picked).length === 0) return;
-        chain = chain.then(() =>
-          options.onEvents(picked).catch((error: unknown) => {
-            options.logger.error({ err: error }, 'baileys event handling failed');
-          }),
-        );
+        void handle(picked, []);
       });
+      /** Everything handed over so far has been handled (bounded: a stuck store must not hang a stop). */
+      const drained = () =>
+        Promise.race([chain, new Promise<void>((r) => setTimeout(r, DRAIN_MAX_MS).unref())]);
       return {
         sendMessage: (jid, content, { messageId, quoted }) =>
           socket.sendMessage(jid, content, { messageId, ...(quoted ? { quoted } : {}) }),
@@ -80,7 +145,13 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
             await socket.fetchMessageHistory(messagesPerThread, anchor.key, anchor.timestamp);
           }
         },
-        end: () => void socket.end(undefined),
+        async end() {
+          // What Baileys buffers goes to our handler, and what is in flight is stored (its
+          // receipts released) before the socket closes.
+          ev.flush();
+          await drained();
+          await socket.end(undefined);
+        },
       };
     },
   };

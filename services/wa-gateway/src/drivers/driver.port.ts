@@ -62,8 +62,11 @@ export interface WaConnection {
     messagesPerThread: number;
     anchors: HistoryAnchor[];
   }): Promise<void>;
-  /** Closes the socket without logging out (hand-off, shutdown, lease lost). */
-  end(): void;
+  /**
+   * Closes the socket without logging out (hand-off, shutdown, lease lost), after handing over
+   * the events still buffered and storing those in flight (bounded).
+   */
+  end(): void | Promise<void>;
 }
 
 /** The port: Baileys against WhatsApp (or a stand-in), or the simulated network. */

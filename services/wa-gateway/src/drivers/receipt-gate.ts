@@ -1,0 +1,178 @@
+import type { SocketConfig } from '@whiskeysockets/baileys';
+
+type ILogger = SocketConfig['logger'];
+
+/**
+ * The debug line Baileys 7 writes in `sendReceipt` (Socket/messages-send.js) with the receipt's
+ * attrs and message ids, synchronously before it encodes the node and writes its frame.
+ */
+export const RECEIPT_LOG_LINE = 'sending receipt for messages';
+
+/**
+ * Receipt types that tell WhatsApp a received message was delivered (it then drops its copy):
+ * none (delivery), `inactive` (delivery while not online), `sender` (our own message from another
+ * device), `peer_msg`. Read, played, retry and hist_sync receipts are not held.
+ */
+const DELIVERY_TYPES = new Set<string | undefined>([undefined, 'inactive', 'sender', 'peer_msg']);
+
+type SendCallback = (error?: Error) => void;
+interface Transport {
+  send(data: unknown, options?: unknown, cb?: SendCallback): void;
+}
+interface Held {
+  data: unknown;
+  options: unknown;
+  /** The message ids of a held delivery receipt; null for any other frame. */
+  ids: string[] | null;
+}
+
+/**
+ * Holds Baileys' delivery receipts until the messages they acknowledge are stored.
+ *
+ * Baileys sends the receipt for a message before it emits `messages.upsert`, awaiting the write,
+ * and offers no hook between the two; its modules are closures, so nothing in them can be
+ * replaced. The gate works at the two edges Baileys does expose:
+ * - the logger we pass it: `sendReceipt` logs {@link RECEIPT_LOG_LINE} with the receipt's attrs
+ *   and ids right before it writes, so the next frame written is that receipt;
+ * - the socket's transport (`ws.socket.send`): frames are Noise-encrypted in order, so once a
+ *   receipt is held every later frame is held behind it. Each held write is reported done at once,
+ *   so Baileys goes on to emit the message; when our handler has stored it, the frames up to the
+ *   next receipt still waiting are written, in order.
+ * A message that cannot be stored fails the gate: the held frames are never written and the socket
+ * is closed, so WhatsApp, which keeps a message until its receipt, delivers it again.
+ * `session-receipts.int.test.ts` fails if a Baileys upgrade moves either edge.
+ */
+export class ReceiptGate {
+  private next: string[] | null = null;
+  private readonly held: Held[] = [];
+  private readonly waiting = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private failed = false;
+  private write: ((data: unknown, options: unknown, cb?: SendCallback) => void) | null = null;
+  /** Delivery receipts held until their message was stored (for logs and tests). */
+  heldReceipts = 0;
+
+  constructor(
+    private readonly options: {
+      /** Longest a receipt may wait for its message's event before the socket is given up. */
+      timeoutMs: number;
+      onFail(reason: string): void;
+    },
+  ) {}
+
+  /** Baileys' logger, seeing the receipt line; everything is passed on to `target` unchanged. */
+  logger(target: ILogger): ILogger {
+    const onDebug = (obj: unknown, msg?: string) => {
+      if (msg === RECEIPT_LOG_LINE) this.receiptComing(obj);
+    };
+    const wrap = (inner: ILogger): ILogger => ({
+      get level() {
+        return inner.level;
+      },
+      set level(level: string) {
+        inner.level = level;
+      },
+      child: (bindings) => wrap(inner.child(bindings)),
+      trace: (obj, msg) => inner.trace(obj, msg),
+      debug: (obj, msg) => {
+        onDebug(obj, msg);
+        inner.debug(obj, msg);
+      },
+      info: (obj, msg) => inner.info(obj, msg),
+      warn: (obj, msg) => inner.warn(obj, msg),
+      error: (obj, msg) => inner.error(obj, msg),
+    });
+    return wrap(target);
+  }
+
+  /** Wraps the WebSocket Baileys writes its frames to. */
+  attach(transport: Transport | null | undefined): void {
+    if (!transport || typeof transport.send !== 'function') {
+      throw new Error('Baileys socket has no transport to hold receipts on (ws.socket.send)');
+    }
+    const original: Transport['send'] = transport.send.bind(transport);
+    this.write = (data, options, cb) =>
+      options === undefined ? original(data, cb) : original(data, options, cb);
+    transport.send = (data: unknown, optionsOrCb?: unknown, maybeCb?: SendCallback) => {
+      const cb = typeof optionsOrCb === 'function' ? (optionsOrCb as SendCallback) : maybeCb;
+      const options = typeof optionsOrCb === 'function' ? undefined : optionsOrCb;
+      const ids = this.next;
+      this.next = null;
+      if (this.failed) {
+        cb?.(new Error('receipt gate closed: an event could not be stored'));
+        return;
+      }
+      if (ids === null && this.held.length === 0) {
+        this.write?.(data, options, cb);
+        return;
+      }
+      if (ids !== null) {
+        this.heldReceipts += 1;
+        for (const id of ids) this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+        this.timer ??= setTimeout(
+          () => this.fail(`a held receipt waited ${this.options.timeoutMs} ms for its message`),
+          this.options.timeoutMs,
+        );
+      }
+      this.held.push({ data, options, ids });
+      // Reported written: Baileys goes on and emits the message the receipt is for.
+      if (cb) queueMicrotask(() => cb());
+    };
+  }
+
+  /** Our handler stored the events of these messages: their receipts may go. */
+  stored(messageIds: readonly string[]): void {
+    for (const id of messageIds) {
+      const count = this.waiting.get(id);
+      if (count === undefined) continue;
+      if (count <= 1) this.waiting.delete(id);
+      else this.waiting.set(id, count - 1);
+    }
+    this.release();
+  }
+
+  /**
+   * These messages could not be stored. If a receipt for one of them is held, it and everything
+   * after it is never written and the socket is given up (`onFail`): WhatsApp delivers them again.
+   * Returns whether that happened.
+   */
+  notStored(messageIds: readonly string[], reason: string): boolean {
+    if (!messageIds.some((id) => this.waiting.has(id))) return false;
+    this.fail(reason);
+    return true;
+  }
+
+  private fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.held.length = 0;
+    this.waiting.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.options.onFail(reason);
+  }
+
+  private receiptComing(obj: unknown): void {
+    const { attrs, messageIds } = (obj ?? {}) as {
+      attrs?: { type?: string };
+      messageIds?: unknown;
+    };
+    if (!Array.isArray(messageIds) || !DELIVERY_TYPES.has(attrs?.type)) return;
+    this.next = messageIds.filter((id): id is string => typeof id === 'string');
+    // Written synchronously after the log line; if the write never happened, forget it.
+    queueMicrotask(() => (this.next = null));
+  }
+
+  private release(): void {
+    while (this.held.length > 0) {
+      const first = this.held[0]!;
+      if (first.ids !== null && first.ids.some((id) => this.waiting.has(id))) break;
+      this.held.shift();
+      this.write?.(first.data, first.options);
+    }
+    if (this.waiting.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// The preload swaps Baileys' certificate root for the emulator's test root in this process.
+import '@wacrm/wa-emulator/preload';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestMessagesJob } from '@wacrm/contracts';
+import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
+import type { InboundPublisher } from './data-access/inbound-publisher.js';
+import { EmulatorSessions } from '../test/emulator-session.js';
+
+const firestore = useTestFirestore();
+let redis: TestRedis;
+let env: EmulatorSessions;
+
+beforeAll(async () => {
+  redis = await useTestRedis();
+  env = await EmulatorSessions.start(firestore, redis);
+});
+
+afterAll(async () => {
+  await env?.close();
+  await redis?.cleanup();
+  await firestore.close();
+});
+
+/** Receipts the emulator got from the account's devices for one message. */
+async function receiptsFor(accountId: string, messageId: string) {
+  const res = await fetch(`${env.emulator.controlUrl}/accounts/${accountId}/receipts`);
+  const body = (await res.json()) as { receipts: Array<{ messageId: string; at: string }> };
+  return body.receipts.filter((r) => r.messageId === messageId);
+}
+
+/** The ingest-messages jobs on wa-inbound that carry the message. */
+async function jobsWith(messageId: string) {
+  const jobs = await env.inbound.queue.getJobs(['waiting', 'delayed', 'completed', 'failed']);
+  return jobs.filter(
+    (j) =>
+      j.name === 'ingest-messages' &&
+      (j.data as IngestMessagesJob).messages.some((m) => m.key.id === messageId),
+  );
+}
+
+/**
+ * The publisher, except that events carrying `messageId` cannot be stored (Redis and the spool
+ * both refuse) until `failures` attempts have failed; `attempts` counts them.
+ */
+function failingFor(messageId: string, failures: number) {
+  const state = { attempts: 0 };
+  const publisher = new Proxy(env.publisher, {
+    get(target, prop, receiver) {
+      if (prop !== 'publish') {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return async (...args: Parameters<InboundPublisher['publish']>) => {
+        if (JSON.stringify(args[1]).includes(messageId)) {
+          state.attempts += 1;
+          if (state.attempts <= failures) {
+            throw new Error('wa-inbound unreachable and the spool refused the write (ENOSPC)');
+          }
+        }
+        return target.publish(...args);
+      };
+    },
+  });
+  return { publisher, state };
+}
+
+describe('receipts to WhatsApp only after the message is stored (real Baileys against the emulator)', () => {
+  it('when a live message cannot be stored, then WhatsApp gets no receipt for it and redelivers it on the next connection, where it is stored once and only then receipted', async () => {
+    const id = 'receipt-fail';
+    const target = '3EB0RECEIPTFAIL000001';
+    const { publisher, state } = failingFor(target, 1);
+    const session = await env.paired(id, { publisher });
+    const opensBefore = env.opens.get(id)!;
+    const sent = await env.control(`/accounts/${id}/inbound`, {
+      from: '+40722555666',
+      text: 'Nu mă pierde',
+      messageId: target,
+    });
+    expect(sent.status).toBe(202);
+    // The store refused it once.
+    await expectEventually(() => expect(state.attempts).toBeGreaterThanOrEqual(1), {
+      timeoutMs: 15_000,
+    });
+    // Then it arrives again and is stored: WhatsApp still had it queued for this device.
+    await expectEventually(async () => expect(await jobsWith(target)).toHaveLength(1), {
+      timeoutMs: 30_000,
+    });
+    const [job] = await jobsWith(target);
+    await expectEventually(async () => expect(await receiptsFor(id, target)).not.toEqual([]));
+    const receipts = await receiptsFor(id, target);
+    // Not one receipt went out before the message was on wa-inbound.
+    for (const r of receipts) expect(Date.parse(r.at)).toBeGreaterThanOrEqual(job!.timestamp);
+    expect(state.attempts).toBe(2);
+    expect(env.opens.get(id)).toBeGreaterThan(opensBefore);
+    await env.waitStatus(session, 'connected');
+  });
+
+  it('when offline messages arrive while Baileys still buffers its events and the session is handed off, then each is stored once before the socket closes', async () => {
+    const id = 'receipt-handoff';
+    const first = await env.paired(id);
+    await first.stop(true);
+    // Queued while the device is away; at the next login they come as its offline backlog, and
+    // Baileys buffers what it emits until the <ib><offline> marker, held back here for 6 s.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sent = await env.control(`/accounts/${id}/inbound`, {
+        from: '+40722555777',
+        text: `Chiar înainte de predare ${i + 1}`,
+      });
+      expect(sent.status).toBe(202);
+      ids.push((sent.json as { messageIds: string[] }).messageIds[0]!);
+    }
+    env.emulator.offlineMarkerDelayMs = 6_000;
+    try {
+      const session = await env.open(id);
+      // WhatsApp has Baileys' receipts: nothing is queued for this device any more.
+      await expectEventually(
+        async () => {
+          for (const m of ids) expect(await receiptsFor(id, m)).not.toEqual([]);
+        },
+        { timeoutMs: 15_000 },
+      );
+      // Handed off before the marker: no other socket takes over, so what the closed one
+      // received must be on wa-inbound.
+      await session.stop(true);
+    } finally {
+      env.emulator.offlineMarkerDelayMs = 0;
+    }
+    await expectEventually(
+      async () => {
+        for (const m of ids) expect(await jobsWith(m)).toHaveLength(1);
+      },
+      { timeoutMs: 5_000 },
+    );
+  });
+});
