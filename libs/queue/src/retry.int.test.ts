@@ -62,6 +62,48 @@ describe('retries of transient failures', () => {
     expect((await Job.fromId(queue.queue, 'outage-a'))?.attemptsMade).toBeGreaterThanOrEqual(20);
   });
 
+  it('when the worker holding a job dies 3 times (its lock lapses each time), then the job is taken over every time and completes', async () => {
+    // A SIGKILLed process is the most transient fault there is; BullMQ's default (maxStalledCount
+    // 1) failed the job for good at its second stall — the chaos test lost outbox sends so.
+    let calls = 0;
+    const crashes = 3;
+    const stalls = { lockDuration: 1_000, stalledInterval: 300 };
+    const deps = {
+      connection: redis.connection,
+      prefix: redis.prefix,
+      logger: captureLogger().logger,
+    };
+    const processor = (): Promise<unknown> => {
+      calls += 1;
+      // Until the last run the worker "dies" holding the job: it never answers again.
+      return calls <= crashes ? new Promise(() => undefined) : Promise.resolve('sent');
+    };
+    await enqueue(queue, 'do-work', { id: 'c' }, { jobId: 'stalled-c', ...fast });
+    for (let crash = 1; crash <= crashes; crash++) {
+      const dying = startWorker(Work, { 'do-work': processor }, deps, stalls);
+      await expectEventually(
+        async () => {
+          const job = await Job.fromId(queue.queue, 'stalled-c');
+          expect(job?.failedReason ?? null).toBeNull();
+          expect(calls).toBe(crash);
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+      // Gone without a word: no lock renewal, no completion, no failure.
+      await dying.close(true);
+    }
+    worker = startWorker(Work, { 'do-work': processor }, deps, stalls);
+    await expectEventually(
+      async () => {
+        const job = await Job.fromId(queue.queue, 'stalled-c');
+        expect(job?.failedReason ?? null).toBeNull();
+        expect(await job?.getState()).toBe('completed');
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(calls).toBe(crashes + 1);
+  });
+
   it('when a payload cannot parse, then it fails once and stays failed for inspection', async () => {
     let calls = 0;
     start(() => Promise.resolve((calls += 1)));

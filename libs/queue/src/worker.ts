@@ -41,6 +41,13 @@ export class InvalidJobPayloadError extends UnrecoverableError {
   }
 }
 
+/**
+ * How often a job may lose its worker (process killed, lock lapsed) before BullMQ fails it. A
+ * crash is transient: BullMQ's default of 1 failed a job for good at its second stall, so two
+ * SIGKILLs of a service (or one during a long job, then another) lost work already accepted.
+ */
+export const MAX_STALLED_COUNT = 1_000;
+
 /** From this attempt on, a retry is logged as an error (about two minutes of failures). */
 const LONG_RETRY_STREAK = 8;
 
@@ -128,6 +135,7 @@ export function startWorker<C extends QueueContract>(
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 4,
+      maxStalledCount: MAX_STALLED_COUNT,
       ...options,
       settings: { ...options.settings, backoffStrategy: retryBackoff },
       ...(deps.tracerName !== undefined ? { telemetry: bullTelemetry(deps.tracerName) } : {}),

@@ -29,7 +29,8 @@ export interface InboundWorkerOptions {
 /**
  * The `wa-inbound` consumer. Jobs of different accounts run side by side; one account's jobs
  * take turns (IngestDeps.lock). A SIGKILLed worker's jobs come back after the lock duration and
- * replay harmlessly, so a job may stall many times before it is given up.
+ * replay harmlessly; like every worker's (startWorker), a job may stall many times before it is
+ * given up.
  */
 export function startInboundWorker(deps: IngestDeps, options: InboundWorkerOptions): Worker {
   return startWorker(
@@ -57,7 +58,6 @@ export function startInboundWorker(deps: IngestDeps, options: InboundWorkerOptio
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: 1_000,
     },
   );
 }
