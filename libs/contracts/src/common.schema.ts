@@ -112,15 +112,18 @@ export const MediaRef = z.object({
   width: z.number().int().nonnegative().nullable(),
   height: z.number().int().nonnegative().nullable(),
   /**
-   * Where the file is (issue 17), written by the media worker: `pending` until it is kept,
-   * `stored` in object storage, `expired` while the phone is asked to upload it again,
-   * `failed` with `reason`. Absent on messages stored before media were kept.
+   * Where the file is (issue 17), written by the media worker: `pending` until it is kept (also
+   * while the phone is asked to upload an expired file again), `stored` in object storage,
+   * `expired` when the media server dropped it and the phone could not upload it again, `failed`
+   * with `reason`. Absent on messages stored before media were kept.
    */
   status: MediaStatus.optional(),
   reason: z.string().max(512).nullable().optional(),
   /** Hex SHA-256 of the stored bytes; `storageKey` is derived from it. */
   sha256: z
     .string()
+  /** When the phone was asked to upload the expired file again (once per message). */
+  reuploadRequestedAt: IsoDateTime.nullable().optional(),
     .regex(/^[0-9a-f]{64}$/)
     .nullable()
     .optional(),

@@ -15,4 +15,23 @@ export const StoreMediaJob = z.object({
 });
 export type StoreMediaJob = z.infer<typeof StoreMediaJob>;
 
-export const MediaQueue = defineQueue('media', { 'store-media': StoreMediaJob });
+/** A WhatsApp direct path: appended to the media host, so a path and nothing else. */
+export const WaDirectPath = z.string().regex(/^\/[\w/.=?&%+-]{1,2048}$/, 'a media direct path');
+
+/**
+ * The phone's answer to a re-upload request (wa-gateway, `reupload-media`): the file's new direct
+ * path, or why the phone could not upload it again (then the media is `expired`).
+ */
+export const MediaReuploadedJob = z.object({
+  accountId: AccountId,
+  threadId: z.string().min(1).max(1500),
+  messageId: z.string().min(1).max(256),
+  directPath: WaDirectPath.nullable(),
+  reason: z.string().max(512).nullable(),
+});
+export type MediaReuploadedJob = z.infer<typeof MediaReuploadedJob>;
+
+export const MediaQueue = defineQueue('media', {
+  'store-media': StoreMediaJob,
+  'media-reuploaded': MediaReuploadedJob,
+});

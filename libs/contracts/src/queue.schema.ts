@@ -247,6 +247,18 @@ export const BackfillCommand = AccountCommand.extend({
 
 export const PairingCodeCommand = AccountCommand.extend({ phone: PhoneE164 });
 
+/**
+ * Ask the account's phone to upload a message's media again (issue 17): the media server no
+ * longer has it. Needs the live socket, so the owning gateway runs it and answers on `media`
+ * (`media-reuploaded`). Names the message only; its key and media key are read from Firestore.
+ */
+export const ReuploadMediaCommand = z.object({
+  accountId: AccountId,
+  threadId: z.string().min(1).max(1500),
+  messageId: z.string().min(1).max(256),
+});
+export type ReuploadMediaCommand = z.infer<typeof ReuploadMediaCommand>;
+
 /** The queue name of one account's commands, consumed by whichever gateway owns the account. */
 export function waCommandsQueueName(accountId: AccountId): string {
   return `wa-commands.${AccountId.parse(accountId)}`;
@@ -259,6 +271,7 @@ const waCommandJobs = {
   'regenerate-qr': AccountCommand,
   backfill: BackfillCommand,
   'request-pairing-code': PairingCodeCommand,
+  'reupload-media': ReuploadMediaCommand,
 };
 
 export function waCommandsQueue(accountId: AccountId): QueueContract<typeof waCommandJobs> {

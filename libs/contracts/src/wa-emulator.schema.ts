@@ -85,6 +85,27 @@ export type WaEmulatorInboundBody = z.infer<typeof WaEmulatorInboundBody>;
 export const WaEmulatorRetryRequestBody = z.object({ messageId: z.string().min(1).max(128) });
 export type WaEmulatorRetryRequestBody = z.infer<typeof WaEmulatorRetryRequestBody>;
 
+/**
+ * `POST /accounts/:accountId/history`: the phone sends history chunks of this sync type. RECENT
+ * (default) is what every companion gets; FULL is what a desktop companion that asked for the full
+ * history (`requireFullSync`) gets, and what Baileys drops by default.
+ */
+export const WaEmulatorHistoryBody = SimulatorHistoryBody.safeExtend({
+  syncType: z.enum(['RECENT', 'FULL']).default('RECENT'),
+});
+export type WaEmulatorHistoryBody = z.infer<typeof WaEmulatorHistoryBody>;
+
+/**
+ * `POST /accounts/:accountId/expire-media`: the media CDN drops the file of a message the account
+ * received (it answers 410, as WhatsApp's does after some weeks). `phoneHasIt: false` also makes
+ * the account's phone lose its copy, so a re-upload request is answered NOT_FOUND.
+ */
+export const WaEmulatorExpireMediaBody = z.object({
+  messageId: z.string().min(1).max(128),
+  phoneHasIt: z.boolean().default(true),
+});
+export type WaEmulatorExpireMediaBody = z.infer<typeof WaEmulatorExpireMediaBody>;
+
 /** `POST /accounts/:accountId/pairing-code`: the phone enters the code the client shows. */
 export const WaEmulatorPairingCodeBody = z.object({
   code: z

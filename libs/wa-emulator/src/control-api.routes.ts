@@ -5,6 +5,7 @@ import {
   SimulatorAccountParams,
   SimulatorDisconnectBody,
   SimulatorHistoryBody,
+  WaEmulatorExpireMediaBody,
   WaEmulatorFaultBody,
   WaEmulatorInboundBody,
   WaEmulatorPairingCodeBody,
@@ -33,6 +34,7 @@ export interface EmulatorControl {
     input: SimulatorHistoryBody,
   ): Promise<{ chunks: number; messages: number; messageIds: string[] }>;
   retryRequest(accountId: string, messageId: string): Promise<{ devices: number }>;
+  expireMedia(accountId: string, input: WaEmulatorExpireMediaBody): Promise<{ directPath: string }>;
   pairingCode(accountId: string, code: string): Promise<{ jid: string; lid: string }>;
   receipts(accountId: string): Array<{ messageId: string; type: string; to: string }>;
   sent(accountId: string): SimulatorSentList['messages'];
@@ -119,7 +121,7 @@ async function route(
     return;
   }
   const match =
-    /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults|history|retry-request|pairing-code)$/.exec(
+    /^\/accounts\/([^/]+)\/(scan|inbound|disconnect|faults|history|retry-request|pairing-code|expire-media)$/.exec(
       url.pathname,
     );
   if (!match || req.method !== 'POST') throw new EmulatorError(404, 'not found');
@@ -161,6 +163,16 @@ async function route(
       const { messageId } = parse(WaEmulatorRetryRequestBody, body);
       const result = await emulator.retryRequest(accountId, messageId);
       sendJson(res, 202, { accountId, status: `retry asked of ${result.devices} device(s)` });
+      return;
+    }
+    case 'expire-media': {
+      const input = parse(WaEmulatorExpireMediaBody, body);
+      const expired = await emulator.expireMedia(accountId, input);
+      sendJson(res, 202, {
+        accountId,
+        status: `media of ${input.messageId} expired on the CDN${input.phoneHasIt ? '' : ' and lost by the phone'}`,
+        directPath: expired.directPath,
+      });
       return;
     }
     case 'pairing-code': {

@@ -34,6 +34,8 @@ export interface MediaServerOptions {
 export class MediaServer {
   private readonly server: Server;
   private readonly files = new Map<string, Buffer>();
+  /** Files the CDN no longer serves (410), as WhatsApp drops media after some weeks. */
+  private readonly expired = new Set<string>();
   private totalBytes = 0;
   private port = 0;
 
@@ -92,14 +94,27 @@ export class MediaServer {
 
   /** The encrypted file at a direct path or url (query ignored), from memory or disk. */
   async get(pathOrUrl: string): Promise<Buffer | undefined> {
-    let pathname: string;
-    try {
-      pathname = new URL(pathOrUrl, 'https://mmg.whatsapp.net').pathname;
-    } catch {
-      return undefined;
-    }
-    const id = FILE_PATH.exec(pathname)?.[1];
-    if (id === undefined) return undefined;
+    const id = fileId(pathOrUrl);
+    if (id === undefined || this.expired.has(id)) return undefined;
+    return this.load(id);
+  }
+
+  /** The CDN stops serving this file (410 Gone); a phone that kept it can upload it again. */
+  async expire(pathOrUrl: string): Promise<boolean> {
+    const id = fileId(pathOrUrl);
+    if (id === undefined || (await this.load(id)) === undefined) return false;
+    this.expired.add(id);
+    return true;
+  }
+
+  /** A phone uploads its copy of an expired file again: the same bytes under a new direct path. */
+  async reupload(pathOrUrl: string): Promise<{ directPath: string; url: string } | undefined> {
+    const id = fileId(pathOrUrl);
+    const file = id === undefined ? undefined : await this.load(id);
+    return file === undefined ? undefined : this.put(file);
+  }
+
+  private async load(id: string): Promise<Buffer | undefined> {
     const cached = this.files.get(id);
     if (cached) return cached;
     if (this.options.dataDir === undefined) return undefined;
@@ -129,6 +144,11 @@ export class MediaServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     if (req.method === 'GET') {
+      const id = fileId(url.pathname);
+      if (id !== undefined && this.expired.has(id)) {
+        res.writeHead(410).end();
+        return;
+      }
       const file = await this.get(url.pathname);
       if (!file) {
         res.writeHead(404).end();
@@ -175,6 +195,15 @@ export class MediaServer {
     }
     const stored = await this.put(file);
     sendJson(res, 200, { url: stored.url, direct_path: stored.directPath });
+  }
+}
+
+/** The file id of a direct path or url (query ignored). */
+function fileId(pathOrUrl: string): string | undefined {
+  try {
+    return FILE_PATH.exec(new URL(pathOrUrl, 'https://mmg.whatsapp.net').pathname)?.[1];
+  } catch {
+    return undefined;
   }
 }
 

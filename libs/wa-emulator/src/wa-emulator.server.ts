@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -158,6 +158,12 @@ export class WaEmulator implements ConnectionHost {
   private readonly receiptLog = new Map<string, ReceiptRecord[]>();
   /** Decrypted bytes of media contacts received from each account, by message id (bounded). */
   private readonly sentMedia = new Map<string, Buffer>();
+  /**
+   * What each account's phone keeps of the media messages it received (in memory, bounded),
+   * keyed `accountId:messageId`: the phone can upload an expired file again when a linked
+   * device asks (`<receipt type="server-error">`, Baileys' media retry request).
+   */
+  private readonly phoneMedia = new Map<string, PhoneMedia>();
   private sentMediaBytes = 0;
   /** Inbound messages still to corrupt (fault `corrupt-inbound`), by account. */
   private readonly corruptNext = new Map<string, number>();
@@ -832,6 +838,7 @@ export class WaEmulator implements ConnectionHost {
         (this.sentLog.get(accountId)?.has(body.targetMessageId) ?? false),
       storeMedia: (file) => this.media.put(file),
     });
+    this.rememberPhoneMedia(accountId, id, message);
     const entry: PendingMessage = {
       id,
       from: contact.phone,
@@ -969,6 +976,142 @@ export class WaEmulator implements ConnectionHost {
   }
 
   /** Fault `corrupt-inbound`: the next `count` inbound contact messages arrive undecryptable. */
+  private rememberPhoneMedia(accountId: string, id: string, message: proto.IMessage): void {
+    const content =
+      message.imageMessage ??
+      message.videoMessage ??
+      message.audioMessage ??
+      message.documentMessage ??
+      message.stickerMessage;
+    if (!content?.mediaKey || !content.directPath) return;
+    const key = `${accountId}:${id}`;
+    this.phoneMedia.delete(key);
+    this.phoneMedia.set(key, {
+      mediaKey: Buffer.from(content.mediaKey),
+      directPath: content.directPath,
+      lost: false,
+    });
+    while (this.phoneMedia.size > MAX_PHONE_MEDIA) {
+      this.phoneMedia.delete(this.phoneMedia.keys().next().value!);
+    }
+  }
+
+  /**
+   * The CDN drops the file of a message the account received (410 from then on); with
+   * `phoneHasIt: false` the account's phone has lost its copy too.
+   */
+  async expireMedia(
+    accountId: string,
+    input: { messageId: string; phoneHasIt: boolean },
+  ): Promise<{ directPath: string }> {
+    const media = this.phoneMedia.get(`${accountId}:${input.messageId}`);
+    if (!media) throw new EmulatorError(404, 'no media message with this id for this account');
+    if (!(await this.media.expire(media.directPath))) {
+      throw new EmulatorError(404, 'the file is not on the CDN');
+    }
+    media.lost = !input.phoneHasIt;
+    return { directPath: media.directPath };
+  }
+
+  /**
+   * A linked device asks the phone to upload a message's media again (Baileys' media retry
+   * request: `<receipt type="server-error">` with the message id encrypted under the media key).
+   * The phone answers with a `mediaretry` notification: the new direct path (SUCCESS), or
+   * NOT_FOUND when it no longer has the file, or DECRYPTION_ERROR for a request it cannot read.
+   */
+  private async answerMediaRetry(connection: ClientConnection, node: BinaryNode): Promise<void> {
+    const accountId = connection.accountId;
+    const id = node.attrs.id;
+    const rmr = findChild(node, 'rmr');
+    if (accountId === null || id === undefined || rmr === undefined) return;
+    const media = this.phoneMedia.get(`${accountId}:${id}`);
+    const rmrNode: BinaryNode = {
+      tag: 'rmr',
+      attrs: {
+        jid: rmr.attrs.jid ?? '',
+        from_me: rmr.attrs.from_me ?? 'false',
+        ...(rmr.attrs.participant ? { participant: rmr.attrs.participant } : {}),
+      },
+    };
+    const account = this.store.account(accountId);
+    const attrs = {
+      from: account ? `${account.phone}@${PN_SERVER}` : S_WHATSAPP_NET,
+      type: 'mediaretry',
+      id,
+      t: unixNow(),
+    };
+    if (!media) {
+      // Not a message this phone received: an error node, as WhatsApp answers unknown ids.
+      const code = String(proto.MediaRetryNotification.ResultType.NOT_FOUND);
+      connection.sendNode({
+        tag: 'notification',
+        attrs,
+        content: [{ tag: 'error', attrs: { code } }, rmrNode],
+      });
+      return;
+    }
+    const retryKey = Buffer.from(
+      hkdfSync('sha256', media.mediaKey, Buffer.alloc(0), 'WhatsApp Media Retry Notification', 32),
+    );
+    const Result = proto.MediaRetryNotification.ResultType;
+    let result = Result.SUCCESS;
+    let directPath: string | undefined;
+    const encrypt = findChild(node, 'encrypt');
+    const encP = getBinaryNodeChildBuffer(encrypt, 'enc_p');
+    const encIv = getBinaryNodeChildBuffer(encrypt, 'enc_iv');
+    try {
+      // The request is the message id under the retry key: only a holder of the media key asks.
+      const request = proto.ServerErrorReceipt.decode(
+        gcmOpen(Buffer.from(encP ?? []), retryKey, Buffer.from(encIv ?? []), id),
+      );
+      if (request.stanzaId !== id) throw new Error('the request names another message');
+    } catch {
+      result = Result.DECRYPTION_ERROR;
+    }
+    if (result === Result.SUCCESS) {
+      const uploaded = media.lost ? undefined : await this.media.reupload(media.directPath);
+      if (uploaded) {
+        media.directPath = uploaded.directPath;
+        directPath = uploaded.directPath;
+      } else {
+        result = Result.NOT_FOUND;
+      }
+    }
+    const plaintext = proto.MediaRetryNotification.encode({
+      stanzaId: id,
+      result,
+      ...(directPath !== undefined ? { directPath } : {}),
+    }).finish();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', retryKey, iv);
+    cipher.setAAD(Buffer.from(id));
+    const ciphertext = Buffer.concat([
+      cipher.update(plaintext),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]);
+    connection.logger.info(
+      { messageId: id, result: Result[result] },
+      'media retry request answered by the phone',
+    );
+    if (!connection.open) return;
+    connection.sendNode({
+      tag: 'notification',
+      attrs,
+      content: [
+        {
+          tag: 'encrypt',
+          attrs: {},
+          content: [
+            { tag: 'enc_p', attrs: {}, content: ciphertext },
+            { tag: 'enc_iv', attrs: {}, content: iv },
+          ],
+        },
+        rmrNode,
+      ],
+    });
+  }
+
   corruptInbound(accountId: string, count: number): void {
     this.corruptNext.set(accountId, (this.corruptNext.get(accountId) ?? 0) + count);
   }
@@ -1466,7 +1609,11 @@ export class WaEmulator implements ConnectionHost {
       });
     }
     this.receiptLog.set(connection.accountId, log.slice(-1000));
-    if (connection.deviceId !== null) {
+    if (node.attrs.type === 'server-error') {
+      this.answerMediaRetry(connection, node).catch((error: unknown) =>
+        connection.logger.warn({ err: error }, 'media retry request not answered'),
+      );
+    } else if (connection.deviceId !== null) {
       const accountId = connection.accountId;
       const deviceId = connection.deviceId;
       const pending = this.store.pending(accountId, deviceId);
@@ -1655,6 +1802,26 @@ async function loadMediaTls(dataDir: string | undefined): Promise<MediaTlsIdenti
 }
 
 function messageId(): string {
+/** Media messages whose phone copy each emulator process remembers (oldest forgotten first). */
+const MAX_PHONE_MEDIA = 50_000;
+
+interface PhoneMedia {
+  mediaKey: Buffer;
+  /** Where the CDN has (or had) the file; a re-upload moves it. */
+  directPath: string;
+  /** The phone no longer has the file: a re-upload request is answered NOT_FOUND. */
+  lost: boolean;
+}
+
+/** AES-256-GCM open of `ciphertext || tag` (Baileys' aesEncryptGCM layout), with the id as AAD. */
+function gcmOpen(data: Buffer, key: Buffer, iv: Buffer, aad: string): Buffer {
+  if (data.length < 16 || iv.length !== 12) throw new Error('malformed GCM payload');
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(data.subarray(data.length - 16));
+  return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]);
+}
+
   return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
 }
 

@@ -4,6 +4,7 @@ import { initFirebaseFromEnv } from '@wacrm/firestore';
 import { ObjectStore } from '@wacrm/object-store';
 import { bootService, connectServiceRedis, serveWorkerOps } from '@wacrm/queue';
 import { firestoreMessageMedia } from './data-access/message-media.store.js';
+import { reuploadRequests } from './data-access/reupload-requests.js';
 import { waMediaDownloader } from './data-access/wa-media.download.js';
 import { sharpThumbnail } from './domain/thumbnail.js';
 import { startMediaWorker } from './entry-points/media.worker.js';
@@ -29,11 +30,15 @@ const objects = new ObjectStore({
 });
 shutdown.add('object store', () => Promise.resolve(objects.close()));
 
+const reupload = reuploadRequests({ connection, prefix: config.QUEUE_PREFIX });
+shutdown.add('reupload queues', () => reupload.close());
+
 const worker = startMediaWorker(
   {
     messages: firestoreMessageMedia(firebase.db),
     objects,
     download: waMediaDownloader({ host: config.WA_MEDIA_HOST }),
+    requestReupload: reupload.request,
     thumbnail: sharpThumbnail(config.MEDIA_THUMBNAIL_PX),
     maxBytes: config.MEDIA_MAX_BYTES,
     timeoutMs: config.MEDIA_DOWNLOAD_TIMEOUT_MS,

@@ -17,8 +17,11 @@ import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from
 // Real Baileys sessions (wa-gateway's test support) and the real ingest worker.
 import { EmulatorSessions } from '../../wa-gateway/test/emulator-session.js';
 import { startInboundWorker } from '../../ingest/src/entry-points/inbound.worker.js';
+import { mediaReupload } from '../../wa-gateway/src/data-access/media-reupload.js';
+import { startCommandWorker } from '../../wa-gateway/src/entry-points/commands.worker.js';
 import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import { firestoreMessageMedia } from './data-access/message-media.store.js';
+import { reuploadRequests } from './data-access/reupload-requests.js';
 import { waMediaDownloader } from './data-access/wa-media.download.js';
 import { sharpThumbnail } from './domain/thumbnail.js';
 import type { StoreMediaDeps } from './domain/store-media.handler.js';
@@ -34,6 +37,9 @@ let dir: string;
 let s3: S3StoreHandle;
 let objects: ObjectStore;
 let workers: Worker[] = [];
+let mediaWorker: Worker;
+let reupload: ReturnType<typeof reuploadRequests>;
+let gatewayMedia: ReturnType<typeof mediaReupload>;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -60,6 +66,12 @@ beforeAll(async () => {
     lockTtlMs: 5_000,
     lockWaitMs: 10_000,
   });
+  reupload = reuploadRequests({ connection: redis.connection, prefix: redis.prefix });
+  gatewayMedia = mediaReupload({
+    db: firestore.db,
+    connection: redis.connection,
+    prefix: redis.prefix,
+  });
   const deps: StoreMediaDeps = {
     messages: firestoreMessageMedia(firestore.db),
     objects,
@@ -68,6 +80,7 @@ beforeAll(async () => {
       host: env.emulator.mediaHost,
       dispatcher: new Agent({ connect: { ca: env.emulator.mediaCertPem } }),
     }),
+    requestReupload: reupload.request,
     thumbnail: sharpThumbnail(320),
     maxBytes: CAP,
     timeoutMs: 30_000,
@@ -82,19 +95,32 @@ beforeAll(async () => {
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
     }),
-    startMediaWorker(deps, {
+    (mediaWorker = startMediaWorker(deps, {
       connection: redis.connection,
       prefix: redis.prefix,
       logger,
       concurrency: 2,
       lockDurationMs: 60_000,
-    }),
+    })),
   ];
-  await env.paired(ACCOUNT);
+  // The account's session with its command worker, as wa-gateway runs them: re-upload requests
+  // reach the phone through this socket.
+  const session = await env.paired(ACCOUNT, { mediaReupload: gatewayMedia });
+  workers.push(
+    startCommandWorker(session, {
+      connection: redis.connection,
+      prefix: redis.prefix,
+      logger,
+      publisher: env.publisher,
+      instanceId: env.instanceId,
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()));
+  await reupload?.close();
+  await gatewayMedia?.close();
   await env?.close();
   objects?.close();
   await s3?.stop();
@@ -110,17 +136,21 @@ async function inbound(
   data: Buffer,
   mimetype: string,
   extra: { fileName?: string; caption?: string } = {},
-): Promise<void> {
+): Promise<string> {
   const res = await env.control(`/accounts/${ACCOUNT}/inbound`, {
     from,
     kind,
     media: { mimetype, dataBase64: data.toString('base64'), ...extra },
   });
   expect(res.status).toBe(202);
+  return (res.json as { messageIds: string[] }).messageIds[0]!;
 }
 
 /** The account's messages with media whose declared SHA-256 is the given file's. */
-async function messageOf(data: Buffer): Promise<{ threadId: string; doc: MessageDoc }> {
+async function messageOf(
+  data: Buffer,
+  done: (media: NonNullable<MessageDoc['media']>) => boolean = (m) => m.status !== 'pending',
+): Promise<{ threadId: string; doc: MessageDoc }> {
   const want = createHash('sha256').update(data).digest('base64');
   let found: { threadId: string; doc: MessageDoc } | undefined;
   await expectEventually(
@@ -130,7 +160,7 @@ async function messageOf(data: Buffer): Promise<{ threadId: string; doc: Message
       for (const t of threads.docs) {
         for (const m of (await c.messages(t.id).get()).docs) {
           const doc = m.data();
-          if (doc.media?.fileSha256Base64 === want && doc.media.status !== 'pending') {
+          if (doc.media?.fileSha256Base64 === want && done(doc.media)) {
             found = { threadId: t.id, doc };
           }
         }
@@ -232,5 +262,39 @@ describe('inbound media kept in object storage (real Baileys against the emulato
     expect(media.status).toBe('failed');
     expect(media.reason).toContain(`cap of ${CAP} bytes`);
     expect(media.storageKey ?? null).toBeNull();
+  });
+
+  it('when the media server dropped a file the phone still has, then the phone is asked through the gateway and the file is stored', async () => {
+    const photo = await png(120, 90);
+    // Held back so the file expires on the CDN before the worker first downloads it.
+    await mediaWorker.pause();
+    const messageId = await inbound('+40722000005', 'image', photo, 'image/png');
+    const expired = await env.control(`/accounts/${ACCOUNT}/expire-media`, { messageId });
+    expect(expired.status).toBe(202);
+    const oldPath = (expired.json as { directPath: string }).directPath;
+    await mediaWorker.resume();
+    const { threadId, doc } = await messageOf(photo, (m) => m.status === 'stored');
+    expect(doc.media).toMatchObject({ status: 'stored', sha256: sha256(photo), reason: null });
+    expect(doc.media!.reuploadRequestedAt).toEqual(expect.any(String));
+    // The phone put the same encrypted file under a new direct path.
+    expect(doc.media!.directPath).not.toBe(oldPath);
+    expect((await objects.readBuffer(doc.media!.storageKey!))!.equals(photo)).toBe(true);
+    expect(threadId).toContain(ACCOUNT);
+  });
+
+  it('when the media server dropped a file the phone no longer has, then the media ends expired with the reason', async () => {
+    const voice = oggOpus();
+    await mediaWorker.pause();
+    const messageId = await inbound('+40722000006', 'audio', voice, 'audio/ogg; codecs=opus');
+    const expired = await env.control(`/accounts/${ACCOUNT}/expire-media`, {
+      messageId,
+      phoneHasIt: false,
+    });
+    expect(expired.status).toBe(202);
+    await mediaWorker.resume();
+    const { doc } = await messageOf(voice, (m) => m.status === 'expired');
+    expect(doc.media!.reason).toContain('the phone could not upload it again (NOT_FOUND)');
+    expect(doc.media!.reuploadRequestedAt).toEqual(expect.any(String));
+    expect(doc.media!.storageKey ?? null).toBeNull();
   });
 });

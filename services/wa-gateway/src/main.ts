@@ -15,6 +15,7 @@ import {
 } from './data-access/auth-state.store.js';
 import { historyAnchors } from './data-access/history-anchors.js';
 import { sentMessageReader } from './data-access/sent-messages.js';
+import { mediaReupload as mediaReuploadDeps } from './data-access/media-reupload.js';
 import { mediaFetcher } from './data-access/media-fetcher.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
@@ -128,6 +129,13 @@ const fetchMedia = mediaFetcher({
   timeoutMs: config.MEDIA_FETCH_TIMEOUT_MS,
 });
 
+const mediaReupload = mediaReuploadDeps({
+  db: firebase.db,
+  connection: producerRedis,
+  prefix: config.QUEUE_PREFIX,
+});
+shutdown.add('media queue', () => mediaReupload.close());
+
 const ownership = new Ownership({
   leases,
   logger,
@@ -152,6 +160,7 @@ const ownership = new Ownership({
         historyAnchors: (id, threads) =>
           historyAnchors(firebase.db, id, Math.min(threads, config.WHATSAPP_BACKFILL_THREADS)),
         sentMessage: sentMessageReader(firebase.db),
+        mediaReupload,
       },
       onLost,
     ),

@@ -3,7 +3,18 @@ import type { MediaRef, MessageDoc } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 
 export type MediaPatch = Partial<
-  Pick<MediaRef, 'status' | 'reason' | 'sha256' | 'mime' | 'size' | 'storageKey' | 'thumbnail'>
+  Pick<
+    MediaRef,
+    | 'status'
+    | 'reason'
+    | 'sha256'
+    | 'mime'
+    | 'size'
+    | 'storageKey'
+    | 'thumbnail'
+    | 'directPath'
+    | 'reuploadRequestedAt'
+  >
 >;
 
 /** The message's media, read and updated field by field: ingest owns the rest of the document. */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { downloadContentFromMessage, type MediaType } from '@whiskeysockets/baileys';
-import type { MediaRef } from '@wacrm/contracts';
+import { WaDirectPath, type MediaRef } from '@wacrm/contracts';
 
 /** Opens the decrypted bytes of a WhatsApp media file; rejects with `MediaGoneError` on 404/410. */
 export type DownloadMedia = (media: MediaRef) => Promise<Readable>;
@@ -20,8 +20,6 @@ const MEDIA_TYPES: Record<MediaRef['kind'], MediaType> = {
   document: 'document',
   sticker: 'sticker',
 };
-
-const DIRECT_PATH = /^\/[\w/.=?&%+-]{1,2048}$/;
 
 export interface WaMediaDownloadOptions {
   /**
@@ -43,7 +41,8 @@ export function waMediaDownloader(options: WaMediaDownloadOptions): DownloadMedi
       throw new Error('the message carries no media key or direct path');
     }
     // Appended to `https://<host>`: a path only, so "@other.host/…" cannot change the host.
-    if (!DIRECT_PATH.test(media.directPath)) throw new Error('the direct path is not a path');
+    if (!WaDirectPath.safeParse(media.directPath).success)
+      throw new Error('the direct path is not a path');
     try {
       return await downloadContentFromMessage(
         { mediaKey: Buffer.from(media.mediaKeyBase64, 'base64'), directPath: media.directPath },

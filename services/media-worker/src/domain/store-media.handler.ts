@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
-import type { MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
+import type { MediaReuploadedJob, MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import type { ObjectStore } from '@wacrm/object-store';
 import type { MessageMediaStore } from '../data-access/message-media.store.js';
+import type { RequestReupload } from '../data-access/reupload-requests.js';
 import { MediaGoneError, type DownloadMedia } from '../data-access/wa-media.download.js';
 import type { MakeThumbnail } from './thumbnail.js';
 
@@ -16,6 +17,8 @@ export interface StoreMediaDeps {
   messages: MessageMediaStore;
   objects: ObjectStore;
   download: DownloadMedia;
+  /** Asks the account's phone (through its wa-gateway) to upload an expired file again. */
+  requestReupload: RequestReupload;
   thumbnail: MakeThumbnail;
   maxBytes: number;
   timeoutMs: number;
@@ -24,7 +27,13 @@ export interface StoreMediaDeps {
 }
 
 export type StoreMediaOutcome =
-  'stored' | 'already-stored' | 'no-media' | 'failed' | 'expired' | 'not-downloadable';
+  | 'stored'
+  | 'already-stored'
+  | 'no-media'
+  | 'failed'
+  | 'expired'
+  | 'not-downloadable'
+  | 'reupload-requested';
 
 /** A failure that retrying cannot fix: recorded on the message as `failed` with the reason. */
 class MediaRefused extends Error {}
@@ -95,12 +104,27 @@ export async function storeMedia(
     } catch (error) {
       if (error instanceof MediaRefused) return fail(error.message);
       if (error instanceof MediaGoneError) {
+        if (media.reuploadRequestedAt == null) {
+          // Only the phone still has it. Asking needs the account's socket: a command to the
+          // owning wa-gateway, whose answer comes back as `media-reuploaded`. Asked first, then
+          // recorded: a crash in between asks again under the same job id (once).
+          await deps.requestReupload({
+            accountId: job.accountId,
+            threadId: job.threadId,
+            messageId: job.messageId,
+          });
+          await deps.messages.update(job.threadId, job.messageId, {
+            status: 'pending',
+            reason: `${error.message}; the phone is asked to upload it again`,
+            reuploadRequestedAt: new Date().toISOString(),
+          });
+          logger.info({ messageId: job.messageId }, 'media expired; asked the phone to re-upload');
+          return 'reupload-requested';
+        }
         await deps.messages.update(job.threadId, job.messageId, {
           status: 'expired',
-          reason: error.message,
+          reason: `${error.message}, also after the phone was asked to upload it again`,
         });
-        // Asking the phone to upload it again (Baileys updateMediaMessage) needs the account's
-        // socket: a command to the owning wa-gateway, not built yet (README, issue 17).
         logger.warn({ messageId: job.messageId }, 'media expired on the media server');
         return 'expired';
       }
@@ -155,4 +179,27 @@ export async function storeMedia(
     // Only the download's scratch copy; nothing stored is ever deleted.
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The phone's answer to a re-upload request: with a new direct path the file is downloaded from
+ * there and kept; without one (the phone no longer has it) the media is `expired` with the reason.
+ */
+export async function mediaReuploaded(
+  job: MediaReuploadedJob,
+  deps: StoreMediaDeps,
+  logger: Logger,
+): Promise<StoreMediaOutcome> {
+  const message = await deps.messages.load(job.threadId, job.messageId);
+  if (message === null) throw new Error(`message ${job.messageId} not stored`);
+  if (message.media === null) return 'no-media';
+  if (message.media.status === 'stored') return 'already-stored';
+  if (job.directPath === null) {
+    const reason = `expired on the media server; the phone could not upload it again (${job.reason ?? 'no reason given'})`;
+    await deps.messages.update(job.threadId, job.messageId, { status: 'expired', reason });
+    logger.warn({ messageId: job.messageId, reason }, 'media lost');
+    return 'expired';
+  }
+  await deps.messages.update(job.threadId, job.messageId, { directPath: job.directPath });
+  return storeMedia({ ...job, source: 'reupload' }, deps, logger);
 }

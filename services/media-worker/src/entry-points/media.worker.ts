@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { MediaQueue } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { startWorker, type ShutdownRegistry } from '@wacrm/queue';
-import { storeMedia, type StoreMediaDeps } from '../domain/store-media.handler.js';
+import { mediaReuploaded, storeMedia, type StoreMediaDeps } from '../domain/store-media.handler.js';
 
 export interface MediaWorkerOptions {
   connection: Redis;
@@ -16,11 +16,17 @@ export interface MediaWorkerOptions {
   shutdown?: ShutdownRegistry;
 }
 
-/** Consumes `media`: one `store-media` job keeps one message's file. */
+/**
+ * Consumes `media`: one `store-media` job keeps one message's file; `media-reuploaded` carries
+ * the phone's answer for a file the media server had dropped.
+ */
 export function startMediaWorker(deps: StoreMediaDeps, options: MediaWorkerOptions): Worker {
   return startWorker(
     MediaQueue,
-    { 'store-media': (payload, { logger }) => storeMedia(payload, deps, logger) },
+    {
+      'store-media': (payload, { logger }) => storeMedia(payload, deps, logger),
+      'media-reuploaded': (payload, { logger }) => mediaReuploaded(payload, deps, logger),
+    },
     {
       connection: options.connection,
       prefix: options.prefix,

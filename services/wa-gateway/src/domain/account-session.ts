@@ -1,16 +1,23 @@
 import type { AnyMessageContent, proto, WAMessageKey } from '@whiskeysockets/baileys';
-import { WaRawMessage, type AccountStatus, type SendMessageCommand } from '@wacrm/contracts';
+import {
+  WaRawMessage,
+  type AccountStatus,
+  type ReuploadMediaCommand,
+  type SendMessageCommand,
+} from '@wacrm/contracts';
 import { Attr, SpanKind, withSpan, type Attributes, type Logger } from '@wacrm/observability';
 import { jobIdFrom } from '@wacrm/queue';
 import type { AccountStatusWriter } from '../data-access/account-status.js';
 import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
 import type { AuthStateStore } from '../data-access/auth-state.store.js';
+import type { MediaReuploadDeps } from '../data-access/media-reupload.js';
 import { lidReverseKey } from '../data-access/sent-messages.js';
 import { RetryCounts } from './retry-counts.js';
 import { InvalidEventError, type InboundPublisher } from '../data-access/inbound-publisher.js';
 import { LeaseLostError, type Lease, type LeaseStore } from '../data-access/lease.store.js';
 import {
   disconnectCodeOf,
+  MediaReuploadRefused,
   type HistoryAnchor,
   type WaConnection,
   type WaDriver,
@@ -43,6 +50,8 @@ export interface SessionDeps {
   ): Promise<proto.IMessage | undefined>;
   /** Oldest known message per thread, for on-demand history (Baileys needs an anchor). */
   historyAnchors(accountId: string, threads: number): Promise<HistoryAnchor[]>;
+  /** Asking the phone to upload expired media again (issue 17); without it, every ask is refused. */
+  mediaReupload?: MediaReuploadDeps;
 }
 
 /** A command that cannot run now but may later (socket reconnecting): BullMQ retries it. */
@@ -466,6 +475,46 @@ export class AccountSession {
       throw new NotConnectedError(this.accountId, this.status);
     const anchors = await this.deps.historyAnchors(this.accountId, threads);
     await conn.fetchHistory({ threads, messagesPerThread, anchors });
+  }
+
+  /**
+   * Asks the phone to upload a message's expired media again and hands its answer (the new
+   * direct path, or why it cannot) to the media worker. Retried while the account is not
+   * connected or the phone does not answer.
+   */
+  async reuploadMedia(command: ReuploadMediaCommand): Promise<void> {
+    const reupload = this.deps.mediaReupload;
+    const answer = (directPath: string | null, reason: string | null) =>
+      reupload?.answer({
+        accountId: this.accountId,
+        threadId: command.threadId,
+        messageId: command.messageId,
+        directPath,
+        reason,
+      });
+    if (reupload === undefined) throw new Error('this gateway cannot ask phones to re-upload');
+    const found = await reupload.load(this.accountId, command.threadId, command.messageId);
+    if (found === null) {
+      await answer(null, 'the message or its media key is not stored for this account');
+      return;
+    }
+    const conn = this.conn;
+    if (!conn || this.status !== 'connected') {
+      throw new NotConnectedError(this.accountId, this.status);
+    }
+    if (conn.reuploadMedia === undefined) {
+      await answer(null, `the ${this.deps.driver.name} driver has no phone to ask`);
+      return;
+    }
+    try {
+      const { directPath } = await conn.reuploadMedia(found);
+      this.log.info({ messageId: command.messageId }, 'the phone uploaded the media again');
+      await answer(directPath, null);
+    } catch (error) {
+      if (!(error instanceof MediaReuploadRefused)) throw error;
+      this.log.warn({ messageId: command.messageId, reason: error.message }, 'media lost');
+      await answer(null, error.message);
+    }
   }
 
   async requestPairingCode(phoneE164: string): Promise<void> {

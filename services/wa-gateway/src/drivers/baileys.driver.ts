@@ -6,6 +6,7 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys';
 import { Disconnect } from '../domain/reconnect-policy.js';
 import {
+import { askPhoneToReupload } from './media-retry.js';
   closeError,
   type OpenOptions,
   type WaConnection,
@@ -32,6 +33,8 @@ export interface BaileysDriverOptions {
    */
   media?: Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'>;
 }
+  /** How long the phone has to answer a media re-upload request. Default 60 s. */
+  mediaRetryTimeoutMs?: number;
 
 const CONSUMED = [
   'connection.update',
@@ -152,6 +155,8 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           await drained();
           await socket.end(undefined);
         },
+        reuploadMedia: ({ key, mediaKey }) =>
+          askPhoneToReupload(socket, key, mediaKey, driverOptions.mediaRetryTimeoutMs ?? 60_000),
       };
     },
   };

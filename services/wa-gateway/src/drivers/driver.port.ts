@@ -63,6 +63,12 @@ export interface WaConnection {
     anchors: HistoryAnchor[];
   }): Promise<void>;
   /**
+   * Asks the phone to upload a received message's media again (the media server dropped it):
+   * resolves with the new direct path; rejects with `MediaReuploadRefused` when the phone answers
+   * that it cannot. Drivers without a phone to ask leave it out.
+   */
+  reuploadMedia?(request: { key: WAMessageKey; mediaKey: Buffer }): Promise<{ directPath: string }>;
+  /**
    * Closes the socket without logging out (hand-off, shutdown, lease lost), after handing over
    * the events still buffered and storing those in flight (bounded).
    */
@@ -87,4 +93,12 @@ export function closeError(code: number, message: string): Error {
     isBoom: true,
     output: { statusCode: code, payload: { statusCode: code, message } },
   });
+}
+
+/** The phone answered a media re-upload request: it cannot upload the file again. */
+export class MediaReuploadRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MediaReuploadRefused';
+  }
 }

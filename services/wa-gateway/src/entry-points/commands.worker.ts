@@ -86,6 +86,7 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
       'regenerate-qr': () => session.regenerateQr(),
       backfill: (c) => session.backfill(c.threads, c.messagesPerThread),
       'request-pairing-code': (c) => session.requestPairingCode(c.phone),
+      'reupload-media': (c) => session.reuploadMedia(c),
     },
     {
       connection: deps.connection,

@@ -1,0 +1,53 @@
+import type { WAMessageKey } from '@whiskeysockets/baileys';
+import type { Firestore } from 'firebase-admin/firestore';
+import type { Redis } from 'ioredis';
+import { MediaQueue, type MediaReuploadedJob } from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import { enqueue, jobIdFrom, openQueue } from '@wacrm/queue';
+
+/** What asking the phone to re-upload a message's media needs, and where its answer goes. */
+export interface MediaReuploadDeps {
+  /** The message's key and media key, as stored; null when the message or its key is not. */
+  load(
+    accountId: string,
+    threadId: string,
+    messageId: string,
+  ): Promise<{ key: WAMessageKey; mediaKey: Buffer } | null>;
+  /** The phone's answer, to the media worker (`media-reuploaded` on `media`). */
+  answer(job: MediaReuploadedJob): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function mediaReupload(deps: {
+  db: Firestore;
+  connection: Redis;
+  prefix: string;
+}): MediaReuploadDeps {
+  const media = openQueue(MediaQueue, { connection: deps.connection, prefix: deps.prefix });
+  return {
+    async load(accountId, threadId, messageId) {
+      const snap = await collections(deps.db).messages(threadId).doc(messageId).get();
+      const doc = snap.exists ? snap.data() : undefined;
+      // Another account's message is never asked for through this account's phone.
+      if (doc === undefined || doc.accountId !== accountId || !doc.media?.mediaKeyBase64) {
+        return null;
+      }
+      return {
+        key: {
+          id: doc.waKey.id,
+          remoteJid: doc.waKey.remoteJid,
+          fromMe: doc.waKey.fromMe,
+          ...(doc.waKey.participant !== null ? { participant: doc.waKey.participant } : {}),
+        },
+        mediaKey: Buffer.from(doc.media.mediaKeyBase64, 'base64'),
+      };
+    },
+    async answer(job) {
+      await enqueue(media, 'media-reuploaded', job, {
+        jobId: jobIdFrom('reuploaded', job.threadId, job.messageId),
+        priority: 1,
+      });
+    },
+    close: () => media.queue.close(),
+  };
+}
