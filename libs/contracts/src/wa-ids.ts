@@ -7,6 +7,14 @@ export function waMessageIdFor(requestId: string): string {
   return `3EB0${sha256Hex(requestId).slice(0, 18).toUpperCase()}`;
 }
 
+/**
+ * The `proto.Message.ProtocolMessage.Type` values that change a chat — a revoke and an edit —
+ * the only protocol messages ingest reads. Every other protocol message (history sync
+ * notifications, app-state sync keys, peer-data requests) is for Baileys itself: wa-gateway does
+ * not put it on a queue (some carry key material).
+ */
+export const WaChatProtocolType = { REVOKE: 0, MESSAGE_EDIT: 14 } as const;
+
 // Plain SHA-256 (FIPS 180-4) so contracts stay importable from browsers as well as Node.
 const K = Uint32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -1,4 +1,11 @@
-import type { MediaRef, MessageStatus, MessageType, WaKey, WaRawMessage } from '@wacrm/contracts';
+import {
+  WaChatProtocolType,
+  type MediaRef,
+  type MessageStatus,
+  type MessageType,
+  type WaKey,
+  type WaRawMessage,
+} from '@wacrm/contracts';
 
 /** What a message adds to a conversation, read from the proto's JSON form. */
 export interface MessageContent {
@@ -66,8 +73,8 @@ const SIGNALS = new Set([
   'encReactionMessage',
 ]);
 
-/** proto.Message.ProtocolMessage.Type */
-export const ProtocolType = { REVOKE: 0, MESSAGE_EDIT: 14 } as const;
+/** proto.Message.ProtocolMessage.Type: the ones that change a chat (one owner, libs/contracts). */
+export const ProtocolType = WaChatProtocolType;
 
 /** proto.WebMessageInfo.StubType.CIPHERTEXT: Baileys' marker of a message it could not decrypt. */
 const STUB_CIPHERTEXT = 2;

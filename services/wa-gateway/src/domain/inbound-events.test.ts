@@ -1,7 +1,11 @@
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
 import { IngestHistoryJob, IngestMessagesJob, MessageUpdatesJob } from '@wacrm/contracts';
-import { buildHistoryMessage, buildInboundMessage } from '../simulator/message-factory.js';
+import {
+  imageMessage,
+  ownDeviceProtocolMessage,
+  textMessage,
+} from '../../test/wa-message.fixture.js';
 import { jobsForEvents, toRawMessage } from './inbound-events.js';
 
 const gateway = {
@@ -13,11 +17,7 @@ const gateway = {
 
 describe('toRawMessage', () => {
   it('when a media message is serialised, then longs are numbers and bytes are base64', () => {
-    const msg = buildInboundMessage(
-      { from: '+40712345678', kind: 'image', media: { mimetype: 'image/jpeg', size: 2048 } },
-      'ID1',
-      false,
-    ) as WAMessage;
+    const msg = imageMessage({ id: 'ID1', remoteJid: '40712345678@s.whatsapp.net', size: 2048 });
     const raw = toRawMessage(msg);
     const image = (raw.message as { imageMessage: Record<string, unknown> }).imageMessage;
     expect(image.fileLength).toBe(2048);
@@ -64,39 +64,33 @@ describe('toRawMessage', () => {
 });
 
 describe('jobsForEvents', () => {
-  const message = buildInboundMessage(
-    { from: '+40712345678', kind: 'text', text: 'Bună' },
-    'M1',
-    false,
-  );
+  const message = textMessage({ id: 'M1', remoteJid: '40712345678@s.whatsapp.net', text: 'Bună' });
 
   it('when the same message is delivered twice, then both give the same job id', () => {
     const a = jobsForEvents('acc-1', {
-      'messages.upsert': { type: 'notify', messages: [message as WAMessage] },
+      'messages.upsert': { type: 'notify', messages: [message] },
     });
     const b = jobsForEvents('acc-1', {
-      'messages.upsert': { type: 'notify', messages: [message as WAMessage] },
+      'messages.upsert': { type: 'notify', messages: [message] },
     });
     expect(a).toHaveLength(1);
     expect(a[0]!.jobId).toBe(b[0]!.jobId);
     expect(a[0]!.jobId).not.toContain(':');
     expect(IngestMessagesJob.parse({ ...gateway, ...a[0]!.payload })).toBeTruthy();
     const other = jobsForEvents('acc-2', {
-      'messages.upsert': { type: 'notify', messages: [message as WAMessage] },
+      'messages.upsert': { type: 'notify', messages: [message] },
     });
     expect(other[0]!.jobId).not.toBe(a[0]!.jobId);
   });
 
   it('when a history chunk arrives, then it is one ingest-history job that satisfies the contract', () => {
-    const messages = [0, 1, 2].map(
-      (index) =>
-        buildHistoryMessage({
-          accountId: 'acc-1',
-          contactPhone: '+40722222222',
-          index,
-          fromMe: false,
-          timestamp: 100 + index,
-        }) as WAMessage,
+    const messages = [0, 1, 2].map((index) =>
+      textMessage({
+        id: `H${index}`,
+        remoteJid: '40722222222@s.whatsapp.net',
+        text: `Bună ziua! Mesajul ${index} din istoric`,
+        timestamp: 100 + index,
+      }),
     );
     const jobs = jobsForEvents('acc-1', {
       'messaging-history.set': {
@@ -119,6 +113,69 @@ describe('jobsForEvents', () => {
       unreadCount: null,
       conversationTimestamp: null,
     });
+  });
+
+  it("when the account's phone sends its devices a protocol message (history sync notification, app-state keys), then it is no ingest-messages job", () => {
+    const Type = proto.Message.ProtocolMessage.Type;
+    const own = [
+      ownDeviceProtocolMessage({
+        id: 'P1',
+        accountPhone: '40751705912',
+        protocolMessage: {
+          type: Type.HISTORY_SYNC_NOTIFICATION,
+          historySyncNotification: {
+            syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+            mediaKey: Buffer.alloc(32, 7),
+            directPath: '/v/t62.15575-24/history.enc',
+            initialHistBootstrapInlinePayload: Buffer.alloc(64, 1),
+          },
+        },
+      }),
+      ownDeviceProtocolMessage({
+        id: 'P2',
+        accountPhone: '40751705912',
+        protocolMessage: {
+          type: Type.APP_STATE_SYNC_KEY_SHARE,
+          appStateSyncKeyShare: {
+            keys: [
+              { keyId: { keyId: Buffer.alloc(6, 2) }, keyData: { keyData: Buffer.alloc(32, 9) } },
+            ],
+          },
+        },
+      }),
+    ];
+    const jobs = jobsForEvents('acc-1', {
+      'messages.upsert': { type: 'notify', messages: [...own, message] },
+    });
+    // Baileys acts on these itself; their key material never goes on a queue.
+    expect(jobs.map((j) => j.name)).toEqual(['ingest-messages']);
+    expect(JSON.stringify(jobs)).not.toContain(Buffer.alloc(32, 9).toString('base64'));
+    expect(JSON.stringify(jobs)).not.toContain(Buffer.alloc(32, 7).toString('base64'));
+  });
+
+  it('when a contact revokes or edits a message, then it is an ingest-messages job', () => {
+    const Type = proto.Message.ProtocolMessage.Type;
+    const target = { remoteJid: '40712345678@s.whatsapp.net', fromMe: false, id: 'M1' };
+    const revoke = proto.WebMessageInfo.fromObject({
+      key: { remoteJid: '40712345678@s.whatsapp.net', fromMe: false, id: 'R1' },
+      message: { protocolMessage: { type: Type.REVOKE, key: target } },
+      messageTimestamp: 1_700_000_000,
+    }) as WAMessage;
+    const edit = proto.WebMessageInfo.fromObject({
+      key: { remoteJid: '40712345678@s.whatsapp.net', fromMe: false, id: 'E1' },
+      message: {
+        protocolMessage: {
+          type: Type.MESSAGE_EDIT,
+          key: target,
+          editedMessage: { conversation: 'Bună!' },
+        },
+      },
+      messageTimestamp: 1_700_000_000,
+    }) as WAMessage;
+    const jobs = jobsForEvents('acc-1', {
+      'messages.upsert': { type: 'notify', messages: [revoke, edit] },
+    });
+    expect(jobs.map((j) => j.name)).toEqual(['ingest-messages', 'ingest-messages']);
   });
 
   it('when delivered then read receipts arrive for a sent message, then they are two distinct jobs', () => {

@@ -4,17 +4,19 @@ import {
   isLidUser,
   isPnUser,
   jidNormalizedUser,
+  normalizeMessageContent,
   proto,
   type WAMessage,
 } from '@whiskeysockets/baileys';
-import type {
-  AccountStateJob,
-  IdentityMappingsJob,
-  IngestHistoryJob,
-  IngestMessagesJob,
-  MessageUpdatesJob,
-  ReceiptsJob,
-  WaRawMessage,
+import {
+  WaChatProtocolType,
+  type AccountStateJob,
+  type IdentityMappingsJob,
+  type IngestHistoryJob,
+  type IngestMessagesJob,
+  type MessageUpdatesJob,
+  type ReceiptsJob,
+  type WaRawMessage,
 } from '@wacrm/contracts';
 import { jobIdFrom } from '@wacrm/queue';
 import type { WaEvents } from '../drivers/driver.port.js';
@@ -97,6 +99,20 @@ function digest(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
 }
 
+const CHAT_PROTOCOL_TYPES: ReadonlySet<number> = new Set(Object.values(WaChatProtocolType));
+
+/**
+ * A protocol message Baileys acts on itself (a history sync notification, app-state sync keys,
+ * a peer-data request): the account's phone talking to its linked devices, not a chat message.
+ * Only revokes and edits go on to ingest; the others can carry key material.
+ */
+function isDeviceProtocolMessage(message: WAMessage): boolean {
+  const protocol = normalizeMessageContent(message.message)?.protocolMessage;
+  if (!protocol) return false;
+  // proto3 enum default: an absent type reads as 0 (REVOKE), as Baileys reads it.
+  return !CHAT_PROTOCOL_TYPES.has(protocol.type ?? 0);
+}
+
 const messageKeyId = (m: WaRawMessage) => `${m.key.remoteJid}|${m.key.fromMe ? 1 : 0}|${m.key.id}`;
 
 /**
@@ -107,11 +123,12 @@ export function jobsForEvents(accountId: string, events: WaEvents): InboundJob[]
   const jobs: InboundJob[] = [];
   const upsert = events['messages.upsert'];
   if (upsert) {
+    const messages = upsert.messages.filter((m) => !isDeviceProtocolMessage(m));
     // The phone number behind a LID sender travels only beside the message (sender_pn): record
     // it before the message, so the thread is the contact's phone number, not an opaque LID.
-    const alternates = upsert.messages.flatMap(lidPnOf);
+    const alternates = messages.flatMap(lidPnOf);
     if (alternates.length > 0) jobs.push(mappingJob(accountId, alternates));
-    for (const message of upsert.messages) {
+    for (const message of messages) {
       const raw = toRawMessage(message);
       if (raw.key.id === '' || raw.key.remoteJid === '') continue;
       jobs.push({
