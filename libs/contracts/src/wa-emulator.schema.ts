@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SimulatorInboundBody } from './simulator.schema.js';
+import { SimulatorHistoryBody, SimulatorInboundBody } from './simulator.schema.js';
 
 /**
  * Control API of the WhatsApp network emulator (libs/wa-emulator), beside the routes it shares

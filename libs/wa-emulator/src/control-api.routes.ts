@@ -4,9 +4,9 @@ import {
   describeIssues,
   SimulatorAccountParams,
   SimulatorDisconnectBody,
-  SimulatorHistoryBody,
   WaEmulatorExpireMediaBody,
   WaEmulatorFaultBody,
+  WaEmulatorHistoryBody,
   WaEmulatorInboundBody,
   WaEmulatorPairingCodeBody,
   WaEmulatorRetryRequestBody,
@@ -31,7 +31,7 @@ export interface EmulatorControl {
   ): Promise<{ messageId: string; devices: number; queued: number }>;
   history(
     accountId: string,
-    input: SimulatorHistoryBody,
+    input: WaEmulatorHistoryBody,
   ): Promise<{ chunks: number; messages: number; messageIds: string[] }>;
   retryRequest(accountId: string, messageId: string): Promise<{ devices: number }>;
   expireMedia(accountId: string, input: WaEmulatorExpireMediaBody): Promise<{ directPath: string }>;
@@ -150,7 +150,7 @@ async function route(
       return;
     }
     case 'history': {
-      const history = parse(SimulatorHistoryBody, body);
+      const history = parse(WaEmulatorHistoryBody, body);
       const result = await emulator.history(accountId, history);
       sendJson(res, 202, {
         accountId,

@@ -17,7 +17,7 @@ import {
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type {
-  SimulatorHistoryBody,
+  WaEmulatorHistoryBody,
   SimulatorSentMessage,
   WaEmulatorAccountView,
   WaEmulatorInboundBody,
@@ -862,7 +862,8 @@ export class WaEmulator implements ConnectionHost {
   /** The account's phone sends `threads` chats × `messagesPerThread` messages as history chunks. */
   async history(
     accountId: string,
-    input: SimulatorHistoryBody,
+    input: Pick<WaEmulatorHistoryBody, 'threads' | 'messagesPerThread'> &
+      Partial<Pick<WaEmulatorHistoryBody, 'syncType'>>,
   ): Promise<{ chunks: number; messages: number; messageIds: string[] }> {
     const account = this.store.account(accountId);
     const devices = account ? Object.values(account.devices) : [];
@@ -915,7 +916,7 @@ export class WaEmulator implements ConnectionHost {
         byThread.set(item.thread, [...(byThread.get(item.thread) ?? []), item]);
       const contacts = [...new Set(chunk.map((item) => item.contact))];
       const progress = Math.round(((index + 1) / chunks.length) * 100);
-      const syncType = proto.HistorySync.HistorySyncType.RECENT;
+      const syncType = proto.HistorySync.HistorySyncType[input.syncType ?? 'RECENT'];
       const history = proto.HistorySync.encode({
         syncType,
         chunkOrder: index + 1,
@@ -975,7 +976,6 @@ export class WaEmulator implements ConnectionHost {
     };
   }
 
-  /** Fault `corrupt-inbound`: the next `count` inbound contact messages arrive undecryptable. */
   private rememberPhoneMedia(accountId: string, id: string, message: proto.IMessage): void {
     const content =
       message.imageMessage ??
@@ -1112,6 +1112,7 @@ export class WaEmulator implements ConnectionHost {
     });
   }
 
+  /** Fault `corrupt-inbound`: the next `count` inbound contact messages arrive undecryptable. */
   corruptInbound(accountId: string, count: number): void {
     this.corruptNext.set(accountId, (this.corruptNext.get(accountId) ?? 0) + count);
   }
@@ -1801,7 +1802,6 @@ async function loadMediaTls(dataDir: string | undefined): Promise<MediaTlsIdenti
   return identity;
 }
 
-function messageId(): string {
 /** Media messages whose phone copy each emulator process remembers (oldest forgotten first). */
 const MAX_PHONE_MEDIA = 50_000;
 
@@ -1822,6 +1822,7 @@ function gcmOpen(data: Buffer, key: Buffer, iv: Buffer, aad: string): Buffer {
   return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]);
 }
 
+function messageId(): string {
   return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
 }
 

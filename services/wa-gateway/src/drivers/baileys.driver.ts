@@ -1,12 +1,13 @@
 import makeWASocket, {
   Browsers,
+  proto,
   WA_CERT_DETAILS,
   type BaileysEventMap,
   type UserFacingSocketConfig,
 } from '@whiskeysockets/baileys';
 import { Disconnect } from '../domain/reconnect-policy.js';
-import {
 import { askPhoneToReupload } from './media-retry.js';
+import {
   closeError,
   type OpenOptions,
   type WaConnection,
@@ -32,9 +33,9 @@ export interface BaileysDriverOptions {
    * `options.dispatcher`). Undefined in production; the emulator's CDN needs its own.
    */
   media?: Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'>;
-}
   /** How long the phone has to answer a media re-upload request. Default 60 s. */
   mediaRetryTimeoutMs?: number;
+}
 
 const CONSUMED = [
   'connection.update',
@@ -71,9 +72,8 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
             { level: options.logger.levelVal > 40 ? options.logger.level : 'warn' },
           ),
         ),
-        browser: Browsers.ubuntu('wacrm'),
+        ...historyOptions(options.syncFullHistory),
         markOnlineOnConnect: false,
-        syncFullHistory: options.syncFullHistory,
         ...(driverOptions.waWebSocketUrl !== undefined
           ? { waWebSocketUrl: socketUrlFor(driverOptions.waWebSocketUrl, options.accountId) }
           : {}),
@@ -159,6 +159,30 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           askPhoneToReupload(socket, key, mediaKey, driverOptions.mediaRetryTimeoutMs ?? 60_000),
       };
     },
+  };
+}
+
+/**
+ * The browser identity and history filter. WhatsApp sends the full history (FULL chunks) only to
+ * a desktop companion that asked for it, and Baileys' default filter drops FULL chunks: with full
+ * history on, the account links as WhatsApp Desktop on macOS and every chunk type is kept.
+ */
+export function historyOptions(
+  syncFullHistory: boolean,
+): Pick<UserFacingSocketConfig, 'browser' | 'syncFullHistory' | 'shouldSyncHistoryMessage'> {
+  if (!syncFullHistory) {
+    return {
+      browser: Browsers.ubuntu('wacrm'),
+      syncFullHistory: false,
+      // Baileys' default: everything but FULL.
+      shouldSyncHistoryMessage: ({ syncType }) =>
+        Number(syncType) !== Number(proto.HistorySync.HistorySyncType.FULL),
+    };
+  }
+  return {
+    browser: Browsers.macOS('Desktop'),
+    syncFullHistory: true,
+    shouldSyncHistoryMessage: () => true,
   };
 }
 
