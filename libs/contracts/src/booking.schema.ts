@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccountId, CalendarDate, IsoDateTime } from './common.schema.js';
+import { AppError } from './errors.js';
 
 /**
  * Issue 19: bookings on `evenimente`, performers and costumes. Every field a booking adds to an
@@ -279,6 +280,22 @@ export const BookingMoneyView = z.object({
   balanceOverdue: z.boolean(),
 });
 export type BookingMoneyView = z.infer<typeof BookingMoneyView>;
+
+/** The conflicts a booking would cause: answered as 409 with the bookings in the way. */
+export class BookingConflictError extends AppError {
+  constructor(readonly conflicts: BookingConflict[]) {
+    super(
+      'CONFLICT',
+      `the booking collides with ${conflicts.length} other booking(s) or day(s) off of its performers or costumes`,
+      {
+        errors: conflicts.map((c) => ({
+          path: c.performerId !== undefined ? 'performerIds' : 'costumeIds',
+          message: `${c.reason} ${c.eventId ?? ''} ${c.start}–${c.end}`.replace(/\s+/g, ' '),
+        })),
+      },
+    );
+  }
+}
 
 // --- payments, availability, dues -------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_STATUSES } from './message-status.js';
 
 /** Account ids appear in queue names and Firestore ids, so they stay URL- and key-safe. */
 export const AccountId = z
@@ -51,15 +52,7 @@ export const MessageDirection = z.enum(['inbound', 'outbound']);
 export type MessageDirection = z.infer<typeof MessageDirection>;
 
 /** Statuses only move forward along this order (`failed` is terminal from any non-final state). */
-export const MessageStatus = z.enum([
-  'received',
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-]);
+export const MessageStatus = z.enum(MESSAGE_STATUSES);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const MessageSource = z.enum(['live', 'history', 'backfill']);

@@ -15,6 +15,7 @@ import {
 } from './common.schema.js';
 import { DraftEvent, ExtractionAction, Payment, RoleSlot } from './crm.schema.js';
 import { BookingPayment, BookingStatus } from './booking.schema.js';
+import { OUTBOX_STATUSES } from './message-status.js';
 import { SendPolicy } from './outbox.schema.js';
 
 /**
@@ -127,15 +128,7 @@ export const MessageDoc = z.object({
 });
 export type MessageDoc = z.infer<typeof MessageDoc>;
 
-export const OutboxStatus = z.enum([
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-  'paused',
-]);
+export const OutboxStatus = z.enum(OUTBOX_STATUSES);
 export type OutboxStatus = z.infer<typeof OutboxStatus>;
 
 export const OutboxDoc = z.object({

@@ -10,7 +10,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { DraftEvent, ExtractionResult } from './crm.schema.js';
-import { BookingFields } from './booking.schema.js';
+import { BookingConflict, BookingFields } from './booking.schema.js';
 import { ReadMark } from './queue.schema.js';
 
 /** RFC 9457 problem details, the body of every error answer. */
@@ -23,6 +23,8 @@ export const ProblemDetails = z.object({
   code: z.string(),
   traceId: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** Issue 19: the bookings in the way of a booking that was refused (409). */
+  conflicts: z.array(BookingConflict).optional(),
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 

@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './zod-issues.js';
 export * from './simulator.schema.js';
 export * from './wa-ids.js';
+export * from './message-status.js';
 export * from './api.schema.js';
 export * from './ingest.schema.js';
 export * from './outbox.schema.js';

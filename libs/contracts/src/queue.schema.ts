@@ -281,7 +281,24 @@ export function waCommandsQueue(accountId: AccountId): QueueContract<typeof waCo
 export const SendOutboxJob = z.object({ requestId: RequestId, accountId: AccountId });
 export type SendOutboxJob = z.infer<typeof SendOutboxJob>;
 
-export const OutboxQueue = defineQueue('outbox', { 'send-outbox': SendOutboxJob });
+/**
+ * A fact about a send, reported to its owner (outbox-sender owns `outbox/{requestId}`): WhatsApp
+ * acknowledged it (`sent`), a receipt came (`delivered`, `read`), or the send failed for good
+ * (`failed`, with its reason). Ingest reports it for the message it stores; outbox-sender moves the
+ * outbox forward on it (statuses never go back, a replay changes nothing).
+ */
+export const SendStatusJob = z.object({
+  requestId: RequestId,
+  status: z.enum(['sent', 'delivered', 'read', 'failed']),
+  error: z.string().max(2_000).nullable(),
+  observedAt: IsoDateTime,
+});
+export type SendStatusJob = z.infer<typeof SendStatusJob>;
+
+export const OutboxQueue = defineQueue('outbox', {
+  'send-outbox': SendOutboxJob,
+  'send-status': SendStatusJob,
+});
 
 export const ExtractEventJob = z.object({
   requestId: RequestId,

@@ -52,6 +52,8 @@ const RUN = randomUUID().replace(/-/g, '').slice(0, 8);
 const uids = { employee: `emp-${RUN}`, noProfile: `nop-${RUN}`, admin: `adm-${RUN}` };
 const eventA = `ev-a-${RUN}`;
 const eventB = `ev-b-${RUN}`;
+const performer = { A: `pf-a-${RUN}`, B: `pf-b-${RUN}` };
+const costume = { A: `co-a-${RUN}`, B: `co-b-${RUN}` };
 const spareKeyId = `ak_${RUN}00`;
 const webhookId = `wh_${RUN}0000`;
 
@@ -160,6 +162,33 @@ beforeAll(async () => {
       createdBy: 'test',
       createdAt: now,
     });
+  for (const [side, accountId] of [
+    ['A', A],
+    ['B', B],
+  ] as const) {
+    const owned = {
+      accountId,
+      isArchived: false,
+      createdBy: 'test',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await collections(db)
+      .performers()
+      .doc(performer[side])
+      .set({
+        ...owned,
+        name: 'Ana',
+        characters: ['Elsa'],
+        workingDays: [1, 2, 3, 4, 5, 6, 7],
+        daysOff: [],
+        travelBufferMinutes: 30,
+      });
+    await collections(db)
+      .costumes()
+      .doc(costume[side])
+      .set({ ...owned, name: 'Rochie', character: 'Elsa', count: 1, travelBufferMinutes: 0 });
+  }
   for (const [id, accountId, phoneE164] of [
     [eventA, A, PHONE_A],
     [eventB, B, PHONE_B],
@@ -325,6 +354,71 @@ const routes = (): RouteCase[] => [
     op: 'crm',
   },
   {
+    method: 'POST',
+    url: `/api/crm/events/${eventA}/payments`,
+    urlB: `/api/crm/events/${eventB}/payments`,
+    body: { amount: 10, date: '2025-06-01', method: 'cash' },
+    op: 'crm',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/performers?accountId=${A}`,
+    urlB: `/api/crm/performers?accountId=${B}`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: '/api/crm/performers',
+    body: { accountId: A, name: 'Ana' },
+    bodyB: { accountId: B, name: 'Ana' },
+    op: 'crm',
+  },
+  {
+    method: 'PATCH',
+    url: `/api/crm/performers/${performer.A}`,
+    urlB: `/api/crm/performers/${performer.B}`,
+    body: { travelBufferMinutes: 45 },
+    op: 'crm',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/costumes?accountId=${A}`,
+    urlB: `/api/crm/costumes?accountId=${B}`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: '/api/crm/costumes',
+    body: { accountId: A, name: 'Rochie' },
+    bodyB: { accountId: B, name: 'Rochie' },
+    op: 'crm',
+  },
+  {
+    method: 'PATCH',
+    url: `/api/crm/costumes/${costume.A}`,
+    urlB: `/api/crm/costumes/${costume.B}`,
+    body: { count: 2 },
+    op: 'crm',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/availability?accountId=${A}&character=Elsa&start=2026-12-12T15:00`,
+    urlB: `/api/crm/availability?accountId=${B}&character=Elsa&start=2026-12-12T15:00`,
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/dues?accountId=${A}`,
+    urlB: `/api/crm/dues?accountId=${B}`,
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/calendar?accountId=${A}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
+    urlB: `/api/crm/calendar?accountId=${B}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
+    op: 'read',
+  },
+  {
     method: 'GET',
     url: `/api/crm/clients/${encodeURIComponent(PHONE_A)}`,
     urlB: `/api/crm/clients/${encodeURIComponent(PHONE_B)}`,
@@ -427,6 +521,8 @@ describe('auth on every route', () => {
         .replace(/\/messages\/m1\/media$/, '/messages/{messageId}/media')
         .replace(/\/api\/crm\/events\/[^/]+/, '/api/crm/events/{eventId}')
         .replace(/\/api\/crm\/clients\/[^/]+/, '/api/crm/clients/{phoneE164}')
+        .replace(/\/api\/crm\/performers\/[^/]+/, '/api/crm/performers/{performerId}')
+        .replace(/\/api\/crm\/costumes\/[^/]+/, '/api/crm/costumes/{costumeId}')
         .replace(/\/api\/admin\/api-keys\/[^/]+/, '/api/admin/api-keys/{keyId}')
         .replace(/\/api\/admin\/users\/[^/]+/, '/api/admin/users/{uid}')
         .replace(/\/api\/webhooks\/deliveries\/[^/]+/, '/api/webhooks/deliveries/{deliveryId}')

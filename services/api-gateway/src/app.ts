@@ -31,6 +31,7 @@ import { adminRoutes } from './entry-points/admin.routes.js';
 import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
 import { recordRouteTable } from './entry-points/route-table.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
+import { bookingsRoutes } from './entry-points/bookings.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
 import { finishOpenApiDocument } from './entry-points/openapi-document.js';
@@ -314,6 +315,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(statusRoutes(routeDeps));
   await app.register(adminRoutes(routeDeps));
   await app.register(crmRoutes({ ...routeDeps, ai }));
+  await app.register(bookingsRoutes(routeDeps));
   await app.register(streamRoutes({ hub: deps.hub, metrics }));
   await app.register(
     webhooksRoutes({

@@ -21,6 +21,8 @@ const PHONE = { A: '+40733000441', B: '+40733000442' } as const;
 type Side = keyof typeof ACCOUNT;
 const thread = (s: Side) => `${ACCOUNT[s]}__${PHONE[s].slice(1)}@s.whatsapp.net`;
 const event = (s: Side) => `ev-m${s.toLowerCase()}-${RUN}`;
+const performer = (s: Side) => `pf-m${s.toLowerCase()}-${RUN}`;
+const costume = (s: Side) => `co-m${s.toLowerCase()}-${RUN}`;
 const enc = encodeURIComponent;
 
 interface Call {
@@ -86,6 +88,35 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
     url: `/api/crm/clients/${enc(PHONE[s])}/events`,
   }),
   'GET /api/stream': (s) => ({ url: `/api/stream?accountId=${ACCOUNT[s]}` }),
+  'POST /api/crm/events/:eventId/payments': (s) => ({
+    url: `/api/crm/events/${event(s)}/payments`,
+    body: { amount: 10, date: '2026-06-01', method: 'cash' },
+  }),
+  'GET /api/crm/performers': (s) => ({ url: `/api/crm/performers?accountId=${ACCOUNT[s]}` }),
+  'POST /api/crm/performers': (s) => ({
+    url: '/api/crm/performers',
+    body: { accountId: ACCOUNT[s], name: 'Ana' },
+  }),
+  'PATCH /api/crm/performers/:performerId': (s) => ({
+    url: `/api/crm/performers/${performer(s)}`,
+    body: { travelBufferMinutes: 45 },
+  }),
+  'GET /api/crm/costumes': (s) => ({ url: `/api/crm/costumes?accountId=${ACCOUNT[s]}` }),
+  'POST /api/crm/costumes': (s) => ({
+    url: '/api/crm/costumes',
+    body: { accountId: ACCOUNT[s], name: 'Rochie' },
+  }),
+  'PATCH /api/crm/costumes/:costumeId': (s) => ({
+    url: `/api/crm/costumes/${costume(s)}`,
+    body: { count: 2 },
+  }),
+  'GET /api/crm/availability': (s) => ({
+    url: `/api/crm/availability?accountId=${ACCOUNT[s]}&character=Elsa&start=2026-12-12T15:00`,
+  }),
+  'GET /api/crm/dues': (s) => ({ url: `/api/crm/dues?accountId=${ACCOUNT[s]}` }),
+  'GET /api/crm/calendar': (s) => ({
+    url: `/api/crm/calendar?accountId=${ACCOUNT[s]}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
+  }),
 };
 
 /** Routes that need no credential at all; any other public route fails the test. */
@@ -207,6 +238,28 @@ beforeAll(async () => {
       .doc(thread(s))
       .set(threadDoc(ACCOUNT[s], 1, new Date('2026-02-01T10:00:00Z'), PHONE[s]));
     await collections(db).evenimente().doc(event(s)).set(eventDoc(s));
+    const owned = {
+      accountId: ACCOUNT[s],
+      isArchived: false,
+      createdBy: 'seed',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    await collections(db)
+      .performers()
+      .doc(performer(s))
+      .set({
+        ...owned,
+        name: 'Ana',
+        characters: ['Elsa'],
+        workingDays: [1, 2, 3, 4, 5, 6, 7],
+        daysOff: [],
+        travelBufferMinutes: 30,
+      });
+    await collections(db)
+      .costumes()
+      .doc(costume(s))
+      .set({ ...owned, name: 'Rochie', character: 'Elsa', count: 1, travelBufferMinutes: 0 });
   }
   const [empA, empB] = await Promise.all([
     userToken(gw, 'employee', [ACCOUNT.A]),

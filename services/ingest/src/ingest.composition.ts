@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Firebase } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
-import { MediaQueue } from '@wacrm/contracts';
+import { MediaQueue, OutboxQueue } from '@wacrm/contracts';
 import { openQueue, RealtimePublisher } from '@wacrm/queue';
 import { AccountFence } from './data-access/account-fence.js';
 import { AccountLock } from './data-access/account-lock.js';
@@ -39,6 +39,11 @@ export function buildIngestDeps(options: BuildIngestOptions): IngestDeps {
     identities: new IdentityCache(),
     maxWrites: options.maxWrites,
     logger: options.logger,
+    sendStatus: openQueue(OutboxQueue, {
+      connection: options.redis,
+      prefix: options.prefix,
+      ...(options.tracerName !== undefined ? { tracerName: options.tracerName } : {}),
+    }),
     ...(options.keepMedia === false
       ? {}
       : {

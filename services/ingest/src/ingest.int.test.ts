@@ -38,6 +38,7 @@ let subscriber: Redis;
 let events: RealtimeEvent[];
 let log: ReturnType<typeof captureLogger>;
 let store: FirestoreStore;
+let sendStatus: ReturnType<typeof buildIngestDeps>['sendStatus'];
 
 beforeEach(async () => {
   redis = await useTestRedis();
@@ -55,6 +56,7 @@ beforeEach(async () => {
     lockTtlMs: 5_000,
     lockWaitMs: 10_000,
   });
+  sendStatus = deps.sendStatus;
   worker = startInboundWorker(deps, {
     connection: redis.connection,
     prefix: redis.prefix,
@@ -557,10 +559,11 @@ describe('ingest of wa-inbound', () => {
     ).toBe(true);
   });
 
-  it('when a send result arrives for an outbox request, then the message appears sent and the outbox mirrors it', async () => {
+  it('when a send result arrives for an outbox request, then the message appears sent and outbox-sender is told each status once', async () => {
     const now = new Date();
     const threadId = threadIdFor(A, ANA);
-    await store.outboxRef('req-00000001').set({
+    // Seeded as the send route and outbox-sender left it; ingest only reads it.
+    await fs.db.collection('outbox').doc('req-00000001').set({
       requestId: 'req-00000001',
       accountId: A,
       threadId,
@@ -594,7 +597,17 @@ describe('ingest of wa-inbound', () => {
       requestId: 'req-00000001',
       body: 'confirmare',
     });
-    expect((await store.outboxRef('req-00000001').get()).data()).toMatchObject({ status: 'sent' });
+    const facts = async () =>
+      (await sendStatus.queue.getJobs(['waiting', 'delayed', 'prioritized']))
+        .map((j) => ({ id: j.id, ...(j.data as { requestId: string; status: string }) }))
+        .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    // The replayed result adds nothing; ingest writes no outbox document (its owner does).
+    expect(await facts()).toEqual([
+      expect.objectContaining({ id: 'status.req-00000001.sent', status: 'sent', error: null }),
+    ]);
+    expect((await fs.db.collection('outbox').doc('req-00000001').get()).get('status')).toBe(
+      'sending',
+    );
     await enqueue(queue, 'apply-receipts', {
       ...gateway(A),
       receipts: [
@@ -612,10 +625,50 @@ describe('ingest of wa-inbound', () => {
       messagesJob(A, [raw('3EB0AAAA', ANA, text('confirmare'), { fromMe: true })]),
     );
     await settle();
-    expect((await store.outboxRef('req-00000001').get()).data()).toMatchObject({
-      status: 'delivered',
-    });
+    expect((await facts()).map((f) => f.status)).toEqual(['delivered', 'sent']);
     expect(await thread(ANA)).toMatchObject({ messageCount: 1, lastMessageDirection: 'outbound' });
+  });
+
+  it('when a send failed for good, then the message is failed and outbox-sender is told why', async () => {
+    const now = new Date();
+    await fs.db
+      .collection('outbox')
+      .doc('req-failed-01')
+      .set({
+        requestId: 'req-failed-01',
+        accountId: A,
+        threadId: threadIdFor(A, ANA),
+        to: ANA,
+        body: 'confirmare',
+        media: null,
+        replyTo: null,
+        waMessageId: '3EB0FAIL',
+        status: 'sending',
+        attempts: 1,
+        lastError: null,
+        bodyHash: 'h',
+        createdBy: 'u1',
+        createdAt: now,
+        updatedAt: now,
+        sentAt: null,
+      });
+    await enqueue(queue, 'record-send-result', {
+      ...gateway(A),
+      requestId: 'req-failed-01',
+      waMessageId: '3EB0FAIL',
+      outcome: 'failed' as const,
+      error: 'Connection Closed',
+      retryable: false,
+    });
+    await settle();
+    const jobs = await sendStatus.queue.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(jobs.map((j) => j.data as unknown)).toEqual([
+      expect.objectContaining({
+        requestId: 'req-failed-01',
+        status: 'failed',
+        error: 'Connection Closed',
+      }),
+    ]);
   });
 
   it('when a backfill runs in two chunks, then progress counts each chunk once and "backfill … done" is logged', async () => {

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { loadConfig, OutboxSenderEnv } from '@wacrm/config';
 import { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
-import { collections, initFirebaseFromEnv } from '@wacrm/firestore';
+import { initFirebaseFromEnv } from '@wacrm/firestore';
 import {
   connectServiceRedis,
   bootService,
@@ -12,8 +12,10 @@ import {
 } from '@wacrm/queue';
 import { cachedAccounts } from './data-access/account-cache.js';
 import { createGovernor } from './data-access/governor.js';
+import { OutboxStore } from './data-access/outbox-store.js';
 import { relayOnce } from './entry-points/outbox-relay.js';
 import { sendOutbox } from './entry-points/send-outbox.processor.js';
+import { recordSendStatus } from './entry-points/send-status.processor.js';
 import { VERSION } from './version.js';
 
 const SERVICE = 'outbox-sender';
@@ -43,6 +45,7 @@ shutdown.add('command queues', () =>
 );
 
 const governor = createGovernor(redis, config.QUEUE_PREFIX);
+const outbox = new OutboxStore(firebase.db, redis, config.QUEUE_PREFIX);
 const accounts = cachedAccounts(firebase.db, 1_000);
 const defaults = {
   ratePerMinute: config.OUTBOX_RATE_PER_MINUTE,
@@ -61,6 +64,7 @@ const worker = startWorker(
     'send-outbox': (payload, ctx) =>
       sendOutbox(payload, {
         db: firebase.db,
+        outbox,
         governor,
         defaults,
         pacing: config.OUTBOX_PACING,
@@ -68,6 +72,7 @@ const worker = startWorker(
         logger: ctx.logger,
         accounts,
       }),
+    'send-status': (payload, ctx) => recordSendStatus(payload, { outbox, logger: ctx.logger }),
   },
   { connection: redis, prefix: config.QUEUE_PREFIX, logger, tracerName: SERVICE, shutdown },
   { concurrency: config.OUTBOX_CONCURRENCY },
@@ -79,12 +84,10 @@ worker.on('failed', (job, error) => {
   const final =
     error instanceof UnrecoverableError ||
     (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
-  if (job === undefined || !final) return;
+  if (job === undefined || !final || job.name !== 'send-outbox') return;
   const { requestId } = job.data as { requestId: string };
-  collections(firebase.db)
-    .outbox()
-    .doc(requestId)
-    .update({ status: 'failed', lastError: error.message, updatedAt: new Date() })
+  outbox
+    .apply(requestId, { kind: 'job-failed', error: error.message })
     .catch((e: unknown) => logger.error({ err: e, requestId }, 'could not mark outbox failed'));
   logger.error({ requestId, err: error }, `outbox ${requestId} failed`);
 });
@@ -92,6 +95,7 @@ worker.on('failed', (job, error) => {
 const relayTimer = setInterval(() => {
   relayOnce({
     db: firebase.db,
+    outbox,
     redis,
     outboxQueue,
     commandsFor,

@@ -31,22 +31,6 @@ export interface ResourceLock {
   run<T>(key: string, task: (lease: ResourceLease) => Promise<T>): Promise<T>;
 }
 
-/** The conflicts a booking would cause: answered as 409 with the bookings in the way. */
-export class BookingConflictError extends AppError {
-  constructor(readonly conflicts: BookingConflict[]) {
-    super(
-      'CONFLICT',
-      `the booking collides with ${conflicts.length} other booking(s) or day(s) off of its performers or costumes`,
-      {
-        errors: conflicts.map((c) => ({
-          path: c.performerId !== undefined ? 'performerIds' : 'costumeIds',
-          message: `${c.reason} ${c.eventId ?? ''} ${c.start}–${c.end}`.replace(/\s+/g, ' '),
-        })),
-      },
-    );
-  }
-}
-
 function invalid(message: string, path: string): AppError {
   return new AppError('VALIDATION_FAILED', message, { errors: [{ path, message }] });
 }

@@ -6,6 +6,7 @@ import {
   CreateEventBody,
   EventEditDoc,
   EventEditsCollection,
+  BookingConflictError,
   RecomputeClientJob,
   RecordPaymentBody,
   UpdateEventBody,
@@ -19,7 +20,6 @@ import { collections } from '../collections.js';
 import { contractConverter } from '../converters.js';
 import { createOnce, sha256Of } from '../create-once.js';
 import {
-  BookingConflictError,
   conflictsOf,
   legacyTimesOf,
   mergeBooking,

@@ -1,4 +1,4 @@
-import type { Firestore } from 'firebase-admin/firestore';
+import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
 import { waMessageIdFor, type OutboxDoc, type OutgoingMedia } from '@wacrm/contracts';
 import { collections } from '../collections.js';
 import { createOnce, sha256Of, type CreateOnceResult } from '../create-once.js';
@@ -35,6 +35,8 @@ export function outboxBodyHash(entry: NewOutboxEntry): string {
           entry.media.mimetype,
           entry.media.fileName ?? null,
           entry.media.caption ?? null,
+          // Only when set: sends from before media ids keep their hash.
+          ...(entry.media.mediaId !== undefined ? [entry.media.mediaId] : []),
         ],
     entry.replyTo,
   ]);
@@ -66,6 +68,7 @@ export async function createOutboxEntry(
             fileName: entry.media.fileName ?? null,
             caption: entry.media.caption ?? null,
             url: entry.media.url ?? null,
+            ...(entry.media.mediaId !== undefined ? { mediaId: entry.media.mediaId } : {}),
           },
     replyTo: entry.replyTo,
     waMessageId: waMessageIdFor(entry.requestId),
@@ -84,4 +87,27 @@ export async function createOutboxEntry(
     doc,
     `requestId ${entry.requestId} was already used for a different message`,
   );
+}
+
+/**
+ * Reads outbox documents by request id (ingest builds the conversation's copy of a send from
+ * it). Read-only: after the accept, only outbox-sender writes `outbox/*` (its OutboxStore).
+ */
+export async function readOutboxEntries(
+  db: Firestore,
+  requestIds: Iterable<string>,
+): Promise<Map<string, OutboxDoc>> {
+  const ids = [...new Set(requestIds)];
+  const out = new Map<string, OutboxDoc>();
+  if (ids.length === 0) return out;
+  const outbox = collections(db).outbox();
+  // getAll keeps each reference's converter; its declared type does not.
+  const snaps = (await db.getAll(
+    ...ids.map((id) => outbox.doc(id)),
+  )) as DocumentSnapshot<OutboxDoc>[];
+  snaps.forEach((snap, i) => {
+    const doc = snap.data();
+    if (doc !== undefined) out.set(ids[i]!, doc);
+  });
+  return out;
 }

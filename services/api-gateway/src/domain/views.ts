@@ -4,13 +4,18 @@ import type {
   AccountView,
   ClientDoc,
   ClientView,
+  CostumeDoc,
+  CostumeView,
   EventDoc,
   EventView,
   MessageDoc,
   MessageView,
+  PerformerDoc,
+  PerformerView,
   ThreadDoc,
   ThreadView,
 } from '@wacrm/contracts';
+import { bookingMoney } from '@wacrm/firestore';
 
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -98,7 +103,14 @@ export function toMessageView(id: string, doc: MessageDoc): MessageView {
 }
 
 export function toEventView(id: string, doc: EventDoc): z.infer<typeof EventView> {
-  const { bodyHash: _requestFingerprint, writeFence: _lockToken, ...fields } = doc;
+  const {
+    bodyHash: _requestFingerprint,
+    writeFence: _lockToken,
+    start,
+    end,
+    payments,
+    ...fields
+  } = doc;
   return {
     ...fields,
     id,
@@ -106,7 +118,21 @@ export function toEventView(id: string, doc: EventDoc): z.infer<typeof EventView
     createdAt: iso(doc.createdAt),
     updatedAt: iso(doc.updatedAt),
     archivedAt: isoOrNull(doc.archivedAt),
+    ...(start !== undefined ? { start: iso(start) } : {}),
+    ...(end !== undefined ? { end: iso(end) } : {}),
+    ...(payments !== undefined
+      ? { payments: payments.map((p) => ({ ...p, recordedAt: iso(p.recordedAt) })) }
+      : {}),
+    money: bookingMoney(doc),
   };
+}
+
+export function toPerformerView(id: string, doc: PerformerDoc): z.infer<typeof PerformerView> {
+  return { ...doc, id, createdAt: iso(doc.createdAt), updatedAt: iso(doc.updatedAt) };
+}
+
+export function toCostumeView(id: string, doc: CostumeDoc): z.infer<typeof CostumeView> {
+  return { ...doc, id, createdAt: iso(doc.createdAt), updatedAt: iso(doc.updatedAt) };
 }
 
 export function toClientView(doc: ClientDoc): z.infer<typeof ClientView> {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
@@ -8,7 +8,6 @@ import {
   ClientParams,
   ClientView,
   CreateEventBody,
-  EventIfMatch,
   EventList,
   EventParams,
   EventView,
@@ -17,25 +16,16 @@ import {
   UpdateEventBody,
   accountScopeOf,
 } from '@wacrm/contracts';
-import {
-  archiveEvent,
-  collections,
-  createEvent,
-  readClientFor,
-  type EditedEvent,
-  updateEvent,
-  versionOf,
-} from '@wacrm/firestore';
-import { RedisFencedLock } from '@wacrm/queue';
+import { archiveEvent, createEvent, readClientFor, updateEvent } from '@wacrm/firestore';
 import type { AiClient } from '../data-access/ai-requests.js';
 import { getThread } from '../data-access/threads.repository.js';
-import { docId } from '../domain/doc-id.js';
 import { requireAccount, type Principal } from '../domain/principal.js';
 import { toClientView, toEventView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import { aiRequestIdOf, idempotencyKeyOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { eventEditing } from './event-edits.js';
 
 const tags = ['crm'];
 const crmErrors = { ...errorResponses, 409: errorResponses[400], 503: errorResponses[400] };
@@ -44,44 +34,12 @@ const crmErrors = { ...errorResponses, 409: errorResponses[400], 503: errorRespo
 export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
   return (root: FastifyInstance): Promise<void> => {
     const app = root.withTypeProvider<ZodTypeProvider>();
-    const cols = collections(deps.db);
     const config = { operation: 'crm' as const };
-    // Edits and archives of one event run one at a time across replicas (issue 16 item 4).
-    const eventLock = new RedisFencedLock(deps.redis, deps.queues.prefix, { name: 'evenimente' });
+    const edits = eventEditing(deps);
 
-    async function eventForWrite(principal: Principal, eventId: string) {
-      const event = (await cols.evenimente().doc(docId(eventId, 'eventId')).get()).data();
-      if (event === undefined) throw new AppError('NOT_FOUND', `event ${eventId} not found`);
-      requireAccount(principal, event.accountId);
-      return event;
-    }
-
-    /** The lock, `If-Match` version and Idempotency-Key of an edit or archive. */
-    function editOptionsOf(request: FastifyRequest) {
-      const header = request.headers['if-match'];
-      let expectedVersion: number | undefined;
-      if (typeof header === 'string') {
-        const parsed = EventIfMatch.safeParse(header);
-        if (!parsed.success) {
-          throw new AppError('VALIDATION_FAILED', 'If-Match: the event\'s ETag, e.g. "3"', {
-            errors: [{ path: 'If-Match', message: 'not an event version' }],
-          });
-        }
-        expectedVersion = parsed.data;
-      }
-      const idempotencyKey = idempotencyKeyOf(request);
-      return {
-        lock: eventLock,
-        ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      };
-    }
-
-    function sendEdited(reply: FastifyReply, saved: EditedEvent) {
-      void reply.header('etag', `"${versionOf(saved.event)}"`);
-      if (saved.replayed) void reply.header('idempotent-replayed', 'true');
-      return toEventView(saved.eventId, saved.event);
-    }
+    const eventForWrite = edits.eventForWrite;
+    const editOptionsOf = edits.optionsOf;
+    const sendEdited = edits.sendEdited;
 
     /** The client as the caller may see it (figures and events of its accounts only). */
     async function visibleClient(principal: Principal, phoneE164: string) {
@@ -184,6 +142,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         const saved = await createEvent(deps.db, body, {
           uid: principal.id,
           queue: deps.queues.crmEvents,
+          resourceLock: edits.resourceLock,
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         });
         request.log.info(

@@ -1,7 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { AppError } from '@wacrm/contracts';
-import { ErrorCatalogue, isAppError, type ErrorCode, type ProblemDetails } from '@wacrm/contracts';
+import {
+  BookingConflictError,
+  ErrorCatalogue,
+  isAppError,
+  type ErrorCode,
+  type ProblemDetails,
+} from '@wacrm/contracts';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 function traceId(): string | undefined {
@@ -14,6 +20,7 @@ export function sendProblem(
   code: ErrorCode,
   detail: string | undefined,
   errors?: ProblemDetails['errors'],
+  extensions: Pick<ProblemDetails, 'conflicts'> = {},
 ): FastifyReply {
   const entry = ErrorCatalogue[code];
   const body: ProblemDetails = {
@@ -25,6 +32,7 @@ export function sendProblem(
   };
   if (detail !== undefined) body.detail = detail;
   if (errors !== undefined) body.errors = errors;
+  if (extensions.conflicts !== undefined) body.conflicts = extensions.conflicts;
   const id = traceId();
   if (id !== undefined) body.traceId = id;
   if (code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="wacrm"');
@@ -81,7 +89,9 @@ export function registerProblemHandlers(app: FastifyInstance): void {
         request.log.error({ err: error, trace_id: traceId() }, 'request failed');
         return sendProblem(reply, request, error.code, undefined);
       }
-      return sendProblem(reply, request, error.code, error.message, error.errors);
+      const extensions =
+        error instanceof BookingConflictError ? { conflicts: error.conflicts } : {};
+      return sendProblem(reply, request, error.code, error.message, error.errors, extensions);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error.validation);

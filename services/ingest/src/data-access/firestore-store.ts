@@ -8,7 +8,7 @@ import {
   type OutboxDoc,
   type ThreadDoc,
 } from '@wacrm/contracts';
-import { collections, contractConverter, type Firebase } from '@wacrm/firestore';
+import { collections, contractConverter, readOutboxEntries, type Firebase } from '@wacrm/firestore';
 import { messageKey } from '../domain/change-set.js';
 
 export type Db = Firebase['db'];
@@ -38,9 +38,6 @@ export class FirestoreStore {
   }
   messageRef(threadId: string, messageId: string) {
     return this.c.messages(threadId).doc(messageId);
-  }
-  outboxRef(requestId: string) {
-    return this.c.outbox().doc(requestId);
   }
   identityRef(accountId: string, lid: string) {
     return this.accountRef(accountId)
@@ -112,12 +109,9 @@ export class FirestoreStore {
     return out;
   }
 
-  async loadOutbox(requestIds: Iterable<string>): Promise<Map<string, OutboxDoc>> {
-    const ids = [...new Set(requestIds)];
-    const docs = await this.getAll<OutboxDoc>(ids.map((id) => this.outboxRef(id)));
-    const out = new Map<string, OutboxDoc>();
-    docs.forEach((doc, i) => doc !== undefined && out.set(ids[i]!, doc));
-    return out;
+  /** Outbox documents are read only: outbox-sender owns them (ingest reports send status). */
+  loadOutbox(requestIds: Iterable<string>): Promise<Map<string, OutboxDoc>> {
+    return readOutboxEntries(this.db, requestIds);
   }
 
   async loadAccount(accountId: string): Promise<AccountDoc | undefined> {

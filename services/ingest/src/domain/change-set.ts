@@ -1,5 +1,11 @@
-import type { MessageDoc, MessageStatus, PendingUpdateDoc, ThreadDoc } from '@wacrm/contracts';
-import { advanceStatus, furthestStatus } from './message-status.js';
+import {
+  advanceStatus,
+  furthestStatus,
+  type MessageDoc,
+  type MessageStatus,
+  type PendingUpdateDoc,
+  type ThreadDoc,
+} from '@wacrm/contracts';
 import { messagePreview } from './thread-fold.js';
 
 /** A change to a message that may arrive before, with or after the message itself. */

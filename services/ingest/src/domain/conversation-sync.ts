@@ -1,10 +1,11 @@
-import type {
-  MessageDoc,
-  MessageSource,
-  OutboxDoc,
-  RealtimeEvent,
-  WaKey,
-  WaRawMessage,
+import {
+  type MessageDoc,
+  type MessageSource,
+  type OutboxDoc,
+  type RealtimeEvent,
+  type SendStatusJob,
+  type WaKey,
+  type WaRawMessage,
 } from '@wacrm/contracts';
 import { threadIdFor } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
@@ -20,9 +21,12 @@ import {
   normalizeJid,
   phoneE164FromJid,
 } from './jid.js';
-import { advanceOutbox } from './message-status.js';
 import { classify, type InboundItem } from './wa-message.js';
 import { enqueueMediaJobs } from '../data-access/media-jobs.js';
+import { reportSendStatus } from '../data-access/send-status.js';
+
+/** The message statuses the outbox follows. */
+const REPORTED: ReadonlySet<string> = new Set(['sent', 'delivered', 'read', 'failed']);
 
 const clip = (text: string | null, max: number): string | null =>
   text === null ? null : text.length > max ? text.slice(0, max) : text;
@@ -57,7 +61,9 @@ export interface SyncInput {
   reservePerBatch?: number;
   perBatch?: (progress: BatchProgress) => LooseWrite[];
   loose?: LooseWrite[];
-  /** Mirror status changes of outbox messages to `outbox/{requestId}` (default true). */
+  /** Send facts the caller knows (a send result): reported to outbox-sender with the commit. */
+  sendStatus?: SendStatusJob[];
+  /** Report status changes of messages sent through the outbox to outbox-sender (default true). */
   mirrorOutbox?: boolean;
 }
 
@@ -297,31 +303,20 @@ export async function syncConversation(
   const changes = builder.build();
   if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, source, changes);
 
-  // A message sent through the outbox mirrors its status there.
-  const outboxWrites: LooseWrite[] = [];
-  const withRequest =
-    input.mirrorOutbox === false ? [] : changes.statusChanges.filter((s) => s.requestId !== null);
-  if (withRequest.length > 0) {
-    const outboxes = await deps.store.loadOutbox(withRequest.map((s) => s.requestId!));
-    for (const s of withRequest) {
-      const outbox = outboxes.get(s.requestId!);
-      const next = outbox === undefined ? null : advanceOutbox(outbox.status, s.status);
-      if (outbox === undefined || next === null) continue;
-      outboxWrites.push({
-        apply: (b) =>
-          b.set(
-            deps.store.outboxRef(s.requestId!),
-            {
-              status: next,
-              updatedAt: now,
-              ...(next === 'sent' && outbox.sentAt === null ? { sentAt: now } : {}),
-            },
-            { merge: true },
-          ),
-        events: [],
+  // A message sent through the outbox: its owner (outbox-sender) moves the outbox on the fact.
+  const facts: SendStatusJob[] = [...(input.sendStatus ?? [])];
+  if (input.mirrorOutbox !== false) {
+    for (const s of changes.statusChanges) {
+      if (s.requestId === null || !REPORTED.has(s.status)) continue;
+      facts.push({
+        requestId: s.requestId,
+        status: s.status as SendStatusJob['status'],
+        error: null,
+        observedAt: now.toISOString(),
       });
     }
   }
+  await reportSendStatus(deps.sendStatus, facts);
 
   await deps.pendingIndex.add(
     accountId,
@@ -333,7 +328,7 @@ export async function syncConversation(
     maxWrites: deps.maxWrites,
     ...(input.reservePerBatch !== undefined ? { reservePerBatch: input.reservePerBatch } : {}),
     ...(input.perBatch !== undefined ? { perBatch: input.perBatch } : {}),
-    loose: [...outboxWrites, ...(input.loose ?? [])],
+    loose: input.loose ?? [],
     onCommitted: (events: RealtimeEvent[]) => deps.publisher.publish(events),
   });
   await deps.pendingIndex.remove(accountId, changes.pendingApplied);

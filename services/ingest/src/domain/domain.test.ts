@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageDoc } from '@wacrm/contracts';
+import { advanceStatus, type MessageDoc } from '@wacrm/contracts';
 import { planBatches } from './batch-plan.js';
 import { canonicalChatJid, normalizeJid, phoneE164FromJid } from './jid.js';
-import { advanceStatus } from './message-status.js';
 import { foldNewMessages, type ThreadCounters } from './thread-fold.js';
 
 const zero: ThreadCounters = {

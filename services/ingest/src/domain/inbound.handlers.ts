@@ -14,6 +14,7 @@ import type {
   RealtimeEvent,
   ReceiptsJob,
   SendResultJob,
+  SendStatusJob,
 } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import type { LooseWrite } from '../data-access/change-writer.js';
@@ -317,25 +318,18 @@ export async function recordSendResult(
       mutation,
       threadId: outbox?.threadId ?? '',
     });
-    const loose: LooseWrite[] = [];
-    if (outbox !== undefined) {
-      const patch =
-        job.outcome === 'sent'
-          ? advanceOutboxPatch(outbox.status, 'sent', now, outbox.sentAt)
-          : {
-              lastError: job.error ?? 'send failed',
-              updatedAt: now,
-              ...(permanentFailure && ['queued', 'sending', 'paused'].includes(outbox.status)
-                ? { status: 'failed' as const }
-                : {}),
-            };
-      if (patch !== null) {
-        loose.push({
-          apply: (b) => b.set(deps.store.outboxRef(job.requestId), patch, { merge: true }),
-          events: [],
-        });
-      }
-    } else {
+    // The outbox's owner (outbox-sender) moves it on the fact; a retryable failure is retried
+    // by the gateway and moves nothing.
+    const sendStatus: SendStatusJob[] = [];
+    if (job.outcome === 'sent' || permanentFailure) {
+      sendStatus.push({
+        requestId: job.requestId,
+        status: job.outcome === 'sent' ? 'sent' : 'failed',
+        error: job.outcome === 'sent' ? null : (job.error ?? 'send failed'),
+        observedAt: job.observedAt,
+      });
+    }
+    if (outbox === undefined) {
       logger.warn(
         { requestId: job.requestId, waMessageId: job.waMessageId },
         'send result without an outbox document; kept as a pending update of the message',
@@ -348,7 +342,7 @@ export async function recordSendResult(
         source: 'live',
         mutations,
         outboxMessages,
-        loose,
+        sendStatus,
         mirrorOutbox: false,
       },
       logger,
@@ -456,18 +450,6 @@ export async function recordOutbound(
     );
     return result;
   });
-}
-
-function advanceOutboxPatch(
-  current: string,
-  next: 'sent',
-  now: Date,
-  sentAt: Date | null,
-): Record<string, unknown> | null {
-  if (['sent', 'delivered', 'read'].includes(current)) {
-    return sentAt === null ? { sentAt: now, updatedAt: now } : null;
-  }
-  return { status: next, sentAt: sentAt ?? now, lastError: null, updatedAt: now };
 }
 
 export async function mapIdentities(

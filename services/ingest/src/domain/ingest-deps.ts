@@ -5,6 +5,7 @@ import type { AccountLock } from '../data-access/account-lock.js';
 import type { FirestoreStore } from '../data-access/firestore-store.js';
 import type { MediaJobs } from '../data-access/media-jobs.js';
 import type { PendingIndex } from '../data-access/pending-index.js';
+import type { SendStatusQueue } from '../data-access/send-status.js';
 
 /** Known LID → phone JID per account. Mappings never change, so only hits are cached. */
 export class IdentityCache {
@@ -30,6 +31,8 @@ export interface IngestDeps {
   /** Firestore writes per commit (≤ 500). */
   maxWrites: number;
   logger: Logger;
+  /** Send facts (acked, receipts, failed) for outbox-sender, the outbox's owner. */
+  sendStatus: SendStatusQueue;
   /** The media worker's queue (issue 17); unset, media are not kept. */
   media?: MediaJobs;
 }

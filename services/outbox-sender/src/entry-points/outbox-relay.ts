@@ -5,9 +5,12 @@ import type { OutboxDoc, OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { Attr, withSpan, type Logger } from '@wacrm/observability';
 import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
+import type { OutboxStore } from '../data-access/outbox-store.js';
 
 export interface RelayDeps {
+  /** Accounts and messages are read here; the outbox only through `outbox`. */
   db: Firestore;
+  outbox: OutboxStore;
   redis: Redis;
   outboxQueue: ContractQueue<typeof OutboxQueue>;
   commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>>;
@@ -73,26 +76,14 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
   const limit = deps.batchSize ?? 200;
   const pass: RelayPass = { requeued: 0, resumed: 0, repaired: 0, acknowledged: 0 };
 
-  // Range filters, not cursors: the emulator ignores startAfter (DESIGN.md).
-  const queued = await c
-    .outbox()
-    .where('status', '==', 'queued')
-    .where('createdAt', '<', new Date(now - deps.relayAfterMs))
-    .orderBy('createdAt', 'asc')
-    .limit(limit)
-    .get();
-  for (const doc of queued.docs) {
+  const queued = await deps.outbox.queuedBefore(new Date(now - deps.relayAfterMs), limit);
+  for (const doc of queued) {
     if (await ensureSendJob(deps, doc)) pass.requeued += 1;
   }
 
-  const paused = await c
-    .outbox()
-    .where('status', '==', 'paused')
-    .orderBy('createdAt', 'asc')
-    .limit(limit)
-    .get();
+  const paused = await deps.outbox.paused(limit);
   const accountConnected = new Map<string, boolean>();
-  for (const doc of paused.docs) {
+  for (const doc of paused) {
     const { accountId } = doc.data();
     if (!accountConnected.has(accountId)) {
       const account = (await c.accounts().doc(accountId).get()).data();
@@ -104,19 +95,13 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
       );
     }
     if (accountConnected.get(accountId) !== true) continue;
-    await doc.ref.update({ status: 'queued', lastError: null, updatedAt: new Date(now) });
+    await deps.outbox.apply(doc.id, { kind: 'resumed' }, new Date(now));
     await ensureSendJob(deps, doc);
     pass.resumed += 1;
   }
 
-  const sending = await c
-    .outbox()
-    .where('status', '==', 'sending')
-    .where('updatedAt', '<', new Date(now - deps.staleSendingMs))
-    .orderBy('updatedAt', 'asc')
-    .limit(limit)
-    .get();
-  for (const doc of sending.docs) {
+  const sending = await deps.outbox.sendingBefore(new Date(now - deps.staleSendingMs), limit);
+  for (const doc of sending) {
     const { accountId, threadId, waMessageId } = doc.data();
     const command = await Job.fromId(deps.commandsFor(accountId).queue, jobIdFrom('send', doc.id));
     if (command !== undefined) continue;
@@ -130,7 +115,11 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
       .get();
     const status = message.get('status') as unknown;
     if (status === 'sent' || status === 'delivered' || status === 'read') {
-      await doc.ref.update({ status: 'sent', lastError: null, updatedAt: new Date(now) });
+      await deps.outbox.apply(
+        doc.id,
+        { kind: 'status', status: 'sent', error: null },
+        new Date(now),
+      );
       pass.acknowledged += 1;
       continue;
     }

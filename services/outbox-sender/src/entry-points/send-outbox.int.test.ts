@@ -18,8 +18,10 @@ import {
 } from '@wacrm/testing';
 import { openQueue, type ContractQueue } from '@wacrm/queue';
 import { createGovernor } from '../data-access/governor.js';
+import { OutboxStore } from '../data-access/outbox-store.js';
 import { relayOnce, type RelayDeps } from './outbox-relay.js';
 import { sendOutbox, type SendOutboxDeps } from './send-outbox.processor.js';
+import { recordSendStatus } from './send-status.processor.js';
 
 const telemetry = useTestTelemetry('outbox-sender-int');
 afterAll(() => telemetry.shutdown());
@@ -99,8 +101,10 @@ beforeEach(async () => {
     prefix: redis.prefix,
     tracerName: 'outbox-relay',
   });
+  const store = new OutboxStore(fs.db, redis.connection, redis.prefix);
   deps = {
     db: fs.db,
+    outbox: store,
     governor: createGovernor(redis.connection, redis.prefix, () => 0),
     defaults: {
       ratePerMinute: 20,
@@ -117,6 +121,7 @@ beforeEach(async () => {
   };
   relayDeps = {
     db: fs.db,
+    outbox: store,
     redis: redis.connection,
     outboxQueue,
     commandsFor,
@@ -213,6 +218,55 @@ describe('send-outbox processor', () => {
     expect(pass?.resumed).toBe(1);
     expect((await c.outbox().doc('req-paused-1').get()).data()?.status).toBe('queued');
     expect(await outboxQueue.queue.getJobCountByTypes('waiting')).toBe(1);
+  });
+});
+
+describe('send status facts', () => {
+  it('when the send fails for good, then the outbox ends failed with its reason', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-fail-0001').set(outbox('req-fail-0001'));
+    expect(
+      await sendOutbox(
+        { requestId: 'req-fail-0001', accountId: 'wa-01' },
+        { ...deps, pacing: false },
+      ),
+    ).toMatchObject({ handedOver: true });
+
+    await recordSendStatus(
+      {
+        requestId: 'req-fail-0001',
+        status: 'failed',
+        error: 'Connection Closed',
+        observedAt: new Date(t0).toISOString(),
+      },
+      deps,
+    );
+    expect((await c.outbox().doc('req-fail-0001').get()).data()).toMatchObject({
+      status: 'failed',
+      lastError: 'Connection Closed',
+      attempts: 1,
+    });
+  });
+
+  it('when acks and receipts arrive out of order and twice, then the outbox only moves forward', async () => {
+    const c = collections(fs.db);
+    await c
+      .outbox()
+      .doc('req-facts-001')
+      .set({ ...outbox('req-facts-001'), status: 'sending' });
+    const fact = (status: 'sent' | 'delivered' | 'read' | 'failed') =>
+      recordSendStatus(
+        { requestId: 'req-facts-001', status, error: null, observedAt: new Date(t0).toISOString() },
+        deps,
+      );
+    // Concurrent, as outbox-sender runs jobs: the lock per request keeps the furthest.
+    await Promise.all([fact('read'), fact('sent'), fact('delivered')]);
+    await fact('sent');
+    await fact('failed');
+    const doc = (await c.outbox().doc('req-facts-001').get()).data();
+    expect(doc).toMatchObject({ status: 'read', lastError: null });
+    expect(doc?.sentAt).toBeInstanceOf(Date);
   });
 });
 

@@ -1,16 +1,19 @@
 import { Job } from 'bullmq';
-import { FieldValue, type Firestore } from 'firebase-admin/firestore';
+import type { Firestore } from 'firebase-admin/firestore';
 import type { waCommandsQueue } from '@wacrm/contracts';
 import { AppError, type OutgoingMedia, type SendOutboxJob, type WaKey } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { Attr, setSpanAttributes, type Logger } from '@wacrm/observability';
 import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
 import type { AccountReader } from '../data-access/account-cache.js';
+import type { OutboxStore } from '../data-access/outbox-store.js';
 import type { Governor } from '../data-access/governor.js';
 import { effectivePolicy, type PolicyDefaults } from '../domain/send-policy.js';
 
 export interface SendOutboxDeps {
+  /** Accounts and quoted messages are read here; the outbox only through `outbox`. */
   db: Firestore;
+  outbox: OutboxStore;
   governor: Governor;
   defaults: PolicyDefaults;
   pacing: boolean;
@@ -37,7 +40,6 @@ export async function sendOutbox(
 ): Promise<SendOutboxOutcome> {
   const now = deps.now?.() ?? Date.now();
   const c = collections(deps.db);
-  const ref = c.outbox().doc(payload.requestId);
   const readAccount = (accountId: string) =>
     deps.accounts?.get(accountId) ??
     c
@@ -46,7 +48,10 @@ export async function sendOutbox(
       .get()
       .then((s) => s.data());
   // Both reads at once: they are on every send's critical path.
-  const [outboxSnap, jobAccount] = await Promise.all([ref.get(), readAccount(payload.accountId)]);
+  const [outboxSnap, jobAccount] = await Promise.all([
+    deps.outbox.get(payload.requestId),
+    readAccount(payload.accountId),
+  ]);
   const outbox = outboxSnap.data();
   if (outbox === undefined) {
     throw new AppError('NOT_FOUND', `outbox/${payload.requestId} does not exist`);
@@ -81,7 +86,12 @@ export async function sendOutbox(
     account.status === 'logged_out' ? 'account logged out' : (account.sendingPausedReason ?? null);
   if (pausedReason !== null) {
     if (outbox.status !== 'paused') {
-      await ref.update({ status: 'paused', lastError: pausedReason, updatedAt: new Date(now) });
+      await deps.outbox.apply(
+        payload.requestId,
+        { kind: 'paused', reason: pausedReason },
+        new Date(now),
+        outboxSnap,
+      );
       deps.logger.warn(
         { requestId: payload.requestId, accountId: outbox.accountId, reason: pausedReason },
         'outbox paused',
@@ -103,11 +113,12 @@ export async function sendOutbox(
   }
   let media: OutgoingMedia | undefined;
   if (outbox.media !== null) {
-    if (outbox.media.url === null)
-      throw new AppError('VALIDATION_FAILED', 'outbox media has no url');
+    const { url, mediaId } = outbox.media;
+    if (url === null && (mediaId === null || mediaId === undefined))
+      throw new AppError('VALIDATION_FAILED', 'outbox media has no url or media id');
     media = {
       kind: outbox.media.kind,
-      url: outbox.media.url,
+      ...(url !== null ? { url } : { mediaId: mediaId! }),
       mimetype: outbox.media.mimetype,
       ...(outbox.media.fileName !== null ? { fileName: outbox.media.fileName } : {}),
       ...(outbox.media.caption !== null ? { caption: outbox.media.caption } : {}),
@@ -122,12 +133,8 @@ export async function sendOutbox(
   // and ingest record `sent` at any moment, and a later write here would move the status back.
   // A crash between the two leaves `sending` without a command, which the retry (or the relay's
   // stale-sending pass) completes.
-  await ref.update({
-    status: 'sending',
-    attempts: FieldValue.increment(1),
-    lastError: null,
-    updatedAt: new Date(now),
-  });
+  // The snapshot read above is still current: nothing else writes before the command exists.
+  await deps.outbox.apply(payload.requestId, { kind: 'sending' }, new Date(now), outboxSnap);
   await enqueue(
     deps.commandsFor(outbox.accountId),
     'send-message',

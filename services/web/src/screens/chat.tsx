@@ -7,6 +7,7 @@ import {
   useState,
   type FormEvent,
 } from 'react';
+import { advanceStatus, statusReached } from '@wacrm/contracts/message-status';
 import type { MessageView, ThreadView } from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
@@ -18,20 +19,9 @@ import { threadTitle } from './inbox.js';
 
 type Status = MessageView['status'];
 
-// Statuses only move forward; a late "sent" never hides a "read" already shown.
-const RANK: Record<Status, number> = {
-  received: 0,
-  queued: 1,
-  sending: 2,
-  sent: 3,
-  delivered: 4,
-  read: 5,
-  failed: 1.5,
-};
-
-function advance(current: Status, next: Status): Status {
-  return RANK[next] > RANK[current] ? next : current;
-}
+// Statuses only move forward (the one order, shared with ingest): a late "sent" never hides a
+// "read" already shown.
+const advance = advanceStatus;
 
 function byTime(a: MessageView, b: MessageView): number {
   return a.tsClient.localeCompare(b.tsClient) || a.id.localeCompare(b.id);
@@ -263,7 +253,7 @@ function Bubble(props: {
     m.quotedMessageId !== null ? props.all.find((o) => o.id === m.quotedMessageId) : undefined;
   const text = m.editedBody ?? m.body;
   // Only a message WhatsApp knows can be quoted: not one still waiting in the outbox.
-  const canReply = !m.deleted && !(m.direction === 'outbound' && RANK[m.status] < RANK.sent);
+  const canReply = !m.deleted && !(m.direction === 'outbound' && !statusReached(m.status, 'sent'));
   const excerpt = quoteText(m) ?? t(`media_${m.media?.kind ?? 'document'}` as MessageKey);
   return (
     <li
