@@ -40,6 +40,25 @@ describe('aggregateClient', () => {
     expect(client.lifetimeSpendTotal).toBe(1240);
   });
 
+  it('when bookings are partly paid, then the client owes the sum of their outstanding balances (issue 19), not counting cancelled ones or leads', () => {
+    const client = aggregateClient(
+      phone,
+      [
+        event('2026-06-01', 300, 900.5),
+        event('2026-06-02', 0, 400, { status: 'cancelled' }),
+        event('2026-06-03', 0, 400, { status: 'lead' }),
+        event('2026-06-04', 700, 500),
+        event('2026-06-05', 0, 250.25, { status: 'awaiting_deposit' }),
+      ],
+      [],
+      now,
+    );
+    // 600.5 + 0 (cancelled) + 0 (lead) + 0 (overpaid, never negative) + 250.25
+    expect(client.outstandingBalance).toBe(850.75);
+    const paid = aggregateClient(phone, [event('2026-06-01', 900.5, 900.5)], [], now);
+    expect(sameAggregate(client, paid)).toBe(false);
+  });
+
   it('when some events are archived, then they count for nothing', () => {
     const client = aggregateClient(
       phone,
