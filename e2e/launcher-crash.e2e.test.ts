@@ -1,12 +1,17 @@
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import {
+  commandLine,
+  descendants,
+  isAlive,
+  startLauncher,
+  type LauncherProcess,
+} from './launcher-process.js';
 
 // `npm start` killed the way a new user's machine kills it: SIGKILL to the launcher alone (the
 // OOM killer, `kill -9`), with no chance to stop anything in order.
@@ -46,65 +51,10 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  state: string;
-}
-
-function processTable(): ProcInfo[] {
-  const table: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses; the fields after it do not.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.push({ pid: Number(entry), state: fields[0] ?? '', ppid: Number(fields[1]) });
-    } catch {
-      // Exited while the table was read.
-    }
-  }
-  return table;
-}
-
-function descendants(root: number): number[] {
-  const table = processTable();
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const p of table) {
-      if (p.ppid === parent && p.state !== 'Z') {
-        found.push(p.pid);
-        queue.push(p.pid);
-      }
-    }
-  }
-  return found;
-}
-
 /** So that afterEach can kill whatever a failed test left running. */
 function rememberDescendants(launcher: LauncherProcess): void {
   if (launcher.child.pid === undefined) return;
   for (const pid of descendants(launcher.child.pid)) seenPids.add(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-  } catch {
-    return '(gone)';
-  }
 }
 
 describe('npm start (launcher) killed with SIGKILL', () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -53,4 +54,100 @@ export function startLauncher(env: Record<string, string>): LauncherProcess {
       return code;
     },
   };
+}
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+}
+
+export function processTable(): ProcInfo[] {
+  const table: ProcInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses; the fields after it do not.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.push({ pid: Number(entry), state: fields[0] ?? '', ppid: Number(fields[1]) });
+    } catch {
+      // Exited while the table was read.
+    }
+  }
+  return table;
+}
+
+/** Every live process below `root`, breadth first (detached children and their sessions too). */
+export function descendants(root: number): number[] {
+  const table = processTable();
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const p of table) {
+      if (p.ppid === parent && p.state !== 'Z') {
+        found.push(p.pid);
+        queue.push(p.pid);
+      }
+    }
+  }
+  return found;
+}
+
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '(gone)';
+  }
+}
+
+/**
+ * A crash of every process at once, as a power cut or the OOM killer on the whole cgroup: the
+ * tree below `root` and `root` itself are stopped (SIGSTOP, so none reacts to another's death —
+ * no graceful shutdown, no final flush), then all SIGKILLed.
+ */
+export async function crashProcessTree(
+  root: number,
+): Promise<{ killed: number; commands: string[] }> {
+  const frozen = new Set<number>([root]);
+  process.kill(root, 'SIGSTOP');
+  // Stop until no new process appears: a child being spawned right now is caught next round.
+  for (let round = 0; round < 5; round++) {
+    const fresh = descendants(root).filter((pid) => !frozen.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      try {
+        process.kill(pid, 'SIGSTOP');
+        frozen.add(pid);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  const commands = [...frozen].map(commandLine);
+  let killed = 0;
+  for (const pid of frozen) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed += 1;
+    } catch {
+      // Already gone.
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while ([...frozen].some(isAlive) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { killed, commands };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
