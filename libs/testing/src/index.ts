@@ -6,3 +6,4 @@ export * from './telemetry.fixture.js';
 export * from './logger.fixture.js';
 export * from './node-process.js';
 export * from './prometheus-text.js';
+export * from './openapi-traffic.js';

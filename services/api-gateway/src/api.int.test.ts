@@ -20,6 +20,7 @@ import {
   METRICS_TOKEN,
   WEBHOOK_SECRET_KEY,
   useGateway,
+  validateTraffic,
   userToken,
   type TestGateway,
 } from '../test/gateway.fixture.js';
@@ -74,6 +75,8 @@ async function inject(
 beforeAll(async () => {
   simulator = await startSimulatorStandIn();
   gw = await useGateway({ WA_EMULATOR_URL: simulator.url });
+  // Every exchange of this file is checked against GET /openapi.json.
+  validateTraffic(gw);
   const db = gw.fs.db;
   await seedAccount(
     db,
@@ -1042,13 +1045,21 @@ describe('CRM and AI routes', () => {
 });
 
 describe('simulator dev routes', () => {
-  it('when WA_EMULATOR_URL is set, then scan forwards the QR the account shows', async () => {
-    const res = await inject('POST', `/api/dev/simulator/accounts/${A}/scan`, admin, {});
+  it('when WA_EMULATOR_URL is set, then scan (which declares no body) forwards the QR the account shows', async () => {
+    const res = await inject('POST', `/api/dev/simulator/accounts/${A}/scan`, admin);
     expect(res.statusCode).toBe(202);
     expect(simulator.received.at(-1)).toEqual({
       path: `/accounts/${A}/scan`,
       body: { qr: '2@abc,def,ghi' },
     });
+  });
+
+  it('when scan (which declares no body) is sent without one but with Content-Type: application/json, as generated clients and proxies send it, then it is accepted', async () => {
+    const res = await inject('POST', `/api/dev/simulator/accounts/${A}/scan`, {
+      ...admin,
+      'content-type': 'application/json',
+    });
+    expect(res.statusCode).toBe(202);
   });
 
   it('when WA_EMULATOR_URL is set, then bodies are validated and forwarded to the emulator', async () => {

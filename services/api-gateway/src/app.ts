@@ -34,7 +34,7 @@ import { crmRoutes } from './entry-points/crm.routes.js';
 import { bookingsRoutes } from './entry-points/bookings.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
-import { finishOpenApiDocument } from './entry-points/openapi-document.js';
+import { finishOpenApiDocument, withBodyExamples } from './entry-points/openapi-document.js';
 import { registerProblemHandlers, sendProblem } from './entry-points/problem.js';
 import type { RouteDeps } from './entry-points/route-deps.js';
 import { searchRoutes } from './entry-points/search.routes.js';
@@ -157,6 +157,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  // An operation without a request body must not refuse a request that has none because it
+  // carries `Content-Type: application/json` (generated clients and proxies send it): an empty
+  // JSON body is no body. A non-empty one is parsed as Fastify does (prototype poisoning refused);
+  // an operation that declares a body still refuses its absence through the body schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else void parseJson(request, body.toString(), done);
+  });
   registerTracing(app);
 
   const metrics =
@@ -207,7 +217,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: deps.version,
         description:
           'WhatsApp CRM backend. Authenticate with `Authorization: Bearer <Firebase ID token>` or `X-API-Key`. Errors are application/problem+json.',
+        license: { name: 'UNLICENSED', identifier: 'LicenseRef-wacrm-proprietary' },
+        contact: { name: 'wacrm maintainers' },
       },
+      servers: [
+        {
+          url: 'http://127.0.0.1:8080',
+          description: 'A gateway on this machine (PORT defaults to 8080); use your own host.',
+        },
+      ],
       components: {
         securitySchemes: {
           bearer: {
@@ -220,9 +238,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
-    transform: createJsonSchemaTransform({
-      skipList: ['/docs', '/docs/*', '/docs/static/*', '/docs/json', '/docs/yaml', '/openapi.json'],
-    }),
+    transform: withBodyExamples(
+      createJsonSchemaTransform({
+        skipList: [
+          '/docs',
+          '/docs/*',
+          '/docs/static/*',
+          '/docs/json',
+          '/docs/yaml',
+          '/openapi.json',
+        ],
+      }),
+    ),
     transformObject: (input) =>
       finishOpenApiDocument(
         ('openapiObject' in input ? input.openapiObject : input.swaggerObject) as Record<

@@ -3,8 +3,11 @@ import { inject } from 'vitest';
 import { parseConfig, ApiGatewayEnv } from '@wacrm/config';
 import type { UserRole } from '@wacrm/contracts';
 import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
+import type { InjectOptions } from 'fastify';
 import {
   captureLogger,
+  createOpenApiTrafficValidator,
+  type OpenApiTrafficValidator,
   useTestFirestore,
   useTestRedis,
   type TestFirestore,
@@ -153,3 +156,42 @@ export function expiredToken(uid: string): string {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export const admin = bearer(ADMIN_TOKEN);
+
+/**
+ * From now on every `gw.app.inject({...})` of this gateway is checked against the OpenAPI
+ * document the gateway serves (request bodies, statuses, media types, response bodies): traffic
+ * the document does not describe fails the test that exchanged it.
+ */
+export function validateTraffic(gw: { app: Gateway['app'] }): OpenApiTrafficValidator {
+  const validator = createOpenApiTrafficValidator(
+    gw.app.swagger() as unknown as Record<string, unknown>,
+  );
+  const inject = gw.app.inject.bind(gw.app);
+  const validating = async (opts: InjectOptions) => {
+    const response = await inject(opts);
+    const payload = opts.payload ?? opts.body;
+    const url = typeof opts.url === 'string' ? opts.url : (opts.url?.pathname ?? '/');
+    validator.assert({
+      method: opts.method ?? 'GET',
+      url,
+      requestBody:
+        payload === undefined || payload === null
+          ? undefined
+          : typeof payload === 'string'
+            ? payload
+            : Buffer.isBuffer(payload)
+              ? payload.toString('utf8')
+              : JSON.stringify(payload),
+      status: response.statusCode,
+      contentType: response.headers['content-type']?.toString(),
+      responseBody: response.body,
+    });
+    return response;
+  };
+  // Only the promise form `inject(options)` is checked; the chain and callback forms pass through.
+  gw.app.inject = ((opts?: InjectOptions | string, callback?: unknown) =>
+    opts !== undefined && typeof opts === 'object' && callback === undefined
+      ? validating(opts)
+      : (inject as (...args: unknown[]) => unknown)(opts, callback)) as typeof gw.app.inject;
+  return validator;
+}

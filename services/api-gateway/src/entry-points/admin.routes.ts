@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   ApiKeyCreated,
   ApiKeyIdParams,
@@ -19,8 +18,9 @@ import { docId } from '../domain/doc-id.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['admin'];
+const tags = ['admin'] as const;
 
 function keyView(id: string, doc: ApiKeyDoc) {
   return {
@@ -39,7 +39,7 @@ function keyView(id: string, doc: ApiKeyDoc) {
 /** Admin-only: integrator API keys (created, listed, revoked — never deleted) and user roles. */
 export function adminRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     const cols = collections(deps.db);
     const config = { operation: 'admin' as const };
 
@@ -49,6 +49,10 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
+          operationId: 'createApiKey',
+          description:
+            'Creates an integrator API key; the clear key is in this answer only (only its SHA-256 hash is stored). Admin only.',
+          bodyExample: { name: 'Zapier', scopes: ['read', 'send'], allowedAccounts: ['acc_demo'] },
           summary: 'Create an API key; the clear key is in this answer only',
           body: CreateApiKeyBody,
           response: { 201: ApiKeyCreated, ...errorResponses },
@@ -79,6 +83,9 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
+          operationId: 'listApiKeys',
+          description:
+            'Every API key with its prefix, scopes and last use; hashes never leave the server. Admin only.',
           summary: 'API keys, newest first (hashes never leave the server)',
           querystring: ApiKeysQuery,
           response: { 200: ApiKeyList, ...errorResponses },
@@ -104,6 +111,8 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
+          operationId: 'revokeApiKey',
+          description: 'The key stops working at once; it is kept for audit. Admin only.',
           summary: 'Revoke an API key (kept for audit)',
           params: ApiKeyIdParams,
           response: { 200: ApiKeyView, ...errorResponses },
@@ -128,6 +137,14 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
+          operationId: 'setUser',
+          description: `Sets a Firebase user's role (admin or employee) and the accounts an employee may see. Admin only.`,
+          bodyExample: {
+            role: 'employee',
+            allowedAccounts: ['acc_demo'],
+            email: 'ana@example.com',
+            displayName: 'Ana',
+          },
           summary: "Set a user's role and allowed accounts",
           params: UserParams,
           body: SetUserBody,
@@ -153,6 +170,8 @@ export function adminRoutes(deps: RouteDeps) {
         config,
         schema: {
           tags,
+          operationId: 'getUser',
+          description: `A Firebase user's role and allowed accounts. Admin only.`,
           summary: "A user's role and allowed accounts",
           params: UserParams,
           response: { 200: UserView, ...errorResponses },

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
   AskBody,
@@ -26,14 +25,15 @@ import { aiRequestIdOf, idempotencyKeyOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 import { eventEditing } from './event-edits.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['crm'];
+const tags = ['crm'] as const;
 const crmErrors = { ...errorResponses, 409: errorResponses[400], 503: errorResponses[400] };
 
 /** Issue 6: AI drafts, events (created, updated, archived — never deleted), clients, ask. */
 export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     const config = { operation: 'crm' as const };
     const edits = eventEditing(deps);
 
@@ -57,6 +57,14 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
+          operationId: 'extractEvent',
+          description: `Asks the AI extractor for a booking drafted from the thread's recent messages; with dryRun (the default) nothing is written.`,
+          bodyExample: {
+            accountId: 'acc_demo',
+            threadId: 'acc_demo_40722333444',
+            dryRun: true,
+            messageLimit: 50,
+          },
           summary:
             "Draft a booking from a thread's recent messages (AI); a dry run writes no event",
           body: ExtractEventBody,
@@ -91,6 +99,10 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
+          operationId: 'askCrm',
+          description:
+            'Answers a question about a client from its stored events, citing the events it used.',
+          bodyExample: { phoneE164: '+40722333444', question: 'How much is still unpaid?' },
           summary: 'Answer a question about a client from its events, with sources',
           body: AskBody,
           response: { 200: AskResponse, ...crmErrors },
@@ -122,6 +134,21 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
+          operationId: 'createEvent',
+          description:
+            'Stores a confirmed booking as a new event of the client (by thread or phone); a retry with the same Idempotency-Key answers the first event.',
+          bodyExample: {
+            phoneE164: '+40722333444',
+            accountId: 'acc_demo',
+            date: '2026-12-24',
+            time: '16:00',
+            durationHours: 2,
+            address: 'Str. Lalelelor 3',
+            characters: ['Elsa'],
+            amount: 500,
+            advance: 100,
+            childName: 'Maria',
+          },
           summary:
             'Save a confirmed booking as a new event (never overwrites one; a retry with the same Idempotency-Key returns the first event)',
           body: CreateEventBody,
@@ -160,6 +187,10 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
+          operationId: 'updateEvent',
+          description:
+            "Changes the given booking fields; If-Match with the event's version refuses a stale edit (409).",
+          bodyExample: { time: '17:00', amount: 550 },
           summary:
             'Edit an event\'s booking fields; with If-Match: "<version>" a stale edit is 409, a retry with the same Idempotency-Key returns the first answer',
           params: EventParams,
@@ -185,6 +216,8 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config,
         schema: {
           tags,
+          operationId: 'archiveEvent',
+          description: `Archives the event: kept forever, no longer counted in the client's figures.`,
           summary:
             'Archive an event: kept forever, no longer counted (there is no delete); If-Match and Idempotency-Key as for an edit',
           params: EventParams,
@@ -209,6 +242,9 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'getClient',
+          description:
+            'The client behind a phone number: name, threads, and figures from its events.',
           summary: "A client's profile and figures",
           params: ClientParams,
           response: { 200: ClientView, ...crmErrors },
@@ -226,6 +262,8 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'listClientEvents',
+          description: `The client's events, newest first.`,
           summary: "A client's events, newest first (`limit` of them, at most 500)",
           params: ClientParams,
           querystring: ClientEventsQuery,

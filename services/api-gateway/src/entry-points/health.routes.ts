@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { HealthResponse } from '@wacrm/contracts';
+import { HealthResponse, ProblemDetails } from '@wacrm/contracts';
+import { documentedRoutes } from './documented.js';
 import { checkHealth, type DependencyProbe } from '../domain/health.js';
 
 export interface HealthRouteDeps {
@@ -12,7 +13,8 @@ export interface HealthRouteDeps {
 
 /** `/health`: 200 when every dependency answers, 503 naming the failing ones otherwise. */
 export function healthRoutes(deps: HealthRouteDeps) {
-  return (app: FastifyInstance): Promise<void> => {
+  return (root: FastifyInstance): Promise<void> => {
+    const app = documentedRoutes(root);
     // Probed every few seconds by orchestrators: log only problems.
     app.get(
       '/health',
@@ -21,9 +23,13 @@ export function healthRoutes(deps: HealthRouteDeps) {
         config: { public: true },
         schema: {
           tags: ['operations'],
+          operationId: 'getHealth',
+          description:
+            '200 when every dependency (Redis, Firestore) answers within HEALTH_TIMEOUT_MS, 503 naming the failing ones. Needs no credentials and is never rate limited.',
           summary: 'Liveness and dependencies (no credentials needed)',
           security: [],
-          response: { 200: HealthResponse, 503: HealthResponse },
+          // A malformed request is refused before the probes run (problem+json, as everywhere).
+          response: { 200: HealthResponse, 503: HealthResponse, '4xx': ProblemDetails },
         },
       },
       async (_request, reply) => {

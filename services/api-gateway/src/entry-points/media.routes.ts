@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
@@ -10,6 +9,7 @@ import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
 import type { RouteDeps } from './route-deps.js';
+import { documentedRoutes } from './documented.js';
 
 const MediaParams = z.object({
   threadId: z.string().min(1).max(1500),
@@ -51,13 +51,15 @@ function disposition(kind: string, fileName: string | null): string {
  */
 export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     app.get(
       '/api/threads/:threadId/messages/:messageId/media',
       {
         config: { operation: 'read' },
         schema: {
           tags: ['threads'],
+          operationId: 'getMessageMedia',
+          description: `The bytes of a message's media (or its thumbnail with ?thumbnail=1), with one Range, a strong ETag and If-Range support; authorised like the message.`,
           summary: "A message's stored file, or its thumbnail with ?thumbnail=1 (Range supported)",
           params: MediaParams,
           querystring: MediaQuery,

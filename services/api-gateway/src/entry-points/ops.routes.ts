@@ -3,7 +3,6 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Job, type Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   AppError,
@@ -15,6 +14,7 @@ import {
 } from '@wacrm/contracts';
 import type { GatewayMetrics } from '../data-access/metrics.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -27,13 +27,16 @@ export async function registerOps(
   root: FastifyInstance,
   deps: { metrics: GatewayMetrics; queues: () => Queue[] },
 ): Promise<void> {
-  const app = root.withTypeProvider<ZodTypeProvider>();
+  const app = documentedRoutes(root);
   app.get(
     '/metrics',
     {
       config: { operation: 'admin', metricsToken: true },
       schema: {
         tags: ['operations'],
+        operationId: 'getMetrics',
+        description:
+          'Prometheus text exposition; with METRICS_TOKEN set, that bearer token is required.',
         summary: 'Prometheus metrics: queue depths, accounts by state, ingest lag, latencies',
         response: { 200: z.string().describe('text/plain; version=0.0.4'), ...errorResponses },
       },
@@ -67,6 +70,9 @@ export async function registerOps(
       config: { operation: 'admin' },
       schema: {
         tags: ['operations'],
+        operationId: 'listFailedJobs',
+        description:
+          'Failed jobs of every queue (or one), newest first, with their error and attempts.',
         summary: 'Failed jobs per queue, newest first',
         querystring: FailedJobsQuery,
         response: { 200: FailedJobsView, ...errorResponses },
@@ -96,6 +102,8 @@ export async function registerOps(
       config: { operation: 'admin' },
       schema: {
         tags: ['operations'],
+        operationId: 'exportFailedJobs',
+        description: 'Every failed job of a queue as NDJSON: payload, error, stack and attempts.',
         summary: 'Export the failed jobs of a queue (NDJSON: payload, error, stack, attempts)',
         querystring: FailedJobsExportQuery,
         response: { 200: z.string().describe('application/x-ndjson'), ...errorResponses },
@@ -132,6 +140,10 @@ export async function registerOps(
       config: { operation: 'admin' },
       schema: {
         tags: ['operations'],
+        operationId: 'redriveFailedJobs',
+        description:
+          'Moves failed jobs back to waiting: the named ones of a queue, every failed job of a queue, or of every queue.',
+        bodyExample: { queue: 'outbox', jobIds: ['42'] },
         summary: 'Retry failed jobs: the named ones of a queue, or every failed job',
         body: RedriveBody,
         response: { 200: RedriveResult, ...errorResponses },

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
   SearchQuery,
@@ -15,13 +14,14 @@ import { queryTerms } from '../domain/search-query.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['search'];
+const tags = ['search'] as const;
 
 /** Server-side search over one account's threads and messages, and the index backfill. */
 export function searchRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
 
     app.get(
       '/api/search',
@@ -29,6 +29,9 @@ export function searchRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'search',
+          description:
+            'Searches one account: threads by contact name or phone (with or without the country code) and messages by text, caption or file name.',
           summary:
             'Threads (name, phone) and messages (text, caption, file name) of one account, case- and diacritics-insensitive; messages newest first',
           querystring: SearchQuery,
@@ -76,6 +79,10 @@ export function searchRoutes(deps: RouteDeps) {
         config: { operation: 'admin' },
         schema: {
           tags,
+          operationId: 'reindexSearch',
+          description:
+            'Queues a resumable job that indexes every stored thread and message of the account for search.',
+          bodyExample: { accountId: 'acc_demo' },
           summary:
             "Index an account's stored threads and messages (resumable; ingest keeps the index from then on)",
           body: SearchReindexBody,

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
 import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
 import { Attr, currentTraceparent, setSpanAttributes } from '@wacrm/observability';
@@ -11,8 +10,9 @@ import { principalOf } from './auth.hook.js';
 import { requestIdOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['whatsapp'];
+const tags = ['whatsapp'] as const;
 
 function phoneJid(phoneE164: string): string {
   return `${phoneE164.slice(1)}@s.whatsapp.net`;
@@ -25,13 +25,21 @@ function phoneJid(phoneE164: string): string {
  */
 export function sendRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     app.post(
       '/api/whatsapp/send',
       {
         config: { operation: 'send' },
         schema: {
           tags,
+          operationId: 'sendMessage',
+          description: `Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result.`,
+          bodyExample: {
+            accountId: 'acc_demo',
+            to: '+40722333444',
+            text: 'Hello from wacrm',
+            requestId: 'req-20261207-0001',
+          },
           summary:
             'Send a WhatsApp message through the outbox (idempotent per requestId / Idempotency-Key)',
           body: SendMessageBody,

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Firestore } from 'firebase-admin/firestore';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import {
   AppError,
   SimulatorAccepted,
@@ -13,6 +11,7 @@ import {
 import { collections } from '@wacrm/firestore';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
+import { documentedRoutes, type RouteDoc } from './documented.js';
 import { errorResponses } from './whatsapp.routes.js';
 
 const simErrors = { ...errorResponses, 503: errorResponses[400] };
@@ -28,30 +27,67 @@ type Action = 'scan' | 'inbound' | 'history' | 'disconnect';
 export function simulatorRoutes(deps: { emulatorUrl: string; db: Firestore; timeoutMs?: number }) {
   const base = deps.emulatorUrl.replace(/\/$/, '');
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
-    const actions: Array<[Action, z.ZodType | undefined, string]> = [
-      ['scan', undefined, 'The phone scans the QR the account shows'],
-      ['inbound', SimulatorInboundBody, 'A message arrives from a contact'],
-      ['history', SimulatorHistoryBody, 'The phone sends a history sync'],
-      ['disconnect', SimulatorDisconnectBody, 'WhatsApp closes the socket with a stream error'],
+    const app = documentedRoutes(root);
+    const actions: Array<[Action, RouteDoc]> = [
+      [
+        'scan',
+        {
+          operationId: 'simulateScan',
+          summary: 'The phone scans the QR the account shows',
+          description:
+            'The emulated phone scans the QR stored on the account (as a person reads it off the screen) and pairs; 409 when the account shows no QR. Takes no body.',
+        },
+      ],
+      [
+        'inbound',
+        {
+          operationId: 'simulateInbound',
+          summary: 'A message arrives from a contact',
+          description:
+            'A contact on the emulated network writes to the account; the message arrives through real Baileys like any other.',
+          body: SimulatorInboundBody,
+          bodyExample: { from: '+40722333444', name: 'Ana', kind: 'text', text: 'Hello!' },
+        },
+      ],
+      [
+        'history',
+        {
+          operationId: 'simulateHistory',
+          summary: 'The phone sends a history sync',
+          description:
+            'The emulated phone sends a history sync of the given size to the account, as after pairing.',
+          body: SimulatorHistoryBody,
+          bodyExample: { threads: 5, messagesPerThread: 50 },
+        },
+      ],
+      [
+        'disconnect',
+        {
+          operationId: 'simulateDisconnect',
+          summary: 'WhatsApp closes the socket with a stream error',
+          description:
+            "The emulated network closes the account's socket with the given stream error code (e.g. 515 restart required, 401 logged out).",
+          body: SimulatorDisconnectBody,
+          bodyExample: { reason: 515 },
+        },
+      ],
     ];
-    for (const [action, body, summary] of actions) {
+    for (const [action, doc] of actions) {
       app.post(
         `/api/dev/simulator/accounts/:accountId/${action}`,
         {
           config: { operation: 'admin' },
           schema: {
             tags: ['dev'],
-            summary,
+            ...doc,
             params: SimulatorAccountParams,
-            ...(body !== undefined ? { body } : {}),
             response: { 200: SimulatorAccepted, 202: SimulatorAccepted, ...simErrors },
           },
         },
         async (request, reply) => {
           const { accountId } = request.params;
           requireAccount(principalOf(request), accountId);
-          let forwarded: unknown = body !== undefined ? request.body : {};
+          let forwarded: unknown = doc.body !== undefined ? request.body : {};
           if (action === 'scan') {
             const account = (await collections(deps.db).accounts().doc(accountId).get()).data();
             if (account === undefined) throw new AppError('NOT_FOUND', 'no such account');

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DashboardResponse, MeResponse } from '@wacrm/contracts';
 import { listAccounts } from '../data-access/accounts.repository.js';
 import { canSeeAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
 /** `/api/status/dashboard` (the seeds' path) and `/api/me`. */
 export function statusRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
 
     app.get(
       '/api/status/dashboard',
@@ -18,6 +18,9 @@ export function statusRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags: ['status'],
+          operationId: 'getDashboard',
+          description:
+            'Accounts grouped by connection status, and the depth and failure count of each queue.',
           summary: 'Accounts by status and queue depths',
           response: { 200: DashboardResponse, ...errorResponses },
         },
@@ -72,6 +75,9 @@ export function statusRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags: ['auth'],
+          operationId: 'getMe',
+          description:
+            'The principal behind the credentials: a user (role, allowed accounts) or an API key (scopes, allowed accounts).',
           summary: 'Who the credentials belong to',
           response: { 200: MeResponse, ...errorResponses },
         },

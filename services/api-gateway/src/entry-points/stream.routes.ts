@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, realtimeEventAccountIds, type RealtimeEvent } from '@wacrm/contracts';
 import { Attr, SpanKind, startSpan } from '@wacrm/observability';
@@ -19,6 +18,7 @@ import {
 } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
 const StreamQuery = z.object({
   /** For clients that cannot set headers: the same as the Last-Event-ID header. */
@@ -93,13 +93,16 @@ export function streamRoutes(deps: {
   const slots =
     deps.slots ?? new StreamSlots({ perPrincipal: STREAMS_PER_PRINCIPAL, total: STREAMS_TOTAL });
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     app.get(
       '/api/stream',
       {
         config: { operation: 'read' },
         schema: {
           tags: ['realtime'],
+          operationId: 'streamEvents',
+          description:
+            'Server-sent events of the accounts the caller may see; reconnect with Last-Event-ID to resume without a gap while the stream still holds it.',
           summary: 'Realtime events (text/event-stream); resume with the Last-Event-ID header',
           querystring: StreamQuery,
           response: { 200: z.string().describe('text/event-stream'), ...errorResponses },

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
   MarkReadAccepted,
@@ -24,8 +23,9 @@ import { toMessageView, toThreadView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['threads'];
+const tags = ['threads'] as const;
 
 function timeRange(query: { since?: string; until?: string }): TimeRange {
   const range: TimeRange = {};
@@ -42,7 +42,7 @@ function timeRange(query: { since?: string; until?: string }): TimeRange {
 /** The inbox: threads of one account newest first, a thread, and its messages. */
 export function threadsRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
 
     app.get(
       '/api/threads',
@@ -50,6 +50,8 @@ export function threadsRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'listThreads',
+          description: `The threads of one account, newest last message first; pass the answer's nextCursor as cursor for the next page.`,
           summary: "An account's threads, newest last message first (keyset-paginated)",
           querystring: ThreadsQuery,
           response: { 200: ThreadPage, ...errorResponses },
@@ -76,6 +78,8 @@ export function threadsRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'getThread',
+          description: 'One conversation: its contact, last message and unread count.',
           summary: 'One thread',
           params: ThreadParams,
           response: { 200: ThreadView, ...errorResponses },
@@ -94,6 +98,8 @@ export function threadsRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'listThreadMessages',
+          description: `Messages of one thread ordered by the client's time; pass nextCursor for the next page.`,
           summary: "A thread's messages by client time (newest first by default, keyset-paginated)",
           params: ThreadParams,
           querystring: MessagesQuery,
@@ -124,6 +130,10 @@ export function threadsRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'markThreadRead',
+          description:
+            'Records a read mark up to a message id or an ISO time; ingest applies it, so unread counts change shortly after the 202.',
+          bodyExample: { upTo: '2026-12-07T05:00:00.000Z' },
           summary:
             'Mark a thread read up to a message id or a time; later messages stay unread (applied by ingest)',
           params: ThreadParams,

@@ -3,10 +3,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { WebConfigResponse } from '@wacrm/contracts';
 import { sendProblem } from './problem.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
 /** One built file of the web client, held in memory (the whole build is a few hundred KB). */
 interface WebFile {
@@ -145,13 +145,16 @@ export type WebConfig = WebConfigResponse;
 /** `GET /api/web-config`: how the web client may sign in (public, nothing secret). */
 export function webConfigRoutes(config: WebConfig) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     app.get(
       '/api/web-config',
       {
         config: { public: true },
         schema: {
           tags: ['auth'],
+          operationId: 'getWebConfig',
+          description:
+            'What the web client needs to sign in (the Firebase web configuration, when one is set). Public.',
           summary: 'How the web client signs in (public)',
           security: [],
           response: { 200: WebConfigResponse, 429: errorResponses[429] },

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
   CreateWebhookBody,
@@ -22,8 +21,9 @@ import { generateWebhookSecret, type SecretBox } from '../domain/webhook-crypto.
 import { principalOf } from './auth.hook.js';
 import { webhookJobOptions, type WebhookJobOptions } from './webhook-dispatcher.js';
 import { errorResponses } from './whatsapp.routes.js';
+import { documentedRoutes } from './documented.js';
 
-const tags = ['webhooks'];
+const tags = ['webhooks'] as const;
 
 function view(id: string, doc: WebhookDoc) {
   return {
@@ -73,7 +73,7 @@ export function webhooksRoutes(deps: {
   jobs: WebhookJobOptions;
 }) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     const config = { operation: 'admin' as const };
     const errors = { ...errorResponses, 503: errorResponses[400] };
     const box = (): SecretBox => {
@@ -92,6 +92,15 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
+          operationId: 'createWebhook',
+          description:
+            'Subscribes an https (or http) URL to event types of some accounts; the signing secret (whsec_…) is in this answer only. Deliveries are signed (see the webhooks section).',
+          bodyExample: {
+            url: 'https://crm.example.com/hooks/wacrm',
+            accountIds: ['acc_demo'],
+            eventTypes: ['message.created', 'message.status'],
+            description: 'CRM sync',
+          },
           summary:
             'Subscribe a URL to events of some accounts; the signing secret is in this answer only',
           body: CreateWebhookBody,
@@ -133,6 +142,8 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
+          operationId: 'listWebhooks',
+          description: 'The webhook subscriptions the caller may see.',
           summary: 'Webhook subscriptions (`limit` of them, at most 200)',
           querystring: WebhooksQuery,
           response: { 200: WebhookList, ...errors },
@@ -155,6 +166,8 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
+          operationId: 'disableWebhook',
+          description: 'Stops every delivery to this subscription; it is kept for audit.',
           summary: 'Stop deliveries (kept for audit)',
           params: WebhookParams,
           response: { 200: WebhookView, ...errors },
@@ -175,6 +188,9 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
+          operationId: 'listWebhookDeliveries',
+          description:
+            'Each delivery of this subscription with its attempts and outcome, newest first.',
           summary: 'The delivery log, newest first',
           params: WebhookParams,
           response: { 200: WebhookDeliveryList, ...errors },
@@ -196,6 +212,8 @@ export function webhooksRoutes(deps: {
         config,
         schema: {
           tags,
+          operationId: 'replayWebhookDelivery',
+          description: 'Queues the delivery again with the same id and body and a fresh signature.',
           summary: 'Deliver an event again (same id and body, fresh signature)',
           params: DeliveryParams,
           response: { 202: WebhookDeliveryView, ...errors },

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import QRCode from 'qrcode';
-import type { z } from 'zod';
 import {
   AccountParams,
   AccountsChannel,
@@ -21,6 +19,7 @@ import { requireAccount, visibleAccounts } from '../domain/principal.js';
 import { toAccountView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
+import { documentedRoutes, type RouteDoc } from './documented.js';
 
 export const errorResponses = {
   400: ProblemDetails,
@@ -30,12 +29,12 @@ export const errorResponses = {
   429: ProblemDetails,
 };
 
-const tags = ['whatsapp'];
+const tags = ['whatsapp'] as const;
 
 /** The seeds' /api/whatsapp/* paths: accounts, QR and pairing, and commands to the owning wa-gateway. */
 export function whatsappRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
 
     app.get(
       '/api/whatsapp/accounts',
@@ -43,6 +42,9 @@ export function whatsappRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'listAccounts',
+          description:
+            'Every WhatsApp account the caller may see (all for admins, the allowed ones for employees and API keys), sorted by id, with its connection status.',
           summary: 'Accounts the caller may see',
           response: { 200: AccountsResponse, ...errorResponses },
         },
@@ -63,6 +65,10 @@ export function whatsappRoutes(deps: RouteDeps) {
         config: { operation: 'admin' },
         schema: {
           tags,
+          operationId: 'addAccount',
+          description:
+            'Creates the account and queues a connect command; a wa-gateway takes it and shows a QR on GET /api/whatsapp/qr/{accountId}. Admin only.',
+          bodyExample: { name: 'Front desk', phone: '+40722333444' },
           summary: 'Add a WhatsApp account; a wa-gateway picks it up and shows a QR',
           body: AddAccountBody,
           response: { 201: AddAccountResponse, ...errorResponses },
@@ -94,6 +100,8 @@ export function whatsappRoutes(deps: RouteDeps) {
         config: { operation: 'read' },
         schema: {
           tags,
+          operationId: 'getAccountQr',
+          description: `While the account's status is qr_ready: the QR string, the same as a PNG data URL, when it expires, and any pairing code requested. Null fields otherwise.`,
           summary: 'The QR to scan (raw and as a PNG data URL) and any pairing code',
           params: AccountParams,
           response: { 200: QrResponse, ...errorResponses },
@@ -121,9 +129,8 @@ export function whatsappRoutes(deps: RouteDeps) {
     const command = (
       path: string,
       name: 'regenerate-qr' | 'logout' | 'backfill' | 'request-pairing-code',
-      summary: string,
+      doc: RouteDoc,
       operation: 'send' | 'admin',
-      body?: z.ZodType,
     ) =>
       app.post(
         path,
@@ -131,9 +138,8 @@ export function whatsappRoutes(deps: RouteDeps) {
           config: { operation },
           schema: {
             tags,
-            summary,
+            ...doc,
             params: AccountParams,
-            ...(body !== undefined ? { body } : {}),
             response: { 202: CommandAccepted, ...errorResponses },
           },
         },
@@ -168,27 +174,50 @@ export function whatsappRoutes(deps: RouteDeps) {
     command(
       '/api/whatsapp/regenerate-qr/:accountId',
       'regenerate-qr',
-      'Show a fresh QR (repair a broken session)',
+      {
+        operationId: 'regenerateQr',
+        summary: 'Show a fresh QR (repair a broken session)',
+        description:
+          "Queues a command for the account's wa-gateway to drop the session and show a new QR on GET /api/whatsapp/qr/{accountId}.",
+      },
       'send',
     );
     command(
       '/api/whatsapp/backfill/:accountId',
       'backfill',
-      'Fetch older history for the account',
+      {
+        operationId: 'backfillHistory',
+        summary: 'Fetch older history for the account',
+        description:
+          'Queues a command asking WhatsApp for older messages of the account (threads and messages per thread, with defaults); the body is optional.',
+        body: BackfillBody.nullish(),
+        bodyExample: { threads: 50, messagesPerThread: 100 },
+      },
       'send',
-      BackfillBody.nullish(),
     );
     command(
       '/api/whatsapp/pairing-code/:accountId',
       'request-pairing-code',
-      'Pair with a phone-number code instead of a QR; the code appears on GET /api/whatsapp/qr/:accountId',
+      {
+        operationId: 'requestPairingCode',
+        summary:
+          'Pair with a phone-number code instead of a QR; the code appears on GET /api/whatsapp/qr/:accountId',
+        description:
+          'Queues a command to pair by code: WhatsApp shows the code for the given phone number, typed on the phone under Linked devices.',
+        body: PairingCodeBody,
+        bodyExample: { phone: '+40722333444' },
+      },
       'send',
-      PairingCodeBody,
     );
     command(
       '/api/whatsapp/logout/:accountId',
       'logout',
-      'Log the account out of WhatsApp (its data is kept)',
+      {
+        operationId: 'logoutAccount',
+        summary: 'Log the account out of WhatsApp (its data is kept)',
+        description:
+          'Queues a logout command: the linked device is removed on WhatsApp; conversations, messages and media stay stored. Admin only.',
+      },
       'admin',
     );
     return Promise.resolve();
