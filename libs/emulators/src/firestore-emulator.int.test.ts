@@ -225,7 +225,13 @@ describe('startFirestoreEmulator', () => {
     await db.collection('users').where('a', '>', 1).get();
 
     const stats = await (await fetch(`${emulator.controlUrl}/stats`)).json();
-    expect(stats).toEqual({ commits: 2, writes: 3, documentReads: 2, queries: 1 });
+    expect(stats).toEqual({
+      commits: 2,
+      writes: 3,
+      documentReads: 2,
+      queries: 1,
+      writesByCollection: { users: 3 },
+    });
   });
 
   it('when POST /snapshot is sent, then the snapshot file holds the current documents', async () => {

@@ -145,7 +145,13 @@ export async function startFirestoreEmulator(
     state.clear();
     await log?.append(encodeClearRecord());
   };
-  const counts: FirestoreOperationCounts = { commits: 0, writes: 0, documentReads: 0, queries: 0 };
+  const counts: FirestoreOperationCounts = {
+    commits: 0,
+    writes: 0,
+    documentReads: 0,
+    queries: 0,
+    writesByCollection: {},
+  };
   countOperations(grpcServer, counts);
   if (log) {
     installWriteAheadLog(grpcServer, state, log, (err) => {
@@ -187,7 +193,7 @@ export async function startFirestoreEmulator(
       control = await startControlServer(options.controlPort, {
         clear,
         snapshot: () => snapshot(true),
-        stats: () => ({ ...counts }),
+        stats: () => ({ ...counts, writesByCollection: { ...counts.writesByCollection } }),
       });
     } catch (err) {
       clearInterval(timer);
@@ -284,6 +290,20 @@ function replaceHandler(
   server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
 }
 
+interface WriteLike {
+  update?: { name?: string };
+  delete?: string;
+}
+
+/** `threads/messages` for `projects/p/databases/d/documents/threads/t1/messages/m1`. */
+function collectionOf(name: string): string {
+  const path = name.split('/documents/')[1] ?? name;
+  return path
+    .split('/')
+    .filter((_, i) => i % 2 === 0)
+    .join('/');
+}
+
 /** Counts commits, their writes, documents read and queries as they arrive. */
 function countOperations(server: GrpcServer, counts: FirestoreOperationCounts): void {
   const counted =
@@ -298,7 +318,12 @@ function countOperations(server: GrpcServer, counts: FirestoreOperationCounts): 
     'Commit',
     counted((r) => {
       counts.commits += 1;
-      counts.writes += Array.isArray(r.writes) ? r.writes.length : 0;
+      const writes = Array.isArray(r.writes) ? (r.writes as WriteLike[]) : [];
+      counts.writes += writes.length;
+      for (const write of writes) {
+        const name = collectionOf(write.update?.name ?? write.delete ?? '');
+        counts.writesByCollection[name] = (counts.writesByCollection[name] ?? 0) + 1;
+      }
     }),
   );
   replaceHandler(
@@ -398,6 +423,8 @@ export interface FirestoreOperationCounts {
   /** Documents asked for by BatchGetDocuments (every `get` and `getAll`). */
   documentReads: number;
   queries: number;
+  /** Document writes by collection path (`threads/messages` for a message). */
+  writesByCollection: Record<string, number>;
 }
 
 async function startControlServer(port: number, actions: ControlActions): Promise<HttpServer> {

@@ -123,6 +123,7 @@ function cpuDelta(a: Map<string, number>, b: Map<string, number>): Map<string, n
 }
 
 interface Counters {
+  byCollection: Record<string, number>;
   commits: number;
   writes: number;
   documentReads: number;
@@ -131,7 +132,10 @@ interface Counters {
 }
 
 async function counters(firestoreControl: string, connection: Redis): Promise<Counters> {
-  const fs = (await (await fetch(`${firestoreControl}/stats`)).json()) as Omit<Counters, 'jobs'>;
+  const fs = (await (await fetch(`${firestoreControl}/stats`)).json()) as Omit<
+    Counters,
+    'jobs' | 'byCollection'
+  > & { writesByCollection: Record<string, number> };
   // BullMQ increments `<prefix>:<queue>:id` for every job added (custom job ids included).
   let jobs = 0;
   let cursor = '0';
@@ -142,7 +146,7 @@ async function counters(firestoreControl: string, connection: Redis): Promise<Co
       for (const v of await connection.mget(keys)) jobs += Number(v ?? 0);
     }
   } while (cursor !== '0');
-  return { ...fs, jobs };
+  return { ...fs, byCollection: fs.writesByCollection, jobs };
 }
 
 async function main(): Promise<void> {
@@ -405,7 +409,12 @@ async function main(): Promise<void> {
       otherCounts.set(key, (otherCounts.get(key) ?? 0) + 1);
     }
     const n = Math.max(1, accepted.length);
-    const perSend = (k: keyof Counters) => (c1[k] - c0[k]) / n;
+    const perSend = (k: Exclude<keyof Counters, 'byCollection'>) => (c1[k] - c0[k]) / n;
+    const byCollection = Object.fromEntries(
+      Object.entries(c1.byCollection)
+        .map(([k, v]) => [k, (v - (c0.byCollection[k] ?? 0)) / n] as const)
+        .filter(([, v]) => v > 0),
+    );
     const result: StepResult = {
       rate,
       achieved: (samples.length * 1000) / (loadEnded - t0),
@@ -417,6 +426,7 @@ async function main(): Promise<void> {
       ack: latency(acks),
       cpu,
       per: {
+        byCollection,
         commits: perSend('commits'),
         writes: perSend('writes'),
         documentReads: perSend('documentReads'),
@@ -464,6 +474,12 @@ async function main(): Promise<void> {
     console.log(
       `${pad(String(r.rate), 6)} ${pad(r.achieved.toFixed(1), 6)} | ${pad(ms(r.accept.p50), 7)} ${ms(r.accept.p99)} | ${pad(ms(r.ack.p50), 7)} ${ms(r.ack.p95)} ${ms(r.ack.p99)} | ${pad(system.toFixed(1), 8)} ${c('api-gateway')} ${c('outbox-sender')} ${c('wa-gateway')} ${c('ingest')} ${c('redis')} ${c('firestore')} | ${c('wa-emulator')} ${c('load generator')} | ${pad(r.per.writes.toFixed(1), 6)} ${pad(r.per.commits.toFixed(1), 6)} ${pad(r.per.documentReads.toFixed(1), 5)} ${pad(r.per.queries.toFixed(1), 5)} ${pad(r.per.jobs.toFixed(1), 5)} | ${r.unacked}${r.others ? ` (${r.others})` : ''}`,
     );
+  }
+  for (const r of results) {
+    const parts = Object.entries(r.per.byCollection)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+    console.log(`writes per send at ${r.rate} req/s by collection: ${parts.join(', ')}`);
   }
   console.log(
     `outbox documents by status after the run: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`,
