@@ -6,6 +6,7 @@ import { isLang, LANG_STORAGE_KEY, translate, type Lang, type Translate } from '
 import { connectRealtime, type ConnectionState } from './realtime.js';
 import { navigate, paths, useRoute } from './router.js';
 import { AccountsScreen } from './screens/accounts.js';
+import { CalendarScreen } from './screens/calendar.js';
 import { ChatScreen } from './screens/chat.js';
 import { ClientScreen } from './screens/client.js';
 import { InboxScreen } from './screens/inbox.js';
@@ -179,6 +180,11 @@ function SignedIn(props: {
                 {t('navInbox')}
               </Link>
             </li>
+            <li>
+              <Link to={paths.calendar()} {...(current === 'calendar' ? { current: true } : {})}>
+                {t('navCalendar')}
+              </Link>
+            </li>
           </ul>
         </nav>
         <span
@@ -210,6 +216,9 @@ function SignedIn(props: {
             {route.name === 'accounts' && <AccountsScreen />}
             {route.name === 'inbox' && <InboxScreen accountId={route.accountId} />}
             {route.name === 'chat' && <ChatScreen key={route.threadId} threadId={route.threadId} />}
+            {route.name === 'calendar' && (
+              <CalendarScreen key={route.accountId ?? ''} accountId={route.accountId} />
+            )}
             {route.name === 'client' && (
               <ClientScreen key={route.phoneE164} phoneE164={route.phoneE164} />
             )}

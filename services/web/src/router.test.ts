@@ -10,6 +10,8 @@ describe('routes', () => {
       phoneE164: '+40722333444',
     });
     expect(parseRoute(paths.inbox('wa-01'))).toEqual({ name: 'inbox', accountId: 'wa-01' });
+    expect(parseRoute(paths.calendar('wa-01'))).toEqual({ name: 'calendar', accountId: 'wa-01' });
+    expect(parseRoute(paths.calendar())).toEqual({ name: 'calendar', accountId: null });
   });
 
   it('when the path is /, /accounts, /inbox or unknown, then the right screen is chosen', () => {

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'inbox'; accountId: string | null }
   | { name: 'chat'; threadId: string }
   | { name: 'client'; phoneE164: string }
+  | { name: 'calendar'; accountId: string | null }
   | { name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -26,6 +27,9 @@ export function parseRoute(pathname: string): Route {
   if (head === 'chat' && arg !== undefined && parts.length === 2) {
     return { name: 'chat', threadId: decode(arg) };
   }
+  if (head === 'calendar' && parts.length <= 2) {
+    return { name: 'calendar', accountId: arg !== undefined ? decode(arg) : null };
+  }
   if (head === 'clients' && arg !== undefined && parts.length === 2) {
     return { name: 'client', phoneE164: decode(arg) };
   }
@@ -41,6 +45,8 @@ export const paths = {
   chatAt: (threadId: string, messageId: string, ts: string) =>
     `/chat/${encodeURIComponent(threadId)}?at=${encodeURIComponent(messageId)}&ts=${encodeURIComponent(ts)}`,
   client: (phoneE164: string) => `/clients/${encodeURIComponent(phoneE164)}`,
+  calendar: (accountId?: string) =>
+    accountId !== undefined ? `/calendar/${encodeURIComponent(accountId)}` : '/calendar',
 };
 
 const listeners = new Set<() => void>();

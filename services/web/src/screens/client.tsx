@@ -33,6 +33,14 @@ export function ClientScreen(props: { phoneE164: string }) {
       });
   }, [api, phoneE164]);
 
+  // Opened from the calendar at one booking (#event-<id>): show it once the events are in.
+  useEffect(() => {
+    if (events === null || !window.location.hash.startsWith('#event-')) return;
+    const target = document.getElementById(window.location.hash.slice(1));
+    target?.scrollIntoView({ block: 'center' });
+    target?.focus();
+  }, [events]);
+
   // The CRM aggregator writes the aggregates shortly after a save and announces each change
   // (client.updated); subscribed before the first load, so no change falls in between.
   useRealtime({
@@ -81,7 +89,14 @@ export function ClientScreen(props: { phoneE164: string }) {
         {events?.length === 0 && <p>{t('noEvents')}</p>}
         <ol className="events">
           {events?.map((ev) => (
-            <li key={ev.id} className="event" data-testid="event" data-event-id={ev.id}>
+            <li
+              key={ev.id}
+              id={`event-${ev.id}`}
+              className={`event${window.location.hash === `#event-${ev.id}` ? ' selected' : ''}`}
+              data-testid="event"
+              data-event-id={ev.id}
+              tabIndex={-1}
+            >
               <div className="event-head">
                 <strong>{ev.eventShortId}</strong>
                 <span>

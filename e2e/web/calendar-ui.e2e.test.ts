@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@wacrm/emulators';
+import { startLauncher, type LauncherProcess } from '../launcher-process.js';
+import {
+  axeViolations,
+  isSerious,
+  launchChromium,
+  screenshot,
+  VIEWPORTS,
+  watchPageErrors,
+} from './browser.js';
+
+// Issue 19: the bookings calendar of the web client against the whole system as `npm start`
+// runs it. Performers and bookings are made through the HTTP API; the browser shows them.
+let dataDir: string;
+let launcher: LauncherProcess;
+let base: string;
+let token: string;
+let browser: Browser;
+let page: Page;
+let pageErrors: string[];
+let accountId: string;
+const CLIENT = '+40722333999';
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return [response.status, (await response.json()) as T];
+}
+
+/** Monday of this week in Europe/Bucharest, plus `days`, as YYYY-MM-DD. */
+function thisWeek(days: number): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Bucharest' }).format(
+    new Date(),
+  );
+  const noon = new Date(`${today}T12:00:00Z`);
+  const weekday = (noon.getUTCDay() + 6) % 7;
+  return new Date(noon.getTime() + (days - weekday) * 86_400_000).toISOString().slice(0, 10);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-calendar-e2e-'));
+  launcher = startLauncher({
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    FIREBASE_PROJECT_ID: 'demo-calendar-e2e',
+    REDIS_URL: '',
+    FIRESTORE_EMULATOR_HOST: '',
+    FIREBASE_AUTH_EMULATOR_HOST: '',
+    ADMIN_TOKEN: '',
+  });
+  [base, browser] = await Promise.all([launcher.ready, launchChromium()]);
+  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  page = await (await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base })).newPage();
+  pageErrors = watchPageErrors(page);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await launcher?.interrupt();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the bookings calendar (issue 19)', () => {
+  it('when bookings of two performers exist this week, then the week shows them coloured by status in Bucharest time, filters by performer, and a click opens the booking', async () => {
+    const [added, account] = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
+      name: 'WA-CAL',
+    });
+    expect(added, JSON.stringify(account)).toBeLessThan(300);
+    accountId = account.accountId;
+    const performer = async (name: string, characters: string[]) => {
+      const [status, body] = await api<{ id: string }>('POST', '/api/crm/performers', {
+        accountId,
+        name,
+        characters,
+      });
+      expect(status).toBe(201);
+      return body.id;
+    };
+    const ana = await performer('Ana', ['Elsa']);
+    const dan = await performer('Dan', ['Spiderman']);
+    const book = (day: number, at: string, characters: string[], who: string, status: string) =>
+      api<{ id: string; conflicts?: unknown[] }>('POST', '/api/crm/events', {
+        accountId,
+        phoneE164: CLIENT,
+        date: thisWeek(day),
+        characters,
+        amount: 500,
+        start: `${thisWeek(day)}T${at}`,
+        end: `${thisWeek(day)}T${at.slice(0, 2) === '10' ? '12' : '18'}:00`,
+        performerIds: [who],
+        status,
+      });
+    const [s1, elsa] = await book(1, '10:00', ['Elsa'], ana, 'confirmed');
+    const [s2] = await book(2, '16:00', ['Spiderman'], dan, 'awaiting_deposit');
+    const [s3] = await book(3, '10:00', ['Elsa'], ana, 'quoted');
+    expect([s1, s2, s3]).toEqual([201, 201, 201]);
+    // Ana is already booked Tuesday 10:00–12:00: the API refuses a second booking then.
+    const [clash, problem] = await book(1, '10:00', ['Elsa'], ana, 'lead');
+    expect(clash).toBe(409);
+    expect(problem.conflicts).toEqual([expect.objectContaining({ eventId: elsa.id })]);
+
+    await page.goto('/');
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Intră cu tokenul' }).click();
+    await page.getByRole('link', { name: 'Calendar' }).click();
+    await page.getByRole('heading', { name: 'Calendar rezervări' }).waitFor();
+
+    const bookings = page.locator('[data-testid="calendar-grid"] a.booking');
+    await expect.poll(() => bookings.count(), { timeout: 15_000 }).toBe(3);
+    // Bucharest wall time, Romanian status names, one colour class per status.
+    const tuesday = page.locator(`li[data-date="${thisWeek(1)}"] a.booking`);
+    expect(await tuesday.getAttribute('class')).toContain('status-confirmed');
+    expect(await tuesday.textContent()).toBe('10:00 Elsa, Confirmat · Ana');
+    const wednesday = page.locator(`li[data-date="${thisWeek(2)}"] a.booking`);
+    expect(await wednesday.getAttribute('class')).toContain('status-awaiting_deposit');
+    await screenshot(page, 'calendar-week', 'desktop');
+    const serious = (await axeViolations(page)).filter(isSerious);
+    expect(serious, JSON.stringify(serious, null, 2)).toEqual([]);
+
+    await page.getByLabel('Animator').selectOption({ label: 'Dan' });
+    await expect.poll(() => bookings.count()).toBe(1);
+    await page.getByLabel('Animator').selectOption({ label: 'Toți' });
+    await page.getByLabel('Personaj').selectOption({ label: 'Elsa' });
+    await expect.poll(() => bookings.count()).toBe(2);
+    await page.getByLabel('Personaj').selectOption({ label: 'Toți' });
+
+    await page.getByRole('button', { name: 'Lună' }).click();
+    await expect.poll(() => page.locator('li.calendar-day').count()).toBeGreaterThanOrEqual(28);
+    await expect.poll(() => bookings.count()).toBe(3);
+    await screenshot(page, 'calendar-month', 'desktop');
+    await page.getByRole('button', { name: 'Săptămână' }).click();
+
+    await tuesday.click();
+    await page.waitForURL(`**/clients/${encodeURIComponent(CLIENT)}#event-${elsa.id}`);
+    const opened = page.locator(`li#event-${elsa.id}`);
+    await opened.waitFor();
+    expect(await opened.getAttribute('class')).toContain('selected');
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+});
