@@ -14,6 +14,9 @@ export const S3Env = {
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 };
 
+/** Largest file `POST /api/media` keeps: WhatsApp's document limit. */
+export const DEFAULT_MEDIA_UPLOAD_MAX_BYTES = 100 * 1024 * 1024;
+
 /** media-worker: keeps every inbound file in object storage (issue 17). */
 export const MediaWorkerEnv = BaseEnv.extend({
   ...S3Env,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { BaseEnv, envBoolean, envInt, envPort, requireFirestoreTarget } from './fields.js';
-import { S3Env } from './media.env.js';
+import { DEFAULT_MEDIA_UPLOAD_MAX_BYTES, S3Env } from './media.env.js';
 
 export const ApiGatewayEnv = BaseEnv.extend({
   /** Object storage of media (issue 17): serves stored files. */
   ...S3Env,
+  /** Largest file `POST /api/media` keeps (413 beyond). */
+  MEDIA_UPLOAD_MAX_BYTES: envInt(DEFAULT_MEDIA_UPLOAD_MAX_BYTES, 1024, 2 * 1024 * 1024 * 1024),
   PORT: envPort(8080),
   /** Loopback by default; set 0.0.0.0 explicitly in containers. */
   HOST: z.string().default('127.0.0.1'),

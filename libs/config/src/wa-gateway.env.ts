@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaseEnv, envBoolean, envInt, envPort, requireFirestoreTarget } from './fields.js';
+import { S3Env } from './media.env.js';
 
 /** AES-256 key: 32 bytes as 64 hex characters or base64. */
 const AuthStateKey = z
@@ -12,6 +13,8 @@ const AuthStateKey = z
   );
 
 export const WaGatewayEnv = BaseEnv.extend({
+  /** Object storage of media: files uploaded with POST /api/media are sent from there. */
+  ...S3Env,
   WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
   /** Base URL of the simulated WhatsApp network (WA_DRIVER=simulator). */
   WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8090'),

@@ -129,21 +129,28 @@ export const MediaRef = z.object({
 });
 export type MediaRef = z.infer<typeof MediaRef>;
 
-/** Media an operator sends: a URL we fetch, or inline base64 for small files. */
+/** The id `POST /api/media` gives an uploaded file (one per account and content). */
+export const MediaUploadId = z
+  .string()
+  .regex(/^md_[0-9a-f]{40}$/, 'a media id from POST /api/media');
+
+/** Media an operator sends: a URL we fetch, inline base64 for small files, or an uploaded file. */
 export const OutgoingMedia = z
   .object({
     kind: z.enum(['image', 'document', 'audio', 'video']),
     url: z.url({ protocol: /^https?$/ }).optional(),
     dataBase64: z
       .base64()
+    /** A file uploaded with `POST /api/media` for the same account (read from object storage). */
+    mediaId: MediaUploadId.optional(),
       .max(16 * 1024 * 1024)
       .optional(),
     mimetype: z.string().min(3).max(255),
     fileName: z.string().min(1).max(255).optional(),
     caption: z.string().max(4096).optional(),
   })
-  .refine((m) => (m.url === undefined) !== (m.dataBase64 === undefined), {
-    message: 'exactly one of url or dataBase64',
+  .refine((m) => [m.url, m.dataBase64, m.mediaId].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of url, dataBase64 or mediaId',
   });
 export type OutgoingMedia = z.infer<typeof OutgoingMedia>;
 

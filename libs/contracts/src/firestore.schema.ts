@@ -38,6 +38,8 @@ export const Collections = {
   authState: 'authState',
   performers: 'performers',
   costumes: 'costumes',
+  /** Files uploaded with `POST /api/media`, by media id (issue 17). */
+  mediaUploads: 'mediaUploads',
 } as const;
 
 export const HistoryProgress = z.object({
@@ -145,6 +147,8 @@ export const OutboxDoc = z.object({
       fileName: z.string().nullable(),
       caption: z.string().nullable(),
       url: z.string().nullable(),
+      /** A file uploaded with `POST /api/media` (instead of a url). */
+      mediaId: z.string().nullable().optional(),
     })
     .nullable(),
   replyTo: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId } from './common.schema.js';
+import { AccountId, MediaUploadId } from './common.schema.js';
 import { defineQueue } from './queue.schema.js';
 
 /**
@@ -35,3 +35,61 @@ export const MediaQueue = defineQueue('media', {
   'store-media': StoreMediaJob,
   'media-reuploaded': MediaReuploadedJob,
 });
+
+/**
+ * What `POST /api/media` keeps: the type read from the bytes must be one of these (WhatsApp
+ * sends images, video, audio and documents; anything else is refused, 415).
+ */
+export const MEDIA_UPLOAD_TYPES: Readonly<
+  Record<string, 'image' | 'video' | 'audio' | 'document'>
+> = {
+  'image/jpeg': 'image',
+  'image/png': 'image',
+  'image/webp': 'image',
+  'image/gif': 'image',
+  'video/mp4': 'video',
+  'video/3gpp': 'video',
+  'video/quicktime': 'video',
+  'audio/ogg': 'audio',
+  'audio/opus': 'audio',
+  'audio/mpeg': 'audio',
+  'audio/mp4': 'audio',
+  'audio/aac': 'audio',
+  'audio/amr': 'audio',
+  'audio/wav': 'audio',
+  'application/pdf': 'document',
+  'application/zip': 'document',
+  'application/x-cfb': 'document',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'document',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'document',
+  'application/vnd.oasis.opendocument.text': 'document',
+  'application/vnd.oasis.opendocument.spreadsheet': 'document',
+};
+
+/** `mediaUploads/{mediaId}`: an uploaded file of one account, kept content-addressed. */
+export const MediaUploadDoc = z.object({
+  accountId: AccountId,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  storageKey: z.string().max(1024),
+  /** Sniffed from the bytes. */
+  mime: z.string().max(255),
+  kind: z.enum(['image', 'video', 'audio', 'document']),
+  size: z.number().int().nonnegative(),
+  fileName: z.string().max(255).nullable(),
+  createdBy: z.string().max(256),
+  createdAt: z.date(),
+});
+export type MediaUploadDoc = z.infer<typeof MediaUploadDoc>;
+
+/** The answer of `POST /api/media`. */
+export const MediaUploaded = z.object({
+  mediaId: MediaUploadId,
+  accountId: AccountId,
+  kind: MediaUploadDoc.shape.kind,
+  mime: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  fileName: z.string().nullable(),
+});
+export type MediaUploaded = z.infer<typeof MediaUploaded>;

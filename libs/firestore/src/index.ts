@@ -12,3 +12,4 @@ export * from './outbox/outbox.repository.js';
 export * from './accounts.js';
 export * from './search/search-refs.js';
 export * from './webhook-events.js';
+export * from './media/media-uploads.repository.js';

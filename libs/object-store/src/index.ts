@@ -8,3 +8,4 @@ export {
   type ObjectStoreConfig,
   type StoredObject,
 } from './object-store.js';
+export { FileTooLargeError, sniffMime, spoolToFile } from './spool-file.js';

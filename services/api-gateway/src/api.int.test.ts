@@ -472,6 +472,13 @@ const routes = (): RouteCase[] => [
     op: 'read',
   },
   {
+    method: 'POST',
+    url: `/api/media?accountId=${A}`,
+    urlB: `/api/media?accountId=${B}`,
+    body: {},
+    op: 'send',
+  },
+  {
     method: 'GET',
     url: `/api/search?accountId=${A}&q=ana`,
     urlB: `/api/search?accountId=${B}&q=ana`,

@@ -1,3 +1,4 @@
+import { DEFAULT_MEDIA_UPLOAD_MAX_BYTES } from '@wacrm/config';
 import type { ObjectStore } from '@wacrm/object-store';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -44,6 +45,7 @@ import { statusRoutes } from './entry-points/status.routes.js';
 import { streamRoutes } from './entry-points/stream.routes.js';
 import { threadsRoutes } from './entry-points/threads.routes.js';
 import { mediaRoutes } from './entry-points/media.routes.js';
+import { mediaUploadRoutes } from './entry-points/media-upload.routes.js';
 import { registerTracing } from './entry-points/tracing.hook.js';
 import type { WebhookJobOptions } from './entry-points/webhook-dispatcher.js';
 import { webhooksRoutes } from './entry-points/webhooks.routes.js';
@@ -97,6 +99,8 @@ export interface AppDeps {
   webhooksRepo?: WebhooksRepository;
   /** Object storage of media (issue 17); without it the media routes are not mounted. */
   objects?: ObjectStore;
+  /** Largest file POST /api/media keeps (MEDIA_UPLOAD_MAX_BYTES). */
+  mediaUploadMaxBytes?: number;
 }
 
 export const SERVICE = 'api-gateway';
@@ -337,6 +341,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(threadsRoutes(routeDeps));
   if (deps.objects !== undefined) {
     await app.register(mediaRoutes({ ...routeDeps, objects: deps.objects }));
+    await app.register(
+      mediaUploadRoutes({
+        ...routeDeps,
+        objects: deps.objects,
+        maxBytes: deps.mediaUploadMaxBytes ?? DEFAULT_MEDIA_UPLOAD_MAX_BYTES,
+      }),
+    );
   }
   await app.register(searchRoutes(routeDeps));
   await app.register(statusRoutes(routeDeps));

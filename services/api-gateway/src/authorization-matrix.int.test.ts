@@ -61,6 +61,7 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
   'GET /api/threads/:threadId/messages/:messageId/media': (s) => ({
     url: `/api/threads/${enc(thread(s))}/messages/m1/media`,
   }),
+  'POST /api/media': (s) => ({ url: `/api/media?accountId=${ACCOUNT[s]}`, body: {} }),
   'POST /api/threads/:threadId/read': (s) => ({
     url: `/api/threads/${enc(thread(s))}/read`,
     body: { upTo: 'm1' },
@@ -203,11 +204,9 @@ function eventDoc(s: Side): EventDoc {
 
 beforeAll(async () => {
   simulator = await startSimulatorStandIn();
-  // Both spellings of the dev-route setting, so the simulator routes are in the table.
+  // The emulator's control API, so the /api/dev/simulator routes are in the table.
   gw = await useGateway({
     WA_EMULATOR_URL: simulator.url,
-    WA_DRIVER: 'simulator',
-    WA_SIMULATOR_URL: simulator.url,
   });
   // ai-extractor's place: the matrix is about who gets through, not about the answers.
   aiWorker = startWorker(

@@ -30,6 +30,7 @@ type MediaStorageConfig = Partial<
     | 'S3_ENDPOINT'
     | 'S3_ACCESS_KEY_ID'
     | 'S3_SECRET_ACCESS_KEY'
+    | 'MEDIA_UPLOAD_MAX_BYTES'
   >
 >;
 
@@ -215,6 +216,9 @@ export async function startGateway(options: {
       onError: (error) => logger.warn({ err: error }, 'could not record API key use'),
     }),
     webhooksRepo,
+    ...(config.MEDIA_UPLOAD_MAX_BYTES !== undefined
+      ? { mediaUploadMaxBytes: config.MEDIA_UPLOAD_MAX_BYTES }
+      : {}),
     ...(config.S3_BUCKET !== undefined
       ? {
           objects: new ObjectStore({

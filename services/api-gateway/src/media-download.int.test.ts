@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ const audio = Buffer.concat([Buffer.from('OggS\0\x02', 'latin1'), randomBytes(50
 const jpeg = Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), randomBytes(2_000)]);
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), randomBytes(3_000)]);
 let audioSha: string;
+const UPLOAD_CAP = 100_000;
 let thumbSha: string;
 
 function media(kind: MediaRef['kind'], patch: Partial<MediaRef>): MediaRef {
@@ -65,6 +66,7 @@ beforeAll(async () => {
     S3_FORCE_PATH_STYLE: 'true',
     S3_ACCESS_KEY_ID: s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    MEDIA_UPLOAD_MAX_BYTES: String(UPLOAD_CAP),
   });
   objects = new ObjectStore({
     bucket: s3.bucket,
@@ -280,5 +282,142 @@ describe('GET /api/threads/:threadId/messages/:messageId/media', () => {
     });
     expect(byId.get('pending')).toMatchObject({ status: 'pending', sha256: null });
     expect(JSON.stringify(items)).not.toMatch(/mediaKey|directPath|storageKey/);
+  });
+});
+
+/** A multipart/form-data body with one file part, as a browser's FormData sends it. */
+function multipart(data: Buffer, fileName: string, type: string, field = 'file') {
+  const boundary = `----wacrm${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${fileName}"\r\n` +
+      `Content-Type: ${type}\r\n\r\n`,
+  );
+  return {
+    payload: Buffer.concat([head, data, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
+}
+
+async function upload(
+  account: string,
+  who: Record<string, string>,
+  body: ReturnType<typeof multipart>,
+) {
+  return gw.app.inject({
+    method: 'POST',
+    url: `/api/media?accountId=${account}`,
+    headers: { ...who, ...body.headers },
+    payload: body.payload,
+  });
+}
+
+describe('POST /api/media and sending by media id', () => {
+  it('when an employee uploads a PDF (declared as a JPEG), then it is stored content-addressed as the PDF it is, once', async () => {
+    const offer = Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), randomBytes(20_000)]);
+    const res = await upload(
+      A,
+      bearer(employeeA.token),
+      multipart(offer, 'oferta.pdf', 'image/jpeg'),
+    );
+    expect(res.statusCode).toBe(201);
+    const body = res.json<{
+      mediaId: string;
+      kind: string;
+      mime: string;
+      size: number;
+      sha256: string;
+    }>();
+    expect(body).toMatchObject({
+      kind: 'document',
+      mime: 'application/pdf',
+      size: offer.length,
+      sha256: createHash('sha256').update(offer).digest('hex'),
+      fileName: 'oferta.pdf',
+    });
+    expect(body.mediaId).toMatch(/^md_[0-9a-f]{40}$/);
+    const stored = await objects.readBuffer(`sha256/${body.sha256.slice(0, 2)}/${body.sha256}`);
+    expect(stored!.equals(offer)).toBe(true);
+    const again = await upload(A, admin, multipart(offer, 'alta.pdf', 'application/pdf'));
+    expect(again.json<{ mediaId: string }>().mediaId).toBe(body.mediaId);
+    const record = await gw.fs.db.collection('mediaUploads').doc(body.mediaId).get();
+    expect(record.data()).toMatchObject({
+      accountId: A,
+      fileName: 'oferta.pdf',
+      createdBy: employeeA.uid,
+    });
+  });
+
+  it('when the upload is over the cap, of a type WhatsApp does not send, not multipart, or for another account, then 413, 415, 415 or 403', async () => {
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), randomBytes(UPLOAD_CAP)]);
+    const tooBig = await upload(A, admin, multipart(big, 'mare.pdf', 'application/pdf'));
+    expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.headers['content-type']).toMatch(/application\/problem\+json/);
+    const text = await upload(
+      A,
+      admin,
+      multipart(Buffer.from('just words'), 'a.txt', 'text/plain'),
+    );
+    expect(text.statusCode).toBe(415);
+    const exe = Buffer.concat([Buffer.from('4d5a90000300', 'hex'), randomBytes(2_000)]);
+    expect((await upload(A, admin, multipart(exe, 'a.exe', 'image/png'))).statusCode).toBe(415);
+    const json = await gw.app.inject({
+      method: 'POST',
+      url: `/api/media?accountId=${A}`,
+      headers: admin,
+      payload: { file: 'x' },
+    });
+    expect(json.statusCode).toBe(415);
+    const wrongField = await upload(
+      A,
+      admin,
+      multipart(pdf, 'a.pdf', 'application/pdf', 'document'),
+    );
+    expect(wrongField.statusCode).toBe(400);
+    const other = await upload(
+      A,
+      bearer(employeeB.token),
+      multipart(pdf, 'a.pdf', 'application/pdf'),
+    );
+    expect(other.statusCode).toBe(403);
+    expect((await upload('not an account', admin, multipart(pdf, 'a.pdf', 'x/y'))).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('when a send names an uploaded media id, then the outbox keeps the id; another account cannot send it (404)', async () => {
+    const photo = Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), randomBytes(3_000)]);
+    const up = await upload(A, bearer(employeeA.token), multipart(photo, 'sala.jpg', 'image/jpeg'));
+    expect(up.statusCode).toBe(201);
+    const { mediaId } = up.json<{ mediaId: string }>();
+    const send = (accountId: string, who: Record<string, string>, id = mediaId) =>
+      gw.app.inject({
+        method: 'POST',
+        url: '/api/whatsapp/send',
+        headers: who,
+        payload: {
+          accountId,
+          to: '+40700000061',
+          media: { kind: 'image', mediaId: id, mimetype: 'image/jpeg', caption: 'Sala' },
+        },
+      });
+    const ok = await send(A, bearer(employeeA.token));
+    expect(ok.statusCode).toBe(202);
+    const { requestId } = ok.json<{ requestId: string }>();
+    const outbox = await collections(gw.fs.db).outbox().doc(requestId).get();
+    expect(outbox.data()!.media).toMatchObject({ kind: 'image', mediaId, url: null });
+    const otherAccount = await send(B, bearer(employeeB.token));
+    expect(otherAccount.statusCode).toBe(404);
+    expect((await send(A, bearer(employeeA.token), 'md_nope')).statusCode).toBe(400);
+    const both = await gw.app.inject({
+      method: 'POST',
+      url: '/api/whatsapp/send',
+      headers: admin,
+      payload: {
+        accountId: A,
+        to: '+40700000061',
+        media: { kind: 'image', mediaId, url: 'https://example.com/a.png', mimetype: 'image/png' },
+      },
+    });
+    expect(both.statusCode).toBe(400);
   });
 });

@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client';
 import { loadConfig, WaGatewayEnv } from '@wacrm/config';
 import { WaInboundQueue } from '@wacrm/contracts';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
+import { ObjectStore } from '@wacrm/object-store';
 import { createMetricsRegistry } from '@wacrm/observability';
 import { parseOutboundPolicy } from '@wacrm/net';
 import { createRedisConnection, bootService, openQueue } from '@wacrm/queue';
@@ -16,6 +17,7 @@ import {
 import { historyAnchors } from './data-access/history-anchors.js';
 import { sentMessageReader } from './data-access/sent-messages.js';
 import { mediaReupload as mediaReuploadDeps } from './data-access/media-reupload.js';
+import { uploadedMediaReader } from './data-access/uploaded-media.js';
 import { mediaFetcher } from './data-access/media-fetcher.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
@@ -134,6 +136,22 @@ const mediaReupload = mediaReuploadDeps({
   connection: producerRedis,
   prefix: config.QUEUE_PREFIX,
 });
+const objects = new ObjectStore({
+  bucket: config.S3_BUCKET,
+  region: config.S3_REGION,
+  forcePathStyle: config.S3_FORCE_PATH_STYLE,
+  ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
+  ...(config.S3_ACCESS_KEY_ID !== undefined ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
+  ...(config.S3_SECRET_ACCESS_KEY !== undefined
+    ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+    : {}),
+});
+shutdown.add('object store', () => Promise.resolve(objects.close()));
+const readUpload = uploadedMediaReader({
+  db: firebase.db,
+  objects,
+  maxBytes: config.MEDIA_FETCH_MAX_BYTES,
+});
 shutdown.add('media queue', () => mediaReupload.close());
 
 const ownership = new Ownership({
@@ -167,6 +185,7 @@ const ownership = new Ownership({
   onSessionStarted: (session) => {
     workers.set(
       session,
+        readUpload,
       startCommandWorker(session, {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,

@@ -11,6 +11,17 @@ const TEXT_RESPONSES: Record<string, string> = {
   '/api/threads/{threadId}/messages/{messageId}/media': 'application/octet-stream',
 };
 
+/** Operations whose body is a file sent as multipart/form-data (streamed, not a JSON schema). */
+const MULTIPART_BODIES: Record<string, Json> = {
+  '/api/media': {
+    type: 'object',
+    required: ['file'],
+    properties: {
+      file: { type: 'string', format: 'binary', description: 'The file (one part named file).' },
+    },
+  },
+};
+
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 const CAMEL_CASE = /^[a-z][a-zA-Z0-9]*$/;
 
@@ -59,6 +70,13 @@ export function finishOpenApiDocument(doc: Json): Json {
       operationIds.add(id);
       operation.security ??= doc.security;
       const responses = (operation.responses ?? {}) as Record<string, Json>;
+      const upload = MULTIPART_BODIES[path];
+      if (method === 'post' && upload !== undefined && operation.requestBody === undefined) {
+        operation.requestBody = {
+          required: true,
+          content: { 'multipart/form-data': { schema: upload } },
+        };
+      }
       // A body schema that admits null (zod .nullish()) is an optional body: none may be sent.
       const body = operation.requestBody as
         { required?: boolean; content?: Record<string, { schema?: Json }> } | undefined;

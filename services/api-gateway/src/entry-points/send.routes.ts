@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
-import { createOutboxEntry, threadIdFor } from '@wacrm/firestore';
+import { createOutboxEntry, readMediaUpload, threadIdFor } from '@wacrm/firestore';
 import { Attr, currentTraceparent, setSpanAttributes } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import { sendAcceptedKey } from '../data-access/realtime.js';
@@ -70,6 +70,13 @@ export function sendRoutes(deps: RouteDeps) {
           throw new AppError('VALIDATION_FAILED', 'media uploads are not stored; pass media.url', {
             errors: [{ path: 'media.dataBase64', message: 'not supported: pass media.url' }],
           });
+        }
+        const mediaId = body.media?.mediaId;
+        if (mediaId !== undefined && !(await readMediaUpload(deps.db, mediaId, body.accountId))) {
+          throw new AppError(
+            'NOT_FOUND',
+            `media ${mediaId} was not uploaded for ${body.accountId}`,
+          );
         }
 
         let threadId: string;

@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fileTypeFromFile } from 'file-type';
+import type { Readable } from 'node:stream';
 import type { MediaReuploadedJob, MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
-import type { ObjectStore } from '@wacrm/object-store';
+import { FileTooLargeError, sniffMime, spoolToFile, type ObjectStore } from '@wacrm/object-store';
 import type { MessageMediaStore } from '../data-access/message-media.store.js';
 import type { RequestReupload } from '../data-access/reupload-requests.js';
 import { MediaGoneError, type DownloadMedia } from '../data-access/wa-media.download.js';
@@ -34,28 +30,6 @@ export type StoreMediaOutcome =
   | 'expired'
   | 'not-downloadable'
   | 'reupload-requested';
-
-/** A failure that retrying cannot fix: recorded on the message as `failed` with the reason. */
-class MediaRefused extends Error {}
-
-/** Counts bytes through, failing past the cap (a sender's declared size is not trusted). */
-function capped(
-  maxBytes: number,
-  hash: ReturnType<typeof createHash>,
-  counted: { bytes: number },
-): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      counted.bytes += chunk.length;
-      if (counted.bytes > maxBytes) {
-        callback(new MediaRefused(`larger than the cap of ${maxBytes} bytes`));
-        return;
-      }
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-}
 
 function isDecryptError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -91,18 +65,17 @@ export async function storeMedia(
   const dir = await mkdtemp(join(deps.tmpDir, 'media-'));
   try {
     const file = join(dir, 'content');
-    const hash = createHash('sha256');
     let source: Readable | undefined;
     const timer = setTimeout(
       () => source?.destroy(new Error(`download took over ${deps.timeoutMs} ms`)),
       deps.timeoutMs,
     );
-    const counted = { bytes: 0 };
+    let spooled: { sha256: string; size: number };
     try {
       source = await deps.download(media);
-      await pipeline(source, capped(deps.maxBytes, hash, counted), createWriteStream(file));
+      spooled = await spoolToFile(source, file, deps.maxBytes);
     } catch (error) {
-      if (error instanceof MediaRefused) return fail(error.message);
+      if (error instanceof FileTooLargeError) return fail(error.message);
       if (error instanceof MediaGoneError) {
         if (media.reuploadRequestedAt == null) {
           // Only the phone still has it. Asking needs the account's socket: a command to the
@@ -133,17 +106,17 @@ export async function storeMedia(
     } finally {
       clearTimeout(timer);
     }
-    const size = counted.bytes;
-    const sha256 = hash.digest('hex');
+    const { size, sha256 } = spooled;
     if (
       media.fileSha256Base64 !== null &&
       Buffer.from(media.fileSha256Base64, 'base64').toString('hex') !== sha256
     ) {
       return fail('the SHA-256 of the file does not match the message');
     }
-    const sniffed = await fileTypeFromFile(file);
     const mime =
-      sniffed?.mime ?? media.mimetype?.split(';')[0]?.trim() ?? 'application/octet-stream';
+      (await sniffMime(file)) ??
+      media.mimetype?.split(';')[0]?.trim() ??
+      'application/octet-stream';
     let thumbnail: MediaThumbnail | null = null;
     if (mime.startsWith('image/')) {
       try {

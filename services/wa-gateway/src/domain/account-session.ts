@@ -1,5 +1,6 @@
 import type { AnyMessageContent, proto, WAMessageKey } from '@whiskeysockets/baileys';
 import {
+  AppError,
   WaRawMessage,
   type AccountStatus,
   type ReuploadMediaCommand,
@@ -44,6 +45,8 @@ export interface SessionDeps {
    * given chat addresses (bounded in time; undefined when unknown or too old).
    */
   sentMessage?(
+  /** The bytes of a file the account uploaded (`POST /api/media`), from object storage. */
+  readUpload?(accountId: string, mediaId: string): Promise<Buffer>;
     accountId: string,
     messageId: string,
     chatJids: readonly string[],
@@ -428,7 +431,9 @@ export class AccountSession {
         ? null
         : media.url !== undefined
           ? await this.deps.fetchMedia(media.url)
-          : Buffer.from(media.dataBase64 ?? '', 'base64');
+          : media.mediaId !== undefined
+            ? await this.readUpload(media.mediaId)
+            : Buffer.from(media.dataBase64 ?? '', 'base64');
     await conn.sendMessage(recipientJid(command.to), messageContent(command, bytes), {
       messageId: command.waMessageId,
       ...(quoted ? { quoted } : {}),
@@ -468,6 +473,15 @@ export class AccountSession {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.resume();
   }
+  private async readUpload(mediaId: string): Promise<Buffer> {
+    if (this.deps.readUpload === undefined) {
+      throw new AppError('VALIDATION_FAILED', 'this gateway has no object storage for media ids', {
+        retryable: false,
+      });
+    }
+    return this.deps.readUpload(this.accountId, mediaId);
+  }
+
 
   async backfill(threads: number, messagesPerThread: number): Promise<void> {
     const conn = this.conn;
