@@ -15,6 +15,10 @@ export type ApiResponse<
     : never
   : never;
 
+/** A problem+json error answer (the same shape for every operation and status). */
+export type ApiProblem =
+  operations['getMe']['responses'][401]['content']['application/problem+json'];
+
 /** A request body an operation takes. */
 export type ApiRequestBody<Op extends keyof operations> = operations[Op] extends {
   requestBody?: { content: { 'application/json': infer T } };
