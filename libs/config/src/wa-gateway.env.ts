@@ -15,9 +15,8 @@ const AuthStateKey = z
 export const WaGatewayEnv = BaseEnv.extend({
   /** Object storage of media: files uploaded with POST /api/media are sent from there. */
   ...S3Env,
-  WA_DRIVER: z.enum(['baileys', 'simulator']).default('baileys'),
-  /** Base URL of the simulated WhatsApp network (WA_DRIVER=simulator). */
-  WA_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8090'),
+  /** Real Baileys, the one driver: to WhatsApp, or to the network emulator (WA_WEBSOCKET_URL). */
+  WA_DRIVER: z.enum(['baileys']).default('baileys'),
   /**
    * Baileys' WebSocket endpoint; WhatsApp's own when unset. `{accountId}` in it becomes the
    * account's id: the WhatsApp network emulator is `ws://127.0.0.1:<port>/ws?account={accountId}`.
@@ -51,6 +50,19 @@ export const WaGatewayEnv = BaseEnv.extend({
   /** Writes accounts/{id}.status/qr/ownerInstanceId directly as well as emitting update-account. */
   WA_WRITE_ACCOUNT_STATUS: envBoolean(true),
   WHATSAPP_SYNC_FULL_HISTORY: envBoolean(false),
+  /**
+   * The WhatsApp Web version Baileys announces, `2.3000.<revision>`: WhatsApp refuses an outdated
+   * one (405). Unset: the current version from WHATSAPP_WEB_VERSION_URL, else the last one fetched
+   * (kept in Redis), else the version Baileys was built with.
+   */
+  WHATSAPP_WEB_VERSION: z
+    .string()
+    .regex(/^\d{1,4}\.\d{1,6}\.\d{1,12}$/, 'three numbers, e.g. 2.3000.1023456789')
+    .optional(),
+  /** Where the current WhatsApp Web version is read (its `client_revision`). */
+  WHATSAPP_WEB_VERSION_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('https://web.whatsapp.com/sw.js'),
   /** Media sent by URL is fetched by the gateway (never by Baileys): at most this many bytes… */
   MEDIA_FETCH_MAX_BYTES: envInt(64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   /** …within this long, redirects included. */

@@ -45,6 +45,8 @@ export const AccountStatus = z.enum([
   'needs_qr',
   'disconnected',
   'logged_out',
+  /** WhatsApp refused the client's WhatsApp Web version (405) and no newer one could be found. */
+  'outdated_client',
 ]);
 export type AccountStatus = z.infer<typeof AccountStatus>;
 
@@ -115,8 +117,6 @@ export const MediaRef = z.object({
   /** Hex SHA-256 of the stored bytes; `storageKey` is derived from it. */
   sha256: z
     .string()
-  /** When the phone was asked to upload the expired file again (once per message). */
-  reuploadRequestedAt: IsoDateTime.nullable().optional(),
     .regex(/^[0-9a-f]{64}$/)
     .nullable()
     .optional(),
@@ -124,6 +124,8 @@ export const MediaRef = z.object({
   mime: z.string().max(255).nullable().optional(),
   storageKey: z.string().max(1024).nullable().optional(),
   thumbnail: MediaThumbnail.nullable().optional(),
+  /** When the phone was asked to upload the expired file again (once per message). */
+  reuploadRequestedAt: IsoDateTime.nullable().optional(),
   /** A file uploaded through `POST /api/media` (outbound). */
   mediaId: z.string().max(128).nullable().optional(),
 });
@@ -139,10 +141,10 @@ export const OutgoingMedia = z
   .object({
     kind: z.enum(['image', 'document', 'audio', 'video']),
     url: z.url({ protocol: /^https?$/ }).optional(),
-    dataBase64: z
-      .base64()
     /** A file uploaded with `POST /api/media` for the same account (read from object storage). */
     mediaId: MediaUploadId.optional(),
+    dataBase64: z
+      .base64()
       .max(16 * 1024 * 1024)
       .optional(),
     mimetype: z.string().min(3).max(255),

@@ -37,6 +37,8 @@ export interface ConnectionHost {
   readonly serverStatic: KeyPair;
   readonly certChain: Uint8Array;
   onRegistering(connection: ClientConnection): void;
+  /** Whether a client of this WhatsApp Web version is refused as outdated (`<failure reason="405">`). */
+  refusesClientVersion(version: readonly number[]): boolean;
   /** A login: answers with `<success>` or `<failure>` itself. */
   onLogin(connection: ClientConnection, phone: string, device: number): void;
   /** Any stanza after login other than an answer to the server's own iq. */
@@ -178,6 +180,12 @@ export class ClientConnection {
   }
 
   private onClientPayload(payload: proto.ClientPayload): void {
+    const v = payload.userAgent?.appVersion;
+    if (this.host.refusesClientVersion([v?.primary ?? 0, v?.secondary ?? 0, v?.tertiary ?? 0])) {
+      // As WhatsApp answers a client whose version it no longer accepts.
+      this.failure(405);
+      return;
+    }
     const pairing = payload.devicePairingData;
     if (pairing) {
       this.registration = readRegistration(pairing, this.clientStatic!);

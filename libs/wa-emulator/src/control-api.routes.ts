@@ -24,6 +24,8 @@ export interface EmulatorControl {
   disconnect(accountId: string, code: number): Promise<number>;
   fault(accountId: string, fault: FaultKind): Promise<number>;
   accountViews(): WaEmulatorAccountView[];
+  /** See `WaEmulator.currentClientRevision`. */
+  readonly currentClientRevision: number | null;
   readonly replacedSockets: number;
   inbound(
     accountId: string,
@@ -79,6 +81,15 @@ async function route(
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (req.method === 'GET' && url.pathname === '/health') {
     sendJson(res, 200, { status: 'ok' });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/sw.js') {
+    // web.whatsapp.com's service worker names the current client revision this way.
+    if (emulator.currentClientRevision === null) throw new EmulatorError(404, 'no version set');
+    res.writeHead(200, { 'content-type': 'application/javascript' });
+    res.end(
+      `self.__swData=JSON.parse('{"dynamic_data":{"SiteData":{"client_revision":${emulator.currentClientRevision}}}}');`,
+    );
     return;
   }
   if (req.method === 'GET' && url.pathname === '/accounts') {

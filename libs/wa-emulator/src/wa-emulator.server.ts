@@ -136,6 +136,12 @@ export class WaEmulator implements ConnectionHost {
   private readonly readMs: number;
   /** See {@link WaEmulatorOptions.offlineMarkerDelayMs}. */
   offlineMarkerDelayMs: number;
+  /**
+   * The current WhatsApp Web revision (`[2, 3000, revision]`), served as `client_revision` at
+   * `GET /sw.js` as web.whatsapp.com does. When set, a client of an older version is refused with
+   * `<failure reason="405">`; null (default) accepts every version. A test may change it.
+   */
+  currentClientRevision: number | null = null;
   /** What contacts received from each account, decrypted, by message id (bounded). */
   private readonly sentLog = new Map<string, Map<string, SimulatorSentMessage>>();
   private readonly connections = new Set<ClientConnection>();
@@ -440,6 +446,17 @@ export class WaEmulator implements ConnectionHost {
       else connection.silenced = true;
     }
     return targets.length;
+  }
+
+  refusesClientVersion(version: readonly number[]): boolean {
+    if (this.currentClientRevision === null) return false;
+    const [primary = 0, secondary = 0, tertiary = 0] = version;
+    const current = [2, 3000, this.currentClientRevision];
+    const mine = [primary, secondary, tertiary];
+    for (let i = 0; i < 3; i++) {
+      if (mine[i]! !== current[i]!) return mine[i]! < current[i]!;
+    }
+    return false;
   }
 
   accountViews(): WaEmulatorAccountView[] {

@@ -19,6 +19,7 @@ import { sentMessageReader } from './data-access/sent-messages.js';
 import { mediaReupload as mediaReuploadDeps } from './data-access/media-reupload.js';
 import { uploadedMediaReader } from './data-access/uploaded-media.js';
 import { mediaFetcher } from './data-access/media-fetcher.js';
+import { WaWebVersionSource } from './data-access/wa-web-version.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
 import { Spool } from './data-access/spool.js';
@@ -130,6 +131,16 @@ const fetchMedia = mediaFetcher({
   maxBytes: config.MEDIA_FETCH_MAX_BYTES,
   timeoutMs: config.MEDIA_FETCH_TIMEOUT_MS,
 });
+const webVersion = new WaWebVersionSource({
+  ...(config.WHATSAPP_WEB_VERSION !== undefined ? { override: config.WHATSAPP_WEB_VERSION } : {}),
+  url: config.WHATSAPP_WEB_VERSION_URL,
+  policy: parseOutboundPolicy(config.OUTBOUND_ALLOW_HOSTS),
+  redis: producerRedis,
+  prefix: config.QUEUE_PREFIX,
+  logger,
+});
+// Before any socket opens: the version WhatsApp accepts today, else the last one known.
+await webVersion.refresh();
 
 const mediaReupload = mediaReuploadDeps({
   db: firebase.db,
@@ -178,6 +189,7 @@ const ownership = new Ownership({
         historyAnchors: (id, threads) =>
           historyAnchors(firebase.db, id, Math.min(threads, config.WHATSAPP_BACKFILL_THREADS)),
         sentMessage: sentMessageReader(firebase.db),
+        webVersion,
         mediaReupload,
       },
       onLost,
@@ -185,7 +197,7 @@ const ownership = new Ownership({
   onSessionStarted: (session) => {
     workers.set(
       session,
-        readUpload,
+      readUpload,
       startCommandWorker(session, {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,

@@ -33,12 +33,14 @@ interface Outcome {
 /**
  * What a stream error does to a paired account. The emulator forgets the device on 401, 411 and
  * 500, as WhatsApp does when it removes a companion: there the reconnect's login is refused (401)
- * and only that definitive answer discards the creds. The README's troubleshooting table says the same.
+ * and only that definitive answer discards the creds. A 405 (outdated WhatsApp Web version) with no
+ * newer version known stops as `outdated_client` (session-version.int.test.ts covers the newer
+ * version). The README's troubleshooting table says the same.
  */
 const TABLE: Record<number, Outcome> = {
   401: { status: 'logged_out', credsKept: false, reconnects: false },
   403: { status: 'disconnected', credsKept: true, reconnects: false },
-  405: { status: 'connected', credsKept: true, reconnects: true },
+  405: { status: 'outdated_client', credsKept: true, reconnects: false },
   408: { status: 'connected', credsKept: true, reconnects: true },
   411: { status: 'logged_out', credsKept: false, reconnects: true },
   428: { status: 'connected', credsKept: true, reconnects: true },

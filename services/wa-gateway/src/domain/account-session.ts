@@ -11,6 +11,11 @@ import { jobIdFrom } from '@wacrm/queue';
 import type { AccountStatusWriter } from '../data-access/account-status.js';
 import { openSessionAuth, type SessionAuth } from '../data-access/auth-state.session.js';
 import type { AuthStateStore } from '../data-access/auth-state.store.js';
+import {
+  formatWaWebVersion,
+  type WaWebVersion,
+  type WaWebVersionSource,
+} from '../data-access/wa-web-version.js';
 import type { MediaReuploadDeps } from '../data-access/media-reupload.js';
 import { lidReverseKey } from '../data-access/sent-messages.js';
 import { RetryCounts } from './retry-counts.js';
@@ -40,19 +45,21 @@ export interface SessionDeps {
   backoffMaxMs: number;
   /** The bytes of media sent by URL, fetched under the outbound policy (SSRF-safe, bounded). */
   fetchMedia(url: string): Promise<Buffer>;
+  /** The bytes of a file the account uploaded (`POST /api/media`), from object storage. */
+  readUpload?(accountId: string, mediaId: string): Promise<Buffer>;
   /**
    * The content of a message this account sent recently, looked up by id in the threads of the
    * given chat addresses (bounded in time; undefined when unknown or too old).
    */
   sentMessage?(
-  /** The bytes of a file the account uploaded (`POST /api/media`), from object storage. */
-  readUpload?(accountId: string, mediaId: string): Promise<Buffer>;
     accountId: string,
     messageId: string,
     chatJids: readonly string[],
   ): Promise<proto.IMessage | undefined>;
   /** Oldest known message per thread, for on-demand history (Baileys needs an anchor). */
   historyAnchors(accountId: string, threads: number): Promise<HistoryAnchor[]>;
+  /** The WhatsApp Web version sockets announce; Baileys' bundled one without it. */
+  webVersion?: Pick<WaWebVersionSource, 'current' | 'refresh'>;
   /** Asking the phone to upload expired media again (issue 17); without it, every ask is refused. */
   mediaReupload?: MediaReuploadDeps;
 }
@@ -137,12 +144,15 @@ export class AccountSession {
     this.reconnectTimer = null;
     this.qrShown = false;
     this.forgetUnfinishedPairing();
+    const version = this.deps.webVersion?.current;
+    this.versionInUse = version;
     const conn: WaConnection = this.deps.driver.open({
       accountId: this.accountId,
       instanceId: this.deps.instanceId,
       auth: this.auth.state,
       logger: this.log,
       syncFullHistory: this.deps.syncFullHistory,
+      ...(version !== undefined ? { version } : {}),
       getMessage: (key) => this.sentMessage(key),
       msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
@@ -164,6 +174,9 @@ export class AccountSession {
     creds.registered = false;
     this.auth?.saveCreds();
   }
+
+  /** The WhatsApp Web version the current socket announced (undefined: Baileys' own). */
+  private versionInUse: WaWebVersion | undefined;
 
   /** Baileys' retry counts per message id: one per session, so a new socket does not reset them. */
   private readonly retryCounts = new RetryCounts();
@@ -326,6 +339,26 @@ export class AccountSession {
           this.log.warn({ code }, 'logged out from the phone; creds wiped, not reconnecting');
           await this.setStatus('logged_out', { reason: decision.reason, code: code ?? null });
           return;
+        case 'outdated': {
+          const fresh = await this.deps.webVersion?.refresh().catch(() => undefined);
+          if (this.stopped) return;
+          if (fresh && formatWaWebVersion(fresh) !== formatWaWebVersion(this.versionInUse)) {
+            this.log.warn(
+              { refused: formatWaWebVersion(this.versionInUse), next: formatWaWebVersion(fresh) },
+              'WhatsApp refused our WhatsApp Web version (405); reconnecting with the current one',
+            );
+            this.attempt += 1;
+            this.reconnectTimer = setTimeout(() => this.connect(), 0);
+            return;
+          }
+          this.parked = true;
+          this.log.error(
+            { code, version: formatWaWebVersion(this.versionInUse) },
+            'WhatsApp refused our WhatsApp Web version (405) and no newer one is known; not reconnecting',
+          );
+          await this.setStatus('outdated_client', { reason: decision.reason, code: code ?? null });
+          return;
+        }
         case 'needs-qr':
           this.parked = true;
           if (decision.wipeCreds) await this.wipe(false);
@@ -440,6 +473,15 @@ export class AccountSession {
     });
   }
 
+  private async readUpload(mediaId: string): Promise<Buffer> {
+    if (this.deps.readUpload === undefined) {
+      throw new AppError('VALIDATION_FAILED', 'this gateway has no object storage for media ids', {
+        retryable: false,
+      });
+    }
+    return this.deps.readUpload(this.accountId, mediaId);
+  }
+
   async logout(): Promise<void> {
     if (this.conn && this.registered) {
       await this.conn.logout();
@@ -460,6 +502,9 @@ export class AccountSession {
       await this.auth?.wipe(false);
       if (this.auth) this.auth.revoked = false;
     }
+    // Refused as outdated: read the current version again before trying.
+    if (this.status === 'outdated_client')
+      await this.deps.webVersion?.refresh().catch(() => undefined);
     this.parked = false;
     this.attempt = 0;
     await this.setStatus('connecting');
@@ -473,15 +518,6 @@ export class AccountSession {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.resume();
   }
-  private async readUpload(mediaId: string): Promise<Buffer> {
-    if (this.deps.readUpload === undefined) {
-      throw new AppError('VALIDATION_FAILED', 'this gateway has no object storage for media ids', {
-        retryable: false,
-      });
-    }
-    return this.deps.readUpload(this.accountId, mediaId);
-  }
-
 
   async backfill(threads: number, messagesPerThread: number): Promise<void> {
     const conn = this.conn;

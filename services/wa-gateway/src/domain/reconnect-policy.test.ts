@@ -8,6 +8,8 @@ describe('decideOnClose', () => {
     ['loggedOut', 401, true, 'logged-out', 'logged_out'],
     ['pairing failed', 401, false, 'needs-qr', 'needs_qr'],
     ['forbidden', 403, true, 'stop', 'disconnected'],
+    ['outdated WhatsApp Web version', 405, true, 'outdated', 'outdated_client'],
+    ['outdated version before pairing', 405, false, 'outdated', 'outdated_client'],
     ['connectionLost/timedOut', 408, true, 'reconnect', 'connecting'],
     ['QR attempts ended', 408, false, 'needs-qr', 'needs_qr', true],
     ['handshake timed out before any QR', 408, false, 'reconnect', 'connecting'],

@@ -4,6 +4,8 @@ import type { AccountStatus } from '@wacrm/contracts';
 export const Disconnect = {
   loggedOut: 401,
   forbidden: 403,
+  /** `<failure reason="405">`: WhatsApp no longer accepts the client's WhatsApp Web version. */
+  clientOutdated: 405,
   connectionLost: 408,
   multideviceMismatch: 411,
   connectionClosed: 428,
@@ -37,6 +39,11 @@ export type CloseDecision =
   | { action: 'logged-out'; status: 'logged_out'; reason: string }
   /** The creds are unusable or the QR ran out: wait for a human (`connect`/`regenerate-qr`). */
   | { action: 'needs-qr'; status: 'needs_qr'; reason: string; wipeCreds: boolean }
+  /**
+   * 405: WhatsApp refuses our WhatsApp Web version. The session reads the current version and
+   * reconnects once with it if it is newer; otherwise it stops as `outdated_client`.
+   */
+  | { action: 'outdated'; status: 'outdated_client'; reason: string }
   /** Someone else took the session over (440) or WhatsApp refuses us: stop and report. */
   | { action: 'stop'; status: 'disconnected'; reason: string };
 
@@ -77,6 +84,12 @@ export function decideOnClose(facts: CloseFacts, backoff: BackoffSettings): Clos
         action: 'stop',
         status: 'disconnected',
         reason: 'WhatsApp refused the account (403)',
+      };
+    case Disconnect.clientOutdated:
+      return {
+        action: 'outdated',
+        status: 'outdated_client',
+        reason: 'WhatsApp refused this WhatsApp Web version (405); set WHATSAPP_WEB_VERSION',
       };
     case Disconnect.restartRequired:
       // Expected right after pairing: WhatsApp asks for a fresh socket at once.

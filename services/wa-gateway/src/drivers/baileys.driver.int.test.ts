@@ -59,7 +59,7 @@ async function closeOf(
         const update = events['connection.update'];
         if (update?.connection === 'close') {
           const code = disconnectCodeOf(update.lastDisconnect?.error);
-          conn.end();
+          void conn.end();
           resolve({
             code,
             decision: decideOnClose(

@@ -73,6 +73,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           ),
         ),
         ...historyOptions(options.syncFullHistory),
+        ...(options.version !== undefined ? { version: options.version } : {}),
         markOnlineOnConnect: false,
         ...(driverOptions.waWebSocketUrl !== undefined
           ? { waWebSocketUrl: socketUrlFor(driverOptions.waWebSocketUrl, options.accountId) }

@@ -29,6 +29,8 @@ export interface OpenOptions {
   auth: AuthenticationState;
   logger: Logger;
   syncFullHistory: boolean;
+  /** The WhatsApp Web version to announce; Baileys' bundled one when undefined. */
+  version?: [number, number, number];
   /** A message this account sent, for a contact's retry receipt Baileys cannot answer from memory. */
   getMessage?: (key: WAMessageKey) => Promise<proto.IMessage | undefined>;
   /** Baileys' retry counts per message, kept by the session across its sockets. */
