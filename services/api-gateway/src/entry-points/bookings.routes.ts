@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AppError,
   AvailabilityQuery,
@@ -44,6 +43,7 @@ import {
 import { requireAccount } from '../domain/principal.js';
 import { toCostumeView, toEventView, toPerformerView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
+import { documentedRoutes } from './documented.js';
 import { eventEditing } from './event-edits.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
@@ -61,8 +61,7 @@ const CALENDAR_MAX_DAYS = 62;
  */
 export function bookingsRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
-    // Every route names its operationId, summary, description and body example (issue 21).
-    const app = root.withTypeProvider<ZodTypeProvider>();
+    const app = documentedRoutes(root);
     const edits = eventEditing(deps);
     const resourceOptions = (uid: string) => ({ uid, lock: edits.resourceLock });
 
