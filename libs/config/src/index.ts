@@ -2,7 +2,6 @@ export * from './config.js';
 export * from './fields.js';
 export * from './services.js';
 export * from './wa-gateway.env.js';
-export * from './wa-simulator.env.js';
 export * from './wa-emulator.env.js';
 export * from './ai-extractor.env.js';
 export * from './crm-aggregator.env.js';

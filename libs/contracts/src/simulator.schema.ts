@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { AccountId, PhoneE164 } from './common.schema.js';
 
 /**
- * Control API of the simulated WhatsApp network (WA_DRIVER=simulator). The api-gateway exposes
- * it under `/api/dev/simulator/accounts/:accountId/*`; the simulator serves the same bodies.
+ * Bodies of the dev routes `/api/dev/simulator/accounts/:accountId/*` (their paths and bodies are
+ * kept for integrators' demos and scripts); the api-gateway forwards them to the WhatsApp network
+ * emulator's control API (libs/wa-emulator), which takes the same bodies.
  */
 export const SimulatorAccountParams = z.object({ accountId: AccountId });
 

@@ -28,7 +28,6 @@ import { AuthCipher, parseAuthStateKey } from './domain/auth-cipher.js';
 import { Ownership } from './domain/ownership.js';
 import { baileysDriver, certificateRoot } from './drivers/baileys.driver.js';
 import { mediaHostOverride } from './drivers/media-host-override.js';
-import { simulatorDriver } from './drivers/simulator.driver.js';
 import { startCommandWorker } from './entry-points/commands.worker.js';
 import { createHealthServer, listen } from './entry-points/health.server.js';
 import { SERVICE, VERSION } from './version.js';
@@ -111,16 +110,11 @@ const mediaOverride =
     ? mediaHostOverride(config.WA_MEDIA_HOST_OVERRIDE)
     : undefined;
 if (mediaOverride !== undefined) shutdown.add('media host override', mediaOverride.close);
-const driver =
-  config.WA_DRIVER === 'simulator'
-    ? simulatorDriver(config.WA_SIMULATOR_URL)
-    : baileysDriver({
-        connectTimeoutMs: config.WA_CONNECT_TIMEOUT_MS,
-        ...(config.WA_WEBSOCKET_URL !== undefined
-          ? { waWebSocketUrl: config.WA_WEBSOCKET_URL }
-          : {}),
-        ...(mediaOverride !== undefined ? { media: { options: mediaOverride.options } } : {}),
-      });
+const driver = baileysDriver({
+  connectTimeoutMs: config.WA_CONNECT_TIMEOUT_MS,
+  ...(config.WA_WEBSOCKET_URL !== undefined ? { waWebSocketUrl: config.WA_WEBSOCKET_URL } : {}),
+  ...(mediaOverride !== undefined ? { media: { options: mediaOverride.options } } : {}),
+});
 const leases = new LeaseStore(leaseRedis, config.QUEUE_PREFIX, instanceId, config.WA_LEASE_TTL_MS);
 const statusWriter = config.WA_WRITE_ACCOUNT_STATUS
   ? new AccountStatusWriter(firebase.db, logger)

@@ -36,8 +36,8 @@ export interface OpenOptions {
   /** Baileys' retry counts per message, kept by the session across its sockets. */
   msgRetryCounterCache?: CacheStore;
   /**
-   * Receives every batch of events. Drivers that can (the simulator) acknowledge events to the
-   * network only after this resolves, so an event is never lost between socket and queue.
+   * Receives every batch of events. Where the driver can, it acknowledges events to the network
+   * only after this resolves, so an event is never lost between socket and queue.
    */
   onEvents(events: WaEvents): Promise<void>;
 }
@@ -79,7 +79,7 @@ export interface WaConnection {
 
 /** The port: Baileys against WhatsApp (or a stand-in), or the simulated network. */
 export interface WaDriver {
-  readonly name: 'baileys' | 'simulator';
+  readonly name: 'baileys';
   open(options: OpenOptions): WaConnection;
 }
 
