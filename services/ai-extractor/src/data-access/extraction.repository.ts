@@ -6,7 +6,7 @@ export interface ThreadMessage {
   id: string;
   direction: MessageDoc['direction'];
   tsClient: Date;
-  /** The text a reader sees: the edited body, the body, or a media caption; null when none. */
+  /** The text a reader sees: the (edited) body, a media caption, a document's name; or null. */
   text: string | null;
 }
 
@@ -29,10 +29,32 @@ export interface ExtractionRepository {
   saveExtraction(threadId: string, extractionId: string, doc: ExtractionDoc): Promise<void>;
 }
 
+/** The most of a caption or file name read: a stranger's megabyte is not a booking. */
+const MAX_MEDIA_TEXT = 256;
+
+function bounded(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  const cut = text.slice(0, MAX_MEDIA_TEXT);
+  return cut.trim() === '' ? null : cut;
+}
+
+/**
+ * What the extractor reads of a message: its (edited) body, the media caption when it says
+ * something else, and a document's file name (underscores as spaces: `Oferta_Elsa_15_august.pdf`
+ * names a date). Captions and names are bounded here; the handler normalises the whole text
+ * (`normalizeForRules`). Null when nothing is written.
+ */
 export function messageText(message: MessageDoc): string | null {
   if (message.deleted) return null;
-  const text = message.editedBody ?? message.body ?? message.media?.caption ?? null;
-  return text !== null && text.trim() !== '' ? text : null;
+  const media = message.media;
+  const parts: string[] = [];
+  const body = message.editedBody ?? message.body;
+  if (body !== null && body.trim() !== '') parts.push(body);
+  const caption = bounded(media?.caption);
+  if (caption !== null && !parts.includes(caption)) parts.push(caption);
+  const name = media?.kind === 'document' ? bounded(media.fileName) : null;
+  if (name !== null) parts.push(name.replace(/_+/g, ' '));
+  return parts.length > 0 ? parts.join('\n') : null;
 }
 
 export function firestoreExtractionRepository(db: Firestore): ExtractionRepository {
