@@ -1,4 +1,4 @@
-import type { Firestore } from 'firebase-admin/firestore';
+import type { CollectionReference, Firestore } from 'firebase-admin/firestore';
 import {
   AppError,
   BOOKING_MAX_HOURS,
@@ -170,30 +170,29 @@ export async function updateCostume(
 /** The most performers or costumes one account lists. */
 export const RESOURCES_LIST_MAX = 500;
 
-export async function listPerformers(db: Firestore, accountId: string, includeArchived: boolean) {
-  const snap = await collections(db)
-    .performers()
+/** An account's performers or costumes by name (archived ones only when asked). */
+async function listOwned<D extends { name: string; isArchived: boolean }>(
+  collection: CollectionReference<D>,
+  accountId: string,
+  includeArchived: boolean,
+): Promise<{ items: Array<{ id: string; doc: D }>; truncated: boolean }> {
+  const snap = await collection
     .where('accountId', '==', accountId)
     .limit(RESOURCES_LIST_MAX + 1)
     .get();
   const items = snap.docs
     .map((d) => ({ id: d.id, doc: d.data() }))
-    .filter((p) => includeArchived || !p.doc.isArchived)
+    .filter((r) => includeArchived || !r.doc.isArchived)
     .sort((a, b) => a.doc.name.localeCompare(b.doc.name, 'ro'));
   return { items: items.slice(0, RESOURCES_LIST_MAX), truncated: snap.size > RESOURCES_LIST_MAX };
 }
 
-export async function listCostumes(db: Firestore, accountId: string, includeArchived: boolean) {
-  const snap = await collections(db)
-    .costumes()
-    .where('accountId', '==', accountId)
-    .limit(RESOURCES_LIST_MAX + 1)
-    .get();
-  const items = snap.docs
-    .map((d) => ({ id: d.id, doc: d.data() }))
-    .filter((c) => includeArchived || !c.doc.isArchived)
-    .sort((a, b) => a.doc.name.localeCompare(b.doc.name, 'ro'));
-  return { items: items.slice(0, RESOURCES_LIST_MAX), truncated: snap.size > RESOURCES_LIST_MAX };
+export function listPerformers(db: Firestore, accountId: string, includeArchived: boolean) {
+  return listOwned(collections(db).performers(), accountId, includeArchived);
+}
+
+export function listCostumes(db: Firestore, accountId: string, includeArchived: boolean) {
+  return listOwned(collections(db).costumes(), accountId, includeArchived);
 }
 
 // --- bookings ---------------------------------------------------------------------------------
