@@ -62,6 +62,7 @@ const ro = {
   status_needs_qr: 'Necesită QR nou',
   status_disconnected: 'Deconectat',
   status_logged_out: 'Delogat',
+  status_outdated_client: 'Versiune WhatsApp Web refuzată',
   qrAlt: 'Cod QR pentru {name}',
   qrHelp:
     'Pe telefon: WhatsApp → Dispozitive conectate → Conectează un dispozitiv → scanează codul.',
@@ -239,6 +240,7 @@ const en: Record<MessageKey, string> = {
   status_needs_qr: 'Needs a new QR',
   status_disconnected: 'Disconnected',
   status_logged_out: 'Logged out',
+  status_outdated_client: 'WhatsApp Web version refused',
   qrAlt: 'QR code for {name}',
   qrHelp: 'On the phone: WhatsApp → Linked devices → Link a device → scan the code.',
   qrWaiting: 'Generating the QR code…',
