@@ -13,6 +13,7 @@ import {
 } from './common.schema.js';
 import { ApiKeyScope, EventDoc, HistoryProgress } from './firestore.schema.js';
 import { BookingMoneyView, BookingPayment } from './booking.schema.js';
+import { AssignedFilter, LabelId, ThreadStage } from './inbox.schema.js';
 
 /**
  * HTTP views of the api-gateway: what integrators read. Times are ISO strings; secrets (media
@@ -47,6 +48,13 @@ export const ThreadsQuery = z.object({
   since: IsoDateTime.optional(),
   /** Only threads whose last message is before this time. */
   until: IsoDateTime.optional(),
+  /** `mine`: assigned to the caller; `unassigned`; `all` (default). */
+  assigned: AssignedFilter.default('all'),
+  stage: ThreadStage.optional(),
+  /** Only threads carrying this label. */
+  label: LabelId.optional(),
+  /** Only threads waiting for a reply longer than the account's limit. */
+  waiting: z.enum(['true', 'false']).optional(),
 });
 export type ThreadsQuery = z.infer<typeof ThreadsQuery>;
 
@@ -71,6 +79,12 @@ export const ThreadView = z.object({
   lastMessageDirection: MessageDirection.nullable(),
   unreadCount: z.number().int(),
   messageCount: z.number().int(),
+  /** The user handling the thread, or null. */
+  assigneeUid: z.string().nullable(),
+  stage: ThreadStage.nullable(),
+  labels: z.array(z.string()),
+  /** When the client's unanswered last message came (the last message is inbound), else null. */
+  waitingSince: IsoOrNull,
   updatedAt: Iso,
 });
 export type ThreadView = z.infer<typeof ThreadView>;

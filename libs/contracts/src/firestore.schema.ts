@@ -17,6 +17,7 @@ import { DraftEvent, ExtractionAction, Payment, RoleSlot } from './crm.schema.js
 import { BookingPayment, BookingStatus } from './booking.schema.js';
 import { OUTBOX_STATUSES } from './message-status.js';
 import { SendPolicy } from './outbox.schema.js';
+import { InboxSettings, LabelId, ThreadStage } from './inbox.schema.js';
 
 /**
  * Firestore documents. Times are `Date` here: firebase-admin writes a `Date` as a Timestamp and
@@ -38,6 +39,8 @@ export const Collections = {
   authState: 'authState',
   performers: 'performers',
   costumes: 'costumes',
+  /** Internal notes on a thread (`threads/{id}/notes`), append-only (issue 20). */
+  notes: 'notes',
   /** Files uploaded with `POST /api/media`, by media id (issue 17). */
   mediaUploads: 'mediaUploads',
 } as const;
@@ -69,6 +72,8 @@ export const AccountDoc = z.object({
   sendPolicy: SendPolicy.nullable().optional(),
   /** Set by outbox-sender when WhatsApp refuses the account (401/403); its outbox is kept. */
   sendingPausedReason: z.string().nullable().optional(),
+  /** Inbox settings (read receipts, waiting limit, labels); absent = defaults. API-owned. */
+  inbox: InboxSettings.partial().optional(),
   createdAt: Time,
   updatedAt: Time,
 });
@@ -93,6 +98,11 @@ export const ThreadDoc = z.object({
    * thread (the phone JID's), which receives everything from then on. Nothing is deleted.
    */
   mergedInto: z.string().nullable().optional(),
+  /** The user (uid) who handles the thread; null or absent = unassigned. API-owned. */
+  assigneeUid: z.string().max(128).nullable().optional(),
+  assignedAt: Time.nullable().optional(),
+  stage: ThreadStage.nullable().optional(),
+  labels: z.array(LabelId).max(10).optional(),
   createdAt: Time,
   updatedAt: Time,
 });

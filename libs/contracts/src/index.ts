@@ -17,3 +17,4 @@ export * from './ingest.schema.js';
 export * from './outbox.schema.js';
 export * from './wa-emulator.schema.js';
 export * from './search.schema.js';
+export * from './inbox.schema.js';

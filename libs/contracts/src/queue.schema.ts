@@ -1,3 +1,4 @@
+import { MarkReadCommand } from './inbox.schema.js';
 import { z } from 'zod';
 import {
   AccountId,
@@ -272,6 +273,7 @@ const waCommandJobs = {
   backfill: BackfillCommand,
   'request-pairing-code': PairingCodeCommand,
   'reupload-media': ReuploadMediaCommand,
+  'mark-read': MarkReadCommand,
 };
 
 export function waCommandsQueue(accountId: AccountId): QueueContract<typeof waCommandJobs> {

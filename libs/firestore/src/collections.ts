@@ -8,6 +8,7 @@ import {
   EventDoc,
   ExtractionDoc,
   MessageDoc,
+  NoteDoc,
   OutboxDoc,
   PerformerDoc,
   ThreadDoc,
@@ -27,6 +28,7 @@ const converters = {
   apiKey: contractConverter('apiKey', ApiKeyDoc),
   performer: contractConverter('performer', PerformerDoc),
   costume: contractConverter('costume', CostumeDoc),
+  note: contractConverter('note', NoteDoc),
 };
 
 /** Typed accessors for every collection of the data model (DESIGN.md). */
@@ -46,6 +48,13 @@ export function collections(db: Firestore) {
         .doc(threadId)
         .collection(Collections.extractions)
         .withConverter(converters.extraction),
+    /** Internal notes of a thread: append-only, never sent to WhatsApp. */
+    notes: (threadId: string) =>
+      db
+        .collection(Collections.threads)
+        .doc(threadId)
+        .collection(Collections.notes)
+        .withConverter(converters.note),
     outbox: () => db.collection(Collections.outbox).withConverter(converters.outbox),
     evenimente: () => db.collection(Collections.evenimente).withConverter(converters.event),
     clients: () => db.collection(Collections.clients).withConverter(converters.client),

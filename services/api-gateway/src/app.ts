@@ -44,6 +44,7 @@ import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
 import { streamRoutes } from './entry-points/stream.routes.js';
 import { threadsRoutes } from './entry-points/threads.routes.js';
+import { inboxRoutes } from './entry-points/inbox.routes.js';
 import { mediaRoutes } from './entry-points/media.routes.js';
 import { mediaUploadRoutes } from './entry-points/media-upload.routes.js';
 import { registerTracing } from './entry-points/tracing.hook.js';
@@ -339,6 +340,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(whatsappRoutes(routeDeps));
   await app.register(sendRoutes(routeDeps));
   await app.register(threadsRoutes(routeDeps));
+  await app.register(inboxRoutes(routeDeps));
   if (deps.objects !== undefined) {
     await app.register(mediaRoutes({ ...routeDeps, objects: deps.objects }));
     await app.register(

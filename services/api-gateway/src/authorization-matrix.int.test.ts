@@ -67,6 +67,27 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
     body: { upTo: 'm1' },
   }),
   'GET /api/search': (s) => ({ url: `/api/search?accountId=${ACCOUNT[s]}&q=hello` }),
+  'GET /api/threads/:threadId/notes': (s) => ({ url: `/api/threads/${enc(thread(s))}/notes` }),
+  'POST /api/threads/:threadId/notes': (s) => ({
+    url: `/api/threads/${enc(thread(s))}/notes`,
+    body: { body: 'Internal' },
+  }),
+  'PUT /api/threads/:threadId/assignee': (s) => ({
+    url: `/api/threads/${enc(thread(s))}/assignee`,
+    body: { assigneeUid: null },
+  }),
+  'PATCH /api/threads/:threadId/tags': (s) => ({
+    url: `/api/threads/${enc(thread(s))}/tags`,
+    body: { stage: 'lead' },
+  }),
+  'GET /api/accounts/:accountId/inbox-settings': (s) => ({
+    url: `/api/accounts/${ACCOUNT[s]}/inbox-settings`,
+  }),
+  'PATCH /api/accounts/:accountId/inbox-settings': (s) => ({
+    url: `/api/accounts/${ACCOUNT[s]}/inbox-settings`,
+    body: { waitingAfterMinutes: 15 },
+  }),
+  'GET /api/accounts/:accountId/waiting': (s) => ({ url: `/api/accounts/${ACCOUNT[s]}/waiting` }),
   'POST /api/whatsapp/extract-event': (s) => ({
     url: '/api/whatsapp/extract-event',
     body: { accountId: ACCOUNT[s], threadId: thread(s), dryRun: true },

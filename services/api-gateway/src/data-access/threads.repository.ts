@@ -6,6 +6,9 @@ import { keysetPage, type Direction, type KeysetCursor } from '../domain/keyset.
 
 /** Bound on one group of equal timestamps read to order it by id. */
 const MAX_TIES = 2_000;
+/** Bound on the threads one filtered page reads (a page may end early past it). */
+const FILTER_SCAN = 5_000;
+const FILTER_CHUNK = 200;
 
 export interface TimeRange {
   since?: Date;
@@ -29,9 +32,16 @@ export async function getThread(db: Firestore, threadId: string): Promise<Thread
 export async function pageThreads(
   db: Firestore,
   accountId: string,
-  options: { limit: number; cursor?: KeysetCursor; range: TimeRange },
+  options: {
+    limit: number;
+    cursor?: KeysetCursor;
+    range: TimeRange;
+    /** Inbox filters (assignee, stage, label, waiting), applied while reading in order. */
+    filter?: (doc: ThreadDoc) => boolean;
+  },
 ) {
   const base = collections(db).threads().where('accountId', '==', accountId);
+  const filter = options.filter;
   const toItem = (d: QueryDocumentSnapshot<ThreadDoc>) => {
     const doc = d.data();
     return { id: d.id, ts: doc.lastMessageAt ?? new Date(0), doc };
@@ -41,12 +51,25 @@ export async function pageThreads(
       async range(beyond, limit) {
         let q = withRange(base, 'lastMessageAt', options.range);
         if (beyond !== undefined) q = q.where('lastMessageAt', '<', beyond);
-        const snap = await q.orderBy('lastMessageAt', 'desc').limit(limit).get();
-        return snap.docs.map(toItem);
+        q = q.orderBy('lastMessageAt', 'desc');
+        if (filter === undefined) return (await q.limit(limit).get()).docs.map(toItem);
+        // Filtered: read on in order until `limit` match or FILTER_SCAN threads were read.
+        const found: ReturnType<typeof toItem>[] = [];
+        let after: QueryDocumentSnapshot<ThreadDoc> | undefined;
+        for (let scanned = 0; found.length < limit && scanned < FILTER_SCAN;) {
+          const chunk = Math.min(FILTER_CHUNK, FILTER_SCAN - scanned);
+          const snap = await (after !== undefined ? q.startAfter(after) : q).limit(chunk).get();
+          scanned += snap.size;
+          for (const d of snap.docs) if (filter(d.data())) found.push(toItem(d));
+          if (snap.size < chunk) break;
+          after = snap.docs.at(-1);
+        }
+        return found.slice(0, limit);
       },
       async ties(ts) {
         const snap = await base.where('lastMessageAt', '==', ts).limit(MAX_TIES).get();
-        return snap.docs.map(toItem);
+        const items = snap.docs.map(toItem);
+        return filter === undefined ? items : items.filter((i) => filter(i.doc));
       },
     },
     {

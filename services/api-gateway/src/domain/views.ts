@@ -10,11 +10,14 @@ import type {
   EventView,
   MessageDoc,
   MessageView,
+  NoteDoc,
+  NoteView,
   PerformerDoc,
   PerformerView,
   ThreadDoc,
   ThreadView,
 } from '@wacrm/contracts';
+import { waitingSince } from '@wacrm/contracts';
 import { bookingMoney } from '@wacrm/firestore';
 
 const iso = (d: Date) => d.toISOString();
@@ -52,7 +55,21 @@ export function toThreadView(id: string, doc: ThreadDoc): ThreadView {
     lastMessageDirection: doc.lastMessageDirection,
     unreadCount: doc.unreadCount,
     messageCount: doc.messageCount,
+    assigneeUid: doc.assigneeUid ?? null,
+    stage: doc.stage ?? null,
+    labels: doc.labels ?? [],
+    waitingSince: isoOrNull(waitingSince(doc)),
     updatedAt: iso(doc.updatedAt),
+  };
+}
+
+export function toNoteView(id: string, doc: NoteDoc): NoteView {
+  return {
+    id,
+    threadId: doc.threadId,
+    body: doc.body,
+    authorId: doc.authorId,
+    createdAt: iso(doc.createdAt),
   };
 }
 

@@ -9,6 +9,9 @@ import {
   ThreadParams,
   ThreadView,
   ThreadsQuery,
+  isWaiting,
+  MAX_READ_KEYS,
+  type ThreadDoc,
 } from '@wacrm/contracts';
 import { enqueue } from '@wacrm/queue';
 import {
@@ -17,6 +20,7 @@ import {
   pageThreads,
   type TimeRange,
 } from '../data-access/threads.repository.js';
+import { inboundKeysUpTo, inboxSettings } from '../data-access/inbox.repository.js';
 import { decodeCursor, encodeCursor } from '../domain/keyset.js';
 import { requireAccount } from '../domain/principal.js';
 import { toMessageView, toThreadView } from '../domain/views.js';
@@ -39,6 +43,52 @@ function timeRange(query: { since?: string; until?: string }): TimeRange {
   return range;
 }
 
+/**
+ * Puts a `mark-read` command on the account's wa-commands queue for the thread's newest inbound
+ * messages up to `upTo`, when the account's read receipt mode matches `reason`.
+ */
+export async function sendReadReceipt(
+  deps: RouteDeps,
+  accountId: string,
+  threadId: string,
+  upTo: string,
+  reason: 'open' | 'reply',
+): Promise<boolean> {
+  const { readReceipts } = await inboxSettings(deps.db, accountId);
+  if (readReceipts !== (reason === 'open' ? 'on_open' : 'on_reply')) return false;
+  const keys = await inboundKeysUpTo(deps.db, threadId, upTo, MAX_READ_KEYS);
+  if (keys.length === 0) return false;
+  await enqueue(deps.queues.commands(accountId), 'mark-read', {
+    accountId,
+    threadId,
+    keys,
+    reason,
+  });
+  return true;
+}
+
+/** The list's inbox filters as one predicate, or undefined when none is asked for. */
+async function threadFilter(
+  deps: RouteDeps,
+  q: ThreadsQuery,
+  callerId: string,
+): Promise<((doc: ThreadDoc) => boolean) | undefined> {
+  const tests: Array<(doc: ThreadDoc) => boolean> = [];
+  if (q.assigned === 'mine') tests.push((d) => d.assigneeUid === callerId);
+  if (q.assigned === 'unassigned') tests.push((d) => (d.assigneeUid ?? null) === null);
+  if (q.stage !== undefined) tests.push((d) => d.stage === q.stage);
+  const label = q.label;
+  if (label !== undefined) tests.push((d) => (d.labels ?? []).includes(label));
+  if (q.waiting !== undefined) {
+    const { waitingAfterMinutes } = await inboxSettings(deps.db, q.accountId);
+    const now = new Date();
+    const want = q.waiting === 'true';
+    tests.push((d) => isWaiting(d, waitingAfterMinutes, now) === want);
+  }
+  if (tests.length === 0) return undefined;
+  return (doc) => tests.every((t) => t(doc));
+}
+
 /** The inbox: threads of one account newest first, a thread, and its messages. */
 export function threadsRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
@@ -59,10 +109,13 @@ export function threadsRoutes(deps: RouteDeps) {
       },
       async (request) => {
         const q = request.query;
-        requireAccount(principalOf(request), q.accountId);
+        const principal = principalOf(request);
+        requireAccount(principal, q.accountId);
+        const filter = await threadFilter(deps, q, principal.id);
         const page = await pageThreads(deps.db, q.accountId, {
           limit: q.limit,
           range: timeRange(q),
+          ...(filter !== undefined ? { filter } : {}),
           ...(q.cursor !== undefined ? { cursor: decodeCursor(q.cursor) } : {}),
         });
         return {
@@ -154,6 +207,9 @@ export function threadsRoutes(deps: RouteDeps) {
           upTo: request.body.upTo,
           by: principal.id,
         });
+        // Issue 20 item 2: WhatsApp learns of the read only when the account says so, and only
+        // from this explicit call (the web makes it when an operator opens the chat).
+        await sendReadReceipt(deps, thread.accountId, threadId, request.body.upTo, 'open');
         return reply.status(202).send({ threadId, upTo: request.body.upTo });
       },
     );

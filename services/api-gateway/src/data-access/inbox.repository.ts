@@ -1,0 +1,172 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import {
+  AppError,
+  inboxSettingsOf,
+  NOTES_PAGE_LIMIT,
+  type InboxSettings,
+  type NoteDoc,
+  type ThreadDoc,
+  type ThreadStage,
+  type WaKey,
+} from '@wacrm/contracts';
+import { collections } from '@wacrm/firestore';
+import { docId } from '../domain/doc-id.js';
+
+/** The operator inbox's writes (issue 20): notes, assignment, stage/labels, settings. */
+
+export async function inboxSettings(db: Firestore, accountId: string): Promise<InboxSettings> {
+  const doc = (await collections(db).accounts().doc(docId(accountId, 'accountId')).get()).data();
+  if (doc === undefined) throw new AppError('NOT_FOUND', `account ${accountId} does not exist`);
+  return inboxSettingsOf(doc.inbox);
+}
+
+export async function updateInboxSettings(
+  db: Firestore,
+  accountId: string,
+  patch: Partial<InboxSettings>,
+  now = new Date(),
+): Promise<InboxSettings> {
+  const ref = collections(db).accounts().doc(docId(accountId, 'accountId'));
+  return db.runTransaction(async (tx) => {
+    const doc = (await tx.get(ref)).data();
+    if (doc === undefined) throw new AppError('NOT_FOUND', `account ${accountId} does not exist`);
+    const next = { ...inboxSettingsOf(doc.inbox), ...patch };
+    tx.set(ref, { inbox: next, updatedAt: now }, { merge: true });
+    return next;
+  });
+}
+
+/** Appends a note; notes are never edited or deleted (the thread keeps their history). */
+export async function addNote(
+  db: Firestore,
+  threadId: string,
+  note: NoteDoc,
+): Promise<{ id: string; doc: NoteDoc }> {
+  const ref = collections(db).notes(docId(threadId, 'threadId')).doc();
+  await ref.create(note);
+  return { id: ref.id, doc: note };
+}
+
+/** A thread's notes, oldest first, the newest NOTES_PAGE_LIMIT. */
+export async function listNotes(
+  db: Firestore,
+  threadId: string,
+  limit = NOTES_PAGE_LIMIT,
+): Promise<Array<{ id: string; doc: NoteDoc }>> {
+  const snap = await collections(db)
+    .notes(docId(threadId, 'threadId'))
+    .orderBy('createdAt', 'desc')
+    .limit(limit)
+    .get();
+  return snap.docs.map((d) => ({ id: d.id, doc: d.data() })).reverse();
+}
+
+/**
+ * Sets the thread's assignee in a transaction. Taking a thread another user holds (or releasing
+ * it) needs `force`; otherwise a 409 names the holder, so the web can ask the operator first.
+ */
+export async function assignThread(
+  db: Firestore,
+  threadId: string,
+  input: { assigneeUid: string | null; force: boolean; callerId: string },
+  now = new Date(),
+): Promise<ThreadDoc> {
+  const ref = collections(db).threads().doc(docId(threadId, 'threadId'));
+  return db.runTransaction(async (tx) => {
+    const thread = (await tx.get(ref)).data();
+    if (thread === undefined) throw new AppError('NOT_FOUND', `thread ${threadId} does not exist`);
+    const holder = thread.assigneeUid ?? null;
+    if (
+      holder !== null &&
+      holder !== input.assigneeUid &&
+      holder !== input.callerId &&
+      !input.force
+    ) {
+      throw new AppError(
+        'CONFLICT',
+        `thread ${threadId} is assigned to ${holder}; send force: true to take it`,
+        { errors: [{ path: 'assigneeUid', message: `held by ${holder}` }] },
+      );
+    }
+    if (holder === input.assigneeUid) return thread;
+    const patch = {
+      assigneeUid: input.assigneeUid,
+      assignedAt: input.assigneeUid === null ? null : now,
+      updatedAt: now,
+    };
+    tx.set(ref, patch, { merge: true });
+    return { ...thread, ...patch };
+  });
+}
+
+export async function tagThread(
+  db: Firestore,
+  threadId: string,
+  input: { stage?: ThreadStage | null; labels?: string[] },
+  now = new Date(),
+): Promise<ThreadDoc> {
+  const ref = collections(db).threads().doc(docId(threadId, 'threadId'));
+  return db.runTransaction(async (tx) => {
+    const thread = (await tx.get(ref)).data();
+    if (thread === undefined) throw new AppError('NOT_FOUND', `thread ${threadId} does not exist`);
+    if (input.labels !== undefined) {
+      const account = (
+        await tx.get(collections(db).accounts().doc(docId(thread.accountId, 'accountId')))
+      ).data();
+      const known = new Set(inboxSettingsOf(account?.inbox).labels.map((l) => l.id));
+      const unknown = input.labels.filter((l) => !known.has(l));
+      if (unknown.length > 0) {
+        throw new AppError('VALIDATION_FAILED', `unknown labels: ${unknown.join(', ')}`, {
+          errors: [{ path: 'labels', message: `not a label of account ${thread.accountId}` }],
+        });
+      }
+    }
+    const patch = {
+      ...(input.stage !== undefined ? { stage: input.stage } : {}),
+      ...(input.labels !== undefined ? { labels: input.labels } : {}),
+      updatedAt: now,
+    };
+    tx.set(ref, patch, { merge: true });
+    return { ...thread, ...patch };
+  });
+}
+
+/** Threads whose last message is inbound and older than `cutoff` (a count aggregation). */
+export async function countWaiting(db: Firestore, accountId: string, cutoff: Date) {
+  const snap = await collections(db)
+    .threads()
+    .where('accountId', '==', accountId)
+    .where('lastMessageDirection', '==', 'inbound')
+    .where('lastMessageAt', '<', cutoff)
+    .count()
+    .get();
+  return snap.data().count;
+}
+
+/** Keys of the thread's newest inbound messages up to `upTo` (for a read receipt to WhatsApp). */
+export async function inboundKeysUpTo(
+  db: Firestore,
+  threadId: string,
+  upTo: string,
+  limit: number,
+): Promise<WaKey[]> {
+  const col = collections(db).messages(docId(threadId, 'threadId'));
+  let until: Date;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(upTo)) {
+    until = new Date(upTo);
+  } else {
+    const message = (await col.doc(docId(upTo, 'messageId')).get()).data();
+    if (message === undefined) return [];
+    until = message.tsClient;
+  }
+  const snap = await col
+    .where('tsClient', '<=', until)
+    .orderBy('tsClient', 'desc')
+    .limit(limit * 4)
+    .get();
+  return snap.docs
+    .map((d) => d.data())
+    .filter((m) => m.direction === 'inbound')
+    .slice(0, limit)
+    .map((m) => m.waKey);
+}
