@@ -1,26 +1,31 @@
 /**
- * `npm run bench:gateway`: the built wa-gateway with the simulated network, real Redis and the
- * Firestore emulator. (1) 300 paired accounts on one instance: seconds from process start to
- * all connected, and memory per account (RSS over an idle gateway, next to a bare Node process).
- * (2) The same accounts on 3 instances, one SIGKILLed: seconds until every account is owned and
- * connected again, next to the lease TTL (the floor a lease-based failover cannot beat).
+ * `npm run bench:gateway`: one built wa-gateway process running real Baileys sessions against the
+ * WhatsApp network emulator (libs/wa-emulator, its own process, so its CPU is reported apart),
+ * with real Redis and the Firestore emulator. Measures, beside baselines from the same run:
+ * - seconds to pair 30 accounts (each phone scans the QR the account shows in Firestore);
+ * - RSS per connected account at 30 and at 100 accounts, over the same gateway with 0 accounts;
+ * - seconds from a gateway restart to 30 connected (sessions restored from Firestore, no scan);
+ * - decrypted inbound messages per second, and CPU per message of the gateway and the emulator;
+ * - Redis connections of the gateway (0, 30 and 100 accounts).
+ * Usage: node gateway.bench.js [accounts=100] [messages=3000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { freePort, startFirestoreEmulator, startRedisServer } from '@wacrm/emulators';
-import { initFirebase } from '@wacrm/firestore';
+import { initFirebase, newAccountDoc } from '@wacrm/firestore';
 
-const ACCOUNTS = Number(process.argv[2] ?? 300);
-const FAILOVER_INSTANCES = 3;
-const TTL_MS = Number(process.argv[3] ?? 15_000);
-/** WA_MAX_STARTUP_CONCURRENCY of the gateways (the default is 5). */
-const STARTUP_CONCURRENCY = process.argv[4] ?? '5';
+const TOTAL = Number(process.argv[2] ?? 100);
+const FIRST = Math.min(30, TOTAL);
+const MESSAGES = Number(process.argv[3] ?? 3000);
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const repoRoot = resolve(packageDir, '../..');
+const PREFIX = '{bench}';
 
 interface Proc {
   child: ChildProcess;
@@ -31,6 +36,7 @@ interface Proc {
 function spawnNode(args: string[], env: Record<string, string>, port = 0): Proc {
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
+    // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools
     env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -38,7 +44,7 @@ function spawnNode(args: string[], env: Record<string, string>, port = 0): Proc 
   return { child, port, url: `http://127.0.0.1:${port}` };
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 300_000) {
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 600_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -47,14 +53,20 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
       // not up yet
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM') {
@@ -64,56 +76,65 @@ async function stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM') {
   await exited;
 }
 
-interface NetView {
-  accounts: Array<{ accountId: string; connected: boolean; qr: string | null }>;
-}
 const json = async <T>(url: string, init?: RequestInit) =>
   (await (await fetch(url, init)).json()) as T;
+const settle = () => new Promise((r) => setTimeout(r, 5_000));
 
 const redis = await startRedisServer({});
+const probe = new Redis(redis.url, { maxRetriesPerRequest: null });
 const firestore = await startFirestoreEmulator({ port: 0 });
 const firebase = initFirebase({
   projectId: 'bench-gateway',
   firestoreEmulatorHost: firestore.host,
 });
-const networkPort = await freePort();
-const network = spawnNode(
-  [join(packageDir, 'dist/simulator/network.main.js')],
-  { WA_SIMULATOR_PORT: String(networkPort), LOG_LEVEL: 'warn', WA_SIMULATOR_QR_TTL_MS: '60000' },
-  networkPort,
-);
-await waitUntil('network', async () => (await fetch(`${network.url}/health`)).ok);
-const authStateKey = randomBytes(32).toString('hex');
-const ids = Array.from({ length: ACCOUNTS }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
-const now = new Date();
-for (let i = 0; i < ids.length; i += 400) {
-  const batch = firebase.db.batch();
-  for (const id of ids.slice(i, i + 400)) {
-    batch.set(firebase.db.collection('accounts').doc(id), {
-      name: id,
-      status: 'connecting',
-      createdAt: now,
-    });
-  }
-  await batch.commit();
-}
 
-async function gateway(instanceId: string): Promise<Proc> {
+// The emulator, as the launcher runs it.
+const emulatorPort = await freePort();
+const mediaPort = await freePort();
+const emulatorDir = await mkdtemp(join(tmpdir(), 'bench-wa-emulator-'));
+const emulator = spawnNode(
+  [join(repoRoot, 'libs/wa-emulator/dist/wa-emulator.main.js')],
+  {
+    WA_EMULATOR_PORT: String(emulatorPort),
+    WA_EMULATOR_MEDIA_PORT: String(mediaPort),
+    WA_EMULATOR_DATA_DIR: emulatorDir,
+    LOG_LEVEL: 'warn',
+  },
+  emulatorPort,
+);
+await waitUntil('emulator', async () => (await fetch(`${emulator.url}/health`)).ok);
+
+interface EmulatorView {
+  accounts: Array<{ accountId: string; devices: Array<{ connected: boolean }> }>;
+}
+const connectedOf = async (ids: string[]) => {
+  const wanted = new Set(ids);
+  const view = await json<EmulatorView>(`${emulator.url}/accounts`);
+  return view.accounts.filter((a) => wanted.has(a.accountId) && a.devices.some((d) => d.connected))
+    .length;
+};
+
+const authStateKey = randomBytes(32).toString('base64');
+const spoolDir = await mkdtemp(join(tmpdir(), 'bench-spool-'));
+async function gateway(instanceId: string, projectId = 'bench-gateway'): Promise<Proc> {
   const port = await freePort();
   const proc = spawnNode(
     [join(packageDir, 'dist/main.js')],
     {
       INSTANCE_ID: instanceId,
       REDIS_URL: redis.url,
-      FIREBASE_PROJECT_ID: 'bench-gateway',
+      QUEUE_PREFIX: projectId === 'bench-gateway' ? PREFIX : '{idle}',
+      FIREBASE_PROJECT_ID: projectId,
       FIRESTORE_EMULATOR_HOST: firestore.host,
-      WA_DRIVER: 'simulator',
-      WA_SIMULATOR_URL: network.url,
+      WA_DRIVER: 'baileys',
+      WA_WEBSOCKET_URL: `ws://127.0.0.1:${emulatorPort}/ws?account={accountId}`,
+      NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
+      NODE_EXTRA_CA_CERTS: join(emulatorDir, 'wa-emulator-media-ca.pem'),
+      WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${mediaPort}`,
       AUTH_STATE_KEY: authStateKey,
-      WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'bench-spool-')),
+      WA_SPOOL_DIR: spoolDir,
       WA_GATEWAY_HEALTH_PORT: String(port),
-      WA_LEASE_TTL_MS: String(TTL_MS),
-      WA_MAX_STARTUP_CONCURRENCY: STARTUP_CONCURRENCY,
+      WA_DISCOVERY_INTERVAL_MS: '1000',
       LOG_LEVEL: 'warn',
     },
     port,
@@ -122,121 +143,182 @@ async function gateway(instanceId: string): Promise<Proc> {
   return proc;
 }
 
-const connectedCount = async () =>
-  (await json<NetView>(`${network.url}/sockets`)).accounts.filter((a) => a.connected).length;
+/** The gateway's Redis connections (CLIENT LIST), told apart by their local port's owner. */
+async function redisClients(): Promise<number> {
+  const list = (await probe.client('LIST')) as string;
+  return list.split('\n').filter((l) => l.includes('addr=')).length - 1; // minus this probe
+}
 
-// Baselines: a bare Node process, and an idle gateway (connected to Redis + Firestore, no accounts).
+async function createAccounts(ids: string[]) {
+  const batch = firebase.db.batch();
+  for (const id of ids) {
+    batch.set(firebase.db.collection('accounts').doc(id), newAccountDoc(id, null, new Date()));
+  }
+  await batch.commit();
+}
+
+/** Every phone scans the QR its account shows in Firestore; resolves when all are connected. */
+async function pair(ids: string[]) {
+  const pending = new Set(ids);
+  await waitUntil(`${ids.length} paired`, async () => {
+    for (const id of [...pending]) {
+      const qr = ((await firebase.db.collection('accounts').doc(id).get()).get('qr') ?? null) as
+        string | null;
+      if (qr === null) continue;
+      const res = await fetch(`${emulator.url}/accounts/${id}/scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      });
+      if (res.status === 202) pending.delete(id);
+    }
+    return pending.size === 0 && (await connectedOf(ids)) === ids.length;
+  });
+}
+
+const ids = Array.from({ length: TOTAL }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
+const first = ids.slice(0, FIRST);
+
+// Baselines: a bare Node process, and the gateway with 0 accounts (Redis, Firestore, preload).
 const bare = spawnNode(['-e', 'setInterval(() => {}, 1000)'], {});
 await new Promise((r) => setTimeout(r, 1_000));
 const bareRss = await rssMb(bare.child.pid!);
 await stop(bare);
-
-// Pairing (not measured): one gateway takes every account, a "phone" scans each QR.
-let g = await gateway('bench-pair');
-await waitUntil('all paired', async () => {
-  const view = await json<NetView>(`${network.url}/sockets`);
-  await Promise.all(
-    view.accounts
-      .filter((a) => a.qr !== null)
-      .map((a) => fetch(`${network.url}/accounts/${a.accountId}/scan`, { method: 'POST' })),
-  );
-  return (await connectedCount()) === ACCOUNTS;
-});
-await stop(g);
-
-// (1) One instance, restored sessions: start → all connected, then memory.
-const t0 = Date.now();
-g = await gateway('bench-one');
-await waitUntil('all connected', async () => (await connectedCount()) === ACCOUNTS);
-const startSeconds = (Date.now() - t0) / 1000;
-await new Promise((r) => setTimeout(r, 3_000));
-const rss300 = await rssMb(g.child.pid!);
-await stop(g);
-await waitUntil('sockets closed', async () => (await connectedCount()) === 0);
-// The idle gateway: same process, no accounts in its project.
-const idlePort = await freePort();
-const idle = spawnNode(
-  [join(packageDir, 'dist/main.js')],
-  {
-    INSTANCE_ID: 'bench-idle',
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: '{idle}',
-    FIREBASE_PROJECT_ID: 'bench-empty',
-    FIRESTORE_EMULATOR_HOST: firestore.host,
-    WA_DRIVER: 'simulator',
-    WA_SIMULATOR_URL: network.url,
-    AUTH_STATE_KEY: authStateKey,
-    WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'bench-spool-')),
-    WA_GATEWAY_HEALTH_PORT: String(idlePort),
-    LOG_LEVEL: 'warn',
-  },
-  idlePort,
-);
-await waitUntil('idle health', async () => (await fetch(`${idle.url}/sessions`)).ok);
-await new Promise((r) => setTimeout(r, 3_000));
+const clientsBefore = await redisClients();
+const idle = await gateway('bench-idle', 'bench-empty');
+await settle();
 const idleRss = await rssMb(idle.child.pid!);
+const idleClients = (await redisClients()) - clientsBefore;
 await stop(idle);
 
-// (2) Failover: 3 instances share the accounts; one is SIGKILLed.
-const trio = await Promise.all(
-  Array.from({ length: FAILOVER_INSTANCES }, (_, i) => gateway(`bench-fo-${i}`)),
-);
-await waitUntil('all connected on 3', async () => (await connectedCount()) === ACCOUNTS);
-await waitUntil('fair share', async () => {
-  const counts = await Promise.all(
-    trio.map(
-      async (p) => (await json<{ sessions: unknown[] }>(`${p.url}/sessions`)).sessions.length,
-    ),
-  );
-  return counts.every((c) => c <= Math.ceil(ACCOUNTS / FAILOVER_INSTANCES) + 1);
-});
-const victim = trio[0]!;
-const victimOwned = (await json<{ sessions: unknown[] }>(`${victim.url}/sessions`)).sessions.length;
-const killedAt = Date.now();
-await stop(victim, 'SIGKILL');
-const survivors = trio.slice(1);
-await waitUntil('all owned again', async () => {
-  const owned = await Promise.all(
-    survivors.map(
-      async (p) => (await json<{ sessions: unknown[] }>(`${p.url}/sessions`)).sessions.length,
-    ),
-  );
-  return owned.reduce((a, b) => a + b, 0) === ACCOUNTS;
-});
-const ownedSeconds = (Date.now() - killedAt) / 1000;
-await waitUntil('all connected again', async () => (await connectedCount()) === ACCOUNTS);
-const connectedSeconds = (Date.now() - killedAt) / 1000;
-await Promise.all(survivors.map((p) => stop(p)));
+// (1) Pair 30 accounts on one gateway.
+await createAccounts(first);
+let t0 = performance.now();
+let g = await gateway('bench-1');
+await pair(first);
+const pairSeconds = (performance.now() - t0) / 1000;
+await settle();
+const rss30 = await rssMb(g.child.pid!);
+const clients30 = (await redisClients()) - clientsBefore;
 
-const perAccountKb = ((rss300 - idleRss) * 1024) / ACCOUNTS;
+// (2) Restart: SIGTERM, start again, until all 30 connected with no scan.
+await stop(g);
+await waitUntil('sockets closed', async () => (await connectedOf(first)) === 0);
+t0 = performance.now();
+g = await gateway('bench-2');
+await waitUntil('30 reconnected', async () => (await connectedOf(first)) === FIRST);
+const restartSeconds = (performance.now() - t0) / 1000;
+await settle();
+
+// (3) Inbound: contacts write to the 30 accounts through the emulator; the gateway decrypts each
+// and puts it on wa-inbound. Timed until every message is one ingest-messages job.
+const inbound = new Queue('wa-inbound', { connection: probe, prefix: PREFIX });
+const countMessages = async (wanted: Set<string>) => {
+  const jobs = await inbound.getJobs(['waiting']);
+  let n = 0;
+  for (const j of jobs) {
+    if (j.name !== 'ingest-messages') continue;
+    const id = (j.data as { messages: Array<{ key: { id: string } }> }).messages[0]?.key.id;
+    if (id !== undefined && wanted.has(id)) n += 1;
+  }
+  return n;
+};
+const gwCpu0 = await cpuSeconds(g.child.pid!);
+const emuCpu0 = await cpuSeconds(emulator.child.pid!);
+t0 = performance.now();
+const sentIds = new Set<string>();
+let next = 0;
+await Promise.all(
+  Array.from({ length: 16 }, async () => {
+    while (next < MESSAGES) {
+      const i = next++;
+      const res = await fetch(`${emulator.url}/accounts/${first[i % FIRST]}/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          from: `+4072${String(i % 200).padStart(7, '0')}`,
+          text: `Bună ziua, mesajul ${i} pentru rezervare`,
+        }),
+      });
+      if (res.status !== 202) throw new Error(`inbound answered ${res.status}`);
+      sentIds.add(((await res.json()) as { messageIds: string[] }).messageIds[0]!);
+    }
+  }),
+);
+const postedSeconds = (performance.now() - t0) / 1000;
+await waitUntil(
+  `${MESSAGES} messages on wa-inbound`,
+  async () => (await countMessages(sentIds)) === MESSAGES,
+);
+const inboundSeconds = (performance.now() - t0) / 1000;
+const gwCpuPerMsgMs = (((await cpuSeconds(g.child.pid!)) - gwCpu0) * 1000) / MESSAGES;
+const emuCpuPerMsgMs = (((await cpuSeconds(emulator.child.pid!)) - emuCpu0) * 1000) / MESSAGES;
+
+// (4) The rest, up to 100 accounts, paired on the same gateway.
+const rest = ids.slice(FIRST);
+let rssAll = rss30;
+let clientsAll = clients30;
+let pairRestSeconds = 0;
+if (rest.length > 0) {
+  await createAccounts(rest);
+  t0 = performance.now();
+  await pair(rest);
+  pairRestSeconds = (performance.now() - t0) / 1000;
+  await waitUntil('all connected', async () => (await connectedOf(ids)) === TOTAL);
+  await settle();
+  rssAll = await rssMb(g.child.pid!);
+  clientsAll = (await redisClients()) - clientsBefore;
+}
+const emulatorRss = await rssMb(emulator.child.pid!);
+await stop(g);
+
+const perAccount = (rss: number, n: number) => (rss - idleRss) / n;
 const rows: Array<[string, string, string]> = [
-  ['metric', 'wa-gateway', 'baseline'],
+  ['metric (real Baileys, one wa-gateway)', 'wa-gateway', 'baseline (same run)'],
+  ['RSS with 0 accounts', `${idleRss.toFixed(1)} MB`, `bare node ${bareRss.toFixed(1)} MB`],
   [
-    `RSS with ${ACCOUNTS} connected accounts`,
-    `${rss300.toFixed(1)} MB`,
-    `idle gateway ${idleRss.toFixed(1)} MB; bare node ${bareRss.toFixed(1)} MB`,
-  ],
-  ['memory per account', `${perAccountKb.toFixed(0)} KB`, `(RSS - idle gateway) / ${ACCOUNTS}`],
-  [
-    `start → all ${ACCOUNTS} connected (restored, no QR; start-up concurrency ${STARTUP_CONCURRENCY})`,
-    `${startSeconds.toFixed(2)} s`,
-    `${(ACCOUNTS / startSeconds).toFixed(0)} accounts/s`,
+    `RSS with ${FIRST} connected`,
+    `${rss30.toFixed(1)} MB`,
+    `${perAccount(rss30, FIRST).toFixed(2)} MB per account over 0 accounts`,
   ],
   [
-    `failover: ${victimOwned} accounts of 1 of ${FAILOVER_INSTANCES} killed → all owned`,
-    `${ownedSeconds.toFixed(2)} s`,
-    `leases expire ${((TTL_MS * 2) / 3000).toFixed(1)}–${(TTL_MS / 1000).toFixed(1)} s after the kill (floor)`,
+    `RSS with ${TOTAL} connected`,
+    `${rssAll.toFixed(1)} MB`,
+    `${perAccount(rssAll, TOTAL).toFixed(2)} MB per account over 0 accounts (target <= 20)`,
   ],
   [
-    'failover → all connected',
-    `${connectedSeconds.toFixed(2)} s`,
-    `TTL + 5 s = ${(TTL_MS / 1000 + 5).toFixed(1)} s (target)`,
+    `pair ${FIRST} accounts (gateway start -> all connected)`,
+    `${pairSeconds.toFixed(1)} s`,
+    `${rest.length} more on the running gateway: ${pairRestSeconds.toFixed(1)} s`,
   ],
+  [
+    `restart -> ${FIRST} connected (restored, no scan)`,
+    `${restartSeconds.toFixed(1)} s`,
+    `pairing them took ${pairSeconds.toFixed(1)} s`,
+  ],
+  [
+    `inbound: ${MESSAGES} messages to ${FIRST} accounts, decrypted and on wa-inbound`,
+    `${(MESSAGES / inboundSeconds).toFixed(0)} msg/s`,
+    `emulator accepted them at ${(MESSAGES / postedSeconds).toFixed(0)} msg/s`,
+  ],
+  [
+    'CPU per inbound message',
+    `${gwCpuPerMsgMs.toFixed(2)} ms gateway`,
+    `${emuCpuPerMsgMs.toFixed(2)} ms emulator (encrypting, not charged to the gateway)`,
+  ],
+  [
+    'Redis connections of the gateway',
+    `${clients30} at ${FIRST}, ${clientsAll} at ${TOTAL}`,
+    `${idleClients} with 0 accounts`,
+  ],
+  ['emulator RSS at the end', `${emulatorRss.toFixed(1)} MB`, `(apart from the gateway)`],
 ];
 const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  |  '));
 
-await stop(network);
+await inbound.close();
+probe.disconnect();
+await stop(emulator);
 await firebase.close();
 await firestore.stop();
 await redis.stop();

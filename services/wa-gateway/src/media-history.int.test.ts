@@ -14,6 +14,7 @@ import {
   buildGateway,
   createAccounts,
   newAuthStateKey,
+  post,
   scanShownQr,
   startEmulator,
   startGateway,
@@ -160,5 +161,41 @@ describe('wa-gateway downloads from the emulator media CDN (WA_MEDIA_HOST_OVERRI
       },
       { timeoutMs: 30_000, intervalMs: 300 },
     );
+  }, 60_000);
+
+  it('when a contact writes in a group the account is in, then the message is stored in the group thread with its author', async () => {
+    const groupId = '120363000000777';
+    const sent = await post(emulator.proc, `/accounts/${ACCOUNT}/inbound`, {
+      from: '+40722777888',
+      name: 'Mihai',
+      groupId,
+      text: 'Cine aduce tortul la petrecere?',
+    });
+    expect(sent.status).toBe(202);
+    const [id] = sent.body.messageIds as string[];
+    await expectEventually(
+      async () => {
+        const message = (await storedMessages()).find((m) => m.waKey.id === id);
+        expect(message).toMatchObject({
+          direction: 'inbound',
+          type: 'text',
+          body: 'Cine aduce tortul la petrecere?',
+          senderName: 'Mihai',
+        });
+        // Decrypted with the member's sender key; the author is a member, not the chat.
+        expect(message?.participant).toMatch(/@(lid|s\.whatsapp\.net)$/);
+        const thread = (
+          await collections(firestore.db).threads().doc(message!.threadId).get()
+        ).data();
+        expect(thread).toMatchObject({
+          isGroup: true,
+          clientJid: `${groupId}@g.us`,
+          phoneE164: null,
+        });
+      },
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
+    const stored = (await storedMessages()).filter((m) => m.waKey.id === id);
+    expect(stored).toHaveLength(1);
   }, 60_000);
 });

@@ -11,11 +11,12 @@ import {
   buildGateway,
   createAccounts,
   newAuthStateKey,
-  pairAll,
   post,
+  scanAllShown,
+  startEmulator,
   startGateway,
-  startNetwork,
-  waitAllConnected,
+  waitEmulatorConnected,
+  type Emulator,
   type Proc,
 } from '../test/harness.js';
 
@@ -24,7 +25,7 @@ const MESSAGES = 300;
 const prefix = '{so}';
 const firestore = useTestFirestore();
 let redisServer: RedisServerHandle;
-let network: Proc;
+let emulator: Emulator;
 const gateways: Proc[] = [];
 
 beforeAll(async () => {
@@ -33,13 +34,13 @@ beforeAll(async () => {
     appendOnly: true,
     dir: await mkdtemp(join(tmpdir(), 'wa-spool-orphan-redis-')),
   });
-  network = await startNetwork();
+  emulator = await startEmulator();
   await createAccounts(firestore.db, ACCOUNTS);
-});
+}, 300_000);
 
 afterAll(async () => {
   for (const g of gateways) await g.stop('SIGKILL');
-  await network?.stop();
+  await emulator?.proc.stop();
   await redisServer?.stop();
   await firestore.close();
 });
@@ -70,21 +71,21 @@ describe('wa-gateway spool left behind by a dead instance', () => {
       redisUrl: redisServer.url,
       prefix,
       firestoreEnv: firestore.env,
-      networkUrl: network.url,
+      emulator,
       authStateKey,
       spoolDir,
     };
     const first = await startGateway({ ...common, instanceId: 'gw-first' });
     gateways.push(first);
-    await pairAll(network, ACCOUNTS);
-    await waitAllConnected(network, ACCOUNTS);
+    await scanAllShown(emulator, firestore.db, ACCOUNTS);
+    await waitEmulatorConnected(emulator, firestore.db, ACCOUNTS);
 
     await redisServer.stop();
     // The fault happened: Redis does not answer.
     expect(await redisAnswers(redisServer.url)).toBe(false);
     const ids: string[] = [];
     for (let i = 0; i < MESSAGES; i++) {
-      const r = await post(network, `/accounts/${ACCOUNTS[i % 2]}/inbound`, {
+      const r = await post(emulator.proc, `/accounts/${ACCOUNTS[i % 2]}/inbound`, {
         from: `+4073${String(i % 30).padStart(7, '0')}`,
         text: `orfan ${i}`,
       });

@@ -78,31 +78,6 @@ async function waitHealthy(proc: Proc, path: string, timeoutMs = 30_000): Promis
   );
 }
 
-export interface NetworkOptions {
-  deliveredMs?: number;
-  readMs?: number;
-  qrTtlMs?: number;
-  qrAttempts?: number;
-}
-
-export async function startNetwork(options: NetworkOptions = {}): Promise<Proc> {
-  const port = await freePort();
-  const proc = spawnNode(
-    'dist/simulator/network.main.js',
-    {
-      WA_SIMULATOR_PORT: String(port),
-      WA_SIMULATOR_DELIVERED_MS: String(options.deliveredMs ?? 100),
-      WA_SIMULATOR_READ_MS: String(options.readMs ?? 200),
-      WA_SIMULATOR_QR_TTL_MS: String(options.qrTtlMs ?? 20_000),
-      WA_SIMULATOR_QR_ATTEMPTS: String(options.qrAttempts ?? 5),
-      LOG_LEVEL: 'warn',
-    },
-    port,
-  );
-  await waitHealthy(proc, '/health');
-  return proc;
-}
-
 /** The WhatsApp network emulator (libs/wa-emulator) as its own process, as `npm start` runs it. */
 export interface Emulator {
   proc: Proc;
@@ -262,9 +237,10 @@ export interface GatewayOptions {
   redisUrl: string;
   prefix: string;
   firestoreEnv: Record<string, string>;
-  /** The simulated network (WA_DRIVER=simulator), unless `emulator` is given. */
-  networkUrl?: string;
-  /** Real Baileys against the WhatsApp network emulator. */
+  /**
+   * Real Baileys against the WhatsApp network emulator. Without it the gateway runs as deployed
+   * (Baileys to WhatsApp's address, or wherever `extra` points WA_WEBSOCKET_URL).
+   */
   emulator?: Emulator;
   authStateKey: string;
   spoolDir?: string;
@@ -281,9 +257,7 @@ export async function startGateway(o: GatewayOptions): Promise<Proc> {
       INSTANCE_ID: o.instanceId,
       REDIS_URL: o.redisUrl,
       QUEUE_PREFIX: o.prefix,
-      ...(o.emulator !== undefined
-        ? emulatorGatewayEnv(o.emulator, o.instanceId)
-        : { WA_DRIVER: 'simulator', WA_SIMULATOR_URL: o.networkUrl ?? '' }),
+      ...(o.emulator !== undefined ? emulatorGatewayEnv(o.emulator, o.instanceId) : {}),
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: spoolDir,
       WA_GATEWAY_HEALTH_PORT: String(port),
@@ -316,24 +290,9 @@ export async function createAccounts(db: Firestore, ids: string[]): Promise<void
   }
 }
 
-export interface NetworkAccountView {
-  accountId: string;
-  paired: boolean;
-  connected: boolean;
-  instanceId: string | null;
-  qr: string | null;
-  unacked: number;
-}
-
-export async function networkView(
-  network: Proc,
-): Promise<{ replacedSockets: number; accounts: NetworkAccountView[] }> {
-  const res = await fetch(`${network.url}/sockets`);
-  return (await res.json()) as { replacedSockets: number; accounts: NetworkAccountView[] };
-}
-
-export async function post(network: Proc, path: string, body: unknown = {}) {
-  const res = await fetch(`${network.url}${path}`, {
+/** POST to the emulator's control API. */
+export async function post(emulator: Proc, path: string, body: unknown = {}) {
+  const res = await fetch(`${emulator.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -349,35 +308,4 @@ export interface SessionsView {
 export async function sessionsOf(gateway: Proc): Promise<SessionsView> {
   const res = await fetch(`${gateway.url}/sessions`);
   return (await res.json()) as SessionsView;
-}
-
-/** Waits until every account shows a QR on the network, then scans them all. */
-export async function pairAll(network: Proc, ids: string[], timeoutMs = 60_000): Promise<void> {
-  const pending = new Set(ids);
-  await expectEventually(
-    async () => {
-      const view = await networkView(network);
-      for (const a of view.accounts) {
-        if (pending.has(a.accountId) && a.qr !== null) {
-          const r = await post(network, `/accounts/${a.accountId}/scan`);
-          if (r.status === 202) pending.delete(a.accountId);
-        }
-      }
-      if (pending.size > 0) throw new Error(`${pending.size} accounts not paired yet`);
-    },
-    { timeoutMs, intervalMs: 200 },
-  );
-}
-
-export async function waitAllConnected(network: Proc, ids: string[], timeoutMs = 60_000) {
-  await expectEventually(
-    async () => {
-      const view = await networkView(network);
-      const connected = new Set(view.accounts.filter((a) => a.connected).map((a) => a.accountId));
-      const missing = ids.filter((id) => !connected.has(id));
-      if (missing.length > 0)
-        throw new Error(`${missing.length} not connected: ${missing.slice(0, 5).join(',')}`);
-    },
-    { timeoutMs, intervalMs: 200 },
-  );
 }

@@ -130,7 +130,6 @@ describe('a wa-gateway process with WA_DRIVER=baileys', () => {
       redisUrl: redis.url,
       prefix: redis.prefix,
       firestoreEnv: firestore.env,
-      networkUrl: 'http://127.0.0.1:9',
       authStateKey: newAuthStateKey(),
       extra: {
         WA_DRIVER: 'baileys',
