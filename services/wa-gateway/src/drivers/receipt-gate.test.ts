@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@wacrm/observability';
+import { RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
+
+/** A transport recording what reaches the wire, and a gate over it with Baileys' logger. */
+function setup() {
+  const wire: string[] = [];
+  const failures: string[] = [];
+  const transport = {
+    send: (data: unknown, cb?: (error?: Error) => void) => {
+      wire.push(String(data));
+      cb?.();
+    },
+  };
+  const gate = new ReceiptGate({ timeoutMs: 60_000, onFail: (reason) => failures.push(reason) });
+  gate.attach(transport);
+  const logger = gate.logger(createLogger({ service: 't', version: 't', level: 'silent' }));
+  const done: string[] = [];
+  /** What Baileys' sendReceipt does: log the line, then write the frame at once. */
+  const receipt = (ids: string[], type?: string) => {
+    logger.debug(
+      { attrs: { id: ids[0], ...(type ? { type } : {}) }, messageIds: ids },
+      RECEIPT_LOG_LINE,
+    );
+    transport.send(`receipt:${ids.join(',')}`, () => done.push(ids.join(',')));
+  };
+  const frame = (name: string) => transport.send(name, () => done.push(name));
+  return { wire, failures, gate, receipt, frame, done };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('ReceiptGate', () => {
+  it('when a delivery receipt is written, then it and every later frame wait, in order, until its message is stored, while the writes report done at once', async () => {
+    const { wire, gate, receipt, frame, done } = setup();
+    frame('before');
+    receipt(['A']);
+    frame('iq-1');
+    await tick();
+    expect(wire).toEqual(['before']);
+    expect(done).toEqual(['before', 'A', 'iq-1']);
+    gate.stored(['A']);
+    expect(wire).toEqual(['before', 'receipt:A', 'iq-1']);
+    frame('after');
+    expect(wire.at(-1)).toBe('after');
+  });
+
+  it('when two receipts wait and the second message is stored first, then nothing passes the first receipt until its message is stored', () => {
+    const { wire, gate, receipt, frame } = setup();
+    receipt(['A']);
+    frame('between');
+    receipt(['B', 'C']);
+    frame('last');
+    gate.stored(['B', 'C']);
+    expect(wire).toEqual([]);
+    gate.stored(['A']);
+    expect(wire).toEqual(['receipt:A', 'between', 'receipt:B,C', 'last']);
+  });
+
+  it('when a read or retry receipt is written, then it is not held', () => {
+    const { wire, receipt } = setup();
+    receipt(['A'], 'read');
+    receipt(['B'], 'retry');
+    receipt(['C'], 'hist_sync');
+    expect(wire).toEqual(['receipt:A', 'receipt:B', 'receipt:C']);
+  });
+
+  it('when a held message cannot be stored, then its receipt and the frames after it are never written and the socket is given up', () => {
+    const { wire, failures, gate, receipt, frame } = setup();
+    receipt(['A']);
+    frame('iq');
+    expect(gate.notStored(['Z'], 'unrelated')).toBe(false);
+    expect(gate.notStored(['A'], 'ENOSPC')).toBe(true);
+    expect(failures).toEqual(['ENOSPC']);
+    gate.stored(['A']);
+    frame('later');
+    expect(wire).toEqual([]);
+  });
+
+  it('when the receipt line is logged but no frame follows in the same turn, then the next frame is not taken for a receipt', async () => {
+    const { wire, gate, frame } = setup();
+    gate
+      .logger(createLogger({ service: 't', version: 't', level: 'silent' }))
+      .debug({ attrs: { id: 'A' }, messageIds: ['A'] }, RECEIPT_LOG_LINE);
+    await tick();
+    frame('iq');
+    expect(wire).toEqual(['iq']);
+  });
+});
