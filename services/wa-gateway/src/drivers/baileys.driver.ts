@@ -143,6 +143,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         sendMessage: (jid, content, { messageId, quoted }) =>
           socket.sendMessage(jid, content, { messageId, ...(quoted ? { quoted } : {}) }),
         logout: () => socket.logout(),
+        readMessages: (keys) => socket.readMessages(keys),
         requestPairingCode: (phone) => socket.requestPairingCode(phone),
         async fetchHistory({ messagesPerThread, anchors }) {
           for (const anchor of anchors) {

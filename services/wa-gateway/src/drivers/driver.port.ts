@@ -70,6 +70,8 @@ export interface WaConnection {
    * that it cannot. Drivers without a phone to ask leave it out.
    */
   reuploadMedia?(request: { key: WAMessageKey; mediaKey: Buffer }): Promise<{ directPath: string }>;
+  /** Tells the contacts these received messages were read (blue ticks; Baileys readMessages). */
+  readMessages(keys: WAMessageKey[]): Promise<void>;
   /**
    * Closes the socket without logging out (hand-off, shutdown, lease lost), after handing over
    * the events still buffered and storing those in flight (bounded).

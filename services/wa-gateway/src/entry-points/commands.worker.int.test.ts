@@ -8,7 +8,7 @@ import { enqueue, openQueue } from '@wacrm/queue';
 import { captureLogger, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { InboundPublisher } from '../data-access/inbound-publisher.js';
 import { Spool } from '../data-access/spool.js';
-import type { AccountSession } from '../domain/account-session.js';
+import { AccountSession } from '../domain/account-session.js';
 import { startCommandWorker } from './commands.worker.js';
 
 let redis: TestRedis;
@@ -91,5 +91,76 @@ describe('send-message command worker', () => {
       error: 'Connection Closed',
       retryable: false,
     });
+  });
+});
+
+describe('mark-read command worker (issue 20 item 2)', () => {
+  it("when a mark-read command is queued, then the session's socket gets readMessages with the received keys only", async () => {
+    const { logger } = captureLogger();
+    const queueDeps = { connection: redis.connection, prefix: redis.prefix };
+    const inbound = openQueue(WaInboundQueue, queueDeps);
+    const commands = openQueue(waCommandsQueue('wa-01'), queueDeps);
+    const spool = new Spool({
+      dir: await mkdtemp(join(tmpdir(), 'cmd-worker-')),
+      instanceId: 'gw-1',
+      orphanAfterMs: 60_000,
+    });
+    await spool.open();
+    const publisher = new InboundPublisher(inbound, redis.connection, spool, logger);
+    const read: unknown[][] = [];
+    // AccountSession's own markRead over a connected socket that records what Baileys was given.
+    const session = Object.assign(Object.create(AccountSession.prototype) as AccountSession, {
+      accountId: 'wa-01',
+      lease: { token: 7 },
+      status: 'connected',
+      log: logger,
+      conn: {
+        readMessages: (keys: unknown[]) => {
+          read.push(keys);
+          return Promise.resolve();
+        },
+      },
+    });
+    const worker = startCommandWorker(session, {
+      ...queueDeps,
+      logger,
+      publisher,
+      instanceId: 'gw-1',
+    });
+    closers.push(
+      () => inbound.queue.close(),
+      () => commands.queue.close(),
+      () => spool.close(),
+      () => worker.close(),
+    );
+    const jid = '40712345678@s.whatsapp.net';
+    const job = await enqueue(commands, 'mark-read', {
+      accountId: 'wa-01',
+      threadId: 'wa-01:40712345678',
+      reason: 'open',
+      keys: [
+        { id: 'IN1', remoteJid: jid, fromMe: false, participant: null },
+        { id: 'OUT1', remoteJid: jid, fromMe: true, participant: null },
+        {
+          id: 'G1',
+          remoteJid: '1203@g.us',
+          fromMe: false,
+          participant: '40700000001@s.whatsapp.net',
+        },
+      ],
+    });
+    await expect.poll(() => read.length, { timeout: 20_000 }).toBe(1);
+    expect(read[0]).toEqual([
+      { id: 'IN1', remoteJid: jid, fromMe: false },
+      {
+        id: 'G1',
+        remoteJid: '1203@g.us',
+        fromMe: false,
+        participant: '40700000001@s.whatsapp.net',
+      },
+    ]);
+    await expect
+      .poll(async () => (await Job.fromId(commands.queue, job.id!))?.getState())
+      .toBe('completed');
   });
 });

@@ -87,6 +87,7 @@ export function startCommandWorker(session: AccountSession, deps: CommandWorkerD
       backfill: (c) => session.backfill(c.threads, c.messagesPerThread),
       'request-pairing-code': (c) => session.requestPairingCode(c.phone),
       'reupload-media': (c) => session.reuploadMedia(c),
+      'mark-read': (c) => session.markRead(c),
     },
     {
       connection: deps.connection,
