@@ -173,6 +173,44 @@ describe('OpenAPI document and docs page', () => {
     expect(addAccount).toContain('"phone"');
   });
 
+  it('when the document is read, then every operation is named and described for SDK generators, every body has an example, and the webhooks are described', async () => {
+    const doc = (await gw.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, Json>>;
+      tags: Array<{ name: string; description: string }>;
+      webhooks: Record<string, { post: Json }>;
+      components: { securitySchemes: Record<string, Json> };
+    }>();
+    const declared = new Set(doc.tags.map((t) => t.name));
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method} ${path}`;
+        expect(op.operationId, where).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+        ids.push(op.operationId as string);
+        expect(op.summary, where).toEqual(expect.any(String));
+        expect(op.description, where).toEqual(expect.any(String));
+        expect(op.security, where).toBeDefined();
+        for (const tag of op.tags as string[]) expect(declared, `${where} ${tag}`).toContain(tag);
+        const body = (op.requestBody as { content?: Record<string, Json> } | undefined)?.content;
+        if (body?.['application/json'] !== undefined)
+          expect(body['application/json'].example, `${where} example`).toBeDefined();
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['sendMessage', 'listThreads', 'addAccount']));
+    expect(Object.keys(doc.webhooks).sort()).toEqual([
+      'account.status',
+      'message.created',
+      'message.status',
+      'thread.updated',
+    ]);
+    expect(doc.components.securitySchemes.webhookSignature).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-wacrm-signature',
+    });
+  });
+
   it('when /docs is opened, then the Swagger UI page and its assets are served (Node 20 included)', async () => {
     const page = await gw.app.inject({ method: 'GET', url: '/docs' });
     expect(page.statusCode).toBe(200);
