@@ -150,11 +150,11 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
             await socket.fetchMessageHistory(messagesPerThread, anchor.key, anchor.timestamp);
           }
         },
-        async end() {
+        async end({ drain = true } = {}) {
           // What Baileys buffers goes to our handler, and what is in flight is stored (its
           // receipts released) before the socket closes.
           ev.flush();
-          await drained();
+          if (drain) await drained();
           await socket.end(undefined);
         },
         reuploadMedia: ({ key, mediaKey }) =>

@@ -74,9 +74,11 @@ export interface WaConnection {
   readMessages(keys: WAMessageKey[]): Promise<void>;
   /**
    * Closes the socket without logging out (hand-off, shutdown, lease lost), after handing over
-   * the events still buffered and storing those in flight (bounded).
+   * the events still buffered and, with `drain` (default), storing those in flight first (bounded)
+   * so their receipts go out. Without it the socket closes at once: receipts still held are never
+   * sent and WhatsApp delivers those messages again, to the account's next owner.
    */
-  end(): void | Promise<void>;
+  end(options?: { drain?: boolean }): void | Promise<void>;
 }
 
 /** The port: Baileys against WhatsApp (or a stand-in), or the simulated network. */
