@@ -3,6 +3,7 @@ import {
   AppError,
   WaRawMessage,
   type AccountStatus,
+  type MarkReadCommand,
   type ReuploadMediaCommand,
   type SendMessageCommand,
 } from '@wacrm/contracts';
@@ -565,6 +566,28 @@ export class AccountSession {
       this.log.warn({ messageId: command.messageId, reason: error.message }, 'media lost');
       await answer(null, error.message);
     }
+  }
+
+  /**
+   * Sends read receipts for received messages (issue 20 item 2); the API decides when, from the
+   * account's setting. Retried while the account is not connected.
+   */
+  async markRead(command: MarkReadCommand): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.status !== 'connected') {
+      throw new NotConnectedError(this.accountId, this.status);
+    }
+    const keys = command.keys
+      .filter((k) => !k.fromMe)
+      .map((k) => ({
+        id: k.id,
+        remoteJid: k.remoteJid,
+        fromMe: false,
+        ...(k.participant !== null ? { participant: k.participant } : {}),
+      }));
+    if (keys.length === 0) return;
+    await conn.readMessages(keys);
+    this.log.info({ threadId: command.threadId, count: keys.length }, 'read receipts sent');
   }
 
   async requestPairingCode(phoneE164: string): Promise<void> {
