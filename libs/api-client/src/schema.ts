@@ -264,6 +264,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/threads/{threadId}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A thread's internal notes, oldest first (the newest 200)
+         * @description Notes operators left on the conversation. They are never sent to WhatsApp and never edited or deleted.
+         */
+        get: operations["listThreadNotes"];
+        put?: never;
+        /**
+         * Leave an internal note on a thread (never sent to WhatsApp)
+         * @description Appends a note with its author and time. Notes are append-only: a correction is a new note. Ask AI reads them as context.
+         */
+        post: operations["addThreadNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threads/{threadId}/assignee": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Assign a thread to a user, or unassign it (null)
+         * @description Taking a thread another user holds, or releasing it, needs force: true; otherwise the answer is 409 naming the holder, so the web asks first.
+         */
+        put: operations["assignThread"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threads/{threadId}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set a thread's stage and/or labels
+         * @description Stage is one of lead, quoted, confirmed, done, lost (or null); labels are ids of the account's labels (inbox settings) and replace the thread's labels.
+         */
+        patch: operations["tagThread"];
+        trace?: never;
+    };
+    "/api/accounts/{accountId}/inbox-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's inbox settings: read receipts, waiting limit, labels
+         * @description readReceipts: off, on_open (when an operator opens the chat) or on_reply (when the business replies); waitingAfterMinutes; the labels with their colours.
+         */
+        get: operations["getInboxSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an account's inbox settings
+         * @description Changes the given settings only; labels replace the whole list (ids unique, at most 50).
+         */
+        patch: operations["updateInboxSettings"];
+        trace?: never;
+    };
+    "/api/accounts/{accountId}/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many clients wait for a reply longer than the account allows
+         * @description Counts the account's threads whose last message is inbound and older than its waitingAfterMinutes (computed at the time of the request; no timer).
+         */
+        get: operations["countWaitingThreads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/threads/{threadId}/messages/{messageId}/media": {
         parameters: {
             query?: never;
@@ -3014,6 +3122,10 @@ export interface operations {
                 cursor?: string;
                 since?: string;
                 until?: string;
+                assigned?: "mine" | "unassigned" | "all";
+                stage?: "lead" | "quoted" | "confirmed" | "done" | "lost";
+                label?: string;
+                waiting?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -3040,6 +3152,10 @@ export interface operations {
                             lastMessageDirection: ("inbound" | "outbound") | null;
                             unreadCount: number;
                             messageCount: number;
+                            assigneeUid: string | null;
+                            stage: ("lead" | "quoted" | "confirmed" | "done" | "lost") | null;
+                            labels: string[];
+                            waitingSince: string | null;
                             /** @description ISO-8601 date-time */
                             updatedAt: string;
                         }[];
@@ -3228,6 +3344,10 @@ export interface operations {
                         lastMessageDirection: ("inbound" | "outbound") | null;
                         unreadCount: number;
                         messageCount: number;
+                        assigneeUid: string | null;
+                        stage: ("lead" | "quoted" | "confirmed" | "done" | "lost") | null;
+                        labels: string[];
+                        waitingSince: string | null;
                         /** @description ISO-8601 date-time */
                         updatedAt: string;
                     };
@@ -3801,6 +3921,1623 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listThreadNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                threadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            threadId: string;
+                            body: string;
+                            authorId: string;
+                            /** @description ISO-8601 date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    addThreadNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                threadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Called back; wants the Saturday slot, will confirm by 18:00."
+                 *     }
+                 */
+                "application/json": {
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        threadId: string;
+                        body: string;
+                        authorId: string;
+                        /** @description ISO-8601 date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    assignThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                threadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "assigneeUid": "uid-operator-1",
+                 *       "force": false
+                 *     }
+                 */
+                "application/json": {
+                    assigneeUid: string | null;
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        accountId: string;
+                        clientJid: string;
+                        phoneE164: string | null;
+                        displayName: string | null;
+                        isGroup: boolean;
+                        lastMessageAt: string | null;
+                        lastMessageText: string | null;
+                        lastMessageDirection: ("inbound" | "outbound") | null;
+                        unreadCount: number;
+                        messageCount: number;
+                        assigneeUid: string | null;
+                        stage: ("lead" | "quoted" | "confirmed" | "done" | "lost") | null;
+                        labels: string[];
+                        waitingSince: string | null;
+                        /** @description ISO-8601 date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    tagThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                threadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "stage": "quoted",
+                 *       "labels": [
+                 *         "vip"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    stage?: ("lead" | "quoted" | "confirmed" | "done" | "lost") | null;
+                    labels?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        accountId: string;
+                        clientJid: string;
+                        phoneE164: string | null;
+                        displayName: string | null;
+                        isGroup: boolean;
+                        lastMessageAt: string | null;
+                        lastMessageText: string | null;
+                        lastMessageDirection: ("inbound" | "outbound") | null;
+                        unreadCount: number;
+                        messageCount: number;
+                        assigneeUid: string | null;
+                        stage: ("lead" | "quoted" | "confirmed" | "done" | "lost") | null;
+                        labels: string[];
+                        waitingSince: string | null;
+                        /** @description ISO-8601 date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getInboxSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        readReceipts: "off" | "on_open" | "on_reply";
+                        waitingAfterMinutes: number;
+                        labels: {
+                            id: string;
+                            name: string;
+                            color: string;
+                        }[];
+                        accountId: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    updateInboxSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "readReceipts": "on_open",
+                 *       "waitingAfterMinutes": 15,
+                 *       "labels": [
+                 *         {
+                 *           "id": "vip",
+                 *           "name": "VIP",
+                 *           "color": "#e53935"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    readReceipts?: "off" | "on_open" | "on_reply";
+                    waitingAfterMinutes?: number;
+                    labels?: {
+                        id: string;
+                        name: string;
+                        color: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        readReceipts: "off" | "on_open" | "on_reply";
+                        waitingAfterMinutes: number;
+                        labels: {
+                            id: string;
+                            name: string;
+                            color: string;
+                        }[];
+                        accountId: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    countWaitingThreads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accountId: string;
+                        waitingAfterMinutes: number;
+                        count: number;
+                        /** @description ISO-8601 date-time */
+                        at: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
