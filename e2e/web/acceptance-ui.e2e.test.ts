@@ -303,6 +303,13 @@ describe('the web client, acceptance tests 1-6', () => {
   });
 
   it('test 4: Extract event gives an editable draft with confidence and reasons', async () => {
+    // Issue 19: a performer who plays Elsa, so the draft can say whether Elsa is free then.
+    const performer = await fetch(`${base}/api/crm/performers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ accountId, name: 'Ana', characters: ['Elsa'] }),
+    });
+    expect(performer.status).toBe(201);
     await page.getByRole('button', { name: 'Extrage eveniment' }).click();
     const draft = page.getByRole('form', { name: 'Ciornă eveniment' });
     await draft.waitFor({ timeout: 30_000 });
@@ -321,6 +328,9 @@ describe('the web client, acceptance tests 1-6', () => {
     });
     expect(((await events.json()) as { items: unknown[] }).items).toHaveLength(0);
     await draft.getByLabel('Data', { exact: true }).fill('2027-01-24');
+    await expect
+      .poll(() => page.getByTestId('availability').innerText())
+      .toBe('Elsa: liber la ora cerută (Ana)');
     await checkScreen(page, 'crm-panel', 'desktop');
   });
 

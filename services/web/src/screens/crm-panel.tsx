@@ -1,5 +1,5 @@
-import { useRef, useState, type FormEvent } from 'react';
-import type { Event, Extraction, NewEvent, ThreadView } from '../api.js';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { Availability, Event, Extraction, NewEvent, ThreadView } from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp } from '../context.js';
 import type { MessageKey } from '../i18n.js';
@@ -79,6 +79,70 @@ function eventFrom(form: DraftForm, thread: ThreadView, extractionId: string | n
     notes: textOrNull(form.notes),
     sourceExtractionId: extractionId,
   };
+}
+
+const slotTime = new Intl.DateTimeFormat('ro-RO', {
+  timeZone: 'Europe/Bucharest',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/**
+ * Issue 19: whether each character of the draft is free at its date and time (Europe/Bucharest),
+ * and if not the nearest free slots, from GET /api/crm/availability.
+ */
+function DraftAvailability(props: {
+  accountId: string;
+  date: string;
+  time: string;
+  characters: string[];
+}) {
+  const { api, t } = useApp();
+  const { accountId, date, time } = props;
+  const characters = props.characters.slice(0, 5).join('\n');
+  const [answers, setAnswers] = useState<Availability[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setAnswers(null);
+    setError(null);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !/^\d{2}:\d{2}$/.test(time) || characters === '')
+      return;
+    let live = true;
+    Promise.all(
+      characters.split('\n').map((c) => api.availability(accountId, c, `${date}T${time}`)),
+    )
+      .then((list) => live && setAnswers(list))
+      .catch((err: unknown) => live && setError(err));
+    return () => {
+      live = false;
+    };
+  }, [api, accountId, date, time, characters]);
+  if (error !== null) return <ErrorNote error={error} />;
+  if (answers === null) return null;
+  return (
+    <ul className="availability" data-testid="availability" aria-label={t('availabilityTitle')}>
+      {answers.map((a) => {
+        const free = a.performers.filter((p) => p.free).map((p) => p.name);
+        const slots = a.nearestFreeSlots.map((s) => slotTime.format(new Date(s.start))).join(', ');
+        const text =
+          a.performers.length === 0
+            ? t('availabilityNobody', { character: a.character })
+            : a.free
+              ? t('availabilityFree', { character: a.character, performers: free.join(', ') })
+              : slots !== ''
+                ? t('availabilityBusy', { character: a.character, slots })
+                : t('availabilityBusyNoSlot', { character: a.character });
+        return (
+          <li key={a.character} className={a.free ? 'free' : 'busy'}>
+            {text}
+          </li>
+        );
+      })}
+    </ul>
+  );
 }
 
 /** Extract a draft from the chat, edit it, save it as a new event (each save is a new event). */
@@ -200,6 +264,12 @@ export function CrmPanel(props: { thread: ThreadView }) {
             {field('guests', 'guests', 'number', { min: 0, step: '1' })}
             {field('notes', 'notes')}
           </div>
+          <DraftAvailability
+            accountId={thread.accountId}
+            date={form.date}
+            time={form.time}
+            characters={eventFrom(form, thread, null).characters ?? []}
+          />
           <button type="submit" disabled={busy !== null}>
             {busy === 'save' ? t('saving') : t('saveEvent')}
           </button>
