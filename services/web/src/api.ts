@@ -1,51 +1,36 @@
-import type {
-  AccountsResponse,
-  AccountView,
-  AddAccountResponse,
-  AskResponse,
-  AvailabilityView,
-  ClientView,
-  CreateEventBody,
-  EventList,
-  EventView,
-  ExtractEventResponse,
-  MarkReadAccepted,
-  MeResponse,
-  MessagePage,
-  MessageView,
-  PerformerList,
-  PerformerView,
-  ProblemDetails,
-  QrResponse,
-  SearchResponse,
-  SendMessageAccepted,
-  SendMessageBody,
-  ThreadPage,
-  ThreadView,
-  UpdateEventBody,
-  WebConfigResponse,
-} from '@wacrm/contracts';
-import type { z } from 'zod';
+import {
+  createApiClient,
+  type ApiClient,
+  type ApiProblem,
+  type ApiRequestBody,
+  type ApiResponse,
+} from '@wacrm/api-client';
 
-// Types only: the schemas stay on the server, the bundle carries no zod.
-export type { AccountView, MessageView, ThreadView };
-export type Event = z.infer<typeof EventView>;
-export type Client = z.infer<typeof ClientView>;
-export type Qr = z.infer<typeof QrResponse>;
-export type Extraction = z.infer<typeof ExtractEventResponse>;
-export type Answer = z.infer<typeof AskResponse>;
-export type Me = z.infer<typeof MeResponse>;
-export type WebConfig = z.infer<typeof WebConfigResponse>;
-export type SearchResult = z.infer<typeof SearchResponse>;
-export type NewEvent = z.input<typeof CreateEventBody>;
-export type Performer = z.infer<typeof PerformerView>;
-export type Availability = z.infer<typeof AvailabilityView>;
+// Every type here comes from the client generated from the API's OpenAPI document
+// (libs/api-client): the bundle carries no schema, and a route change the web client does not
+// follow is a compile error.
+export type AccountView = ApiResponse<'listAccounts'>['accounts'][number];
+export type ThreadView = ApiResponse<'getThread'>;
+export type MessageView = ApiResponse<'listThreadMessages'>['items'][number];
+export type Event = ApiResponse<'updateEvent'>;
+export type Client = ApiResponse<'getClient'>;
+export type Qr = ApiResponse<'getAccountQr'>;
+export type Extraction = ApiResponse<'extractEvent'>;
+export type Answer = ApiResponse<'askCrm'>;
+export type Me = ApiResponse<'getMe'>;
+export type WebConfig = ApiResponse<'getWebConfig'>;
+export type SearchResult = ApiResponse<'search'>;
+export type NewEvent = ApiRequestBody<'createEvent'>;
+export type Performer = ApiResponse<'listPerformers'>['items'][number];
+export type Availability = ApiResponse<'getAvailability'>;
+type SendBody = ApiRequestBody<'sendMessage'>;
+type EventPatch = ApiRequestBody<'updateEvent'>;
 
 /** An answer outside 2xx, with the problem+json detail when the server sent one. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: Partial<ProblemDetails> | undefined,
+    readonly problem: Partial<ApiProblem> | undefined,
   ) {
     super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
     this.name = 'ApiError';
@@ -54,123 +39,167 @@ export class ApiError extends Error {
 
 export type TokenSource = () => Promise<string>;
 
-async function call<T>(
-  token: TokenSource | null,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      accept: 'application/json',
-      ...(token !== null ? { authorization: `Bearer ${await token()}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  const json: unknown = text.length > 0 ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new ApiError(response.status, json as Partial<ProblemDetails>);
-  return json as T;
+/** The answer's body on 2xx; an ApiError with the problem otherwise. */
+async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>) {
+  const { data, error, response } = await call;
+  if (!response.ok) throw new ApiError(response.status, error as Partial<ApiProblem> | undefined);
+  return data as T;
 }
 
-const enc = encodeURIComponent;
+function client(token: TokenSource | null): ApiClient {
+  // Same origin: the gateway serves this client and the API.
+  const api = createApiClient({ baseUrl: globalThis.location?.origin ?? '' });
+  if (token !== null) {
+    api.use({
+      async onRequest({ request }) {
+        request.headers.set('authorization', `Bearer ${await token()}`);
+        return request;
+      },
+    });
+  }
+  return api;
+}
 
 export function fetchWebConfig(): Promise<WebConfig> {
-  return call<WebConfig>(null, 'GET', '/api/web-config');
+  return ok(client(null).GET('/api/web-config'));
 }
+
+const versioned = (event: Pick<Event, 'version'>, idempotencyKey: string) => ({
+  'if-match': `"${event.version}"`,
+  'idempotency-key': idempotencyKey,
+});
 
 /** The HTTP API, authenticated with the session's bearer token. */
 export function createApi(token: TokenSource) {
-  const get = <T>(path: string) => call<T>(token, 'GET', path);
-  const post = <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
-    call<T>(token, 'POST', path, body, headers);
+  const api = client(token);
+  const account = (accountId: string) => ({ params: { path: { accountId } } });
   return {
-    me: () => get<Me>('/api/me'),
-    accounts: async () =>
-      (await get<z.infer<typeof AccountsResponse>>('/api/whatsapp/accounts')).accounts,
+    me: () => ok(api.GET('/api/me')),
+    accounts: async () => (await ok(api.GET('/api/whatsapp/accounts'))).accounts,
     addAccount: (name: string, phone?: string) =>
-      post<z.infer<typeof AddAccountResponse>>('/api/whatsapp/add-account', {
-        name,
-        ...(phone !== undefined ? { phone } : {}),
-      }),
-    qr: (accountId: string) => get<Qr>(`/api/whatsapp/qr/${enc(accountId)}`),
-    regenerateQr: (accountId: string) => post(`/api/whatsapp/regenerate-qr/${enc(accountId)}`),
-    requestPairingCode: (accountId: string, phone: string) =>
-      post(`/api/whatsapp/pairing-code/${enc(accountId)}`, { phone }),
-    backfill: (accountId: string) => post(`/api/whatsapp/backfill/${enc(accountId)}`),
-    logout: (accountId: string) => post(`/api/whatsapp/logout/${enc(accountId)}`),
-    threads: (accountId: string, cursor?: string) =>
-      get<z.infer<typeof ThreadPage>>(
-        `/api/threads?accountId=${enc(accountId)}&limit=100${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ok(
+        api.POST('/api/whatsapp/add-account', {
+          body: { name, ...(phone !== undefined ? { phone } : {}) },
+        }),
       ),
-    thread: (threadId: string) => get<ThreadView>(`/api/threads/${enc(threadId)}`),
+    qr: (accountId: string) => ok(api.GET('/api/whatsapp/qr/{accountId}', account(accountId))),
+    regenerateQr: (accountId: string) =>
+      ok(api.POST('/api/whatsapp/regenerate-qr/{accountId}', account(accountId))),
+    requestPairingCode: (accountId: string, phone: string) =>
+      ok(
+        api.POST('/api/whatsapp/pairing-code/{accountId}', {
+          ...account(accountId),
+          body: { phone },
+        }),
+      ),
+    backfill: (accountId: string) =>
+      ok(api.POST('/api/whatsapp/backfill/{accountId}', account(accountId))),
+    logout: (accountId: string) =>
+      ok(api.POST('/api/whatsapp/logout/{accountId}', account(accountId))),
+    threads: (accountId: string, cursor?: string) =>
+      ok(
+        api.GET('/api/threads', {
+          params: { query: { accountId, limit: 100, ...(cursor !== undefined ? { cursor } : {}) } },
+        }),
+      ),
+    thread: (threadId: string) =>
+      ok(api.GET('/api/threads/{threadId}', { params: { path: { threadId } } })),
     messages: (threadId: string, cursor?: string, limit = 50) =>
-      get<z.infer<typeof MessagePage>>(
-        `/api/threads/${enc(threadId)}/messages?order=desc&limit=${limit}${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ok(
+        api.GET('/api/threads/{threadId}/messages', {
+          params: {
+            path: { threadId },
+            query: { order: 'desc', limit, ...(cursor !== undefined ? { cursor } : {}) },
+          },
+        }),
       ),
     /** Messages of a thread around a time: the older side (newest first) and the newer side. */
     messagesAround: async (threadId: string, at: string, limit = 25) => {
       const t = new Date(at).getTime();
-      const base = `/api/threads/${enc(threadId)}/messages?limit=${limit}`;
+      const page = (query: { order: 'asc' | 'desc'; since?: string; until?: string }) =>
+        ok(
+          api.GET('/api/threads/{threadId}/messages', {
+            params: { path: { threadId }, query: { limit, ...query } },
+          }),
+        );
       const [older, newer] = await Promise.all([
-        get<z.infer<typeof MessagePage>>(
-          `${base}&order=desc&until=${enc(new Date(t + 1).toISOString())}`,
-        ),
-        get<z.infer<typeof MessagePage>>(`${base}&order=asc&since=${enc(at)}`),
+        page({ order: 'desc', until: new Date(t + 1).toISOString() }),
+        page({ order: 'asc', since: at }),
       ]);
       return [...older.items, ...newer.items];
     },
     /** Server-side search of one account's threads and messages. */
     search: (accountId: string, q: string, cursor?: string) =>
-      get<z.infer<typeof SearchResponse>>(
-        `/api/search?accountId=${enc(accountId)}&q=${enc(q)}&limit=20${cursor !== undefined ? `&cursor=${enc(cursor)}` : ''}`,
+      ok(
+        api.GET('/api/search', {
+          params: {
+            query: { accountId, q, limit: 20, ...(cursor !== undefined ? { cursor } : {}) },
+          },
+        }),
       ),
     send: (
       accountId: string,
       threadId: string,
       text: string,
       idempotencyKey: string,
-      replyTo?: SendMessageBody['replyTo'],
+      replyTo?: SendBody['replyTo'],
     ) =>
-      post<z.infer<typeof SendMessageAccepted>>(
-        '/api/whatsapp/send',
-        { accountId, threadId, text, ...(replyTo !== undefined ? { replyTo } : {}) },
-        { 'idempotency-key': idempotencyKey },
+      ok(
+        api.POST('/api/whatsapp/send', {
+          body: { accountId, threadId, text, ...(replyTo !== undefined ? { replyTo } : {}) },
+          headers: { 'idempotency-key': idempotencyKey },
+        }),
       ),
     /** Read up to a message id (or a time): the thread's unread count drops to what came later. */
     markRead: (threadId: string, upTo: string) =>
-      post<z.infer<typeof MarkReadAccepted>>(`/api/threads/${enc(threadId)}/read`, { upTo }),
+      ok(
+        api.POST('/api/threads/{threadId}/read', {
+          params: { path: { threadId } },
+          body: { upTo },
+        }),
+      ),
     extractEvent: (accountId: string, threadId: string) =>
-      post<Extraction>('/api/whatsapp/extract-event', { accountId, threadId, dryRun: true }),
+      ok(api.POST('/api/whatsapp/extract-event', { body: { accountId, threadId, dryRun: true } })),
     /** The same key for every try of one save: a retried save returns the first event. */
     saveEvent: (event: NewEvent, idempotencyKey: string) =>
-      post<Event>('/api/crm/events', event, { 'idempotency-key': idempotencyKey }),
+      ok(
+        api.POST('/api/crm/events', {
+          body: event,
+          headers: { 'idempotency-key': idempotencyKey },
+        }),
+      ),
     /** An edit against the version read: another edit since is 409, a retry with the key is not. */
     updateEvent: (
       event: Pick<Event, 'id' | 'version'>,
-      patch: z.input<typeof UpdateEventBody>,
+      patch: EventPatch,
       idempotencyKey: string,
     ) =>
-      call<Event>(token, 'PATCH', `/api/crm/events/${enc(event.id)}`, patch, {
-        'if-match': `"${event.version}"`,
-        'idempotency-key': idempotencyKey,
-      }),
+      ok(
+        api.PATCH('/api/crm/events/{eventId}', {
+          params: { path: { eventId: event.id } },
+          headers: versioned(event, idempotencyKey),
+          body: patch,
+        }),
+      ),
     archiveEvent: (event: Pick<Event, 'id' | 'version'>, idempotencyKey: string) =>
-      post<Event>(`/api/crm/events/${enc(event.id)}/archive`, undefined, {
-        'if-match': `"${event.version}"`,
-        'idempotency-key': idempotencyKey,
-      }),
-    client: (phoneE164: string) => get<Client>(`/api/crm/clients/${enc(phoneE164)}`),
+      ok(
+        api.POST('/api/crm/events/{eventId}/archive', {
+          params: { path: { eventId: event.id } },
+          headers: versioned(event, idempotencyKey),
+        }),
+      ),
+    client: (phoneE164: string) =>
+      ok(api.GET('/api/crm/clients/{phoneE164}', { params: { path: { phoneE164 } } })),
     clientEvents: async (phoneE164: string) =>
-      (await get<z.infer<typeof EventList>>(`/api/crm/clients/${enc(phoneE164)}/events`)).items,
+      (
+        await ok(
+          api.GET('/api/crm/clients/{phoneE164}/events', { params: { path: { phoneE164 } } }),
+        )
+      ).items,
     ask: (phoneE164: string, question: string) =>
-      post<Answer>('/api/crm/ask', { phoneE164, question }),
+      ok(api.POST('/api/crm/ask', { body: { phoneE164, question } })),
     performers: (accountId: string) =>
-      get<z.infer<typeof PerformerList>>(`/api/crm/performers?accountId=${enc(accountId)}`),
+      ok(api.GET('/api/crm/performers', { params: { query: { accountId } } })),
     /** Bookings overlapping [from, to) (wall times read in Europe/Bucharest). */
     calendar: (
       accountId: string,
@@ -178,16 +207,10 @@ export function createApi(token: TokenSource) {
       to: string,
       filter: { performerId?: string; character?: string } = {},
     ) =>
-      get<z.infer<typeof EventList>>(
-        `/api/crm/calendar?accountId=${enc(accountId)}&from=${enc(from)}&to=${enc(to)}${
-          filter.performerId !== undefined ? `&performerId=${enc(filter.performerId)}` : ''
-        }${filter.character !== undefined ? `&character=${enc(filter.character)}` : ''}`,
-      ),
+      ok(api.GET('/api/crm/calendar', { params: { query: { accountId, from, to, ...filter } } })),
     /** Whether a character is free at a time (a wall time read in Europe/Bucharest). */
     availability: (accountId: string, character: string, start: string) =>
-      get<Availability>(
-        `/api/crm/availability?accountId=${enc(accountId)}&character=${enc(character)}&start=${enc(start)}`,
-      ),
+      ok(api.GET('/api/crm/availability', { params: { query: { accountId, character, start } } })),
   };
 }
 
