@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { AccountId, WaKey, type MessageDirection } from './common.schema.js';
+import {
+  DEFAULT_WAITING_AFTER_MINUTES,
+  READ_RECEIPT_MODES,
+  THREAD_STAGES,
+} from './inbox-constants.js';
 
 /**
  * The operator inbox (issue 20 items 2-6): internal notes, assignment, stage and labels, waiting
@@ -8,13 +13,12 @@ import { AccountId, WaKey, type MessageDirection } from './common.schema.js';
 
 const Iso = z.string().describe('ISO-8601 date-time');
 
-/** A thread's sales stage, in this order (the web shows them left to right). */
-export const THREAD_STAGES = ['lead', 'quoted', 'confirmed', 'done', 'lost'] as const;
+export { THREAD_STAGES, READ_RECEIPT_MODES, DEFAULT_WAITING_AFTER_MINUTES };
+
 export const ThreadStage = z.enum(THREAD_STAGES);
 export type ThreadStage = z.infer<typeof ThreadStage>;
 
 /** When WhatsApp learns an operator read a chat (blue ticks for the client). */
-export const READ_RECEIPT_MODES = ['off', 'on_open', 'on_reply'] as const;
 export const ReadReceiptMode = z.enum(READ_RECEIPT_MODES);
 export type ReadReceiptMode = z.infer<typeof ReadReceiptMode>;
 
@@ -48,7 +52,7 @@ export type InboxSettings = z.infer<typeof InboxSettings>;
 
 export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
   readReceipts: 'off',
-  waitingAfterMinutes: 15,
+  waitingAfterMinutes: DEFAULT_WAITING_AFTER_MINUTES,
   labels: [],
 };
 

@@ -4,11 +4,18 @@ import {
   type ApiProblem,
   type ApiRequestBody,
   type ApiResponse,
+  type operations,
 } from '@wacrm/api-client';
 
 // Every type here comes from the client generated from the API's OpenAPI document
 // (libs/api-client): the bundle carries no schema, and a route change the web client does not
 // follow is a compile error.
+export type NoteView = ApiResponse<'listThreadNotes'>['items'][number];
+export type InboxSettings = ApiResponse<'getInboxSettings'>;
+/** The inbox list's filters (issue 20): assignee, stage, label, waiting clients. */
+export type ThreadFilter = Partial<
+  Pick<operations['listThreads']['parameters']['query'], 'assigned' | 'stage' | 'label' | 'waiting'>
+>;
 export type AccountView = ApiResponse<'listAccounts'>['accounts'][number];
 export type ThreadView = ApiResponse<'getThread'>;
 export type MessageView = ApiResponse<'listThreadMessages'>['items'][number];
@@ -96,10 +103,17 @@ export function createApi(token: TokenSource) {
       ok(api.POST('/api/whatsapp/backfill/{accountId}', account(accountId))),
     logout: (accountId: string) =>
       ok(api.POST('/api/whatsapp/logout/{accountId}', account(accountId))),
-    threads: (accountId: string, cursor?: string) =>
+    threads: (accountId: string, cursor?: string, filter: ThreadFilter = {}) =>
       ok(
         api.GET('/api/threads', {
-          params: { query: { accountId, limit: 100, ...(cursor !== undefined ? { cursor } : {}) } },
+          params: {
+            query: {
+              accountId,
+              limit: 100,
+              ...filter,
+              ...(cursor !== undefined ? { cursor } : {}),
+            },
+          },
         }),
       ),
     thread: (threadId: string) =>
@@ -158,6 +172,30 @@ export function createApi(token: TokenSource) {
           body: { upTo },
         }),
       ),
+    notes: async (threadId: string) =>
+      (await ok(api.GET('/api/threads/{threadId}/notes', { params: { path: { threadId } } })))
+        .items,
+    addNote: (threadId: string, body: string) =>
+      ok(
+        api.POST('/api/threads/{threadId}/notes', {
+          params: { path: { threadId } },
+          body: { body },
+        }),
+      ),
+    /** 409 (an ApiError) when another user holds the thread and force is not set. */
+    assign: (threadId: string, assigneeUid: string | null, force = false) =>
+      ok(
+        api.PUT('/api/threads/{threadId}/assignee', {
+          params: { path: { threadId } },
+          body: { assigneeUid, force },
+        }),
+      ),
+    tagThread: (threadId: string, body: ApiRequestBody<'tagThread'>) =>
+      ok(api.PATCH('/api/threads/{threadId}/tags', { params: { path: { threadId } }, body })),
+    inboxSettings: (accountId: string) =>
+      ok(api.GET('/api/accounts/{accountId}/inbox-settings', account(accountId))),
+    waiting: (accountId: string) =>
+      ok(api.GET('/api/accounts/{accountId}/waiting', account(accountId))),
     extractEvent: (accountId: string, threadId: string) =>
       ok(api.POST('/api/whatsapp/extract-event', { body: { accountId, threadId, dryRun: true } })),
     /** The same key for every try of one save: a retried save returns the first event. */

@@ -8,7 +8,8 @@ import {
   type FormEvent,
 } from 'react';
 import { advanceStatus, statusReached } from '@wacrm/contracts/message-status';
-import type { MessageView, ThreadView } from '../api.js';
+import type { MessageView, NoteView, ThreadView } from '../api.js';
+import { NoteBubble, NoteForm, ThreadTools, useNotes } from './inbox-tools.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
 import { formatBytes, formatDateTime, formatTime } from '../format.js';
@@ -42,6 +43,14 @@ function mergeMessages(old: MessageView[], fresh: MessageView[]): MessageView[] 
   return [...byId.values()].sort(byTime);
 }
 
+/** Notes shown among the messages at their time (the newest 200; older messages only). */
+function withNotes(messages: MessageView[], notes: NoteView[]): Array<MessageView | NoteView> {
+  const oldest = messages[0]?.tsClient ?? '';
+  const shown = notes.filter((n) => n.createdAt >= oldest);
+  const time = (i: MessageView | NoteView) => ('authorId' in i ? i.createdAt : i.tsClient);
+  return [...messages, ...shown].sort((a, b) => time(a).localeCompare(time(b)));
+}
+
 export function ChatScreen(props: { threadId: string }) {
   const { api, t } = useApp();
   const { threadId } = props;
@@ -50,6 +59,7 @@ export function ChatScreen(props: { threadId: string }) {
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [replyTo, setReplyTo] = useState<MessageView | null>(null);
+  const { notes, add: addNote } = useNotes(threadId);
   const listRef = useRef<HTMLOListElement>(null);
   // Opened from a search hit: load the messages around it and show it, not the newest.
   const at = useMemo(() => {
@@ -196,6 +206,7 @@ export function ChatScreen(props: { threadId: string }) {
             </Link>
           )}
         </div>
+        {thread !== null && <ThreadTools thread={thread} onChange={setThread} />}
         <ErrorNote error={error} />
         {olderCursor !== null && (
           <button type="button" className="secondary" onClick={loadOlder}>
@@ -216,16 +227,22 @@ export function ChatScreen(props: { threadId: string }) {
         >
           {messages === null && <li role="status">{t('loading')}</li>}
           {messages?.length === 0 && <li>{t('noMessages')}</li>}
-          {messages?.map((m) => (
-            <Bubble
-              key={m.id}
-              message={m}
-              all={messages}
-              onReply={setReplyTo}
-              highlighted={m.id === at?.id}
-            />
-          ))}
+          {messages !== null &&
+            withNotes(messages, notes).map((item) =>
+              'authorId' in item ? (
+                <NoteBubble key={`note-${item.id}`} note={item} />
+              ) : (
+                <Bubble
+                  key={item.id}
+                  message={item}
+                  all={messages}
+                  onReply={setReplyTo}
+                  highlighted={item.id === at?.id}
+                />
+              ),
+            )}
         </ol>
+        <NoteForm threadId={threadId} onAdded={addNote} />
         {thread !== null && (
           <Composer
             thread={thread}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AccountView, SearchResult, ThreadView } from '../api.js';
+import type { AccountView, SearchResult, ThreadFilter, ThreadView } from '../api.js';
+import { InboxFilters, isWaitingNow, useInboxSettings, useInboxText } from './inbox-tools.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
 import { formatDateTime } from '../format.js';
@@ -74,23 +75,24 @@ function ThreadList(props: { accountId: string }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [query, setQuery] = useState('');
+  const [filter, setFilter] = useState<ThreadFilter>({});
 
   const load = useCallback(() => {
     api
-      .threads(props.accountId)
+      .threads(props.accountId, undefined, filter)
       .then((page) => {
         setThreads(page.items);
         setCursor(page.nextCursor);
         setError(null);
       })
       .catch(setError);
-  }, [api, props.accountId]);
+  }, [api, props.accountId, filter]);
   useEffect(load, [load]);
 
   const more = () => {
     if (cursor === null) return;
     api
-      .threads(props.accountId, cursor)
+      .threads(props.accountId, cursor, filter)
       .then((page) => {
         setThreads((old) => merge(old ?? [], page.items));
         setCursor(page.nextCursor);
@@ -135,6 +137,9 @@ function ThreadList(props: { accountId: string }) {
         {t('search')}
         <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
       </label>
+      {!searching && (
+        <InboxFilters accountId={props.accountId} filter={filter} onFilter={setFilter} />
+      )}
       {searching && <SearchResults accountId={props.accountId} query={query.trim()} />}
       {!searching && <ErrorNote error={error} onRetry={load} />}
       {!searching && (
@@ -240,7 +245,9 @@ function ThreadItems(props: {
   cursor: string | null;
   more: () => void;
 }) {
-  const { t, lang } = useApp();
+  const { t, lang, me } = useApp();
+  const x = useInboxText();
+  const settings = useInboxSettings(props.threads?.[0]?.accountId);
   const { threads, shown, error, cursor, more } = props;
   return (
     <>
@@ -249,8 +256,15 @@ function ThreadItems(props: {
       {threads !== null && threads.length > 0 && shown.length === 0 && <p>{t('noMatches')}</p>}
       <ul className="threads" aria-label={t('threadList')}>
         {shown.map((th) => (
-          <li key={th.id} data-thread-id={th.id}>
-            <Link to={paths.chat(th.id)} className="thread">
+          <li
+            key={th.id}
+            data-thread-id={th.id}
+            data-waiting={isWaitingNow(th, settings) ? 'true' : undefined}
+          >
+            <Link
+              to={paths.chat(th.id)}
+              className={isWaitingNow(th, settings) ? 'thread waiting' : 'thread'}
+            >
               <span className="thread-top">
                 <span className="thread-name">{threadTitle(th)}</span>
                 {th.lastMessageAt !== null && (
@@ -264,6 +278,19 @@ function ThreadItems(props: {
                   {th.lastMessageDirection === 'outbound' && `${t('you')}: `}
                   {th.lastMessageText ?? ''}
                 </span>
+                {th.stage !== null && <span className="stage-chip">{x.stages[th.stage]}</span>}
+                {settings?.labels
+                  .filter((l) => th.labels.includes(l.id))
+                  .map((l) => (
+                    <span key={l.id} className="label on" style={{ background: l.color }}>
+                      {l.name}
+                    </span>
+                  ))}
+                {th.assigneeUid !== null && (
+                  <span className="assignee-chip" data-testid="thread-assignee">
+                    {th.assigneeUid === me.id ? x.you : th.assigneeUid}
+                  </span>
+                )}
                 {th.unreadCount > 0 && (
                   <span className="unread" data-testid="unread">
                     <span aria-hidden="true">{th.unreadCount}</span>
