@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient, type ApiClient } from '@wacrm/api-client';
 import { freePort } from '@wacrm/emulators';
+import { createOpenApiTrafficValidator, validatingFetch } from '@wacrm/testing';
 import { startLauncher, type LauncherProcess } from './launcher-process.js';
 
 // The seeds' six acceptance tests, through the HTTP API, against the whole system as
@@ -12,6 +14,8 @@ let launcher: LauncherProcess;
 let base: string;
 let token: string;
 let emulatorUrl: string;
+/** The generated client; every request and answer is validated against GET /openapi.json. */
+let api: ApiClient;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'wacrm-acceptance-'));
@@ -28,6 +32,12 @@ beforeAll(async () => {
   });
   base = await launcher.ready;
   token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as Record<string, unknown>;
+  api = createApiClient({
+    baseUrl: base,
+    headers: { authorization: `Bearer ${token}` },
+    fetch: validatingFetch(createOpenApiTrafficValidator(doc)),
+  });
 });
 
 afterAll(async () => {
@@ -35,22 +45,11 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api<T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as T };
+/** The body of a 2xx answer (every exchange was already checked against the document). */
+function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (!result.response.ok)
+    throw new Error(`HTTP ${result.response.status}: ${JSON.stringify(result.error)}`);
+  return result.data as T;
 }
 
 /** Polls until `check` returns a value, or fails with the last value seen. */
@@ -75,42 +74,35 @@ let threadId: string;
 
 describe('the seeds acceptance tests through the API', () => {
   it('test 1: when an account is added and its QR scanned, then it is connected', async () => {
-    const added = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-      name: 'WA-01',
-    });
-    expect(added.status).toBe(201);
-    accountId = added.body.accountId;
+    const added = await api.POST('/api/whatsapp/add-account', { body: { name: 'WA-01' } });
+    expect(added.response.status).toBe(201);
+    accountId = ok(added).accountId;
+    const account = { params: { path: { accountId } } };
     const qr = await eventually('a QR', async () => {
-      const r = await api<{ qr: string | null; qrDataUrl: string | null }>(
-        'GET',
-        `/api/whatsapp/qr/${accountId}`,
-      );
-      return r.body.qr !== null ? r.body : undefined;
+      const r = ok(await api.GET('/api/whatsapp/qr/{accountId}', account));
+      return r.qr !== null ? r : undefined;
     });
     expect(qr.qrDataUrl).toMatch(/^data:image\/png;base64,/);
+    // The scan declares no body and is sent without one.
     expect(
-      (await api('POST', `/api/dev/simulator/accounts/${accountId}/scan`, {})).status,
+      (await api.POST('/api/dev/simulator/accounts/{accountId}/scan', account)).response.status,
     ).toBeLessThan(300);
     await eventually('status connected', async () => {
-      const r = await api<{ accounts: Array<{ id: string; status: string }> }>(
-        'GET',
-        '/api/whatsapp/accounts',
-      );
-      return r.body.accounts.find((a) => a.id === accountId && a.status === 'connected');
+      const r = ok(await api.GET('/api/whatsapp/accounts'));
+      return r.accounts.find((a) => a.id === accountId && a.status === 'connected');
     });
   });
 
   it('test 2: when a client writes, then the thread and the message appear', async () => {
-    await api('POST', `/api/dev/simulator/accounts/${accountId}/inbound`, {
-      from: CLIENT,
-      name: 'Ana',
-      text: 'Bună, vreau Elsa pe 24 ianuarie la 12',
-    });
+    ok(
+      await api.POST('/api/dev/simulator/accounts/{accountId}/inbound', {
+        params: { path: { accountId } },
+        body: { from: CLIENT, name: 'Ana', text: 'Bună, vreau Elsa pe 24 ianuarie la 12' },
+      }),
+    );
     const thread = await eventually('the thread', async () => {
-      const r = await api<{
-        items: Array<{ id: string; messageCount: number; phoneE164: string }>;
-      }>('GET', `/api/threads?accountId=${accountId}`);
-      return r.body.items.find((t) => t.phoneE164 === CLIENT);
+      const r = ok(await api.GET('/api/threads', { params: { query: { accountId } } }));
+      return r.items.find((t) => t.phoneE164 === CLIENT);
     });
     threadId = thread.id;
     expect(thread.messageCount).toBe(1);
@@ -120,68 +112,62 @@ describe('the seeds acceptance tests through the API', () => {
   });
 
   it('test 3: when the operator sends, then the status advances to read and a repeat sends nothing', async () => {
-    const body = { accountId, threadId, text: 'Bună! Da, Elsa e liberă.' };
-    const sent = await api<{ messageId: string; status: string }>(
-      'POST',
-      '/api/whatsapp/send',
-      body,
-      { 'idempotency-key': 'acceptance-send-1' },
-    );
-    expect(sent.status).toBe(202);
-    expect(
-      (await api('POST', '/api/whatsapp/send', body, { 'idempotency-key': 'acceptance-send-1' }))
-        .body,
-    ).toEqual(sent.body);
-    const path = `/api/threads/${encodeURIComponent(threadId)}/messages`;
+    const send = () =>
+      api.POST('/api/whatsapp/send', {
+        body: { accountId, threadId, text: 'Bună! Da, Elsa e liberă.' },
+        headers: { 'idempotency-key': 'acceptance-send-1' },
+      });
+    const sent = await send();
+    expect(sent.response.status).toBe(202);
+    const { messageId } = ok(sent);
+    expect(ok(await send())).toEqual(sent.data);
+    const thread = { params: { path: { threadId } } };
     await eventually('status read', async () => {
-      const r = await api<{ items: Array<{ id: string; status: string }> }>('GET', path);
-      return r.body.items.find((m) => m.id === sent.body.messageId && m.status === 'read');
+      const r = ok(await api.GET('/api/threads/{threadId}/messages', thread));
+      return r.items.find((m) => m.id === messageId && m.status === 'read');
     });
-    const thread = await api<{ messageCount: number; lastMessageDirection: string }>(
-      'GET',
-      `/api/threads/${encodeURIComponent(threadId)}`,
-    );
-    expect(thread.body).toMatchObject({ messageCount: 2, lastMessageDirection: 'outbound' });
+    expect(ok(await api.GET('/api/threads/{threadId}', thread))).toMatchObject({
+      messageCount: 2,
+      lastMessageDirection: 'outbound',
+    });
     // What the contact's phone decrypted: the exact text, once.
     const received = (await (await fetch(`${emulatorUrl}/accounts/${accountId}/sent`)).json()) as {
       messages: Array<{ messageId: string; to: string; text: string | null; resends: number }>;
     };
     expect(received.messages).toEqual([
       expect.objectContaining({
-        messageId: sent.body.messageId,
+        messageId,
         to: '40722333444@s.whatsapp.net',
         text: 'Bună! Da, Elsa e liberă.',
       }),
     ]);
-    const metrics = await fetch(`${base}/metrics`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const sendCounts = (await metrics.text())
+    const metrics = ok(await api.GET('/metrics', { parseAs: 'text' }));
+    const sendCounts = metrics
       .split('\n')
       .filter((line) => line.startsWith('wacrm_send_latency_seconds_count'));
     expect(sendCounts).toEqual([expect.stringMatching(/ 1$/)]);
   });
 
   it('test 4: when an event is extracted, then a draft comes back and nothing is written to evenimente', async () => {
-    await api('POST', `/api/dev/simulator/accounts/${accountId}/inbound`, {
-      from: CLIENT,
-      text: 'Adresa: str. Zborului 4, Otopeni. Alina face 5 ani, 15 copii. 650 lei, avans 150',
-    });
-    await eventually('the second inbound message', async () => {
-      const r = await api<{ messageCount: number }>(
-        'GET',
-        `/api/threads/${encodeURIComponent(threadId)}`,
-      );
-      return r.body.messageCount >= 3 ? r.body : undefined;
-    });
-    const draft = await api<{ action: string; draftEvent: Record<string, unknown> }>(
-      'POST',
-      '/api/whatsapp/extract-event',
-      { threadId, accountId, dryRun: true },
+    ok(
+      await api.POST('/api/dev/simulator/accounts/{accountId}/inbound', {
+        params: { path: { accountId } },
+        body: {
+          from: CLIENT,
+          text: 'Adresa: str. Zborului 4, Otopeni. Alina face 5 ani, 15 copii. 650 lei, avans 150',
+        },
+      }),
     );
-    expect(draft.status).toBe(200);
-    expect(draft.body.action).toBe('create');
-    expect(draft.body.draftEvent).toMatchObject({
+    await eventually('the second inbound message', async () => {
+      const r = ok(await api.GET('/api/threads/{threadId}', { params: { path: { threadId } } }));
+      return r.messageCount >= 3 ? r : undefined;
+    });
+    const draft = await api.POST('/api/whatsapp/extract-event', {
+      body: { threadId, accountId, dryRun: true },
+    });
+    expect(draft.response.status).toBe(200);
+    expect(ok(draft).action).toBe('create');
+    expect(ok(draft).draftEvent).toMatchObject({
       time: '12:00',
       characters: ['Elsa'],
       amount: 650,
@@ -190,12 +176,11 @@ describe('the seeds acceptance tests through the API', () => {
       childAge: 5,
       guests: 15,
     });
-    const events = await api<{ items: unknown[] }>(
-      'GET',
-      `/api/crm/clients/${encodeURIComponent(CLIENT)}/events`,
-    );
-    expect(events.status).toBe(200);
-    expect(events.body.items).toHaveLength(0);
+    const events = await api.GET('/api/crm/clients/{phoneE164}/events', {
+      params: { path: { phoneE164: CLIENT } },
+    });
+    expect(events.response.status).toBe(200);
+    expect(ok(events).items).toHaveLength(0);
   });
 
   it('test 5: when the event is saved twice, then there are two events and the client totals are exact', async () => {
@@ -208,30 +193,25 @@ describe('the seeds acceptance tests through the API', () => {
       amount: 650,
       advance: 150,
     };
-    const first = await api<{ id: string }>('POST', '/api/crm/events', event);
-    const second = await api<{ id: string }>('POST', '/api/crm/events', event);
-    expect([first.status, second.status]).toEqual([201, 201]);
-    expect(first.body.id).not.toBe(second.body.id);
+    const first = await api.POST('/api/crm/events', { body: event });
+    const second = await api.POST('/api/crm/events', { body: event });
+    expect([first.response.status, second.response.status]).toEqual([201, 201]);
+    expect(ok(first).id).not.toBe(ok(second).id);
     await eventually('client aggregates', async () => {
-      const r = await api<{ eventsCount: number; lifetimeSpendPaid: number }>(
-        'GET',
-        `/api/crm/clients/${encodeURIComponent(CLIENT)}`,
+      const r = ok(
+        await api.GET('/api/crm/clients/{phoneE164}', { params: { path: { phoneE164: CLIENT } } }),
       );
-      return r.body.eventsCount === 2 && r.body.lifetimeSpendPaid === 300 ? r.body : undefined;
+      return r.eventsCount === 2 && r.lifetimeSpendPaid === 300 ? r : undefined;
     });
   });
 
   it('test 6: when asked how much the client spent, then the answer has the exact sum and its sources', async () => {
-    const answer = await api<{
-      answer: string;
-      sources: Array<{ eventShortId: string; paid: number }>;
-    }>('POST', '/api/crm/ask', {
-      phoneE164: CLIENT,
-      question: 'Cât a cheltuit clientul?',
+    const answer = await api.POST('/api/crm/ask', {
+      body: { phoneE164: CLIENT, question: 'Cât a cheltuit clientul?' },
     });
-    expect(answer.status).toBe(200);
-    expect(answer.body.answer).toMatch(/300/);
-    expect(answer.body.sources).toHaveLength(2);
-    expect(answer.body.sources.reduce((sum, s) => sum + s.paid, 0)).toBe(300);
+    expect(answer.response.status).toBe(200);
+    expect(ok(answer).answer).toMatch(/300/);
+    expect(ok(answer).sources).toHaveLength(2);
+    expect(ok(answer).sources.reduce((sum, s) => sum + s.paid, 0)).toBe(300);
   });
 });

@@ -2815,7 +2815,10 @@ export interface operations {
     sendMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5791,7 +5794,17 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (one part named file).
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description Success */
             201: {
@@ -7920,7 +7933,10 @@ export interface operations {
     extractEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8249,7 +8265,10 @@ export interface operations {
     askCrm: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8563,7 +8582,10 @@ export interface operations {
     createEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8980,7 +9002,12 @@ export interface operations {
     updateEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+                /** @description The event version the edit was made against, as its ETag ("3"): another version is 409. Absent, the edit applies to the stored version. */
+                "if-match"?: string;
+            };
             path: {
                 eventId: string;
             };
@@ -9373,7 +9400,12 @@ export interface operations {
     archiveEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+                /** @description The event version the edit was made against, as its ETag ("3"): another version is 409. Absent, the edit applies to the stored version. */
+                "if-match"?: string;
+            };
             path: {
                 eventId: string;
             };
@@ -12053,7 +12085,12 @@ export interface operations {
     recordPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a request with a key already used answers the first result and does nothing again (8–128 letters, digits, "_", "." or "-"). */
+                "idempotency-key"?: string;
+                /** @description The event version the edit was made against, as its ETag ("3"): another version is 409. Absent, the edit applies to the stored version. */
+                "if-match"?: string;
+            };
             path: {
                 eventId: string;
             };

@@ -45,6 +45,7 @@ import { toCostumeView, toEventView, toPerformerView } from '../domain/views.js'
 import { principalOf } from './auth.hook.js';
 import { documentedRoutes } from './documented.js';
 import { eventEditing } from './event-edits.js';
+import { VersionedEditHeaders } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 
@@ -242,6 +243,7 @@ export function bookingsRoutes(deps: RouteDeps) {
           params: EventParams,
           body: RecordPaymentBody,
           bodyExample: { amount: 200, date: '2026-12-01', method: 'transfer', note: 'avans' },
+          headers: VersionedEditHeaders,
           response: { 200: EventView, ...errors },
         },
       },

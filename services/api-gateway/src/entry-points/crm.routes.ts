@@ -21,7 +21,12 @@ import { getThread } from '../data-access/threads.repository.js';
 import { requireAccount, type Principal } from '../domain/principal.js';
 import { toClientView, toEventView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
-import { aiRequestIdOf, idempotencyKeyOf } from './request-id.js';
+import {
+  aiRequestIdOf,
+  IdempotencyHeaders,
+  idempotencyKeyOf,
+  VersionedEditHeaders,
+} from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 import { eventEditing } from './event-edits.js';
@@ -68,6 +73,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           summary:
             "Draft a booking from a thread's recent messages (AI); a dry run writes no event",
           body: ExtractEventBody,
+          headers: IdempotencyHeaders,
           response: { 200: ExtractEventResponse, ...crmErrors },
         },
       },
@@ -105,6 +111,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           bodyExample: { phoneE164: '+40722333444', question: 'How much is still unpaid?' },
           summary: 'Answer a question about a client from its events, with sources',
           body: AskBody,
+          headers: IdempotencyHeaders,
           response: { 200: AskResponse, ...crmErrors },
         },
       },
@@ -152,6 +159,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           summary:
             'Save a confirmed booking as a new event (never overwrites one; a retry with the same Idempotency-Key returns the first event)',
           body: CreateEventBody,
+          headers: IdempotencyHeaders,
           response: { 201: EventView, ...crmErrors },
         },
       },
@@ -195,6 +203,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
             'Edit an event\'s booking fields; with If-Match: "<version>" a stale edit is 409, a retry with the same Idempotency-Key returns the first answer',
           params: EventParams,
           body: UpdateEventBody,
+          headers: VersionedEditHeaders,
           response: { 200: EventView, ...crmErrors },
         },
       },
@@ -221,6 +230,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           summary:
             'Archive an event: kept forever, no longer counted (there is no delete); If-Match and Idempotency-Key as for an edit',
           params: EventParams,
+          headers: VersionedEditHeaders,
           response: { 200: EventView, ...crmErrors },
         },
       },

@@ -7,10 +7,11 @@ import { sendAcceptedKey } from '../data-access/realtime.js';
 import { getThread } from '../data-access/threads.repository.js';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
-import { requestIdOf } from './request-id.js';
+import { IdempotencyHeaders, requestIdOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 import { documentedRoutes } from './documented.js';
+import { sendReadReceipt } from './read-receipts.js';
 
 const tags = ['whatsapp'] as const;
 
@@ -43,6 +44,7 @@ export function sendRoutes(deps: RouteDeps) {
           summary:
             'Send a WhatsApp message through the outbox (idempotent per requestId / Idempotency-Key)',
           body: SendMessageBody,
+          headers: IdempotencyHeaders,
           response: { 202: SendMessageAccepted, ...errorResponses, 409: errorResponses[400] },
         },
       },
@@ -147,6 +149,19 @@ export function sendRoutes(deps: RouteDeps) {
           request.log.warn(
             { err: error, requestId },
             'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
+          );
+        }
+        if (write.created) {
+          // Issue 20 item 2: with read receipts "on_reply", WhatsApp learns the client's messages
+          // were read when the business answers (the send is stored by now).
+          await sendReadReceipt(
+            deps,
+            doc.accountId,
+            doc.threadId,
+            doc.createdAt.toISOString(),
+            'reply',
+          ).catch((error: unknown) =>
+            request.log.warn({ err: error, requestId }, 'read receipt on reply not queued'),
           );
         }
         // A repeat answers exactly what the first call did (the acceptance, not the progress,
