@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   await scanAllShown(emulator, firestore.db, PAIRED);
   await waitEmulatorConnected(emulator, firestore.db, PAIRED);
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await gateway?.stop('SIGKILL');
