@@ -22,6 +22,47 @@ export interface ObjectStoreConfig {
   secretAccessKey?: string;
 }
 
+/** The `S3_*` settings every service that touches media reads (libs/config `S3Env`). */
+export interface S3Settings {
+  S3_BUCKET: string;
+  S3_REGION: string;
+  S3_FORCE_PATH_STYLE: boolean;
+  S3_ENDPOINT?: string | undefined;
+  S3_ACCESS_KEY_ID?: string | undefined;
+  S3_SECRET_ACCESS_KEY?: string | undefined;
+}
+
+/** The store's configuration from a service's `S3_*` settings. */
+export function objectStoreConfig(env: S3Settings): ObjectStoreConfig {
+  return {
+    bucket: env.S3_BUCKET,
+    region: env.S3_REGION,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    ...(env.S3_ENDPOINT !== undefined ? { endpoint: env.S3_ENDPOINT } : {}),
+    ...(env.S3_ACCESS_KEY_ID !== undefined ? { accessKeyId: env.S3_ACCESS_KEY_ID } : {}),
+    ...(env.S3_SECRET_ACCESS_KEY !== undefined
+      ? { secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+      : {}),
+  };
+}
+
+/** A loopback S3 server (libs/emulators `startS3Store`): path-style, its own keys. */
+export function localObjectStoreConfig(server: {
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}): ObjectStoreConfig {
+  return {
+    bucket: server.bucket,
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    accessKeyId: server.accessKeyId,
+    secretAccessKey: server.secretAccessKey,
+  };
+}
+
 export interface StoredObject {
   key: string;
   size: number;

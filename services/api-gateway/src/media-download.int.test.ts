@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaRef } from '@wacrm/contracts';
 import { startS3Store, type S3StoreHandle } from '@wacrm/emulators';
 import { collections } from '@wacrm/firestore';
-import { ObjectStore } from '@wacrm/object-store';
+import { localObjectStoreConfig, ObjectStore } from '@wacrm/object-store';
 import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
 import { accountDoc, messageDoc, seedAccount, threadDoc, writeAll } from '../test/seed.js';
 
@@ -68,14 +68,7 @@ beforeAll(async () => {
     S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     MEDIA_UPLOAD_MAX_BYTES: String(UPLOAD_CAP),
   });
-  objects = new ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  objects = new ObjectStore(localObjectStoreConfig(s3));
   const voice = await objects.putBuffer(audio, 'audio/ogg');
   const photo = await objects.putBuffer(randomBytes(4_000), 'image/png');
   const thumb = await objects.putBuffer(jpeg, 'image/jpeg');

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { loadConfig, MediaWorkerEnv } from '@wacrm/config';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { ObjectStore } from '@wacrm/object-store';
+import { ObjectStore, objectStoreConfig } from '@wacrm/object-store';
 import { bootService, connectServiceRedis, serveWorkerOps } from '@wacrm/queue';
 import { firestoreMessageMedia } from './data-access/message-media.store.js';
 import { reuploadRequests } from './data-access/reupload-requests.js';
@@ -18,16 +18,7 @@ const { logger, shutdown } = booted;
 const firebase = initFirebaseFromEnv(config);
 shutdown.add('firebase', () => firebase.close());
 const connection = await connectServiceRedis(booted, config.REDIS_URL);
-const objects = new ObjectStore({
-  bucket: config.S3_BUCKET,
-  region: config.S3_REGION,
-  forcePathStyle: config.S3_FORCE_PATH_STYLE,
-  ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
-  ...(config.S3_ACCESS_KEY_ID !== undefined ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
-  ...(config.S3_SECRET_ACCESS_KEY !== undefined
-    ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
-    : {}),
-});
+const objects = new ObjectStore(objectStoreConfig(config));
 shutdown.add('object store', () => Promise.resolve(objects.close()));
 
 const reupload = reuploadRequests({ connection, prefix: config.QUEUE_PREFIX });

@@ -12,7 +12,7 @@ import type { MessageDoc } from '@wacrm/contracts';
 import { startS3Store, type S3StoreHandle } from '@wacrm/emulators';
 import { collections } from '@wacrm/firestore';
 import { createLogger } from '@wacrm/observability';
-import { ObjectStore } from '@wacrm/object-store';
+import { localObjectStoreConfig, ObjectStore } from '@wacrm/object-store';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 // Real Baileys sessions (wa-gateway's test support) and the real ingest worker.
 import { EmulatorSessions } from '../../wa-gateway/test/emulator-session.js';
@@ -48,14 +48,7 @@ beforeAll(async () => {
   env = await EmulatorSessions.start(firestore, redis);
   dir = await mkdtemp(join(tmpdir(), 'media-int-'));
   s3 = await startS3Store({ directory: join(dir, 's3') });
-  objects = new ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  objects = new ObjectStore(localObjectStoreConfig(s3));
   const ingest = buildIngestDeps({
     db: firestore.db,
     redis: redis.connection,

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { loadConfig, WaGatewayEnv } from '@wacrm/config';
 import { WaInboundQueue } from '@wacrm/contracts';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
-import { ObjectStore } from '@wacrm/object-store';
+import { ObjectStore, objectStoreConfig } from '@wacrm/object-store';
 import { createMetricsRegistry } from '@wacrm/observability';
 import { parseOutboundPolicy } from '@wacrm/net';
 import { createRedisConnection, bootService, openQueue } from '@wacrm/queue';
@@ -136,26 +136,17 @@ const webVersion = new WaWebVersionSource({
 // Before any socket opens: the version WhatsApp accepts today, else the last one known.
 await webVersion.refresh();
 
-const mediaReupload = mediaReuploadDeps({
-  db: firebase.db,
-  connection: producerRedis,
-  prefix: config.QUEUE_PREFIX,
-});
-const objects = new ObjectStore({
-  bucket: config.S3_BUCKET,
-  region: config.S3_REGION,
-  forcePathStyle: config.S3_FORCE_PATH_STYLE,
-  ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
-  ...(config.S3_ACCESS_KEY_ID !== undefined ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
-  ...(config.S3_SECRET_ACCESS_KEY !== undefined
-    ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
-    : {}),
-});
+const objects = new ObjectStore(objectStoreConfig(config));
 shutdown.add('object store', () => Promise.resolve(objects.close()));
 const readUpload = uploadedMediaReader({
   db: firebase.db,
   objects,
   maxBytes: config.MEDIA_FETCH_MAX_BYTES,
+});
+const mediaReupload = mediaReuploadDeps({
+  db: firebase.db,
+  connection: producerRedis,
+  prefix: config.QUEUE_PREFIX,
 });
 shutdown.add('media queue', () => mediaReupload.close());
 
@@ -185,13 +176,13 @@ const ownership = new Ownership({
         sentMessage: sentMessageReader(firebase.db),
         webVersion,
         mediaReupload,
+        readUpload,
       },
       onLost,
     ),
   onSessionStarted: (session) => {
     workers.set(
       session,
-      readUpload,
       startCommandWorker(session, {
         connection: workerRedis,
         prefix: config.QUEUE_PREFIX,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '@wacrm/contracts';
 import { startS3Store, type S3StoreHandle } from '@wacrm/emulators';
 import { recordMediaUpload } from '@wacrm/firestore';
-import { ObjectStore } from '@wacrm/object-store';
+import { localObjectStoreConfig, ObjectStore } from '@wacrm/object-store';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { EmulatorSessions } from '../test/emulator-session.js';
 import { uploadedMediaReader } from './data-access/uploaded-media.js';
@@ -28,14 +28,7 @@ beforeAll(async () => {
   env = await EmulatorSessions.start(firestore, redis);
   dir = await mkdtemp(join(tmpdir(), 'send-upload-'));
   s3 = await startS3Store({ directory: dir });
-  objects = new ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
+  objects = new ObjectStore(localObjectStoreConfig(s3));
 }, 60_000);
 
 afterAll(async () => {
