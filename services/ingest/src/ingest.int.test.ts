@@ -95,6 +95,32 @@ const messageIds = async (jid: string): Promise<string[]> =>
 
 const text = (t: string) => ({ conversation: t });
 
+/** An outbox document as the send route and outbox-sender leave it; ingest only reads it. */
+async function seedSendingOutbox(requestId: string, waMessageId: string): Promise<void> {
+  const now = new Date();
+  await fs.db
+    .collection('outbox')
+    .doc(requestId)
+    .set({
+      requestId,
+      accountId: A,
+      threadId: threadIdFor(A, ANA),
+      to: ANA,
+      body: 'confirmare',
+      media: null,
+      replyTo: null,
+      waMessageId,
+      status: 'sending',
+      attempts: 1,
+      lastError: null,
+      bodyHash: 'h',
+      createdBy: 'u1',
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+    });
+}
+
 describe('ingest of wa-inbound', () => {
   it('when every kind of message arrives, then each is stored with its body, media and keys', async () => {
     const media = {
@@ -560,27 +586,7 @@ describe('ingest of wa-inbound', () => {
   });
 
   it('when a send result arrives for an outbox request, then the message appears sent and outbox-sender is told each status once', async () => {
-    const now = new Date();
-    const threadId = threadIdFor(A, ANA);
-    // Seeded as the send route and outbox-sender left it; ingest only reads it.
-    await fs.db.collection('outbox').doc('req-00000001').set({
-      requestId: 'req-00000001',
-      accountId: A,
-      threadId,
-      to: ANA,
-      body: 'confirmare',
-      media: null,
-      replyTo: null,
-      waMessageId: '3EB0AAAA',
-      status: 'sending',
-      attempts: 1,
-      lastError: null,
-      bodyHash: 'h',
-      createdBy: 'u1',
-      createdAt: now,
-      updatedAt: now,
-      sentAt: null,
-    });
+    await seedSendingOutbox('req-00000001', '3EB0AAAA');
     const result = {
       ...gateway(A),
       requestId: 'req-00000001',
@@ -630,28 +636,7 @@ describe('ingest of wa-inbound', () => {
   });
 
   it('when a send failed for good, then the message is failed and outbox-sender is told why', async () => {
-    const now = new Date();
-    await fs.db
-      .collection('outbox')
-      .doc('req-failed-01')
-      .set({
-        requestId: 'req-failed-01',
-        accountId: A,
-        threadId: threadIdFor(A, ANA),
-        to: ANA,
-        body: 'confirmare',
-        media: null,
-        replyTo: null,
-        waMessageId: '3EB0FAIL',
-        status: 'sending',
-        attempts: 1,
-        lastError: null,
-        bodyHash: 'h',
-        createdBy: 'u1',
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-      });
+    await seedSendingOutbox('req-failed-01', '3EB0FAIL');
     await enqueue(queue, 'record-send-result', {
       ...gateway(A),
       requestId: 'req-failed-01',
