@@ -59,8 +59,22 @@ export default defineConfig({
           name: 'e2e',
           env,
           include: ['e2e/**/*.test.ts'],
+          exclude: ['e2e/chaos/**', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+        test: {
+          // `npm run test:chaos`: the whole system as real processes under kills and outages.
+          name: 'chaos',
+          env,
+          include: ['e2e/chaos/**/*.chaos.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

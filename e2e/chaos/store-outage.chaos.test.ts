@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
+import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
+import { defineSystem, type System } from './system.js';
+
+// Issue 16, "Done when": Firestore unreachable for 3 minutes during inbound traffic. The store
+// process is frozen (SIGSTOP: it holds every connection and answers nothing, as a partitioned
+// database does) while contacts write and sends are in flight; after it returns everything the
+// network delivered is stored once and no outbox document is left `sending`.
+const OUTAGE_MS = Number(process.env.CHAOS_STORE_DOWN_S ?? 180) * 1_000;
+const ACCOUNTS = 2;
+const CONTACTS = 6;
+/** Inbound messages offered before, during and after the outage. */
+const INBOUND = Number(process.env.CHAOS_STORE_INBOUND ?? 300);
+const SENDS = 20;
+
+let dataDir: string;
+let redis: RedisServerHandle;
+let system: System;
+let fb: Firebase;
+const adminToken = randomBytes(24).toString('hex');
+let passed = false;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-chaos-store-'));
+  redis = await startRedisServer({
+    dir: join(dataDir, 'redis'),
+    appendOnly: true,
+    port: await freePort(),
+  });
+  system = await defineSystem({
+    dataDir,
+    redisUrl: redis.url,
+    projectId: 'demo-chaos-store',
+    adminToken,
+    authStateKey: randomBytes(32).toString('hex'),
+  });
+  await system.startAll();
+  fb = initFirebase({ projectId: 'demo-chaos-store', firestoreEmulatorHost: system.storeHost });
+}, 240_000);
+
+afterAll(async () => {
+  system?.store.child()?.kill('SIGCONT');
+  await system?.stopAll().catch(() => undefined);
+  await redis?.stop().catch(() => undefined);
+  await fb?.close().catch(() => undefined);
+  // A failed run keeps its data and every process's log for the post-mortem.
+  if (dataDir !== undefined && passed) await rm(dataDir, { recursive: true, force: true });
+  else if (dataDir !== undefined) console.log(`chaos run kept in ${dataDir} (logs/)`);
+}, 60_000);
+
+async function call(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    return { status: res.status, json: { text } };
+  }
+}
+const api = (method: string, path: string, body?: unknown) =>
+  call(`${system.apiUrl}${path}`, method, body, { authorization: `Bearer ${adminToken}` });
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms (${String(last)})`);
+    await delay(intervalMs);
+  }
+}
+
+describe('the store unreachable during inbound traffic', () => {
+  it(`when the store answers nothing for ${OUTAGE_MS / 1000} s while contacts write and sends are in flight, then everything is stored after it returns and no outbox document is left sending`, async () => {
+    const t0 = Date.now();
+    const accountIds: string[] = [];
+    for (let a = 0; a < ACCOUNTS; a++) {
+      const added = await api('POST', '/api/whatsapp/add-account', { name: `Store ${a}` });
+      expect(added.status).toBe(201);
+      accountIds.push(added.json.accountId as string);
+    }
+    for (const accountId of accountIds) {
+      await until(
+        `${accountId} scanned`,
+        async () => {
+          const qr = (await collections(fb.db).accounts().doc(accountId).get()).data()?.qr;
+          if (typeof qr !== 'string') return undefined;
+          const r = await call(`${system.emulatorUrl}/accounts/${accountId}/scan`, 'POST', { qr });
+          return r.status === 202 ? true : undefined;
+        },
+        60_000,
+      );
+    }
+    await until(
+      'connected',
+      async () => {
+        const docs = await Promise.all(
+          accountIds.map((id) => collections(fb.db).accounts().doc(id).get()),
+        );
+        return docs.every((d) => d.data()?.status === 'connected') ? true : undefined;
+      },
+      60_000,
+    );
+
+    const inboundIds: string[] = [];
+    const offer = async (i: number): Promise<void> => {
+      const a = i % ACCOUNTS;
+      const messageId = `3EB0D0A5${i.toString(16).toUpperCase().padStart(12, '0')}`;
+      await until(
+        `inbound ${i}`,
+        async () => {
+          const r = await call(`${system.emulatorUrl}/accounts/${accountIds[a]}/inbound`, 'POST', {
+            from: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
+            text: `store outage ${i}`,
+            messageId,
+          });
+          return r.status === 202 ? true : undefined;
+        },
+        30_000,
+      );
+      inboundIds.push(messageId);
+    };
+    const send = async (i: number): Promise<void> => {
+      const a = i % ACCOUNTS;
+      // A client retries with the same requestId until the send is accepted.
+      await until(
+        `send ${i}`,
+        async () => {
+          const r = await api('POST', '/api/whatsapp/send', {
+            accountId: accountIds[a],
+            to: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
+            text: `store outage send ${i}`,
+            requestId: `store-outage-${String(i).padStart(3, '0')}`,
+          }).catch(() => undefined);
+          return r?.status === 202 ? true : undefined;
+        },
+        OUTAGE_MS + 120_000,
+        1_000,
+      );
+    };
+
+    // A third of the traffic before the outage, with the first half of the sends just accepted
+    // (in flight when the store stops answering).
+    const third = Math.floor(INBOUND / 3);
+    for (let i = 0; i < third; i++) await offer(i);
+    await Promise.all(Array.from({ length: SENDS / 2 }, (_, i) => send(i)));
+
+    const store = system.store.child()!;
+    store.kill('SIGSTOP');
+    const down = Date.now();
+    // During the outage: a third of the inbound traffic spread over it, and the other sends.
+    const during = (async () => {
+      for (let i = third; i < 2 * third; i++) {
+        await offer(i);
+        await delay(OUTAGE_MS / third / 2);
+      }
+    })();
+    const lateSends = Promise.all(Array.from({ length: SENDS / 2 }, (_, i) => send(SENDS / 2 + i)));
+    await during;
+    // The store did not answer during the outage: a read from it did not come back.
+    const probe = await Promise.race([
+      collections(fb.db)
+        .accounts()
+        .get()
+        .then(() => 'answered' as const),
+      delay(2_000).then(() => 'silent' as const),
+    ]);
+    const left = OUTAGE_MS - (Date.now() - down);
+    if (left > 0) await delay(left);
+    const downMs = Date.now() - down;
+    store.kill('SIGCONT');
+    for (let i = 2 * third; i < INBOUND; i++) await offer(i);
+    await lateSends;
+
+    const wanted = new Set(inboundIds);
+    const settled = await until(
+      'everything stored and no send left in flight',
+      async () => {
+        const seen = new Map<string, number>();
+        for (const t of (await collections(fb.db).threads().get()).docs) {
+          for (const m of (await collections(fb.db).messages(t.id).get()).docs) {
+            seen.set(m.data().waKey.id, (seen.get(m.data().waKey.id) ?? 0) + 1);
+          }
+        }
+        if (![...wanted].every((id) => seen.has(id))) return undefined;
+        const outbox = (await collections(fb.db).outbox().get()).docs.map((d) => d.data());
+        if (outbox.length < SENDS) return undefined;
+        if (!outbox.every((d) => d.status === 'delivered' || d.status === 'read')) return undefined;
+        return { seen, outbox };
+      },
+      180_000,
+      1_000,
+    );
+
+    expect(probe).toBe('silent');
+    expect(downMs).toBeGreaterThanOrEqual(OUTAGE_MS);
+    expect(inboundIds).toHaveLength(INBOUND);
+    expect(
+      [...settled.seen].filter(([, n]) => n > 1),
+      'stored twice',
+    ).toEqual([]);
+    expect(settled.outbox.filter((d) => d.status === 'sending')).toEqual([]);
+    const received = new Map<string, number>();
+    for (const accountId of accountIds) {
+      const r = await call(`${system.emulatorUrl}/accounts/${accountId}/sent`, 'GET');
+      for (const m of r.json.messages as Array<{ text: string | null }>) {
+        received.set(m.text ?? '', (received.get(m.text ?? '') ?? 0) + 1);
+      }
+    }
+    for (let i = 0; i < SENDS; i++) expect(received.get(`store outage send ${i}`)).toBe(1);
+    passed = true;
+    console.log(
+      JSON.stringify({
+        storeOutage: {
+          storeDownS: downMs / 1000,
+          inbound: INBOUND,
+          storedMessages: settled.seen.size,
+          sends: SENDS,
+          totalS: (Date.now() - t0) / 1000,
+        },
+      }),
+    );
+  }, 900_000);
+});
