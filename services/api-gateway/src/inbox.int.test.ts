@@ -221,6 +221,23 @@ describe('read receipts to WhatsApp', () => {
     expect(marks[0]!.data.keys.map((k) => k.id).sort()).toEqual(['IN1', 'IN2']);
   });
 
+  it('when the account says on_reply, then a reply queues a mark-read for the messages it answers', async () => {
+    await call('PATCH', `/api/accounts/${A}/inbox-settings`, admin, { readReceipts: 'on_reply' });
+    const before = (await commands()).filter((c) => c.name === 'mark-read').length;
+    const sent = await call('POST', '/api/whatsapp/send', bearer(ana.token), {
+      accountId: A,
+      threadId: T1,
+      text: 'Revin cu oferta',
+    });
+    expect(sent.status).toBe(202);
+    const marks = (await commands()).filter((c) => c.name === 'mark-read');
+    expect(marks).toHaveLength(before + 1);
+    const reply = marks.filter((m) => m.data.reason === 'reply');
+    expect(reply).toHaveLength(1);
+    expect(reply[0]!.data.threadId).toBe(T1);
+    expect(reply[0]!.data.keys.map((k) => k.id).sort()).toEqual(['IN1', 'IN2']);
+  });
+
   it('when read receipts are set to an unknown mode, then 400', async () => {
     const res = await call('PATCH', `/api/accounts/${A}/inbox-settings`, admin, {
       readReceipts: 'always',

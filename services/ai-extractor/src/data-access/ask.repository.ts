@@ -1,6 +1,10 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { readClientFor } from '@wacrm/firestore';
+import { canSeeAccount } from '@wacrm/contracts';
+import { collections, readClientFor } from '@wacrm/firestore';
 import type { AskRepository } from '../domain/ask/ask-client.handler.js';
+
+/** Bound on the conversations of one phone read for notes. */
+const MAX_THREADS = 20;
 
 export function firestoreAskRepository(db: Firestore): AskRepository {
   return {
@@ -9,6 +13,31 @@ export function firestoreAskRepository(db: Firestore): AskRepository {
       const found = await readClientFor(db, phoneE164, scope);
       if (found.status !== 'visible') return undefined;
       return { displayName: found.record.client.displayName, events: found.record.events };
+    },
+    async notesFor(phoneE164, scope, limit) {
+      // The client's conversations in the accounts the asker may see (bounded), then the newest
+      // notes of each.
+      const threads = await collections(db)
+        .threads()
+        .where('phoneE164', '==', phoneE164)
+        .limit(MAX_THREADS)
+        .get();
+      const visible = threads.docs.filter((t) => canSeeAccount(scope, t.data().accountId));
+      const perThread = await Promise.all(
+        visible.map(async (t) => {
+          const snap = await collections(db)
+            .notes(t.id)
+            .orderBy('createdAt', 'desc')
+            .limit(limit)
+            .get();
+          return snap.docs.map((d) => d.data());
+        }),
+      );
+      return perThread
+        .flat()
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+        .slice(0, limit)
+        .map((n) => ({ body: n.body, createdAt: n.createdAt }));
     },
   };
 }

@@ -473,4 +473,41 @@ describe('ai-requests worker: ask-client (acceptance test 6)', () => {
     });
     expect(unscoped.sources).toEqual([]);
   });
+
+  it('when operators left internal notes on the client’s conversation, then the answer carries the newest ones, and not to a job scoped elsewhere (issue 20 item 4)', async () => {
+    await seedEvents();
+    const notes = collections(fs.db).notes(threadId);
+    for (const [i, body] of [
+      'Prefers Saturdays',
+      'Asked for a discount',
+      'Wants Elsa again',
+      'Sister of Maria',
+    ].entries()) {
+      await notes.add({
+        accountId,
+        threadId,
+        body,
+        authorId: 'uid-op',
+        createdAt: new Date(Date.UTC(2026, 4, 1 + i)),
+      });
+    }
+    start(recordingProvider());
+    const ask = { phoneE164: phone, question: 'Cât a cheltuit clientul?', requestedBy: 'u' };
+    const answer = await run<{ answer: string }>('ask-client', {
+      ...ask,
+      requestId: 'req-ask-0007',
+      accountScope: [accountId],
+    });
+    expect(answer.answer).toContain('Note interne:');
+    expect(answer.answer).toContain('2026-05-04: Sister of Maria');
+    expect(answer.answer).toContain('Wants Elsa again');
+    // Bounded: the 3 newest only.
+    expect(answer.answer).not.toContain('Prefers Saturdays');
+    const elsewhere = await run<{ answer: string }>('ask-client', {
+      ...ask,
+      requestId: 'req-ask-0008',
+      accountScope: ['wa-02'],
+    });
+    expect(elsewhere.answer).not.toContain('Sister of Maria');
+  });
 });

@@ -143,7 +143,7 @@ export async function countWaiting(db: Firestore, accountId: string, cutoff: Dat
   return snap.data().count;
 }
 
-/** Keys of the thread's newest inbound messages up to `upTo` (for a read receipt to WhatsApp). */
+/** Keys of the thread's inbound messages up to `upTo` since its last outbound one (read receipts). */
 export async function inboundKeysUpTo(
   db: Firestore,
   threadId: string,
@@ -164,9 +164,13 @@ export async function inboundKeysUpTo(
     .orderBy('tsClient', 'desc')
     .limit(limit * 4)
     .get();
-  return snap.docs
-    .map((d) => d.data())
-    .filter((m) => m.direction === 'inbound')
-    .slice(0, limit)
-    .map((m) => m.waKey);
+  // The client's messages since the business last spoke (newest first, up to `limit`).
+  const keys: WaKey[] = [];
+  for (const d of snap.docs) {
+    const m = d.data();
+    if (m.direction === 'outbound') break;
+    if (!m.waKey.fromMe) keys.push(m.waKey);
+    if (keys.length === limit) break;
+  }
+  return keys;
 }

@@ -11,6 +11,7 @@ import { IdempotencyHeaders, requestIdOf } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 import { documentedRoutes } from './documented.js';
+import { sendReadReceipt } from './read-receipts.js';
 
 const tags = ['whatsapp'] as const;
 
@@ -148,6 +149,19 @@ export function sendRoutes(deps: RouteDeps) {
           request.log.warn(
             { err: error, requestId },
             'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
+          );
+        }
+        if (write.created) {
+          // Issue 20 item 2: with read receipts "on_reply", WhatsApp learns the client's messages
+          // were read when the business answers (the send is stored by now).
+          await sendReadReceipt(
+            deps,
+            doc.accountId,
+            doc.threadId,
+            doc.createdAt.toISOString(),
+            'reply',
+          ).catch((error: unknown) =>
+            request.log.warn({ err: error, requestId }, 'read receipt on reply not queued'),
           );
         }
         // A repeat answers exactly what the first call did (the acceptance, not the progress,

@@ -10,7 +10,6 @@ import {
   ThreadView,
   ThreadsQuery,
   isWaiting,
-  MAX_READ_KEYS,
   type ThreadDoc,
 } from '@wacrm/contracts';
 import { enqueue } from '@wacrm/queue';
@@ -20,7 +19,8 @@ import {
   pageThreads,
   type TimeRange,
 } from '../data-access/threads.repository.js';
-import { inboundKeysUpTo, inboxSettings } from '../data-access/inbox.repository.js';
+import { inboxSettings } from '../data-access/inbox.repository.js';
+import { sendReadReceipt } from './read-receipts.js';
 import { decodeCursor, encodeCursor } from '../domain/keyset.js';
 import { requireAccount } from '../domain/principal.js';
 import { toMessageView, toThreadView } from '../domain/views.js';
@@ -41,30 +41,6 @@ function timeRange(query: { since?: string; until?: string }): TimeRange {
     });
   }
   return range;
-}
-
-/**
- * Puts a `mark-read` command on the account's wa-commands queue for the thread's newest inbound
- * messages up to `upTo`, when the account's read receipt mode matches `reason`.
- */
-export async function sendReadReceipt(
-  deps: RouteDeps,
-  accountId: string,
-  threadId: string,
-  upTo: string,
-  reason: 'open' | 'reply',
-): Promise<boolean> {
-  const { readReceipts } = await inboxSettings(deps.db, accountId);
-  if (readReceipts !== (reason === 'open' ? 'on_open' : 'on_reply')) return false;
-  const keys = await inboundKeysUpTo(deps.db, threadId, upTo, MAX_READ_KEYS);
-  if (keys.length === 0) return false;
-  await enqueue(deps.queues.commands(accountId), 'mark-read', {
-    accountId,
-    threadId,
-    keys,
-    reason,
-  });
-  return true;
 }
 
 /** The list's inbox filters as one predicate, or undefined when none is asked for. */

@@ -18,6 +18,35 @@ export interface AskRepository {
     phoneE164: string,
     scope: AccountScope,
   ): Promise<{ displayName: string | null; events: AskEvent[] } | undefined>;
+  /**
+   * The operators' internal notes on the client's conversations the scope allows, newest first
+   * (issue 20): context for the answer, never figures. At most `limit`.
+   */
+  notesFor?(
+    phoneE164: string,
+    scope: AccountScope,
+    limit: number,
+  ): Promise<Array<{ body: string; createdAt: Date }>>;
+}
+
+/** Notes an answer carries, and how much of each. */
+export const ASK_NOTES = 3;
+const NOTE_CHARS = 200;
+
+/** The notes as a trailing block of the answer, after any phrasing (the LLM never sees them). */
+export function withNotes(
+  answer: string,
+  notes: Array<{ body: string; createdAt: Date }>,
+  language: string,
+): string {
+  if (notes.length === 0) return answer;
+  const title = language === 'ro' ? 'Note interne' : 'Internal notes';
+  const lines = notes.map((n) => {
+    const body = n.body.replace(/\s+/g, ' ').trim();
+    const clipped = body.length > NOTE_CHARS ? `${body.slice(0, NOTE_CHARS - 1)}…` : body;
+    return `- ${n.createdAt.toISOString().slice(0, 10)}: ${clipped}`;
+  });
+  return `${answer}\n${title}:\n${lines.join('\n')}`;
 }
 
 export interface AskDeps {
@@ -42,12 +71,20 @@ export async function askClient(payload: AskClientJob, deps: AskDeps): Promise<A
     events: client?.events ?? [],
     today: todayInBucharest(now),
   });
-  const answer =
+  const phrased =
     deps.phraser !== undefined && computed.intent !== 'unknown'
       ? await phraseAnswer(deps.phraser, computed, payload.question, deps.logger)
       : computed.answer;
+  const notes =
+    (await deps.repo.notesFor?.(payload.phoneE164, payload.accountScope, ASK_NOTES)) ?? [];
+  const answer = withNotes(phrased, notes, computed.language);
   deps.logger.info(
-    { intent: computed.intent, language: computed.language, sources: computed.sources.length },
+    {
+      intent: computed.intent,
+      language: computed.language,
+      sources: computed.sources.length,
+      notes: notes.length,
+    },
     'client question answered',
   );
   return AskResponse.parse({ answer, intent: computed.intent, sources: computed.sources });
