@@ -437,7 +437,7 @@ async function main(): Promise<void> {
     results.push(result);
     const ours = SYSTEM.reduce((sum, k) => sum + (cpu.get(k) ?? 0), 0);
     console.log(
-      `step ${rate} req/s: accept→ack p99 ${result.ack.p99.toFixed(0)} ms, ${(ours / n).toFixed(1)} ms CPU/send, ${result.per.writes.toFixed(1)} writes/send, ${unacked} unacked`,
+      `step ${rate} req/s: accept→ack p99 ${ms(result.ack.p99).trim()} ms, ${(ours / n).toFixed(1)} ms CPU/send, ${result.per.writes.toFixed(1)} writes/send, ${unacked} unacked`,
     );
   }
 
@@ -500,7 +500,7 @@ async function main(): Promise<void> {
     .reduce((best, r) => Math.max(best, r.rate), 0);
   const at100 = results.find((r) => r.rate === 100);
   console.log(
-    `send: ${(totalCpu / Math.max(1, totalSends)).toFixed(1)} ms CPU/send, sustained ${sustained} req/s at p99 <= ${P99_TARGET_MS} ms, p99 ${at100 ? at100.ack.p99.toFixed(0) : '-'} ms at 100 req/s`,
+    `send: ${(totalCpu / Math.max(1, totalSends)).toFixed(1)} ms CPU/send, sustained ${sustained} req/s at p99 <= ${P99_TARGET_MS} ms, p99 ${at100 ? ms(at100.ack.p99).trim() : '-'} ms at 100 req/s`,
   );
 }
 
