@@ -161,7 +161,7 @@ export function createApi(token: TokenSource) {
       ok(
         api.POST('/api/whatsapp/send', {
           body: { accountId, threadId, text, ...(replyTo !== undefined ? { replyTo } : {}) },
-          headers: { 'idempotency-key': idempotencyKey },
+          params: { header: { 'idempotency-key': idempotencyKey } },
         }),
       ),
     /** Read up to a message id (or a time): the thread's unread count drops to what came later. */
@@ -203,7 +203,7 @@ export function createApi(token: TokenSource) {
       ok(
         api.POST('/api/crm/events', {
           body: event,
-          headers: { 'idempotency-key': idempotencyKey },
+          params: { header: { 'idempotency-key': idempotencyKey } },
         }),
       ),
     /** An edit against the version read: another edit since is 409, a retry with the key is not. */
@@ -214,16 +214,14 @@ export function createApi(token: TokenSource) {
     ) =>
       ok(
         api.PATCH('/api/crm/events/{eventId}', {
-          params: { path: { eventId: event.id } },
-          headers: versioned(event, idempotencyKey),
+          params: { path: { eventId: event.id }, header: versioned(event, idempotencyKey) },
           body: patch,
         }),
       ),
     archiveEvent: (event: Pick<Event, 'id' | 'version'>, idempotencyKey: string) =>
       ok(
         api.POST('/api/crm/events/{eventId}/archive', {
-          params: { path: { eventId: event.id } },
-          headers: versioned(event, idempotencyKey),
+          params: { path: { eventId: event.id }, header: versioned(event, idempotencyKey) },
         }),
       ),
     client: (phoneE164: string) =>
