@@ -18,6 +18,8 @@ const CONTACTS = 6;
 /** Inbound messages offered before, during and after the outage. */
 const INBOUND = Number(process.env.CHAOS_STORE_INBOUND ?? 300);
 const SENDS = 20;
+/** How long the system may take to work off its backlog once the store answers again. */
+const SETTLE_MS = Number(process.env.CHAOS_SETTLE_S ?? 600) * 1_000;
 
 let dataDir: string;
 let redis: RedisServerHandle;
@@ -209,14 +211,22 @@ describe('the store unreachable during inbound traffic', () => {
             seen.set(m.data().waKey.id, (seen.get(m.data().waKey.id) ?? 0) + 1);
           }
         }
-        if (![...wanted].every((id) => seen.has(id))) return undefined;
         const outbox = (await collections(fb.db).outbox().get()).docs.map((d) => d.data());
-        if (outbox.length < SENDS) return undefined;
-        if (!outbox.every((d) => d.status === 'delivered' || d.status === 'read')) return undefined;
+        const statuses: Record<string, number> = {};
+        for (const d of outbox) statuses[d.status] = (statuses[d.status] ?? 0) + 1;
+        const missing = [...wanted].filter((id) => !seen.has(id)).length;
+        const sessions = await fetch(`http://127.0.0.1:${system.gateway.port}/sessions`)
+          .then((r) => r.text())
+          .catch((e: unknown) => String(e));
+        const progress = `${missing} inbound not stored, outbox ${JSON.stringify(statuses)}, gateway sessions ${sessions.slice(0, 400)}`;
+        if (missing > 0 || outbox.length < SENDS) throw new Error(progress);
+        if (!outbox.every((d) => d.status === 'delivered' || d.status === 'read')) {
+          throw new Error(progress);
+        }
         return { seen, outbox };
       },
-      180_000,
-      1_000,
+      SETTLE_MS,
+      2_000,
     );
 
     expect(probe).toBe('silent');
