@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiRequestsQueue, type AskClientJob } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { startWorker } from '@wacrm/queue';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, threadDoc } from '../test/seed.js';
 
 // Issue 15 item 3: an employee of A must never see B's figures, events or answers for a client
@@ -33,6 +40,7 @@ const clientUrl = `/api/crm/clients/${encodeURIComponent(PHONE)}`;
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   const db = gw.fs.db;
   await seedAccount(db, A, accountDoc('WA-A', 'connected'));
   await seedAccount(db, B, accountDoc('WA-B', 'connected'));

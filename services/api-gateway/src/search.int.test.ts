@@ -7,7 +7,12 @@ import {
 } from '@wacrm/contracts';
 import { openQueue } from '@wacrm/queue';
 import { collections, threadIdFor } from '@wacrm/firestore';
-import { ADMIN_TOKEN, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  ADMIN_TOKEN,
+  useGateway,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { messageDoc, threadDoc, writeAll } from '../test/seed.js';
 import { writeSearchIndex } from '../test/search-seed.js';
 
@@ -61,6 +66,7 @@ const messages: MessageDoc[] = [
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   const db = gw.fs.db;
   const threads: Array<[string, ThreadDoc]> = [
     [T1, { ...threadDoc(A, 1, day(7), '+40712345678'), displayName: 'Ștefan Ionescu' }],

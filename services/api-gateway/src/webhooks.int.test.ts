@@ -10,6 +10,7 @@ import {
   useGateway,
   WEBHOOK_SECRET_KEY,
   type TestGateway,
+  validateTraffic,
 } from '../test/gateway.fixture.js';
 
 const A = 'wa-hook01';
@@ -59,6 +60,7 @@ const receivers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   gw = await useGateway({ OUTBOUND_ALLOW_HOSTS: 'localhost' });
+  validateTraffic(gw);
 }, 120_000);
 
 afterAll(async () => {
