@@ -1,4 +1,4 @@
-import type { Firestore } from 'firebase-admin/firestore';
+import type { Firestore, Transaction } from 'firebase-admin/firestore';
 import {
   AppError,
   inboxSettingsOf,
@@ -36,6 +36,14 @@ export async function updateInboxSettings(
   });
 }
 
+/** A thread read inside a transaction (404 when it does not exist). */
+async function threadIn(db: Firestore, tx: Transaction, threadId: string) {
+  const ref = collections(db).threads().doc(docId(threadId, 'threadId'));
+  const thread = (await tx.get(ref)).data();
+  if (thread === undefined) throw new AppError('NOT_FOUND', `thread ${threadId} does not exist`);
+  return { ref, thread };
+}
+
 /** Appends a note; notes are never edited or deleted (the thread keeps their history). */
 export async function addNote(
   db: Firestore,
@@ -71,10 +79,8 @@ export async function assignThread(
   input: { assigneeUid: string | null; force: boolean; callerId: string },
   now = new Date(),
 ): Promise<ThreadDoc> {
-  const ref = collections(db).threads().doc(docId(threadId, 'threadId'));
   return db.runTransaction(async (tx) => {
-    const thread = (await tx.get(ref)).data();
-    if (thread === undefined) throw new AppError('NOT_FOUND', `thread ${threadId} does not exist`);
+    const { ref, thread } = await threadIn(db, tx, threadId);
     const holder = thread.assigneeUid ?? null;
     if (
       holder !== null &&
@@ -105,10 +111,8 @@ export async function tagThread(
   input: { stage?: ThreadStage | null; labels?: string[] },
   now = new Date(),
 ): Promise<ThreadDoc> {
-  const ref = collections(db).threads().doc(docId(threadId, 'threadId'));
   return db.runTransaction(async (tx) => {
-    const thread = (await tx.get(ref)).data();
-    if (thread === undefined) throw new AppError('NOT_FOUND', `thread ${threadId} does not exist`);
+    const { ref, thread } = await threadIn(db, tx, threadId);
     if (input.labels !== undefined) {
       const account = (
         await tx.get(collections(db).accounts().doc(docId(thread.accountId, 'accountId')))

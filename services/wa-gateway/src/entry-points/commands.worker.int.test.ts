@@ -23,19 +23,36 @@ afterEach(async () => {
   await redis.cleanup();
 });
 
+/** The command worker of account wa-01 over this test's Redis, for `session`. */
+async function startWorkerFor(session: AccountSession) {
+  const { logger } = captureLogger();
+  const queueDeps = { connection: redis.connection, prefix: redis.prefix };
+  const inbound = openQueue(WaInboundQueue, queueDeps);
+  const commands = openQueue(waCommandsQueue('wa-01'), queueDeps);
+  const spool = new Spool({
+    dir: await mkdtemp(join(tmpdir(), 'cmd-worker-')),
+    instanceId: 'gw-1',
+    orphanAfterMs: 60_000,
+  });
+  await spool.open();
+  const publisher = new InboundPublisher(inbound, redis.connection, spool, logger);
+  const worker = startCommandWorker(session, {
+    ...queueDeps,
+    logger,
+    publisher,
+    instanceId: 'gw-1',
+  });
+  closers.push(
+    () => inbound.queue.close(),
+    () => commands.queue.close(),
+    () => spool.close(),
+    () => worker.close(),
+  );
+  return { inbound, commands };
+}
+
 describe('send-message command worker', () => {
   it('when a send fails on its last attempt, then the result it reports is final (the outbox can end failed, with the reason)', async () => {
-    const { logger } = captureLogger();
-    const queueDeps = { connection: redis.connection, prefix: redis.prefix };
-    const inbound = openQueue(WaInboundQueue, queueDeps);
-    const commands = openQueue(waCommandsQueue('wa-01'), queueDeps);
-    const spool = new Spool({
-      dir: await mkdtemp(join(tmpdir(), 'cmd-worker-')),
-      instanceId: 'gw-1',
-      orphanAfterMs: 60_000,
-    });
-    await spool.open();
-    const publisher = new InboundPublisher(inbound, redis.connection, spool, logger);
     let sendCalls = 0;
     // The session's socket is gone (a transient error): every attempt fails the same way.
     const session = {
@@ -46,18 +63,7 @@ describe('send-message command worker', () => {
         return Promise.reject(new Error('Connection Closed'));
       },
     } as unknown as AccountSession;
-    const worker = startCommandWorker(session, {
-      ...queueDeps,
-      logger,
-      publisher,
-      instanceId: 'gw-1',
-    });
-    closers.push(
-      () => inbound.queue.close(),
-      () => commands.queue.close(),
-      () => spool.close(),
-      () => worker.close(),
-    );
+    const { inbound, commands } = await startWorkerFor(session);
 
     await enqueue(
       commands,
@@ -96,24 +102,13 @@ describe('send-message command worker', () => {
 
 describe('mark-read command worker (issue 20 item 2)', () => {
   it("when a mark-read command is queued, then the session's socket gets readMessages with the received keys only", async () => {
-    const { logger } = captureLogger();
-    const queueDeps = { connection: redis.connection, prefix: redis.prefix };
-    const inbound = openQueue(WaInboundQueue, queueDeps);
-    const commands = openQueue(waCommandsQueue('wa-01'), queueDeps);
-    const spool = new Spool({
-      dir: await mkdtemp(join(tmpdir(), 'cmd-worker-')),
-      instanceId: 'gw-1',
-      orphanAfterMs: 60_000,
-    });
-    await spool.open();
-    const publisher = new InboundPublisher(inbound, redis.connection, spool, logger);
     const read: unknown[][] = [];
     // AccountSession's own markRead over a connected socket that records what Baileys was given.
     const session = Object.assign(Object.create(AccountSession.prototype) as AccountSession, {
       accountId: 'wa-01',
       lease: { token: 7 },
       status: 'connected',
-      log: logger,
+      log: captureLogger().logger,
       conn: {
         readMessages: (keys: unknown[]) => {
           read.push(keys);
@@ -121,18 +116,7 @@ describe('mark-read command worker (issue 20 item 2)', () => {
         },
       },
     });
-    const worker = startCommandWorker(session, {
-      ...queueDeps,
-      logger,
-      publisher,
-      instanceId: 'gw-1',
-    });
-    closers.push(
-      () => inbound.queue.close(),
-      () => commands.queue.close(),
-      () => spool.close(),
-      () => worker.close(),
-    );
+    const { commands } = await startWorkerFor(session);
     const jid = '40712345678@s.whatsapp.net';
     const job = await enqueue(commands, 'mark-read', {
       accountId: 'wa-01',

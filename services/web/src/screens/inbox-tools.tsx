@@ -98,6 +98,20 @@ export function isWaitingNow(thread: ThreadView, settings: InboxSettings | null)
   return Date.now() - Date.parse(thread.waitingSince) > limit;
 }
 
+/** The stages in their order, as options of a select. */
+function StageOptions() {
+  const x = useInboxText();
+  return (
+    <>
+      {THREAD_STAGES.map((s) => (
+        <option key={s} value={s}>
+          {x.stages[s]}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /** Assignee, stage and labels of the open chat; taking a thread someone holds asks first. */
 export function ThreadTools(props: { thread: ThreadView; onChange: (t: ThreadView) => void }) {
   const { api, me } = useApp();
@@ -164,11 +178,7 @@ export function ThreadTools(props: { thread: ThreadView; onChange: (t: ThreadVie
           }
         >
           <option value="">{x.noStage}</option>
-          {THREAD_STAGES.map((s) => (
-            <option key={s} value={s}>
-              {x.stages[s]}
-            </option>
-          ))}
+          <StageOptions />
         </select>
       </label>
       {settings !== null && settings.labels.length > 0 && (
@@ -322,11 +332,7 @@ export function InboxFilters(props: {
           }}
         >
           <option value="">{x.all}</option>
-          {THREAD_STAGES.map((s) => (
-            <option key={s} value={s}>
-              {x.stages[s]}
-            </option>
-          ))}
+          <StageOptions />
         </select>
       </label>
       <label>
