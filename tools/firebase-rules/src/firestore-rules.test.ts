@@ -93,6 +93,7 @@ describe("the project's firestore.rules", () => {
       'threads',
       'threads/*/messages',
       'threads/*/extractions',
+      'threads/*/notes',
       'outbox',
       'evenimente',
       'clients',
