@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
-import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
-import { defineSystem, type System } from './system.js';
+import { collections } from '@wacrm/firestore';
+import { startChaosRun, until, type ChaosRun } from './system.js';
 
 // Issue 16, "Done when": Firestore unreachable for 3 minutes during inbound traffic. The store
 // process is frozen (SIGSTOP: it holds every connection and answers nothing, as a partitioned
@@ -21,115 +16,20 @@ const SENDS = 20;
 /** How long the system may take to work off its backlog once the store answers again. */
 const SETTLE_MS = Number(process.env.CHAOS_SETTLE_S ?? 600) * 1_000;
 
-let dataDir: string;
-let redis: RedisServerHandle;
-let system: System;
-let fb: Firebase;
-const adminToken = randomBytes(24).toString('hex');
+let run: ChaosRun;
 let passed = false;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-chaos-store-'));
-  redis = await startRedisServer({
-    dir: join(dataDir, 'redis'),
-    appendOnly: true,
-    port: await freePort(),
-  });
-  system = await defineSystem({
-    dataDir,
-    redisUrl: redis.url,
-    projectId: 'demo-chaos-store',
-    adminToken,
-    authStateKey: randomBytes(32).toString('hex'),
-  });
-  await system.startAll();
-  fb = initFirebase({ projectId: 'demo-chaos-store', firestoreEmulatorHost: system.storeHost });
+  run = await startChaosRun('chaos-store');
 }, 240_000);
 
-afterAll(async () => {
-  system?.store.child()?.kill('SIGCONT');
-  await system?.stopAll().catch(() => undefined);
-  await redis?.stop().catch(() => undefined);
-  await fb?.close().catch(() => undefined);
-  // A failed run keeps its data and every process's log for the post-mortem.
-  if (dataDir !== undefined && passed) await rm(dataDir, { recursive: true, force: true });
-  else if (dataDir !== undefined) console.log(`chaos run kept in ${dataDir} (logs/)`);
-}, 60_000);
-
-async function call(
-  url: string,
-  method: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
-  } catch {
-    return { status: res.status, json: { text } };
-  }
-}
-const api = (method: string, path: string, body?: unknown) =>
-  call(`${system.apiUrl}${path}`, method, body, { authorization: `Bearer ${adminToken}` });
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms (${String(last)})`);
-    await delay(intervalMs);
-  }
-}
+afterAll(() => run?.finish(passed), 60_000);
 
 describe('the store unreachable during inbound traffic', () => {
   it(`when the store answers nothing for ${OUTAGE_MS / 1000} s while contacts write and sends are in flight, then everything is stored after it returns and no outbox document is left sending`, async () => {
     const t0 = Date.now();
-    const accountIds: string[] = [];
-    for (let a = 0; a < ACCOUNTS; a++) {
-      const added = await api('POST', '/api/whatsapp/add-account', { name: `Store ${a}` });
-      expect(added.status).toBe(201);
-      accountIds.push(added.json.accountId as string);
-    }
-    for (const accountId of accountIds) {
-      await until(
-        `${accountId} scanned`,
-        async () => {
-          const qr = (await collections(fb.db).accounts().doc(accountId).get()).data()?.qr;
-          if (typeof qr !== 'string') return undefined;
-          const r = await call(`${system.emulatorUrl}/accounts/${accountId}/scan`, 'POST', { qr });
-          return r.status === 202 ? true : undefined;
-        },
-        60_000,
-      );
-    }
-    await until(
-      'connected',
-      async () => {
-        const docs = await Promise.all(
-          accountIds.map((id) => collections(fb.db).accounts().doc(id).get()),
-        );
-        return docs.every((d) => d.data()?.status === 'connected') ? true : undefined;
-      },
-      60_000,
-    );
+    const { system, fb } = run;
+    const accountIds = await run.pairAccounts(ACCOUNTS, 'Store');
 
     const inboundIds: string[] = [];
     const offer = async (i: number): Promise<void> => {
@@ -138,7 +38,7 @@ describe('the store unreachable during inbound traffic', () => {
       await until(
         `inbound ${i}`,
         async () => {
-          const r = await call(`${system.emulatorUrl}/accounts/${accountIds[a]}/inbound`, 'POST', {
+          const r = await run.emulator(`/accounts/${accountIds[a]}/inbound`, {
             from: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
             text: `store outage ${i}`,
             messageId,
@@ -155,12 +55,14 @@ describe('the store unreachable during inbound traffic', () => {
       await until(
         `send ${i}`,
         async () => {
-          const r = await api('POST', '/api/whatsapp/send', {
-            accountId: accountIds[a],
-            to: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
-            text: `store outage send ${i}`,
-            requestId: `store-outage-${String(i).padStart(3, '0')}`,
-          }).catch(() => undefined);
+          const r = await run
+            .api('POST', '/api/whatsapp/send', {
+              accountId: accountIds[a],
+              to: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
+              text: `store outage send ${i}`,
+              requestId: `store-outage-${String(i).padStart(3, '0')}`,
+            })
+            .catch(() => undefined);
           return r?.status === 202 ? true : undefined;
         },
         OUTAGE_MS + 120_000,
@@ -239,7 +141,7 @@ describe('the store unreachable during inbound traffic', () => {
     expect(settled.outbox.filter((d) => d.status === 'sending')).toEqual([]);
     const received = new Map<string, number>();
     for (const accountId of accountIds) {
-      const r = await call(`${system.emulatorUrl}/accounts/${accountId}/sent`, 'GET');
+      const r = await run.emulator(`/accounts/${accountId}/sent`);
       for (const m of r.json.messages as Array<{ text: string | null }>) {
         received.set(m.text ?? '', (received.get(m.text ?? '') ?? 0) + 1);
       }

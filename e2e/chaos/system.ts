@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from '@wacrm/emulators';
+import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
+import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
 import { ROOT } from '../launcher-process.js';
 
 /**
@@ -295,6 +298,143 @@ export async function defineSystem(o: SystemOptions): Promise<System> {
     },
     async stopAll() {
       for (const svc of [...order].reverse()) await svc.stop();
+    },
+  };
+}
+
+/** One chaos run: its directory, its own Redis (append-only, on a port it keeps), the system. */
+export interface ChaosRun {
+  dataDir: string;
+  redis: RedisServerHandle;
+  system: System;
+  fb: Firebase;
+  adminToken: string;
+  /** The API as an admin; never throws for a status, only for no answer. */
+  api(method: string, path: string, body?: unknown): Promise<HttpAnswer>;
+  /** The WhatsApp network emulator's control API (POST when a body is given). */
+  emulator(path: string, body?: unknown): Promise<HttpAnswer>;
+  /** Adds accounts through the API and scans the QR each shows; resolves once all are connected. */
+  pairAccounts(count: number, name: string): Promise<string[]>;
+  /** Stops everything; a failed run keeps its directory (every process's log under logs/). */
+  finish(passed: boolean): Promise<void>;
+}
+
+export interface HttpAnswer {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+export async function call(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    return { status: res.status, json: { text } };
+  }
+}
+
+/** Retries `fn` until it returns a value (the system is being killed under it). */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${timeoutMs} ms (last error: ${String(last)})`);
+    }
+    await delay(intervalMs);
+  }
+}
+
+export async function startChaosRun(name: string): Promise<ChaosRun> {
+  const dataDir = await mkdtemp(join(tmpdir(), `wacrm-${name}-`));
+  const redis = await startRedisServer({
+    dir: join(dataDir, 'redis'),
+    appendOnly: true,
+    port: await freePort(),
+  });
+  const adminToken = randomBytes(24).toString('hex');
+  const projectId = `demo-${name}`;
+  const system = await defineSystem({
+    dataDir,
+    redisUrl: redis.url,
+    projectId,
+    adminToken,
+    authStateKey: randomBytes(32).toString('hex'),
+  });
+  await system.startAll();
+  const fb = initFirebase({ projectId, firestoreEmulatorHost: system.storeHost });
+  const api = (method: string, path: string, body?: unknown) =>
+    call(`${system.apiUrl}${path}`, method, body, { authorization: `Bearer ${adminToken}` });
+  const emulator = (path: string, body?: unknown) =>
+    call(`${system.emulatorUrl}${path}`, body === undefined ? 'GET' : 'POST', body);
+  return {
+    dataDir,
+    redis,
+    system,
+    fb,
+    adminToken,
+    api,
+    emulator,
+    async pairAccounts(count, label) {
+      const ids: string[] = [];
+      for (let a = 0; a < count; a++) {
+        const added = await api('POST', '/api/whatsapp/add-account', { name: `${label} ${a}` });
+        if (added.status !== 201) throw new Error(`add-account: ${JSON.stringify(added.json)}`);
+        ids.push(added.json.accountId as string);
+      }
+      for (const accountId of ids) {
+        await until(
+          `${accountId} scanned`,
+          async () => {
+            const qr = (await collections(fb.db).accounts().doc(accountId).get()).data()?.qr;
+            if (typeof qr !== 'string') return undefined;
+            const r = await emulator(`/accounts/${accountId}/scan`, { qr });
+            return r.status === 202 ? true : undefined;
+          },
+          60_000,
+        );
+      }
+      await until(
+        'every account connected',
+        async () => {
+          const docs = await Promise.all(
+            ids.map((id) => collections(fb.db).accounts().doc(id).get()),
+          );
+          return docs.every((d) => d.data()?.status === 'connected') ? true : undefined;
+        },
+        60_000,
+      );
+      return ids;
+    },
+    async finish(passed) {
+      system.store.child()?.kill('SIGCONT');
+      await system.stopAll().catch(() => undefined);
+      await redis.stop().catch(() => undefined);
+      await fb.close().catch(() => undefined);
+      if (passed) await rm(dataDir, { recursive: true, force: true });
+      else console.log(`chaos run kept in ${dataDir} (logs/)`);
     },
   };
 }

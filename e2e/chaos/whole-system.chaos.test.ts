@@ -1,14 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
-import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
-import { defineSystem, type Service, type System } from './system.js';
+import { collections } from '@wacrm/firestore';
+import { startChaosRun, until, type ChaosRun, type Service } from './system.js';
 
 // Issue 16, "Done when": the whole system as real processes — Redis (its own, append-only), the
 // embedded store (Firestore emulator with its write-ahead log), the WhatsApp network emulator,
@@ -26,43 +21,20 @@ const INBOUND_PER_S = Number(process.env.CHAOS_RATE ?? 25);
 /** How long the system may take to work off its backlog once the traffic has ended. */
 const SETTLE_MS = Number(process.env.CHAOS_SETTLE_S ?? 600) * 1_000;
 
-let dataDir: string;
-let redis: RedisServerHandle;
-let system: System;
-let fb: Firebase;
-const adminToken = randomBytes(24).toString('hex');
+let run: ChaosRun;
 let passed = false;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-chaos-'));
-  redis = await startRedisServer({
-    dir: join(dataDir, 'redis'),
-    appendOnly: true,
-    port: await freePort(),
-  });
-  system = await defineSystem({
-    dataDir,
-    redisUrl: redis.url,
-    projectId: 'demo-chaos',
-    adminToken,
-    authStateKey: randomBytes(32).toString('hex'),
-  });
-  await system.startAll();
-  fb = initFirebase({ projectId: 'demo-chaos', firestoreEmulatorHost: system.storeHost });
+  run = await startChaosRun('chaos');
 }, 240_000);
 
 afterAll(async () => {
-  await system?.stopAll().catch(() => undefined);
-  await redis?.stop().catch(() => undefined);
+  await run?.finish(passed);
   // CPU of every process of the run (all were this process's children, reaped): the wall time
   // the run needs at least on an idle machine of N cores is about this divided by N.
-  const cpu =
-    childrenCpuSeconds() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
-  console.log(JSON.stringify({ chaosCpuSeconds: Math.round(cpu), children: childrenCpuSeconds() }));
-  await fb?.close().catch(() => undefined);
-  // A failed run keeps its data and every process's log for the post-mortem.
-  if (dataDir !== undefined && passed) await rm(dataDir, { recursive: true, force: true });
-  else if (dataDir !== undefined) console.log(`chaos run kept in ${dataDir} (logs/)`);
+  const own = process.cpuUsage();
+  const cpu = childrenCpuSeconds() + (own.user + own.system) / 1e6;
+  console.log(JSON.stringify({ chaosCpuSeconds: Math.round(cpu) }));
 }, 60_000);
 
 /** cutime + cstime of /proc/self/stat: the CPU of every child process that ended. */
@@ -71,66 +43,6 @@ function childrenCpuSeconds(): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 16 and 17 of stat(5) (cutime, cstime), counted from `state` (field 3) here.
   return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-async function api(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${system.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = { text };
-  }
-  return { status: res.status, json };
-}
-
-async function emulator(
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${system.emulatorUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(15_000),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-/** Retries `fn` until it returns a value (the system is being killed under it). */
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms (last error: ${String(last)})`);
-    }
-    await delay(intervalMs);
-  }
 }
 
 function redisAnswers(port: number): Promise<boolean> {
@@ -156,35 +68,9 @@ const phoneOf = (a: number, c: number): string =>
 describe('the whole system under SIGKILLs, a Redis outage and a store crash', () => {
   it(`when ${INBOUND} inbound messages from ${ACCOUNTS * CONTACTS_PER_ACCOUNT} contacts over ${ACCOUNTS} accounts and ${SENDS} API sends run while ingest, wa-gateway and outbox-sender are each SIGKILLed 3 times, Redis is down ${REDIS_DOWN_MS / 1000} s and the store is SIGKILLed once, then every message is stored once with right counters and every send is delivered once`, async () => {
     const t0 = Date.now();
+    const { system, fb, redis } = run;
     // Five accounts, added through the API and paired by the QR each shows.
-    const accountIds: string[] = [];
-    for (let a = 0; a < ACCOUNTS; a++) {
-      const added = await api('POST', '/api/whatsapp/add-account', { name: `Chaos ${a}` });
-      expect(added.status, JSON.stringify(added.json)).toBe(201);
-      accountIds.push(added.json.accountId as string);
-    }
-    for (const accountId of accountIds) {
-      await until(
-        `${accountId} scanned`,
-        async () => {
-          const qr = (await collections(fb.db).accounts().doc(accountId).get()).data()?.qr;
-          if (typeof qr !== 'string') return undefined;
-          const r = await emulator(`/accounts/${accountId}/scan`, { qr });
-          return r.status === 202 ? true : undefined;
-        },
-        60_000,
-      );
-    }
-    await until(
-      'every account connected',
-      async () => {
-        const docs = await Promise.all(
-          accountIds.map((id) => collections(fb.db).accounts().doc(id).get()),
-        );
-        return docs.every((d) => d.data()?.status === 'connected') ? true : undefined;
-      },
-      60_000,
-    );
+    const accountIds = await run.pairAccounts(ACCOUNTS, 'Chaos');
     const pairedAt = Date.now();
 
     // The traffic: message i goes to account i % 5 from contact (i / 5) % 8 of that account.
@@ -271,7 +157,7 @@ describe('the whole system under SIGKILLs, a Redis outage and a store crash', ()
         await until(
           `inbound ${m.messageId}`,
           async () => {
-            const r = await emulator(`/accounts/${m.accountId}/inbound`, {
+            const r = await run.emulator(`/accounts/${m.accountId}/inbound`, {
               from: m.from,
               text: m.text,
               messageId: m.messageId,
@@ -295,7 +181,7 @@ describe('the whole system under SIGKILLs, a Redis outage and a store crash', ()
         await until(
           `send ${s.requestId}`,
           async () => {
-            const r = await api('POST', '/api/whatsapp/send', s).catch(() => undefined);
+            const r = await run.api('POST', '/api/whatsapp/send', s).catch(() => undefined);
             if (r?.status === 202) return true;
             faults.sendRetries += 1;
             return undefined;
@@ -425,7 +311,7 @@ describe('the whole system under SIGKILLs, a Redis outage and a store crash', ()
     let resends = 0;
     const received = new Map<string, number>();
     for (const accountId of accountIds) {
-      const sent = (await emulator(`/accounts/${accountId}/sent`)).json.messages as Array<{
+      const sent = (await run.emulator(`/accounts/${accountId}/sent`)).json.messages as Array<{
         messageId: string;
         text: string | null;
         resends: number;
