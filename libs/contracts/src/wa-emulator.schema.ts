@@ -29,6 +29,15 @@ export const WaEmulatorFaultBody = z.discriminatedUnion('kind', [
     kind: z.literal('corrupt-inbound'),
     count: z.number().int().min(1).max(100).default(1),
   }),
+  /**
+   * The emulated contacts fail to decrypt the account's next `count` outbound messages (their copy
+   * fails its MAC, as after a sender reused a ratchet position): each answers with a retry receipt,
+   * as a phone does, and counts the message only when the resend decrypts.
+   */
+  z.object({
+    kind: z.literal('corrupt-outbound'),
+    count: z.number().int().min(1).max(100).default(1),
+  }),
 ]);
 export type WaEmulatorFaultBody = z.infer<typeof WaEmulatorFaultBody>;
 

@@ -504,6 +504,51 @@ describe('wa-emulator messaging with real Baileys', () => {
     ).toBe(404);
   });
 
+  it('when the contact cannot decrypt a sent message, then it answers with a retry receipt, Baileys resends through getMessage and the contact receives the exact text once', async () => {
+    const asked: string[] = [];
+    const store = new Map<string, proto.IMessage>();
+    const { run } = await pair('acc-bad-mac', {
+      enableRecentMessageCache: false,
+      getMessage: (key: WAMessageKey) => {
+        asked.push(key.id ?? '');
+        return Promise.resolve(store.get(key.id ?? ''));
+      },
+    });
+    const first = await inbound('acc-bad-mac', { from: '+40700000109', text: 'Salut' });
+    await received(run, first);
+    const contactJid = run.messages.find((m) => m.key.id === first)!.key.remoteJid!;
+    const send = async (text: string) => {
+      const sent = await run.socket.sendMessage(contactJid, { text });
+      store.set(sent!.key.id!, sent!.message!);
+      return sent!.key.id!;
+    };
+    const sentTo = async () =>
+      (
+        await getJson<{ messages: Array<{ messageId: string; resends: number; text: string }> }>(
+          '/accounts/acc-bad-mac/sent',
+        )
+      ).messages;
+    const before = await send('Înainte');
+    await expect.poll(() => run.statuses.get(before)?.at(-1)).toBe(4);
+    expect(
+      (await control('/accounts/acc-bad-mac/faults', { kind: 'corrupt-outbound', count: 1 }))
+        .status,
+    ).toBe(202);
+    const id = await send('Mesaj cu Bad MAC la contact');
+    await expect
+      .poll(async () => (await sentTo()).filter((m) => m.messageId === id), { timeout: 15_000 })
+      .toEqual([expect.objectContaining({ resends: 0, text: 'Mesaj cu Bad MAC la contact' })]);
+    await expect.poll(() => run.statuses.get(id)?.at(-1)).toBe(4);
+    expect(asked).toEqual([id]);
+    const after = await send('După');
+    await expect.poll(() => run.statuses.get(after)?.at(-1)).toBe(4);
+    expect((await sentTo()).map((m) => m.text)).toEqual([
+      'Înainte',
+      'Mesaj cu Bad MAC la contact',
+      'După',
+    ]);
+  });
+
   it('when the client asks for a pairing code and the phone enters it, then the device links and opens without a QR scan', async () => {
     const auth = new MemoryAuth();
     const first = connect('acc-code', auth);

@@ -173,6 +173,10 @@ export class WaEmulator implements ConnectionHost {
   private sentMediaBytes = 0;
   /** Inbound messages still to corrupt (fault `corrupt-inbound`), by account. */
   private readonly corruptNext = new Map<string, number>();
+  /** Outbound messages the contacts still fail to decrypt (fault `corrupt-outbound`), by account. */
+  private readonly corruptOutNext = new Map<string, number>();
+  /** Retry receipts a contact sent for an outbound message (`accountId:id`), bounded. */
+  private readonly outboundRetries = new Map<string, number>();
   /** Per device: serialises sends so a backlog goes out in order before new messages. */
   private readonly sendChains = new Map<string, Promise<void>>();
   private readonly linkCodes = new Map<ClientConnection, LinkCodeRequest>();
@@ -437,6 +441,11 @@ export class WaEmulator implements ConnectionHost {
     if (fault.kind === 'corrupt-inbound') {
       if (!this.store.account(accountId)) throw new EmulatorError(409, 'account not paired');
       this.corruptInbound(accountId, fault.count);
+      return fault.count;
+    }
+    if (fault.kind === 'corrupt-outbound') {
+      if (!this.store.account(accountId)) throw new EmulatorError(409, 'account not paired');
+      this.corruptOutNext.set(accountId, (this.corruptOutNext.get(accountId) ?? 0) + fault.count);
       return fault.count;
     }
     const targets = this.accountConnections(accountId);
@@ -1147,23 +1156,36 @@ export class WaEmulator implements ConnectionHost {
     const target = jidDecode(sent.to);
     const contact = target ? this.findContact(target.user, target.server) : undefined;
     if (!contact) throw new EmulatorError(404, 'the message was not sent to an emulated contact');
-    const party = this.contactParty(contact);
     const connections = this.accountConnections(accountId).filter((c) => c.deviceId !== null);
     if (connections.length === 0)
       throw new EmulatorError(409, 'no device of the account is connected');
-    for (const connection of connections) {
-      party.resetSession(account.lid, connection.deviceId!);
-      connection.sendNode({
-        tag: 'receipt',
-        attrs: { id, from: `${contact.lid}@lid`, type: 'retry', t: unixNow() },
-        content: [
-          { tag: 'retry', attrs: { count: '1', id, t: unixNow(), v: '1' } },
-          { tag: 'registration', attrs: {}, content: uint32(party.stored.registrationId) },
-        ],
-      });
-    }
-    this.saveSoon();
+    for (const connection of connections) this.askRetry(connection, account, contact, id, 1);
     return Promise.resolve({ devices: connections.length });
+  }
+
+  /**
+   * The contact asks the sending device for a message again, as a phone does when it cannot
+   * decrypt: it drops its session with that device and sends `<receipt type="retry">` with its
+   * registration id and the retry count; the device starts a new session and resends the same id.
+   */
+  private askRetry(
+    connection: ClientConnection,
+    account: StoredAccount,
+    contact: StoredContact,
+    id: string,
+    count: number,
+  ): void {
+    const party = this.contactParty(contact);
+    party.resetSession(account.lid, connection.deviceId!);
+    connection.sendNode({
+      tag: 'receipt',
+      attrs: { id, from: `${contact.lid}@lid`, type: 'retry', t: unixNow() },
+      content: [
+        { tag: 'retry', attrs: { count: String(count), id, t: unixNow(), v: '1' } },
+        { tag: 'registration', attrs: {}, content: uint32(party.stored.registrationId) },
+      ],
+    });
+    this.saveSoon();
   }
 
   /**
@@ -1511,13 +1533,40 @@ export class WaEmulator implements ConnectionHost {
     if (!enc) return;
     const log = this.sentLog.get(account.accountId) ?? new Map<string, SimulatorSentMessage>();
     this.sentLog.set(account.accountId, log);
+    const corrupt = this.corruptOutNext.get(account.accountId) ?? 0;
+    if (corrupt > 0) {
+      this.corruptOutNext.set(account.accountId, corrupt - 1);
+      const bytes = Buffer.from(enc.ciphertext);
+      // The MAC covers the tail: the contact's copy fails authentication (Bad MAC).
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+      enc.ciphertext = bytes;
+    }
     // Decrypted even when it is a resend: the contact's session must follow the sender's.
-    const plaintext = await this.contactParty(contact).decrypt(
-      account.lid,
-      connection.deviceId,
-      enc.type,
-      enc.ciphertext,
-    );
+    let plaintext: Buffer;
+    try {
+      plaintext = await this.contactParty(contact).decrypt(
+        account.lid,
+        connection.deviceId,
+        enc.type,
+        enc.ciphertext,
+      );
+    } catch (error) {
+      // A phone that cannot decrypt asks the sender for the message again (up to 5 times).
+      const retryKey = `${account.accountId}:${id}`;
+      const count = (this.outboundRetries.get(retryKey) ?? 0) + 1;
+      this.outboundRetries.delete(retryKey);
+      this.outboundRetries.set(retryKey, count);
+      if (this.outboundRetries.size > 10_000) {
+        this.outboundRetries.delete(this.outboundRetries.keys().next().value!);
+      }
+      if (count > 5 || !connection.open) throw error;
+      connection.logger.info(
+        { err: error, id, count },
+        'the contact could not decrypt an outbound message; retry asked',
+      );
+      this.askRetry(connection, account, contact, id, count);
+      return;
+    }
     this.saveSoon();
     const seen = log.get(id);
     if (seen) {
