@@ -38,6 +38,14 @@ export const WaEmulatorFaultBody = z.discriminatedUnion('kind', [
     kind: z.literal('corrupt-outbound'),
     count: z.number().int().min(1).max(100).default(1),
   }),
+  /**
+   * The connection of the device a receipt for the account's sent message is going to drops as the
+   * receipt goes out, `count` times: the receipt is lost with the socket, never acked by the client.
+   */
+  z.object({
+    kind: z.literal('drop-on-receipt'),
+    count: z.number().int().min(1).max(100).default(1),
+  }),
 ]);
 export type WaEmulatorFaultBody = z.infer<typeof WaEmulatorFaultBody>;
 

@@ -549,6 +549,46 @@ describe('wa-emulator messaging with real Baileys', () => {
     ]);
   });
 
+  it('when the socket dies with a delivery receipt in flight, then the server keeps the unacked receipt and redelivers it at the next login', async () => {
+    // No read receipt during the test: only the delivery receipt can take the status to 3.
+    await emulator.stop();
+    emulator = await WaEmulator.start({ logger, dataDir, readMs: 3_600_000 });
+    const { auth, run } = await pair('acc-receipt-lost');
+    const first = await inbound('acc-receipt-lost', { from: '+40700000110', text: 'Salut' });
+    await received(run, first);
+    const contactJid = run.messages.find((m) => m.key.id === first)!.key.remoteJid!;
+    expect(
+      (await control('/accounts/acc-receipt-lost/faults', { kind: 'drop-on-receipt', count: 1 }))
+        .status,
+    ).toBe(202);
+    const sent = await run.socket.sendMessage(contactJid, {
+      text: 'Livrat chiar înainte de cădere',
+    });
+    const id = sent!.key.id!;
+    // The fault happened: the socket closed as the delivery receipt went out, before any status.
+    await run.closed;
+    expect(
+      emulator.accountViews().find((a) => a.accountId === 'acc-receipt-lost')?.devices,
+    ).toEqual([expect.objectContaining({ connected: false })]);
+    expect(run.statuses.get(id) ?? []).not.toContain(3);
+    await expect
+      .poll(async () =>
+        (
+          await getJson<{ messages: Array<{ messageId: string }> }>(
+            '/accounts/acc-receipt-lost/sent',
+          )
+        ).messages.map((m) => m.messageId),
+      )
+      .toContain(id);
+
+    expect(emulator.unackedReceiptCount('acc-receipt-lost', 1)).toBe(1);
+    const again = connect('acc-receipt-lost', auth);
+    await again.opened;
+    await expect.poll(() => again.statuses.get(id) ?? [], { timeout: 10_000 }).toContain(3);
+    // Acked this time: nothing is kept to send again.
+    await expect.poll(() => emulator.unackedReceiptCount('acc-receipt-lost', 1)).toBe(0);
+  });
+
   it('when the client asks for a pairing code and the phone enters it, then the device links and opens without a QR scan', async () => {
     const auth = new MemoryAuth();
     const first = connect('acc-code', auth);

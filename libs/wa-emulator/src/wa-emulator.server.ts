@@ -148,8 +148,12 @@ export class WaEmulator implements ConnectionHost {
   /** The logged-in connection of each device, keyed `accountId:deviceId`. */
   private readonly live = new Map<string, ClientConnection>();
   private replacedCount = 0;
-  /** Receipts for a device that was away when its contact sent them (in memory), by liveKey. */
-  private readonly pendingReceipts = new Map<string, BinaryNode[]>();
+  /**
+   * Receipts for each device (by liveKey, in memory) that its client has not acked yet
+   * (`<ack class="receipt">`), keyed by {@link receiptAckKey}: as WhatsApp does, sent again at
+   * every login until acked, so a receipt lost with a dying socket still arrives.
+   */
+  private readonly unackedReceipts = new Map<string, Map<string, BinaryNode>>();
 
   /** Open sockets replaced by a newer login of the same device (440), since start. */
   get replacedSockets(): number {
@@ -175,6 +179,8 @@ export class WaEmulator implements ConnectionHost {
   private readonly corruptNext = new Map<string, number>();
   /** Outbound messages the contacts still fail to decrypt (fault `corrupt-outbound`), by account. */
   private readonly corruptOutNext = new Map<string, number>();
+  /** Receipts still to lose with their socket (fault `drop-on-receipt`), by account. */
+  private readonly dropOnReceipt = new Map<string, number>();
   /** Retry receipts a contact sent for an outbound message (`accountId:id`), bounded. */
   private readonly outboundRetries = new Map<string, number>();
   /** Per device: serialises sends so a backlog goes out in order before new messages. */
@@ -443,6 +449,11 @@ export class WaEmulator implements ConnectionHost {
       this.corruptInbound(accountId, fault.count);
       return fault.count;
     }
+    if (fault.kind === 'drop-on-receipt') {
+      if (!this.store.account(accountId)) throw new EmulatorError(409, 'account not paired');
+      this.dropOnReceipt.set(accountId, (this.dropOnReceipt.get(accountId) ?? 0) + fault.count);
+      return fault.count;
+    }
     if (fault.kind === 'corrupt-outbound') {
       if (!this.store.account(accountId)) throw new EmulatorError(409, 'account not paired');
       this.corruptOutNext.set(accountId, (this.corruptOutNext.get(accountId) ?? 0) + fault.count);
@@ -550,9 +561,10 @@ export class WaEmulator implements ConnectionHost {
       }
       // Sessions and sender keys advanced: durable, so a restart continues them.
       this.saveSoon();
-      const receipts = this.pendingReceipts.get(liveKey(account.accountId, deviceId)) ?? [];
-      this.pendingReceipts.delete(liveKey(account.accountId, deviceId));
-      for (const receipt of receipts) {
+      // Kept until the client acks them: sent again at each login until then.
+      const receipts = this.unackedReceipts.get(liveKey(account.accountId, deviceId));
+      for (const receipt of receipts?.values() ?? []) {
+        if (!connection.open) return;
         connection.sendNode({ ...receipt, attrs: { ...receipt.attrs, offline: '1' } });
       }
       if (this.offlineMarkerDelayMs > 0) {
@@ -571,6 +583,15 @@ export class WaEmulator implements ConnectionHost {
   }
 
   onStanza(connection: ClientConnection, node: BinaryNode): void {
+    if (node.tag === 'ack') {
+      if (node.attrs.class === 'receipt' && connection.accountId !== null) {
+        const key = liveKey(connection.accountId, connection.deviceId ?? 0);
+        this.unackedReceipts
+          .get(key)
+          ?.delete(receiptAckKey(node.attrs.id, node.attrs.to, node.attrs.type));
+      }
+      return;
+    }
     if (node.tag === 'receipt') {
       this.recordReceipt(connection, node);
       return;
@@ -1613,18 +1634,23 @@ export class WaEmulator implements ConnectionHost {
           ...(type === 'read' ? { type: 'read' } : {}),
         },
       };
-      // As WhatsApp does, a device that is away gets the receipt when it logs in again.
+      // As WhatsApp does, the receipt is kept until the device acks it: a device that is away,
+      // or whose socket dies before its ack, gets it when it logs in again.
       for (const device of Object.values(account.devices)) {
         const key = liveKey(account.accountId, device.deviceId);
+        const unacked = this.unackedReceipts.get(key) ?? new Map<string, BinaryNode>();
+        unacked.set(receiptAckKey(node.attrs.id, node.attrs.from, node.attrs.type), node);
+        if (unacked.size > 1000) unacked.delete(unacked.keys().next().value!);
+        this.unackedReceipts.set(key, unacked);
         const live = this.live.get(key);
-        if (live?.open) {
-          live.sendNode(node);
+        const drops = this.dropOnReceipt.get(account.accountId) ?? 0;
+        if (live?.open && drops > 0) {
+          // The socket dies with the receipt in flight: the client never gets it.
+          this.dropOnReceipt.set(account.accountId, drops - 1);
+          live.drop();
           continue;
         }
-        const queued = this.pendingReceipts.get(key) ?? [];
-        queued.push(node);
-        if (queued.length > 1000) queued.shift();
-        this.pendingReceipts.set(key, queued);
+        if (live?.open) live.sendNode(node);
       }
     };
     setTimeout(() => receipt('delivery'), this.deliveredMs).unref();
@@ -1650,6 +1676,11 @@ export class WaEmulator implements ConnectionHost {
   /** What contacts received from the account, decrypted, in arrival order. */
   sent(accountId: string): SimulatorSentMessage[] {
     return [...(this.sentLog.get(accountId)?.values() ?? [])];
+  }
+
+  /** Receipts for the account's sent messages that its device has not acked yet. */
+  unackedReceiptCount(accountId: string, deviceId: number): number {
+    return this.unackedReceipts.get(liveKey(accountId, deviceId))?.size ?? 0;
   }
 
   /** Receipts the account's clients sent, oldest first. */
@@ -1741,6 +1772,11 @@ export interface ReceiptRecord {
   type: string;
   deviceId: number;
   at: string;
+}
+
+/** What names a receipt in the client's `<ack class="receipt" id to type>`. */
+function receiptAckKey(id: string | undefined, from: string | undefined, type: string | undefined) {
+  return `${id ?? ''}\n${from ?? ''}\n${type ?? 'delivery'}`;
 }
 
 /** The `<enc>` addressed to the contact: inside `<participants><to jid>` or directly. */
