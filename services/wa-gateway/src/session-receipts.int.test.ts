@@ -95,6 +95,54 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
     await env.waitStatus(session, 'connected');
   });
 
+  it('when a contact receipts a sent message, then Baileys acks that receipt to WhatsApp only after its status is stored', async () => {
+    const id = 'receipt-ack-status';
+    const waMessageId = `3EB0ACKSTATUS${Date.now().toString(16).toUpperCase()}`;
+    // The status jobs of the sent message wait until `release` (the store is slow).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const state = { held: 0 };
+    const publisher = new Proxy(env.publisher, {
+      get(target, prop, receiver) {
+        if (prop !== 'publish') {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        }
+        return async (...args: Parameters<InboundPublisher['publish']>) => {
+          const text = JSON.stringify(args[1]);
+          if (text.includes(waMessageId) && /"status":[34]\b/.test(text)) {
+            state.held += 1;
+            await released;
+          }
+          return target.publish(...args);
+        };
+      },
+    });
+    const session = await env.paired(id, { publisher });
+    const contact = '+40722555888';
+    await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Bună' });
+    const deviceId = env.emulator.accountViews().find((a) => a.accountId === id)!.devices[0]!
+      .deviceId;
+    await session.send({
+      requestId: `req-${waMessageId}`,
+      accountId: id,
+      to: contact,
+      waMessageId,
+      text: 'Confirm',
+    });
+    await expectEventually(() => expect(state.held).toBeGreaterThanOrEqual(1), {
+      timeoutMs: 15_000,
+    });
+    // The delivery receipt reached Baileys, its status is not stored: WhatsApp must still hold it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(env.emulator.unackedReceiptCount(id, deviceId)).toBeGreaterThanOrEqual(1);
+    release();
+    await expectEventually(() => expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(0), {
+      timeoutMs: 10_000,
+    });
+    await env.waitStatus(session, 'connected');
+  });
+
   it('when offline messages arrive while Baileys still buffers its events and the session is handed off, then each is stored once before the socket closes', async () => {
     const id = 'receipt-handoff';
     const first = await env.paired(id);

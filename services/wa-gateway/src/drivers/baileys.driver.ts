@@ -94,14 +94,17 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
 
       // Events are handled one batch at a time, in the order Baileys emits them.
       let chain = Promise.resolve();
-      const handle = (picked: WaEvents, messageIds: string[]) => {
+      const handle = (picked: WaEvents, messageIds: string[], statusIds: string[] = []) => {
         chain = chain.then(async () => {
           try {
             await options.onEvents(picked);
             gate.stored(messageIds);
+            gate.statusStored(statusIds);
           } catch (error) {
             options.logger.error({ err: error }, 'baileys event handling failed');
-            gate.notStored(messageIds, error instanceof Error ? error.message : String(error));
+            const reason = error instanceof Error ? error.message : String(error);
+            gate.notStored(messageIds, reason);
+            gate.statusNotStored(statusIds, reason);
           }
         });
         return chain;
@@ -117,6 +120,15 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
             { 'messages.upsert': upsert },
             upsert.messages.map((m) => m.key.id ?? '').filter((id) => id !== ''),
           );
+          return true;
+        }
+        // A status (a contact's receipt) likewise: Baileys acks the receipt right after emitting
+        // it, and WhatsApp drops an acked receipt, so the ack waits until the status is stored.
+        if (event === 'messages.update') {
+          const updates = data as BaileysEventMap['messages.update'];
+          const ids = updates.map((u) => u.key.id ?? '').filter((id) => id !== '');
+          gate.statusEvents(ids);
+          void handle({ 'messages.update': updates }, [], ids);
           return true;
         }
         // end() discards what Baileys still buffers: hand it over before the close.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@wacrm/observability';
-import { RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
+import { ACK_LOG_LINE, RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
 
 /** A transport recording what reaches the wire, and a gate over it with Baileys' logger. */
 function setup() {
@@ -25,7 +25,12 @@ function setup() {
     transport.send(`receipt:${ids.join(',')}`, () => done.push(ids.join(',')));
   };
   const frame = (name: string) => transport.send(name, () => done.push(name));
-  return { wire, failures, gate, receipt, frame, done };
+  /** What Baileys' sendMessageAck does for a contact's receipt: log the line, then write. */
+  const ack = (id: string, tag = 'receipt') => {
+    logger.debug({ recv: { tag, attrs: { id } }, sent: { id, class: tag } }, ACK_LOG_LINE);
+    transport.send(`ack:${id}`, () => done.push(`ack:${id}`));
+  };
+  return { wire, failures, gate, receipt, frame, ack, done };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -55,6 +60,28 @@ describe('ReceiptGate', () => {
     expect(wire).toEqual([]);
     gate.stored(['A']);
     expect(wire).toEqual(['receipt:A', 'between', 'receipt:B,C', 'last']);
+  });
+
+  it('when a contact receipts a sent message, then the ack of that receipt waits until its status is stored; an ack with its status already stored, or of a message, goes at once', () => {
+    const { wire, gate, ack, frame } = setup();
+    gate.statusEvents(['S']);
+    ack('S');
+    frame('after');
+    ack('M', 'message');
+    expect(wire).toEqual([]);
+    gate.statusStored(['S']);
+    expect(wire).toEqual(['ack:S', 'after', 'ack:M']);
+    ack('S');
+    expect(wire.at(-1)).toBe('ack:S');
+  });
+
+  it('when a status cannot be stored, then the ack of its receipt is never written and the socket is given up', () => {
+    const { wire, gate, ack, failures } = setup();
+    gate.statusEvents(['S']);
+    ack('S');
+    expect(gate.statusNotStored(['S'], 'store down')).toBe(true);
+    expect(wire).toEqual([]);
+    expect(failures).toEqual(['store down']);
   });
 
   it('when a read or retry receipt is written, then it is not held', () => {

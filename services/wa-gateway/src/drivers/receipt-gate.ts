@@ -9,6 +9,13 @@ type ILogger = SocketConfig['logger'];
 export const RECEIPT_LOG_LINE = 'sending receipt for messages';
 
 /**
+ * The debug line Baileys 7 writes in `sendMessageAck` (Socket/messages-recv.js) with the stanza it
+ * acks (`recv`), synchronously before it encodes the `<ack>` and writes its frame. Baileys acks a
+ * contact's receipt right after emitting its status (`messages.update`); WhatsApp then drops it.
+ */
+export const ACK_LOG_LINE = 'sent ack';
+
+/**
  * Receipt types that tell WhatsApp a received message was delivered (it then drops its copy):
  * none (delivery), `inactive` (delivery while not online), `sender` (our own message from another
  * device), `peer_msg`. Read, played, retry and hist_sync receipts are not held.
@@ -27,7 +34,8 @@ interface Held {
 }
 
 /**
- * Holds Baileys' delivery receipts until the messages they acknowledge are stored.
+ * Holds Baileys' delivery receipts until the messages they acknowledge are stored, and its acks
+ * of contacts' receipts (`<ack class="receipt">`, {@link ACK_LOG_LINE}) until their statuses are.
  *
  * Baileys sends the receipt for a message before it emits `messages.upsert`, awaiting the write,
  * and offers no hook between the two; its modules are closures, so nothing in them can be
@@ -46,6 +54,8 @@ export class ReceiptGate {
   private next: string[] | null = null;
   private readonly held: Held[] = [];
   private readonly waiting = new Map<string, number>();
+  /** Message ids whose status events were handed to our handler and are not stored yet. */
+  private readonly statusPending = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
   private write: ((data: unknown, options: unknown, cb?: SendCallback) => void) | null = null;
@@ -64,6 +74,7 @@ export class ReceiptGate {
   logger(target: ILogger): ILogger {
     const onDebug = (obj: unknown, msg?: string) => {
       if (msg === RECEIPT_LOG_LINE) this.receiptComing(obj);
+      else if (msg === ACK_LOG_LINE) this.ackComing(obj);
     };
     const wrap = (inner: ILogger): ILogger => ({
       get level() {
@@ -131,6 +142,27 @@ export class ReceiptGate {
     this.release();
   }
 
+  /** Status events of these messages were handed to our handler: acks of their receipts wait. */
+  statusEvents(messageIds: readonly string[]): void {
+    for (const id of messageIds) this.statusPending.set(id, (this.statusPending.get(id) ?? 0) + 1);
+  }
+
+  /** The status events of these messages are stored: the acks of their receipts may go. */
+  statusStored(messageIds: readonly string[]): void {
+    for (const id of messageIds) {
+      const count = this.statusPending.get(id) ?? 0;
+      if (count <= 1) this.statusPending.delete(id);
+      else this.statusPending.set(id, count - 1);
+    }
+    this.stored(messageIds.map(ackKey));
+  }
+
+  /** The status events of these messages could not be stored: see {@link notStored}. */
+  statusNotStored(messageIds: readonly string[], reason: string): boolean {
+    for (const id of messageIds) this.statusPending.delete(id);
+    return this.notStored(messageIds.map(ackKey), reason);
+  }
+
   /**
    * These messages could not be stored. If a receipt for one of them is held, it and everything
    * after it is never written and the socket is given up (`onFail`): WhatsApp delivers them again.
@@ -163,6 +195,15 @@ export class ReceiptGate {
     queueMicrotask(() => (this.next = null));
   }
 
+  /** An `<ack class="receipt">` for a receipt whose status is not stored yet: held like a receipt. */
+  private ackComing(obj: unknown): void {
+    const { recv } = (obj ?? {}) as { recv?: { tag?: string; attrs?: { id?: string } } };
+    const id = recv?.attrs?.id;
+    if (recv?.tag !== 'receipt' || id === undefined || !this.statusPending.has(id)) return;
+    this.next = [ackKey(id)];
+    queueMicrotask(() => (this.next = null));
+  }
+
   private release(): void {
     while (this.held.length > 0) {
       const first = this.held[0]!;
@@ -175,4 +216,9 @@ export class ReceiptGate {
       this.timer = null;
     }
   }
+}
+
+/** Held acks wait under their own key: a message id may also have a held delivery receipt. */
+function ackKey(messageId: string): string {
+  return `ack:${messageId}`;
 }
