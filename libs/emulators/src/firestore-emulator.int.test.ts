@@ -213,6 +213,30 @@ describe('startFirestoreEmulator', () => {
     expect((await fetch(`${emulator.controlUrl}/nope`)).status).toBe(404);
   });
 
+  it('when a document or collection is named after an Object member, then it reads and writes like any other name', async () => {
+    const emulator = await startEmulator();
+    const db = adminFirestore(emulator.host);
+    // The emulator library looks children up with `name in map`: 'constructor' used to resolve to
+    // Object's own member and every read of it failed with UNKNOWN ("reading 'hasExist'").
+    for (const id of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect((await db.doc(`performers/${id}`).get()).exists).toBe(false);
+      await db.doc(`performers/${id}`).set({ id });
+      expect((await db.doc(`performers/${id}`).get()).data()).toEqual({ id });
+      await db.doc(`performers/${id}/constructor/toString`).set({ nested: true });
+      expect((await db.doc(`performers/${id}/constructor/toString`).get()).data()).toEqual({
+        nested: true,
+      });
+    }
+    const all = await db.collection('performers').get();
+    expect(all.docs.map((d) => d.id).sort()).toEqual([
+      'constructor',
+      'hasOwnProperty',
+      'toString',
+      'valueOf',
+    ]);
+    expect(({} as Record<string, unknown>).id).toBeUndefined();
+  });
+
   it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {
     const emulator = await startEmulator({ controlPort: 0 });
     const db = adminFirestore(emulator.host);

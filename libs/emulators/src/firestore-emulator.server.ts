@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { CommitRequest } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
+import './firestore-own-names.js';
 import {
   ServerCredentials,
   status,

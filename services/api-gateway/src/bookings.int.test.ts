@@ -411,3 +411,15 @@ describe('bookings (issue 19)', () => {
     expect(starts.every((e, i) => i === 0 || starts[i - 1]!.start <= e.start)).toBe(true);
   });
 });
+
+describe('performer and costume ids that name object properties', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'when a performer or costume %s is edited, then the answer is 404, not a 500',
+    async (id) => {
+      for (const path of ['performers', 'costumes']) {
+        const res = await call('PATCH', `/api/crm/${path}/${id}`, { isArchived: true });
+        expect(res.statusCode, `${path}: ${res.body}`).toBe(404);
+      }
+    },
+  );
+});
