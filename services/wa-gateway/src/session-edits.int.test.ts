@@ -3,7 +3,7 @@ import '@wacrm/wa-emulator/preload';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob, MessageDoc } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
-import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
+import { ingestMessages } from '../../ingest/src/domain/messages.handlers.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
-import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
+import { ingestMessages } from '../../ingest/src/domain/messages.handlers.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();

@@ -2,7 +2,7 @@
 import '@wacrm/wa-emulator/preload';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob, MessageDoc } from '@wacrm/contracts';
-import { ingestMessages } from '../../ingest/src/domain/inbound.handlers.js';
+import { ingestMessages } from '../../ingest/src/domain/messages.handlers.js';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import { EmulatorSessions } from '../test/emulator-session.js';
 

@@ -133,6 +133,12 @@ export class FirestoreStore {
     return snap.docs.map((d) => d.data());
   }
 
+  /** Every thread of an account with its id (the search backfill, read once per job). */
+  async accountThreads(accountId: string): Promise<Array<{ id: string; doc: ThreadDoc }>> {
+    const snap = await this.c.threads().where('accountId', '==', accountId).get();
+    return snap.docs.map((d) => ({ id: d.id, doc: d.data() }));
+  }
+
   /** Every message of a thread (a LID thread being merged: small, read once). */
   async threadMessages(threadId: string): Promise<MessageDoc[]> {
     const snap = await this.c.messages(threadId).get();

@@ -49,23 +49,36 @@ export interface ThreadHint {
   create: boolean;
 }
 
-export interface SyncInput {
+/** History progress written in every commit of a chunk, with the writes to keep for it. */
+export interface PerBatchWrites {
+  reserve: number;
+  writes: (progress: BatchProgress) => LooseWrite[];
+}
+
+/** Everything one sync does; each caller below fills it in explicitly. */
+interface SyncPlan {
   accountId: string;
   source: MessageSource;
-  raw?: readonly WaRawMessage[];
-  mutations?: readonly AddressedMutation[];
-  hints?: readonly ThreadHint[];
-  /** Messages created from an outbox document when WhatsApp acknowledged the send. */
-  outboxMessages?: ReadonlyArray<{ outbox: OutboxDoc; message: MessageDoc }>;
-  /** Per-commit writes (history progress), and how many writes per commit to keep for them. */
-  reservePerBatch?: number;
-  perBatch?: (progress: BatchProgress) => LooseWrite[];
-  loose?: LooseWrite[];
+  raw: readonly WaRawMessage[];
+  mutations: readonly AddressedMutation[];
+  hints: readonly ThreadHint[];
+  /** Messages created from an outbox document (accepted, or acknowledged by WhatsApp). */
+  outboxMessages: ReadonlyArray<{ outbox: OutboxDoc; message: MessageDoc }>;
+  perBatch: PerBatchWrites | null;
   /** Send facts the caller knows (a send result): reported to outbox-sender with the commit. */
-  sendStatus?: SendStatusJob[];
-  /** Report status changes of messages sent through the outbox to outbox-sender (default true). */
-  mirrorOutbox?: boolean;
+  sendStatus: readonly SendStatusJob[];
+  /** Report status changes of messages sent through the outbox to outbox-sender. */
+  mirrorOutbox: boolean;
 }
+
+const NOTHING = {
+  raw: [],
+  mutations: [],
+  hints: [],
+  outboxMessages: [],
+  perBatch: null,
+  sendStatus: [],
+} as const;
 
 export interface SyncResult extends WriteResult {
   received: number;
@@ -172,16 +185,12 @@ function mutationOf(item: Exclude<InboundItem, { kind: 'skip' | 'content' }>): M
  * the account lock: one writer per account at a time is the ordering assumption that makes the
  * read-then-write of thread counters safe without transaction isolation.
  */
-export async function syncConversation(
-  deps: IngestDeps,
-  input: SyncInput,
-  logger: Logger,
-): Promise<SyncResult> {
+async function sync(deps: IngestDeps, input: SyncPlan, logger: Logger): Promise<SyncResult> {
   const { accountId, source } = input;
   const now = new Date();
   const classified: Array<{ raw: WaRawMessage; item: Exclude<InboundItem, { kind: 'skip' }> }> = [];
   let skipped = 0;
-  for (const raw of input.raw ?? []) {
+  for (const raw of input.raw) {
     if (isBroadcastJid(raw.key.remoteJid)) {
       skipped += 1;
       continue;
@@ -194,8 +203,8 @@ export async function syncConversation(
     }
     classified.push({ raw, item });
   }
-  const mutations = (input.mutations ?? []).filter((m) => !isBroadcastJid(m.chatJid));
-  const hints = (input.hints ?? []).filter((h) => !isBroadcastJid(h.chatJid));
+  const mutations = input.mutations.filter((m) => !isBroadcastJid(m.chatJid));
+  const hints = input.hints.filter((h) => !isBroadcastJid(h.chatJid));
 
   const lidToPn = await resolveIdentities(deps, accountId, [
     ...classified.flatMap(({ raw }) => [raw.key.remoteJid, raw.key.participant ?? '']),
@@ -225,7 +234,7 @@ export async function syncConversation(
   });
   const hinted = hints.map((h) => ({ ...h, ...threadFor(accountId, h.chatJid, lidToPn) }));
   for (const h of hinted) if (h.create) threadIds.add(h.threadId);
-  for (const { message } of input.outboxMessages ?? []) {
+  for (const { message } of input.outboxMessages) {
     threadIds.add(message.threadId);
     messageKeys.push({ threadId: message.threadId, messageId: message.waKey.id });
   }
@@ -242,7 +251,7 @@ export async function syncConversation(
       (l) => l.item.kind === 'content' && !messages.has(messageKey(l.threadId, l.item.key.id)),
     )
     .map((l) => (l.item as { key: WaKey }).key.id);
-  for (const { message } of input.outboxMessages ?? []) newIds.push(message.waKey.id);
+  for (const { message } of input.outboxMessages) newIds.push(message.waKey.id);
   const flagged = await deps.pendingIndex.which(accountId, newIds);
   const absentTargets = [
     ...located
@@ -295,7 +304,7 @@ export async function syncConversation(
       builder.mutate(threadId, item.targetId, mutation);
     }
   }
-  for (const { outbox, message } of input.outboxMessages ?? []) {
+  for (const { outbox, message } of input.outboxMessages) {
     const jid = canonicalChatJid(outbox.to, lidToPn);
     if (!builder.addMessage(seedFor(jid, null, phoneOf), message)) duplicates += 1;
   }
@@ -304,8 +313,8 @@ export async function syncConversation(
   if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, source, changes);
 
   // A message sent through the outbox: its owner (outbox-sender) moves the outbox on the fact.
-  const facts: SendStatusJob[] = [...(input.sendStatus ?? [])];
-  if (input.mirrorOutbox !== false) {
+  const facts: SendStatusJob[] = [...input.sendStatus];
+  if (input.mirrorOutbox) {
     for (const s of changes.statusChanges) {
       if (s.requestId === null || !REPORTED.has(s.status)) continue;
       facts.push({
@@ -326,17 +335,98 @@ export async function syncConversation(
     accountId,
     now,
     maxWrites: deps.maxWrites,
-    ...(input.reservePerBatch !== undefined ? { reservePerBatch: input.reservePerBatch } : {}),
-    ...(input.perBatch !== undefined ? { perBatch: input.perBatch } : {}),
-    loose: input.loose ?? [],
+    ...(input.perBatch !== null
+      ? { reservePerBatch: input.perBatch.reserve, perBatch: input.perBatch.writes }
+      : {}),
     onCommitted: (events: RealtimeEvent[]) => deps.publisher.publish(events),
   });
   await deps.pendingIndex.remove(accountId, changes.pendingApplied);
   return {
     ...result,
-    received: (input.raw ?? []).length,
+    received: input.raw.length,
     skipped,
     duplicates,
     threads: changes.threads.length,
   };
+}
+
+/** New messages from the socket (`ingest-messages`); their statuses reach the outbox. */
+export function syncMessages(
+  deps: IngestDeps,
+  job: { accountId: string; source: MessageSource; raw: readonly WaRawMessage[] },
+  logger: Logger,
+): Promise<SyncResult> {
+  return sync(deps, { ...NOTHING, ...job, mirrorOutbox: true }, logger);
+}
+
+/** A history chunk: its messages, the chats and contacts it names, its progress per commit. */
+export function syncHistoryChunk(
+  deps: IngestDeps,
+  job: {
+    accountId: string;
+    source: MessageSource;
+    raw: readonly WaRawMessage[];
+    hints: readonly ThreadHint[];
+    perBatch: PerBatchWrites;
+  },
+  logger: Logger,
+): Promise<SyncResult> {
+  return sync(deps, { ...NOTHING, ...job, mirrorOutbox: true }, logger);
+}
+
+/** Receipts, edits, revokes and reactions of stored messages; statuses reach the outbox. */
+export function syncMessageChanges(
+  deps: IngestDeps,
+  accountId: string,
+  mutations: readonly AddressedMutation[],
+  logger: Logger,
+): Promise<SyncResult> {
+  return sync(
+    deps,
+    { ...NOTHING, accountId, source: 'live', mutations, mirrorOutbox: true },
+    logger,
+  );
+}
+
+/**
+ * WhatsApp's answer to a send: the message's status (and the message itself when the accepted
+ * copy is missing), with the fact for outbox-sender given by the caller, not mirrored.
+ */
+export function syncSendResult(
+  deps: IngestDeps,
+  accountId: string,
+  result: {
+    mutation: AddressedMutation;
+    acked: { outbox: OutboxDoc; message: MessageDoc } | null;
+    sendStatus: readonly SendStatusJob[];
+  },
+  logger: Logger,
+): Promise<SyncResult> {
+  return sync(
+    deps,
+    {
+      ...NOTHING,
+      accountId,
+      source: 'live',
+      mutations: [result.mutation],
+      outboxMessages: result.acked === null ? [] : [result.acked],
+      sendStatus: result.sendStatus,
+      mirrorOutbox: false,
+    },
+    logger,
+  );
+}
+
+/** A send the API accepted, shown in its conversation as `queued`. */
+export function syncOutbound(
+  deps: IngestDeps,
+  accountId: string,
+  accepted: { outbox: OutboxDoc; message: MessageDoc },
+  logger: Logger,
+): Promise<SyncResult> {
+  return sync(
+    deps,
+    { ...NOTHING, accountId, source: 'live', outboxMessages: [accepted], mirrorOutbox: false },
+    logger,
+  );
 }

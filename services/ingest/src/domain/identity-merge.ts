@@ -2,6 +2,7 @@ import type { IdentityDoc } from '@wacrm/contracts';
 import { threadIdFor } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
 import { writeChangeSet, type LooseWrite } from '../data-access/change-writer.js';
+import { identityWrite } from '../data-access/document-writes.js';
 import { ChangeSetBuilder, threadSeedOf } from './change-set.js';
 import { seedFor } from './conversation-sync.js';
 import type { IngestDeps } from './ingest-deps.js';
@@ -76,7 +77,7 @@ export async function applyIdentityMappings(
     .filter(([lid, pn]) => stored.get(lid) !== pn)
     .map(([lid, pn]) => {
       const doc: IdentityDoc = { accountId, lid, pn, createdAt: now };
-      return { apply: (b) => b.set(deps.store.identityRef(accountId, lid), doc), events: [] };
+      return identityWrite(deps.store, doc);
     });
   await writeChangeSet(deps.store, builder.build(), {
     accountId,

@@ -4,8 +4,9 @@ import {
   type MessageDoc,
   type RealtimeEvent,
 } from '@wacrm/contracts';
-import { recordWebhookEvents } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
+import { commitWrites, unreadCountWrite } from '../data-access/document-writes.js';
+import { inAccountTurn } from './account-turn.js';
 import type { IngestDeps } from './ingest-deps.js';
 import { countsAsUnread } from './thread-fold.js';
 
@@ -51,7 +52,7 @@ export async function markRead(
   deps: IngestDeps,
   logger: Logger,
 ): Promise<unknown> {
-  return deps.lock.run(job.accountId, async () => {
+  return inAccountTurn(deps, job.accountId, async () => {
     const thread = (await deps.store.loadThreads([job.threadId])).get(job.threadId);
     if (thread === undefined || thread.accountId !== job.accountId) {
       logger.warn(
@@ -83,8 +84,6 @@ export async function markRead(
     if (unreadCount === thread.unreadCount) return { unreadCount, changed: false };
 
     const now = new Date();
-    const batch = deps.store.db.batch();
-    batch.set(deps.store.threadRef(job.threadId), { unreadCount, updatedAt: now }, { merge: true });
     const events: RealtimeEvent[] = [
       {
         type: 'thread.updated',
@@ -93,9 +92,12 @@ export async function markRead(
         at: now.toISOString(),
       },
     ];
-    recordWebhookEvents(deps.store.db, batch, events, now);
-    await batch.commit();
-    await deps.publisher.publish(events);
+    await commitWrites(
+      deps.store,
+      [unreadCountWrite(deps.store, job.threadId, unreadCount, now, events)],
+      now,
+      (committed) => deps.publisher.publish(committed),
+    );
     logger.info(
       {
         accountId: job.accountId,

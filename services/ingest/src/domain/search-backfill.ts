@@ -1,7 +1,8 @@
 import type { ReindexSearchJob, SearchBackfillDoc } from '@wacrm/contracts';
-import { searchBackfillState } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
+import { loadSearchBackfill, saveSearchBackfill } from '../data-access/document-writes.js';
 import { applySearchPlan } from '../data-access/search-index.js';
+import { inAccountTurn } from './account-turn.js';
 import type { IngestDeps } from './ingest-deps.js';
 import { emptySearchPlan, planMessage, planThread } from './search-plan.js';
 
@@ -19,8 +20,7 @@ export async function reindexSearch(
   deps: IngestDeps,
   logger: Logger,
 ): Promise<{ threads: number; messages: number }> {
-  const stateRef = searchBackfillState(deps.store.db, job.accountId);
-  const stored = (await stateRef.get()).data();
+  const stored = await loadSearchBackfill(deps.store, job.accountId);
   const startedAt = new Date();
   let state: SearchBackfillDoc =
     job.afterThreadId === null && stored !== undefined && stored.status === 'running'
@@ -34,15 +34,14 @@ export async function reindexSearch(
           updatedAt: startedAt,
           completedAt: null,
         };
-  const snap = await deps.store.c.threads().where('accountId', '==', job.accountId).get();
-  const threads = snap.docs
-    .map((d) => ({ id: d.id, doc: d.data() }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const threads = (await deps.store.accountThreads(job.accountId)).sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   let next = threads.findIndex((t) => state.afterThreadId === null || t.id > state.afterThreadId);
   if (next < 0) next = threads.length;
   while (next < threads.length) {
     const slice = threads.slice(next, next + BACKFILL_THREADS_PER_SLICE);
-    state = await deps.lock.run(job.accountId, async () => {
+    state = await inAccountTurn(deps, job.accountId, async () => {
       const plan = emptySearchPlan();
       let messages = 0;
       for (const t of slice) {
@@ -61,13 +60,18 @@ export async function reindexSearch(
         messages: state.messages + messages,
         updatedAt: now,
       };
-      await stateRef.set(progressed);
+      await saveSearchBackfill(deps.store, job.accountId, progressed);
       return progressed;
     });
     next += slice.length;
   }
   const now = new Date();
-  await stateRef.set({ ...state, status: 'completed', updatedAt: now, completedAt: now });
+  await saveSearchBackfill(deps.store, job.accountId, {
+    ...state,
+    status: 'completed',
+    updatedAt: now,
+    completedAt: now,
+  });
   logger.info(
     { accountId: job.accountId, threads: state.threads, messages: state.messages },
     `search backfill of ${job.accountId} done`,

@@ -3,16 +3,10 @@ import type { Redis } from 'ioredis';
 import { WaInboundQueue } from '@wacrm/contracts';
 import { startWorker, type ShutdownRegistry } from '@wacrm/queue';
 import type { IngestDeps } from '../domain/ingest-deps.js';
-import {
-  applyReceipts,
-  ingestHistory,
-  ingestMessages,
-  mapIdentities,
-  recordOutbound,
-  recordSendResult,
-  updateAccount,
-  updateMessages,
-} from '../domain/inbound.handlers.js';
+import { mapIdentities, updateAccount } from '../domain/account.handlers.js';
+import { ingestHistory } from '../domain/history.handlers.js';
+import { applyReceipts, ingestMessages, updateMessages } from '../domain/messages.handlers.js';
+import { recordOutbound, recordSendResult } from '../domain/send.handlers.js';
 import { markRead } from '../domain/read-mark.js';
 import { reindexSearch } from '../domain/search-backfill.js';
 
