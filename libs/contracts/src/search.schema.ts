@@ -11,14 +11,15 @@ import type { MessageDoc, ThreadDoc } from './firestore.schema.js';
  *   period (7 days from the epoch, UTC)
  *   that contain `term`, as compact entries (see `encodeSearchEntry`), at most
  *   `SEARCH_ENTRIES_PER_PART` per document; a busy period continues in parts `{period}.1`, `{period}.2`…
- * - `accounts/{accountId}/searchThreadTerms/{term}` — threads whose name or phone has a word
- *   starting with `term`, at most `SEARCH_THREADS_PER_TERM` of them.
+ * - `accounts/{accountId}/searchThreads/{threadId}` — one document per thread with every prefix
+ *   of its name's words and phone forms (`threadSearchTerms`), found by an `array-contains`
+ *   query: a new thread costs one write, where a document per prefix cost one per prefix.
  * - `accounts/{accountId}/searchIndexState/backfill` — progress of the resumable backfill.
  */
 export const SearchCollections = {
   terms: 'searchTerms',
   periods: 'periods',
-  threadTerms: 'searchThreadTerms',
+  threads: 'searchThreads',
   state: 'searchIndexState',
 } as const;
 
@@ -30,6 +31,7 @@ export const SEARCH_TERMS_PER_MESSAGE = 64;
 export const SEARCH_TERM_MAX_CHARS = 32;
 export const SEARCH_TERM_MIN_CHARS = 2;
 export const SEARCH_ENTRIES_PER_PART = 2000;
+/** Threads read for one query word (the most recent of them are shown). */
 export const SEARCH_THREADS_PER_TERM = 500;
 /** Words of a query; more are ignored. */
 export const SEARCH_QUERY_MAX_TERMS = 8;
@@ -176,14 +178,13 @@ export const SearchPeriodDoc = z.object({
 });
 export type SearchPeriodDoc = z.infer<typeof SearchPeriodDoc>;
 
-export const SearchThreadTermDoc = z.object({
-  term: z.string().min(1).max(64),
-  threadIds: z.array(z.string()).max(SEARCH_THREADS_PER_TERM),
-  /** More threads matched than are kept. */
-  truncated: z.boolean(),
+export const SearchThreadDoc = z.object({
+  threadId: z.string().min(1),
+  /** `threadSearchTerms` of the thread's name and phone. */
+  terms: z.array(z.string().min(1).max(64)),
   updatedAt: Time,
 });
-export type SearchThreadTermDoc = z.infer<typeof SearchThreadTermDoc>;
+export type SearchThreadDoc = z.infer<typeof SearchThreadDoc>;
 
 export const SearchBackfillDoc = z.object({
   status: z.enum(['running', 'completed']),

@@ -4,12 +4,12 @@ import {
   SearchBackfillDoc,
   SearchCollections,
   SearchPeriodDoc,
-  SearchThreadTermDoc,
+  SearchThreadDoc,
 } from '@wacrm/contracts';
 import { contractConverter } from '../converters.js';
 
 const periodConverter = contractConverter('searchPeriod', SearchPeriodDoc);
-const threadTermConverter = contractConverter('searchThreadTerm', SearchThreadTermDoc);
+const threadConverter = contractConverter('searchThread', SearchThreadDoc);
 const backfillConverter = contractConverter('searchBackfill', SearchBackfillDoc);
 
 /** `accounts/{accountId}/searchTerms/{term}/periods`: the periods (and parts) a word occurs on. */
@@ -23,14 +23,13 @@ export function searchPeriods(db: Firestore, accountId: string, term: string) {
     .withConverter(periodConverter);
 }
 
-/** `accounts/{accountId}/searchThreadTerms/{term}`: threads whose name or phone starts so. */
-export function searchThreadTerm(db: Firestore, accountId: string, term: string) {
+/** `accounts/{accountId}/searchThreads`: each thread's name and phone prefixes (`terms`). */
+export function searchThreads(db: Firestore, accountId: string) {
   return db
     .collection(Collections.accounts)
     .doc(accountId)
-    .collection(SearchCollections.threadTerms)
-    .doc(term)
-    .withConverter(threadTermConverter);
+    .collection(SearchCollections.threads)
+    .withConverter(threadConverter);
 }
 
 /** `accounts/{accountId}/searchIndexState/backfill`. */

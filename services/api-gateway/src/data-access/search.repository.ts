@@ -1,5 +1,6 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import {
+  SEARCH_THREADS_PER_TERM,
   decodeSearchEntry,
   messageSearchTerms,
   messageSearchText,
@@ -9,10 +10,9 @@ import {
   type SearchEntry,
   type SearchMessageHit,
   type SearchThreadHit,
-  type SearchThreadTermDoc,
   type ThreadDoc,
 } from '@wacrm/contracts';
-import { collections, searchPeriods, searchThreadTerm } from '@wacrm/firestore';
+import { collections, searchPeriods, searchThreads as searchThreadDocs } from '@wacrm/firestore';
 import { compareEntries, isBeyondCursor, snippetOf } from '../domain/search-query.js';
 
 /**
@@ -184,16 +184,20 @@ export async function searchThreads(
   threadId?: string,
 ): Promise<SearchThreadHit[]> {
   if (terms.length === 0) return [];
-  const snaps = await db.getAll(...terms.map((t) => searchThreadTerm(db, accountId, t)));
-  let ids: string[] | null = null;
-  for (const snap of snaps) {
-    const doc = snap.data() as SearchThreadTermDoc | undefined;
-    const these = new Set(doc?.threadIds ?? []);
-    ids = ids === null ? [...these] : ids.filter((id) => these.has(id));
-  }
-  let candidates = ids ?? [];
-  if (threadId !== undefined) candidates = candidates.filter((id) => id === threadId);
-  candidates = candidates.slice(0, 200);
+  // Each thread's document holds all its terms: one query by the longest (rarest) word, the
+  // others checked on the documents it returns.
+  const index = searchThreadDocs(db, accountId);
+  const longest = terms.reduce((a, b) => (b.length > a.length ? b : a));
+  const docs =
+    threadId !== undefined
+      ? [(await index.doc(threadId).get()).data()].filter((d) => d !== undefined)
+      : (
+          await index.where('terms', 'array-contains', longest).limit(SEARCH_THREADS_PER_TERM).get()
+        ).docs.map((d) => d.data());
+  const candidates = docs
+    .filter((d) => terms.every((t) => d.terms.includes(t)))
+    .map((d) => d.threadId)
+    .slice(0, 200);
   if (candidates.length === 0) return [];
   const c = collections(db);
   const threadSnaps = await db.getAll(...candidates.map((id) => c.threads().doc(id)));

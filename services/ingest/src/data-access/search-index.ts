@@ -1,19 +1,17 @@
 import {
   SEARCH_ENTRIES_PER_PART,
-  SEARCH_THREADS_PER_TERM,
   searchEntryMessageId,
   searchPartId,
   type SearchPeriodDoc,
-  type SearchThreadTermDoc,
+  type SearchThreadDoc,
 } from '@wacrm/contracts';
-import { searchPeriods, searchThreadTerm } from '@wacrm/firestore';
-import type { PeriodOps, SearchPlan, ThreadTermOps } from '../domain/search-plan.js';
+import { searchPeriods, searchThreads } from '@wacrm/firestore';
+import type { PeriodOps, SearchPlan } from '../domain/search-plan.js';
 import type { Db, WriteBatch } from './firestore-store.js';
 
 const READ_SLICE = 300;
 
 type PeriodRef = ReturnType<ReturnType<typeof searchPeriods>['doc']>;
-type ThreadTermRef = ReturnType<typeof searchThreadTerm>;
 
 async function readAll<T>(db: Db, refs: Array<{ path: string }>): Promise<Array<T | undefined>> {
   const out: Array<T | undefined> = [];
@@ -72,7 +70,11 @@ export async function applySearchPlan(
 ): Promise<{ commits: number }> {
   const batches = new GroupedBatches(maxWrites);
   await applyPeriods(db, accountId, [...plan.periods.values()], now, batches);
-  await applyThreadTerms(db, accountId, [...plan.threadTerms.values()], now, batches);
+  for (const [threadId, terms] of plan.threads) {
+    // Written whole from the plan: no read, one write per thread.
+    const doc: SearchThreadDoc = { threadId, terms, updatedAt: now };
+    batches.add([(b) => b.set(searchThreads(db, accountId).doc(threadId), doc)]);
+  }
   return { commits: await batches.commit(db) };
 }
 
@@ -142,42 +144,5 @@ async function applyPeriods(
         b.set(refOf(o, p), doc);
       }),
     );
-  });
-}
-
-async function applyThreadTerms(
-  db: Db,
-  accountId: string,
-  ops: ThreadTermOps[],
-  now: Date,
-  batches: GroupedBatches,
-): Promise<void> {
-  if (ops.length === 0) return;
-  const refs: ThreadTermRef[] = ops.map((o) => searchThreadTerm(db, accountId, o.term));
-  const docs = await readAll<SearchThreadTermDoc>(db, refs);
-  ops.forEach((o, i) => {
-    const stored = docs[i];
-    const ids = new Set(stored?.threadIds ?? []);
-    let truncated = stored?.truncated ?? false;
-    let changed = false;
-    for (const id of o.removes) changed = ids.delete(id) || changed;
-    for (const id of o.adds) {
-      if (ids.has(id)) continue;
-      if (ids.size >= SEARCH_THREADS_PER_TERM) {
-        truncated = true;
-        changed = true;
-        continue;
-      }
-      ids.add(id);
-      changed = true;
-    }
-    if (!changed) return;
-    const doc: SearchThreadTermDoc = {
-      term: o.term,
-      threadIds: [...ids],
-      truncated,
-      updatedAt: now,
-    };
-    batches.add([(b) => b.set(refs[i]!, doc)]);
   });
 }

@@ -18,19 +18,14 @@ export interface PeriodOps {
   removes: Set<string>;
 }
 
-export interface ThreadTermOps {
-  term: string;
-  adds: Set<string>;
-  removes: Set<string>;
-}
-
 export interface SearchPlan {
   periods: Map<string, PeriodOps>;
-  threadTerms: Map<string, ThreadTermOps>;
+  /** Threads whose terms changed, with their terms now. */
+  threads: Map<string, string[]>;
 }
 
 export function emptySearchPlan(): SearchPlan {
-  return { periods: new Map(), threadTerms: new Map() };
+  return { periods: new Map(), threads: new Map() };
 }
 
 function periodOps(plan: SearchPlan, term: string, period: number): PeriodOps {
@@ -39,15 +34,6 @@ function periodOps(plan: SearchPlan, term: string, period: number): PeriodOps {
   if (ops === undefined) {
     ops = { term, period, adds: new Map(), removes: new Set() };
     plan.periods.set(key, ops);
-  }
-  return ops;
-}
-
-function threadOps(plan: SearchPlan, term: string): ThreadTermOps {
-  let ops = plan.threadTerms.get(term);
-  if (ops === undefined) {
-    ops = { term, adds: new Set(), removes: new Set() };
-    plan.threadTerms.set(term, ops);
   }
   return ops;
 }
@@ -70,17 +56,22 @@ export function planMessageChange(plan: SearchPlan, before: MessageDoc, after: M
   planMessage(plan, after);
 }
 
-/** A new thread, or one whose name or phone changed. */
+/**
+ * A new thread, or one whose name or phone changed: its one document gets the terms it has now
+ * (nothing when they are the same; a backfill passes `before` null and always writes).
+ */
 export function planThread(
   plan: SearchPlan,
   threadId: string,
   before: Pick<ThreadDoc, 'displayName' | 'phoneE164'> | null,
   after: Pick<ThreadDoc, 'displayName' | 'phoneE164'>,
 ): void {
-  const now = new Set(threadSearchTerms(after));
-  const old = before === null ? new Set<string>() : new Set(threadSearchTerms(before));
-  for (const term of old) if (!now.has(term)) threadOps(plan, term).removes.add(threadId);
-  for (const term of now) if (!old.has(term)) threadOps(plan, term).adds.add(threadId);
+  const now = threadSearchTerms(after);
+  if (before !== null) {
+    const old = threadSearchTerms(before);
+    if (old.length === now.length && old.every((term, i) => term === now[i])) return;
+  }
+  plan.threads.set(threadId, now);
 }
 
 /** Everything a change set changes in the index. Pure, so a replayed job plans the same. */
