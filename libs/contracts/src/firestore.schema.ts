@@ -173,6 +173,13 @@ export const OutboxDoc = z.object({
   updatedAt: Time,
   sentAt: Time.nullable(),
   /**
+   * Issue 19: a scheduled send (status `scheduled`) is handed over at this time, not before;
+   * absent or null = as soon as possible.
+   */
+  sendAt: Time.nullable().optional(),
+  /** Why a scheduled send was cancelled (the operator, or the booking was cancelled). */
+  cancelledReason: z.string().max(200).nullable().optional(),
+  /**
    * W3C traceparent of the request that accepted the send (ids only, no content), so a send the
    * relay hands to the queue again stays in that request's trace.
    */

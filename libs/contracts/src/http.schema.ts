@@ -4,6 +4,7 @@ import {
   AccountStatus,
   CalendarDate,
   ClockTime,
+  IsoDateTime,
   OutgoingMedia,
   PhoneE164,
   RequestId,
@@ -62,6 +63,8 @@ export const SendMessageBody = z
     media: OutgoingMedia.optional(),
     replyTo: WaKey.optional(),
     requestId: RequestId.optional(),
+    /** Issue 19: send at this time (in the future, at most a year ahead) instead of now. */
+    sendAt: IsoDateTime.optional(),
   })
   .refine((b) => (b.threadId === undefined) !== (b.to === undefined), {
     message: 'exactly one of threadId or to',
@@ -77,8 +80,12 @@ export const SendMessageAccepted = z.object({
   requestId: RequestId,
   threadId: z.string(),
   messageId: z.string(),
-  /** Always `queued`, also for a repeat: progress is the message's status (and the SSE stream). */
-  status: z.literal('queued'),
+  /**
+   * `queued`, or `scheduled` for a send with sendAt, also for a repeat: progress is the message's
+   * status (and the SSE stream).
+   */
+  status: z.enum(['queued', 'scheduled']),
+  sendAt: IsoDateTime.optional(),
 });
 
 export const MarkReadBody = z.object({

@@ -18,3 +18,4 @@ export * from './outbox.schema.js';
 export * from './wa-emulator.schema.js';
 export * from './search.schema.js';
 export * from './inbox.schema.js';
+export * from './scheduling.schema.js';

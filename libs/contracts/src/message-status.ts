@@ -22,14 +22,18 @@ export const OUTBOX_STATUSES = [
   'read',
   'failed',
   'paused',
+  'scheduled',
+  'cancelled',
 ] as const;
 export type OutboxStatusName = (typeof OUTBOX_STATUSES)[number];
 
 // `failed` sits between sending and sent: it ends a send that never reached the server, and an
 // ack or receipt that arrives anyway (proof it went out) moves past it. `paused` waits like
-// `queued`.
+// `queued`. `scheduled` waits for its time before `queued`; `cancelled` (only from `scheduled`) is
+// final: nothing moves it (outbox-sender's transition refuses every event on it).
 const RANK: Readonly<Record<MessageStatusName | OutboxStatusName, number>> = {
   received: 0,
+  scheduled: 0.5,
   queued: 1,
   paused: 1,
   sending: 2,
@@ -37,6 +41,7 @@ const RANK: Readonly<Record<MessageStatusName | OutboxStatusName, number>> = {
   sent: 3,
   delivered: 4,
   read: 5,
+  cancelled: 6,
 };
 
 /** The status after `incoming` arrives: statuses only move forward, replays change nothing. */

@@ -297,9 +297,20 @@ export const SendStatusJob = z.object({
 });
 export type SendStatusJob = z.infer<typeof SendStatusJob>;
 
+/**
+ * Cancel a scheduled send (issue 19): outbox-sender moves `scheduled` to `cancelled` and answers
+ * with the status after (the API waits for the answer: anything but `cancelled` is a 409).
+ */
+export const CancelOutboxJob = z.object({
+  requestId: RequestId,
+  reason: z.string().min(1).max(200),
+});
+export type CancelOutboxJob = z.infer<typeof CancelOutboxJob>;
+
 export const OutboxQueue = defineQueue('outbox', {
   'send-outbox': SendOutboxJob,
   'send-status': SendStatusJob,
+  'cancel-outbox': CancelOutboxJob,
 });
 
 export const ExtractEventJob = z.object({

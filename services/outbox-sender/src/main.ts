@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { loadConfig, OutboxSenderEnv } from '@wacrm/config';
-import { OutboxQueue, waCommandsQueue } from '@wacrm/contracts';
+import { OutboxQueue, WaInboundQueue, waCommandsQueue } from '@wacrm/contracts';
 import { initFirebaseFromEnv } from '@wacrm/firestore';
 import {
   connectServiceRedis,
@@ -13,6 +13,7 @@ import {
 import { cachedAccounts } from './data-access/account-cache.js';
 import { createGovernor } from './data-access/governor.js';
 import { OutboxStore } from './data-access/outbox-store.js';
+import { cancelOutbox } from './entry-points/cancel-outbox.processor.js';
 import { relayOnce } from './entry-points/outbox-relay.js';
 import { sendOutbox } from './entry-points/send-outbox.processor.js';
 import { recordSendStatus } from './entry-points/send-status.processor.js';
@@ -30,6 +31,8 @@ const redis = await connectServiceRedis(booted, config.REDIS_URL);
 const queueDeps = { connection: redis, prefix: config.QUEUE_PREFIX, tracerName: SERVICE };
 const outboxQueue = openQueue(OutboxQueue, queueDeps);
 shutdown.add('outbox queue', () => outboxQueue.queue.close());
+const waInbound = openQueue(WaInboundQueue, queueDeps);
+shutdown.add('wa-inbound queue', () => waInbound.queue.close());
 
 const commandQueues = new Map<string, ContractQueue<ReturnType<typeof waCommandsQueue>>>();
 function commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>> {
@@ -69,10 +72,13 @@ const worker = startWorker(
         defaults,
         pacing: config.OUTBOX_PACING,
         commandsFor,
+        outboxQueue,
+        waInbound,
         logger: ctx.logger,
         accounts,
       }),
     'send-status': (payload, ctx) => recordSendStatus(payload, { outbox, logger: ctx.logger }),
+    'cancel-outbox': (payload, ctx) => cancelOutbox(payload, { outbox, logger: ctx.logger }),
   },
   { connection: redis, prefix: config.QUEUE_PREFIX, logger, tracerName: SERVICE, shutdown },
   { concurrency: config.OUTBOX_CONCURRENCY },

@@ -16,6 +16,8 @@ export interface NewOutboxEntry {
   createdBy: string;
   /** The accepting request's W3C traceparent, if it is traced. */
   traceparent?: string | null;
+  /** Issue 19: a scheduled send (created `scheduled`, handed over at this time). */
+  sendAt?: Date | null;
 }
 
 export type OutboxWrite = CreateOnceResult<OutboxDoc>;
@@ -39,6 +41,8 @@ export function outboxBodyHash(entry: NewOutboxEntry): string {
           ...(entry.media.mediaId !== undefined ? [entry.media.mediaId] : []),
         ],
     entry.replyTo,
+    // Only when set: unscheduled sends keep their hash.
+    ...(entry.sendAt != null ? [entry.sendAt.toISOString()] : []),
   ]);
 }
 
@@ -72,7 +76,7 @@ export async function createOutboxEntry(
           },
     replyTo: entry.replyTo,
     waMessageId: waMessageIdFor(entry.requestId),
-    status: 'queued',
+    status: entry.sendAt != null ? 'scheduled' : 'queued',
     attempts: 0,
     lastError: null,
     bodyHash,
@@ -81,6 +85,7 @@ export async function createOutboxEntry(
     updatedAt: now,
     sentAt: null,
     traceparent: entry.traceparent ?? null,
+    ...(entry.sendAt != null ? { sendAt: entry.sendAt } : {}),
   };
   return createOnce(
     ref,
@@ -110,4 +115,24 @@ export async function readOutboxEntries(
     if (doc !== undefined) out.set(ids[i]!, doc);
   });
   return out;
+}
+
+/**
+ * The scheduled sends of a thread (issue 19), those still waiting and those cancelled, soonest
+ * first. Read-only, like `readOutboxEntries`.
+ */
+export async function readScheduledOutbox(
+  db: Firestore,
+  threadId: string,
+  limit: number,
+): Promise<OutboxDoc[]> {
+  const snap = await collections(db)
+    .outbox()
+    .where('threadId', '==', threadId)
+    .where('status', 'in', ['scheduled', 'cancelled'])
+    .limit(limit)
+    .get();
+  return snap.docs
+    .map((d) => d.data())
+    .sort((a, b) => (a.sendAt?.getTime() ?? 0) - (b.sendAt?.getTime() ?? 0));
 }

@@ -69,6 +69,19 @@ export class OutboxStore {
     ).docs;
   }
 
+  /** `scheduled` documents whose time has come by `now`, soonest first (issue 19). */
+  async scheduledDue(now: Date, limit: number): Promise<QueryDocumentSnapshot<OutboxDoc>[]> {
+    return (
+      await collections(this.db)
+        .outbox()
+        .where('status', '==', 'scheduled')
+        .where('sendAt', '<=', now)
+        .orderBy('sendAt', 'asc')
+        .limit(limit)
+        .get()
+    ).docs;
+  }
+
   async paused(limit: number): Promise<QueryDocumentSnapshot<OutboxDoc>[]> {
     return (
       await collections(this.db)

@@ -11,13 +11,19 @@ export type OutboxEvent =
   /** A fact about the send: acked, a receipt, or failed for good (from ingest or the relay). */
   | { kind: 'status'; status: SendStatusJob['status']; error: string | null }
   /** The `send-outbox` job itself failed for good (no document, no account, bad media). */
-  | { kind: 'job-failed'; error: string };
+  | { kind: 'job-failed'; error: string }
+  /** A scheduled send's time has come: it waits for its turn like any other (issue 19). */
+  | { kind: 'due' }
+  /** An operator (or the booking's cancellation) cancels a scheduled send. */
+  | { kind: 'cancel'; reason: string };
 
 export type OutboxPatch = Partial<
-  Pick<OutboxDoc, 'status' | 'attempts' | 'lastError' | 'sentAt' | 'updatedAt'>
+  Pick<OutboxDoc, 'status' | 'attempts' | 'lastError' | 'sentAt' | 'updatedAt' | 'cancelledReason'>
 >;
 
 const WAITING: ReadonlyArray<OutboxDoc['status']> = ['queued', 'sending', 'paused'];
+/** Not sent yet and not cancelled: a failure for good ends these. */
+const OPEN: ReadonlyArray<OutboxDoc['status']> = [...WAITING, 'scheduled'];
 
 /**
  * The one place outbox transitions are decided: the patch `event` makes to `doc`, or null when
@@ -29,7 +35,15 @@ export function outboxTransition(
   event: OutboxEvent,
   now: Date,
 ): OutboxPatch | null {
+  // Cancelled is final: a late job, fact or relay pass changes nothing.
+  if (doc.status === 'cancelled') return null;
   switch (event.kind) {
+    case 'due':
+      if (doc.status !== 'scheduled') return null;
+      return { status: 'queued', updatedAt: now };
+    case 'cancel':
+      if (doc.status !== 'scheduled') return null;
+      return { status: 'cancelled', cancelledReason: event.reason, updatedAt: now };
     case 'sending':
       if (!WAITING.includes(doc.status)) return null;
       return { status: 'sending', attempts: doc.attempts + 1, lastError: null, updatedAt: now };
@@ -40,7 +54,7 @@ export function outboxTransition(
       if (doc.status !== 'paused') return null;
       return { status: 'queued', lastError: null, updatedAt: now };
     case 'job-failed':
-      if (!WAITING.includes(doc.status)) return null;
+      if (!OPEN.includes(doc.status)) return null;
       return { status: 'failed', lastError: event.error, updatedAt: now };
     case 'status': {
       if (event.status === 'failed') {

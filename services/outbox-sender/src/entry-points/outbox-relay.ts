@@ -26,6 +26,8 @@ export interface RelayDeps {
 
 export interface RelayPass {
   requeued: number;
+  /** Scheduled sends whose time came and whose delayed job was missing (Redis lost it). */
+  due: number;
   resumed: number;
   repaired: number;
   /** `sending` documents WhatsApp had acknowledged: marked `sent`, never sent again. */
@@ -74,11 +76,17 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
 
   const c = collections(deps.db);
   const limit = deps.batchSize ?? 200;
-  const pass: RelayPass = { requeued: 0, resumed: 0, repaired: 0, acknowledged: 0 };
+  const pass: RelayPass = { requeued: 0, due: 0, resumed: 0, repaired: 0, acknowledged: 0 };
 
   const queued = await deps.outbox.queuedBefore(new Date(now - deps.relayAfterMs), limit);
   for (const doc of queued) {
     if (await ensureSendJob(deps, doc)) pass.requeued += 1;
+  }
+
+  // The document is the truth of a schedule: a due one without a waiting job gets one now.
+  const due = await deps.outbox.scheduledDue(new Date(now), limit);
+  for (const doc of due) {
+    if (await ensureSendJob(deps, doc)) pass.due += 1;
   }
 
   const paused = await deps.outbox.paused(limit);
@@ -126,7 +134,7 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     if (await ensureSendJob(deps, doc)) pass.repaired += 1;
   }
 
-  if (pass.requeued + pass.resumed + pass.repaired + pass.acknowledged > 0) {
+  if (pass.requeued + pass.due + pass.resumed + pass.repaired + pass.acknowledged > 0) {
     deps.logger.warn(pass, 'outbox relay handed documents back to the queue');
   }
   return pass;

@@ -2,6 +2,7 @@ import { Job } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   OutboxQueue,
+  WaInboundQueue,
   waCommandsQueue,
   waMessageIdFor,
   type AccountDoc,
@@ -22,6 +23,7 @@ import { OutboxStore } from '../data-access/outbox-store.js';
 import { relayOnce, type RelayDeps } from './outbox-relay.js';
 import { sendOutbox, type SendOutboxDeps } from './send-outbox.processor.js';
 import { recordSendStatus } from './send-status.processor.js';
+import { cancelOutbox } from './cancel-outbox.processor.js';
 
 const telemetry = useTestTelemetry('outbox-sender-int');
 afterAll(() => telemetry.shutdown());
@@ -330,5 +332,103 @@ describe('outbox relay', () => {
   it('when another instance holds the relay lock, then this instance does nothing', async () => {
     await redis.connection.set(`${redis.prefix}:outbox-relay:lock`, 'someone-else', 'PX', 60_000);
     expect(await relayOnce(relayDeps)).toBeNull();
+  });
+});
+
+describe('scheduled sends (issue 19)', () => {
+  const sendAt = t0 + 60_000;
+  function scheduled(requestId: string): OutboxDoc {
+    return { ...outbox(requestId), status: 'scheduled', sendAt: new Date(sendAt) };
+  }
+  let waInbound: ContractQueue<typeof WaInboundQueue>;
+  beforeEach(() => {
+    waInbound = openQueue(WaInboundQueue, { connection: redis.connection, prefix: redis.prefix });
+    deps = { ...deps, outboxQueue, waInbound };
+  });
+  afterEach(() => waInbound.queue.close());
+
+  it('when its job runs before sendAt, then nothing is handed over and a job waits for its time', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-sched-early').set(scheduled('req-sched-early'));
+
+    expect(await sendOutbox({ requestId: 'req-sched-early', accountId: 'wa-01' }, deps)).toEqual({
+      handedOver: false,
+      reason: `scheduled for ${new Date(sendAt).toISOString()}`,
+    });
+    const again = await Job.fromId(outboxQueue.queue, `req-sched-early.at.${sendAt}`);
+    expect(again?.opts.delay).toBe(60_000);
+    expect(await commandsFor('wa-01').queue.count()).toBe(0);
+    expect(await waInbound.queue.count()).toBe(0);
+    expect((await c.outbox().doc('req-sched-early').get()).data()?.status).toBe('scheduled');
+  });
+
+  it('when it comes due, then it enters the conversation once and is handed over, paced', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-sched-due1').set(scheduled('req-sched-due1'));
+    const due = { ...deps, now: () => sendAt + 10 };
+
+    expect(
+      await sendOutbox({ requestId: 'req-sched-due1', accountId: 'wa-01' }, due),
+    ).toMatchObject({ handedOver: true, sendAt: sendAt + 10 });
+    expect(await sendOutbox({ requestId: 'req-sched-due1', accountId: 'wa-01' }, due)).toEqual({
+      handedOver: false,
+      reason: 'already handed over',
+    });
+    const recorded = await Job.fromId(waInbound.queue, 'outbound.req-sched-due1');
+    expect(recorded?.data).toMatchObject({
+      requestId: 'req-sched-due1',
+      acceptedAt: new Date(sendAt).toISOString(),
+    });
+    expect(await waInbound.queue.count()).toBe(1);
+    expect(await Job.fromId(commandsFor('wa-01').queue, 'send.req-sched-due1')).toBeDefined();
+    expect((await c.outbox().doc('req-sched-due1').get()).data()).toMatchObject({
+      status: 'sending',
+      attempts: 1,
+    });
+  });
+
+  it('when Redis lost its delayed job, then the relay queues it once it is due, not before', async () => {
+    const c = collections(fs.db);
+    await c.outbox().doc('req-sched-lost').set(scheduled('req-sched-lost'));
+
+    expect(await relayOnce(relayDeps, sendAt - 1)).toMatchObject({ due: 0 });
+    expect(await outboxQueue.queue.count()).toBe(0);
+    expect(await relayOnce(relayDeps, sendAt + 1)).toMatchObject({ due: 1 });
+    expect((await Job.fromId(outboxQueue.queue, 'req-sched-lost'))?.name).toBe('send-outbox');
+    // The next pass finds the job waiting: nothing more.
+    expect(await relayOnce(relayDeps, sendAt + 2)).toMatchObject({ due: 0 });
+  });
+
+  it('when cancelled while scheduled, then it is kept cancelled and never handed over; one on its way is not cancelled', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-sched-cncl').set(scheduled('req-sched-cncl'));
+    await c
+      .outbox()
+      .doc('req-sched-gone')
+      .set({ ...outbox('req-sched-gone'), status: 'sent' });
+
+    const cancel = (requestId: string) =>
+      cancelOutbox({ requestId, reason: 'operator' }, { outbox: deps.outbox, logger });
+    expect(await cancel('req-sched-cncl')).toEqual({ status: 'cancelled' });
+    expect(await cancel('req-sched-cncl')).toEqual({ status: 'cancelled' });
+    expect(await cancel('req-sched-gone')).toEqual({ status: 'sent' });
+    await expect(cancel('req-sched-none')).rejects.toThrow(/does not exist/);
+
+    expect(
+      await sendOutbox(
+        { requestId: 'req-sched-cncl', accountId: 'wa-01' },
+        { ...deps, now: () => sendAt + 10 },
+      ),
+    ).toEqual({ handedOver: false, reason: 'already cancelled' });
+    expect(await relayOnce(relayDeps, sendAt + 10)).toMatchObject({ due: 0 });
+    expect(await commandsFor('wa-01').queue.count()).toBe(0);
+    expect(await waInbound.queue.count()).toBe(0);
+    expect((await c.outbox().doc('req-sched-cncl').get()).data()).toMatchObject({
+      status: 'cancelled',
+      cancelledReason: 'operator',
+    });
   });
 });

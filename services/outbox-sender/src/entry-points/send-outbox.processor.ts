@@ -1,7 +1,13 @@
 import { Job } from 'bullmq';
 import type { Firestore } from 'firebase-admin/firestore';
-import type { waCommandsQueue } from '@wacrm/contracts';
-import { AppError, type OutgoingMedia, type SendOutboxJob, type WaKey } from '@wacrm/contracts';
+import type { OutboxQueue, WaInboundQueue, waCommandsQueue } from '@wacrm/contracts';
+import {
+  AppError,
+  type OutboxDoc,
+  type OutgoingMedia,
+  type SendOutboxJob,
+  type WaKey,
+} from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { Attr, setSpanAttributes, type Logger } from '@wacrm/observability';
 import { enqueue, jobIdFrom, type ContractQueue } from '@wacrm/queue';
@@ -17,6 +23,10 @@ export interface SendOutboxDeps {
   governor: Governor;
   defaults: PolicyDefaults;
   pacing: boolean;
+  /** Where a scheduled send that came due is re-queued if its job ran early (issue 19). */
+  outboxQueue?: ContractQueue<typeof OutboxQueue>;
+  /** Ingest's queue: a scheduled send enters the conversation when it comes due. */
+  waInbound?: ContractQueue<typeof WaInboundQueue>;
   /** The command queue of one account (opened once per account and kept). */
   commandsFor(accountId: string): ContractQueue<ReturnType<typeof waCommandsQueue>>;
   logger: Logger;
@@ -28,6 +38,54 @@ export interface SendOutboxDeps {
 export type SendOutboxOutcome =
   | { handedOver: true; sendAt: number; commandJobId: string }
   | { handedOver: false; reason: string };
+
+/**
+ * A scheduled send (issue 19) whose job ran: before its time, it is queued again for its time
+ * (a job that ran early, e.g. one the relay made after Redis lost the delayed one); at its time,
+ * it enters the conversation (record-outbound, as the send route does for an immediate send)
+ * and becomes `queued`, to be paced like any other. Null when it is due and now `queued`.
+ */
+async function comeDue(
+  payload: SendOutboxJob,
+  outbox: OutboxDoc,
+  deps: SendOutboxDeps,
+  now: number,
+): Promise<SendOutboxOutcome | null> {
+  const sendAt = outbox.sendAt?.getTime() ?? now;
+  if (sendAt > now) {
+    if (deps.outboxQueue === undefined) {
+      throw new AppError('INTERNAL', `outbox/${payload.requestId} ran before its sendAt`);
+    }
+    await enqueue(deps.outboxQueue, 'send-outbox', payload, {
+      jobId: jobIdFrom(payload.requestId, 'at', String(sendAt)),
+      delay: sendAt - now,
+    });
+    return { handedOver: false, reason: `scheduled for ${new Date(sendAt).toISOString()}` };
+  }
+  if (deps.waInbound !== undefined) {
+    // Keyed by the requestId like the send route's: a retry re-adds nothing.
+    await enqueue(
+      deps.waInbound,
+      'record-outbound',
+      {
+        accountId: outbox.accountId,
+        requestId: payload.requestId,
+        threadId: outbox.threadId,
+        to: outbox.to,
+        waMessageId: outbox.waMessageId,
+        acceptedAt: new Date(sendAt).toISOString(),
+      },
+      { jobId: `outbound.${payload.requestId}` },
+    );
+  }
+  const status = await deps.outbox.apply(payload.requestId, { kind: 'due' }, new Date(now));
+  if (status !== 'queued') return { handedOver: false, reason: `already ${status}` };
+  deps.logger.info(
+    { requestId: payload.requestId, lateMs: now - sendAt },
+    `scheduled outbox ${payload.requestId} came due`,
+  );
+  return null;
+}
 
 /**
  * Hands one outbox document to its account's command queue at the time the governor picks.
@@ -48,13 +106,20 @@ export async function sendOutbox(
       .get()
       .then((s) => s.data());
   // Both reads at once: they are on every send's critical path.
-  const [outboxSnap, jobAccount] = await Promise.all([
+  const [firstSnap, jobAccount] = await Promise.all([
     deps.outbox.get(payload.requestId),
     readAccount(payload.accountId),
   ]);
-  const outbox = outboxSnap.data();
+  let outboxSnap = firstSnap;
+  let outbox = outboxSnap.data();
   if (outbox === undefined) {
     throw new AppError('NOT_FOUND', `outbox/${payload.requestId} does not exist`);
+  }
+  if (outbox.status === 'scheduled') {
+    const due = await comeDue(payload, outbox, deps, now);
+    if (due !== null) return due;
+    outboxSnap = await deps.outbox.get(payload.requestId);
+    outbox = outboxSnap.data()!;
   }
   setSpanAttributes({
     [Attr.accountId]: outbox.accountId,
