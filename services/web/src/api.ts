@@ -30,6 +30,9 @@ export type SearchResult = ApiResponse<'search'>;
 export type NewEvent = ApiRequestBody<'createEvent'>;
 export type Performer = ApiResponse<'listPerformers'>['items'][number];
 export type Availability = ApiResponse<'getAvailability'>;
+export type Due = ApiResponse<'listDues'>['items'][number];
+export type Dues = ApiResponse<'listDues'>;
+export type NewPayment = ApiRequestBody<'recordPayment'>;
 type SendBody = ApiRequestBody<'sendMessage'>;
 type EventPatch = ApiRequestBody<'updateEvent'>;
 
@@ -251,3 +254,13 @@ export function createApi(token: TokenSource) {
 }
 
 export type Api = ReturnType<typeof createApi>;
+    /** Deposits and balances due this week (Europe/Bucharest), earlier unpaid ones flagged. */
+    dues: (accountId: string) => ok(api.GET('/api/crm/dues', { params: { query: { accountId } } })),
+    /** The same key for every try of one payment: a retry never records it twice. */
+    recordPayment: (eventId: string, payment: NewPayment, idempotencyKey: string) =>
+      ok(
+        api.POST('/api/crm/events/{eventId}/payments', {
+          params: { path: { eventId }, header: { 'idempotency-key': idempotencyKey } },
+          body: payment,
+        }),
+      ),

@@ -10,6 +10,7 @@ import { CalendarScreen } from './screens/calendar.js';
 import { ChatScreen } from './screens/chat.js';
 import { ClientScreen } from './screens/client.js';
 import { InboxScreen } from './screens/inbox.js';
+import { PaymentsScreen } from './screens/payments.js';
 import { SignInScreen } from './screens/sign-in.js';
 import { restoreAdminTokenSession, restoreFirebaseSession, type Session } from './session.js';
 
@@ -185,6 +186,11 @@ function SignedIn(props: {
                 {t('navCalendar')}
               </Link>
             </li>
+            <li>
+              <Link to={paths.payments()} {...(current === 'payments' ? { current: true } : {})}>
+                {t('navPayments')}
+              </Link>
+            </li>
           </ul>
         </nav>
         <span
@@ -218,6 +224,9 @@ function SignedIn(props: {
             {route.name === 'chat' && <ChatScreen key={route.threadId} threadId={route.threadId} />}
             {route.name === 'calendar' && (
               <CalendarScreen key={route.accountId ?? ''} accountId={route.accountId} />
+            )}
+            {route.name === 'payments' && (
+              <PaymentsScreen key={route.accountId ?? ''} accountId={route.accountId} />
             )}
             {route.name === 'client' && (
               <ClientScreen key={route.phoneE164} phoneE164={route.phoneE164} />

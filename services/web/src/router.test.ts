@@ -12,6 +12,9 @@ describe('routes', () => {
     expect(parseRoute(paths.inbox('wa-01'))).toEqual({ name: 'inbox', accountId: 'wa-01' });
     expect(parseRoute(paths.calendar('wa-01'))).toEqual({ name: 'calendar', accountId: 'wa-01' });
     expect(parseRoute(paths.calendar())).toEqual({ name: 'calendar', accountId: null });
+    expect(parseRoute(paths.payments('wa/01'))).toEqual({ name: 'payments', accountId: 'wa/01' });
+    expect(parseRoute(paths.report())).toEqual({ name: 'report', accountId: null });
+    expect(parseRoute(paths.clients())).toEqual({ name: 'clients' });
   });
 
   it('when the path is /, /accounts, /inbox or unknown, then the right screen is chosen', () => {

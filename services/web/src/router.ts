@@ -7,6 +7,9 @@ export type Route =
   | { name: 'chat'; threadId: string }
   | { name: 'client'; phoneE164: string }
   | { name: 'calendar'; accountId: string | null }
+  | { name: 'payments'; accountId: string | null }
+  | { name: 'report'; accountId: string | null }
+  | { name: 'clients' }
   | { name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -30,6 +33,10 @@ export function parseRoute(pathname: string): Route {
   if (head === 'calendar' && parts.length <= 2) {
     return { name: 'calendar', accountId: arg !== undefined ? decode(arg) : null };
   }
+  if ((head === 'payments' || head === 'report') && parts.length <= 2) {
+    return { name: head, accountId: arg !== undefined ? decode(arg) : null };
+  }
+  if (head === 'clients' && parts.length === 1) return { name: 'clients' };
   if (head === 'clients' && arg !== undefined && parts.length === 2) {
     return { name: 'client', phoneE164: decode(arg) };
   }
@@ -47,6 +54,11 @@ export const paths = {
   client: (phoneE164: string) => `/clients/${encodeURIComponent(phoneE164)}`,
   calendar: (accountId?: string) =>
     accountId !== undefined ? `/calendar/${encodeURIComponent(accountId)}` : '/calendar',
+  payments: (accountId?: string) =>
+    accountId !== undefined ? `/payments/${encodeURIComponent(accountId)}` : '/payments',
+  report: (accountId?: string) =>
+    accountId !== undefined ? `/report/${encodeURIComponent(accountId)}` : '/report',
+  clients: () => '/clients',
 };
 
 const listeners = new Set<() => void>();

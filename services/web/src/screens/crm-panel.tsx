@@ -1,5 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { Availability, Event, Extraction, NewEvent, ThreadView } from '../api.js';
+import {
+  ApiError,
+  type Availability,
+  type Event,
+  type Extraction,
+  type NewEvent,
+  type Performer,
+  type ThreadView,
+} from '../api.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp } from '../context.js';
 import type { MessageKey } from '../i18n.js';
@@ -9,6 +17,8 @@ import { paths } from '../router.js';
 interface DraftForm {
   date: string;
   time: string;
+  end: string;
+  performerId: string;
   address: string;
   characters: string;
   amount: string;
@@ -23,6 +33,8 @@ interface DraftForm {
 const EMPTY: DraftForm = {
   date: '',
   time: '',
+  end: '',
+  performerId: '',
   address: '',
   characters: '',
   amount: '',
@@ -43,6 +55,8 @@ function formFrom(extraction: Extraction): DraftForm {
   return {
     date: str(d.date),
     time: str(d.time),
+    end: '',
+    performerId: '',
     address: str(d.address),
     characters: d.characters.join(', '),
     amount: str(d.amount),
@@ -60,7 +74,17 @@ const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
 
 function eventFrom(form: DraftForm, thread: ThreadView, extractionId: string | null): NewEvent {
   const paid = numberOrNull(form.paid);
+  // With a performer, end time and start time, the event is a booking that holds the performer.
+  const booking =
+    form.performerId !== '' && form.time !== '' && form.end !== ''
+      ? {
+          start: `${form.date}T${form.time}`,
+          end: `${form.date}T${form.end}`,
+          performerIds: [form.performerId],
+        }
+      : {};
   return {
+    ...booking,
     threadId: thread.id,
     accountId: thread.accountId,
     date: form.date,
@@ -156,6 +180,19 @@ export function CrmPanel(props: { thread: ThreadView }) {
   const [busy, setBusy] = useState<'extract' | 'save' | null>(null);
   const [saved, setSaved] = useState<Event[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const [performers, setPerformers] = useState<Performer[]>([]);
+  useEffect(() => {
+    let live = true;
+    api
+      .performers(thread.accountId)
+      .then((list) => live && setPerformers(list.items))
+      .catch((err: unknown) => live && setError(err));
+    return () => {
+      live = false;
+    };
+  }, [api, thread.accountId]);
+  const conflicts =
+    error instanceof ApiError && error.status === 409 ? (error.problem?.conflicts ?? []) : [];
 
   async function extract() {
     setBusy('extract');
@@ -254,6 +291,25 @@ export function CrmPanel(props: { thread: ThreadView }) {
           <div className="grid">
             {field('date', 'date', 'date', { required: true })}
             {field('time', 'time', 'time')}
+            {field('end', 'draftEnd', 'time')}
+            <label className="field field-performerId">
+              {t('draftPerformer')}
+              <select
+                name="performerId"
+                value={form.performerId}
+                onChange={(e) => {
+                  saveKey.current = crypto.randomUUID();
+                  setForm((f) => ({ ...(f ?? EMPTY), performerId: e.target.value }));
+                }}
+              >
+                <option value="">{t('draftNoPerformer')}</option>
+                {performers.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+            </label>
             {field('characters', 'characters')}
             {field('address', 'address')}
             {field('amount', 'amount', 'number', { min: 0, step: '0.01' })}
@@ -270,6 +326,32 @@ export function CrmPanel(props: { thread: ThreadView }) {
             time={form.time}
             characters={eventFrom(form, thread, null).characters ?? []}
           />
+          {conflicts.length > 0 && (
+            <div className="conflicts" role="alert" data-testid="conflicts">
+              <p>{t('conflictTitle')}</p>
+              <ul>
+                {conflicts.map((c, i) => {
+                  const who =
+                    performers.find((p) => p.id === c.performerId)?.name ??
+                    c.performerId ??
+                    c.costumeId ??
+                    '';
+                  const span = {
+                    who,
+                    start: slotTime.format(new Date(c.start)),
+                    end: slotTime.format(new Date(c.end)),
+                  };
+                  return (
+                    <li key={i} data-event-id={c.eventId ?? ''}>
+                      {c.eventId === null
+                        ? t('conflictDayOff', span)
+                        : t('conflictItem', { ...span, event: c.eventId })}
+                    </li>
+                  );
+                })}
+              </ul>
+            </div>
+          )}
           <button type="submit" disabled={busy !== null}>
             {busy === 'save' ? t('saving') : t('saveEvent')}
           </button>
