@@ -103,7 +103,7 @@ export class FirestoreAuthStateStore implements AuthStateStore {
             : this.cipher.encrypt(value, `${accountId}|key|${name}`).toString('base64'),
       }));
       await beforeWrite();
-      await this.fenced(accountId, token, (tx) => {
+      await this.fenced(accountId, token, (tx, stored) => {
         for (const { ref, name, blob } of blobs) {
           if (blob === null) tx.delete(ref);
           else tx.set(ref, { name, data: blob, fencingToken: token });
@@ -117,7 +117,9 @@ export class FirestoreAuthStateStore implements AuthStateStore {
             instanceId: this.instanceId,
             updatedAt: new Date(),
           });
-        } else {
+        } else if (stored !== token) {
+          // The token is recorded once per owner: keys alone (most commits, one or more per
+          // send) do not rewrite the account's document when it already holds this token.
           tx.set(
             this.doc(accountId),
             { fencingToken: token, instanceId: this.instanceId, updatedAt: new Date() },
@@ -151,13 +153,18 @@ export class FirestoreAuthStateStore implements AuthStateStore {
   }
 
   /** Runs `writes` in a transaction that first checks no newer owner has written. */
-  private async fenced(accountId: string, token: number, writes: (tx: Transaction) => void) {
+  private async fenced(
+    accountId: string,
+    token: number,
+    writes: (tx: Transaction, stored: number | null) => void,
+  ) {
     await this.db.runTransaction(async (tx) => {
       const current = (await tx.get(this.doc(accountId))).get('fencingToken') as unknown;
-      if (typeof current === 'number' && current > token) {
+      const stored = typeof current === 'number' ? current : null;
+      if (stored !== null && stored > token) {
         throw new LeaseLostError(accountId, token);
       }
-      writes(tx);
+      writes(tx, stored);
     });
   }
 
