@@ -220,6 +220,17 @@ describe("the project's firestore.indexes.json", () => {
   it('when the indexes are read, then the inbox and client-profile composite indexes exist', () => {
     const signatures = file.indexes.map(indexSignature);
     expect(signatures).toContain('threads:accountId ASCENDING,lastMessageAt DESCENDING');
+    // The inbox filters (issue 20): each equality or array-contains before the list's order.
+    for (const filter of [
+      'assigneeUid ASCENDING',
+      'stage ASCENDING',
+      'labels CONTAINS',
+      'lastMessageDirection ASCENDING',
+    ]) {
+      expect(signatures).toContain(
+        `threads:accountId ASCENDING,${filter},lastMessageAt DESCENDING`,
+      );
+    }
     expect(signatures).toContain('evenimente:phoneE164 ASCENDING,date DESCENDING');
     expect(new Set(signatures).size).toBe(signatures.length);
     expect(file.fieldOverrides).toEqual([]);
@@ -234,8 +245,15 @@ describe("the project's firestore.indexes.json", () => {
       expect(index.fields.length).toBeGreaterThan(1);
       for (const field of index.fields) {
         expect(known, `${index.collectionGroup}.${field.fieldPath}`).toContain(field.fieldPath);
-        expect(['ASCENDING', 'DESCENDING']).toContain(field.order);
+        // Ordered, or an array field for array-contains (at most one per index).
+        if (field.arrayConfig !== undefined) {
+          expect(field.arrayConfig).toBe('CONTAINS');
+          expect(field.order).toBeUndefined();
+        } else {
+          expect(['ASCENDING', 'DESCENDING']).toContain(field.order);
+        }
       }
+      expect(index.fields.filter((f) => f.arrayConfig !== undefined).length).toBeLessThanOrEqual(1);
     }
   });
 });

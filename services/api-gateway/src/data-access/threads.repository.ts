@@ -6,9 +6,28 @@ import { keysetPage, type Direction, type KeysetCursor } from '../domain/keyset.
 
 /** Bound on one group of equal timestamps read to order it by id. */
 const MAX_TIES = 2_000;
-/** Bound on the threads one filtered page reads (a page may end early past it). */
+/**
+ * Bound on the threads one page reads for a filter no index answers (`unassigned`, not waiting);
+ * such a page may end early past it.
+ */
 const FILTER_SCAN = 5_000;
 const FILTER_CHUNK = 200;
+
+/**
+ * The inbox filters of a thread list. `where` clauses and `before` go into the query, each
+ * answered by a composite index ending in `lastMessageAt DESC` (firebase/firestore.indexes.json;
+ * several clauses at once by Firestore's index merging), so a page reads what it returns.
+ * `residual` is what no index can answer, checked while reading on in order.
+ */
+export interface ThreadFilter {
+  where: Array<
+    | { field: 'assigneeUid' | 'stage' | 'lastMessageDirection'; op: '=='; value: string }
+    | { field: 'labels'; op: 'array-contains'; value: string }
+  >;
+  /** Only threads whose last message is before this time (waiting: came before the limit). */
+  before?: Date;
+  residual?: (doc: ThreadDoc) => boolean;
+}
 
 export interface TimeRange {
   since?: Date;
@@ -36,41 +55,59 @@ export async function pageThreads(
     limit: number;
     cursor?: KeysetCursor;
     range: TimeRange;
-    /** Inbox filters (assignee, stage, label, waiting), applied while reading in order. */
-    filter?: (doc: ThreadDoc) => boolean;
+    /** Inbox filters (assignee, stage, label, waiting). */
+    filter?: ThreadFilter;
   },
 ) {
-  const base = collections(db).threads().where('accountId', '==', accountId);
-  const filter = options.filter;
+  let base = collections(db).threads().where('accountId', '==', accountId);
+  for (const w of options.filter?.where ?? []) base = base.where(w.field, w.op, w.value);
+  const residual = options.filter?.residual;
+  const range: TimeRange = { ...options.range };
+  const before = options.filter?.before;
+  if (before !== undefined && (range.until === undefined || before < range.until)) {
+    range.until = before;
+  }
   const toItem = (d: QueryDocumentSnapshot<ThreadDoc>) => {
     const doc = d.data();
     return { id: d.id, ts: doc.lastMessageAt ?? new Date(0), doc };
   };
+  type Item = ReturnType<typeof toItem>;
+  const ties = async (ts: Date): Promise<Item[]> => {
+    const snap = await base.where('lastMessageAt', '==', ts).limit(MAX_TIES).get();
+    const items = snap.docs.map(toItem);
+    return residual === undefined ? items : items.filter((i) => residual(i.doc));
+  };
+  const ordered = (beyond: Date | undefined) => {
+    let q = withRange(base, 'lastMessageAt', range);
+    if (beyond !== undefined) q = q.where('lastMessageAt', '<', beyond);
+    return q.orderBy('lastMessageAt', 'desc');
+  };
   return keysetPage(
     {
       async range(beyond, limit) {
-        let q = withRange(base, 'lastMessageAt', options.range);
-        if (beyond !== undefined) q = q.where('lastMessageAt', '<', beyond);
-        q = q.orderBy('lastMessageAt', 'desc');
-        if (filter === undefined) return (await q.limit(limit).get()).docs.map(toItem);
-        // Filtered: read on in order until `limit` match or FILTER_SCAN threads were read.
-        const found: ReturnType<typeof toItem>[] = [];
-        let after: QueryDocumentSnapshot<ThreadDoc> | undefined;
+        if (residual === undefined)
+          return (await ordered(beyond).limit(limit).get()).docs.map(toItem);
+        // Read on in order, a chunk at a time, until `limit` match or FILTER_SCAN were read. The
+        // next chunk starts below the last one's time (cursors by range: the emulator ignores
+        // startAfter), so the group at that time is read whole by `ties`.
+        const found: Item[] = [];
+        let below = beyond;
         for (let scanned = 0; found.length < limit && scanned < FILTER_SCAN;) {
-          const chunk = Math.min(FILTER_CHUNK, FILTER_SCAN - scanned);
-          const snap = await (after !== undefined ? q.startAfter(after) : q).limit(chunk).get();
-          scanned += snap.size;
-          for (const d of snap.docs) if (filter(d.data())) found.push(toItem(d));
-          if (snap.size < chunk) break;
-          after = snap.docs.at(-1);
+          const chunk = (await ordered(below).limit(FILTER_CHUNK).get()).docs.map(toItem);
+          scanned += chunk.length;
+          const last = chunk.at(-1);
+          if (last === undefined || chunk.length < FILTER_CHUNK) {
+            found.push(...chunk.filter((i) => residual(i.doc)));
+            break;
+          }
+          const lastTs = last.ts.getTime();
+          found.push(...chunk.filter((i) => i.ts.getTime() !== lastTs && residual(i.doc)));
+          found.push(...(await ties(last.ts)));
+          below = last.ts;
         }
-        return found.slice(0, limit);
+        return found;
       },
-      async ties(ts) {
-        const snap = await base.where('lastMessageAt', '==', ts).limit(MAX_TIES).get();
-        const items = snap.docs.map(toItem);
-        return filter === undefined ? items : items.filter((i) => filter(i.doc));
-      },
+      ties,
     },
     {
       limit: options.limit,

@@ -17,6 +17,7 @@ import {
   getThread,
   pageMessages,
   pageThreads,
+  type ThreadFilter,
   type TimeRange,
 } from '../data-access/threads.repository.js';
 import { inboxSettings } from '../data-access/inbox.repository.js';
@@ -43,26 +44,40 @@ function timeRange(query: { since?: string; until?: string }): TimeRange {
   return range;
 }
 
-/** The list's inbox filters as one predicate, or undefined when none is asked for. */
+/**
+ * The list's inbox filters, as index-answered query clauses where Firestore can answer them.
+ * Two cannot be: `unassigned` (a thread nobody took has no `assigneeUid` field, and Firestore
+ * indexes neither a missing field nor, in the embedded emulator, a null one) and `waiting=false`
+ * (an OR: last message outbound, or inbound within the limit); those are checked while reading.
+ */
 async function threadFilter(
   deps: RouteDeps,
   q: ThreadsQuery,
   callerId: string,
-): Promise<((doc: ThreadDoc) => boolean) | undefined> {
-  const tests: Array<(doc: ThreadDoc) => boolean> = [];
-  if (q.assigned === 'mine') tests.push((d) => d.assigneeUid === callerId);
-  if (q.assigned === 'unassigned') tests.push((d) => (d.assigneeUid ?? null) === null);
-  if (q.stage !== undefined) tests.push((d) => d.stage === q.stage);
-  const label = q.label;
-  if (label !== undefined) tests.push((d) => (d.labels ?? []).includes(label));
+): Promise<ThreadFilter | undefined> {
+  const filter: ThreadFilter = { where: [] };
+  const residual: Array<(doc: ThreadDoc) => boolean> = [];
+  if (q.assigned === 'mine') filter.where.push({ field: 'assigneeUid', op: '==', value: callerId });
+  if (q.assigned === 'unassigned') residual.push((d) => (d.assigneeUid ?? null) === null);
+  if (q.stage !== undefined) filter.where.push({ field: 'stage', op: '==', value: q.stage });
+  if (q.label !== undefined) {
+    filter.where.push({ field: 'labels', op: 'array-contains', value: q.label });
+  }
   if (q.waiting !== undefined) {
     const { waitingAfterMinutes } = await inboxSettings(deps.db, q.accountId);
     const now = new Date();
-    const want = q.waiting === 'true';
-    tests.push((d) => isWaiting(d, waitingAfterMinutes, now) === want);
+    if (q.waiting === 'true') {
+      // isWaiting: the last message is inbound and came more than the limit ago.
+      filter.where.push({ field: 'lastMessageDirection', op: '==', value: 'inbound' });
+      filter.before = new Date(now.getTime() - waitingAfterMinutes * 60_000);
+    } else {
+      residual.push((d) => !isWaiting(d, waitingAfterMinutes, now));
+    }
   }
-  if (tests.length === 0) return undefined;
-  return (doc) => tests.every((t) => t(doc));
+  if (residual.length > 0) filter.residual = (doc) => residual.every((t) => t(doc));
+  return filter.where.length > 0 || filter.residual !== undefined || filter.before !== undefined
+    ? filter
+    : undefined;
 }
 
 /** The inbox: threads of one account newest first, a thread, and its messages. */
