@@ -34,6 +34,7 @@ export type Due = ApiResponse<'listDues'>['items'][number];
 export type Dues = ApiResponse<'listDues'>;
 export type NewPayment = ApiRequestBody<'recordPayment'>;
 type SendBody = ApiRequestBody<'sendMessage'>;
+export type MediaUploaded = ApiResponse<'uploadMedia', 201>;
 type EventPatch = ApiRequestBody<'updateEvent'>;
 
 /** An answer outside 2xx, with the problem+json detail when the server sent one. */
@@ -154,19 +155,67 @@ export function createApi(token: TokenSource) {
           },
         }),
       ),
+    /** A text, or a file uploaded with uploadMedia (its caption optional). */
     send: (
       accountId: string,
       threadId: string,
-      text: string,
+      content: Pick<SendBody, 'text' | 'media'>,
       idempotencyKey: string,
       replyTo?: SendBody['replyTo'],
     ) =>
       ok(
         api.POST('/api/whatsapp/send', {
-          body: { accountId, threadId, text, ...(replyTo !== undefined ? { replyTo } : {}) },
+          body: { accountId, threadId, ...content, ...(replyTo !== undefined ? { replyTo } : {}) },
           params: { header: { 'idempotency-key': idempotencyKey } },
         }),
       ),
+    /**
+     * A message's stored file (or its thumbnail) as a Blob for an object URL: the route needs the
+     * Bearer token, which an <img> or <audio> src cannot send.
+     */
+    mediaBlob: (threadId: string, messageId: string, thumbnail: boolean, signal?: AbortSignal) =>
+      ok<Blob>(
+        api.GET('/api/threads/{threadId}/messages/{messageId}/media', {
+          params: { path: { threadId, messageId }, query: thumbnail ? { thumbnail: '1' } : {} },
+          parseAs: 'blob',
+          ...(signal !== undefined ? { signal } : {}),
+        }),
+      ),
+    /**
+     * POST /api/media (multipart, one part `file`) with upload progress, which fetch does not
+     * report: resolves with the media id to send; an ApiError with the problem otherwise.
+     */
+    uploadMedia: async (
+      accountId: string,
+      file: File,
+      onProgress: (fraction: number) => void,
+      signal?: AbortSignal,
+    ): Promise<MediaUploaded> => {
+      const bearer = await token();
+      return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        const url = new URL('/api/media', globalThis.location.origin);
+        url.searchParams.set('accountId', accountId);
+        xhr.open('POST', url);
+        xhr.setRequestHeader('authorization', `Bearer ${bearer}`);
+        xhr.responseType = 'json';
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+        };
+        xhr.onload = () => {
+          // responseType 'json': the parsed body, or null when it was not JSON.
+          const body = xhr.response as MediaUploaded | Partial<ApiProblem> | null;
+          if (xhr.status === 201) resolve(body as MediaUploaded);
+          else reject(new ApiError(xhr.status, (body ?? undefined) as Partial<ApiProblem>));
+        };
+        xhr.onerror = () => reject(new TypeError('the upload could not reach the server'));
+        xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+        signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+        const form = new FormData();
+        form.append('file', file, file.name);
+        xhr.send(form);
+      });
+    },
     /** Read up to a message id (or a time): the thread's unread count drops to what came later. */
     markRead: (threadId: string, upTo: string) =>
       ok(
@@ -247,13 +296,6 @@ export function createApi(token: TokenSource) {
       filter: { performerId?: string; character?: string } = {},
     ) =>
       ok(api.GET('/api/crm/calendar', { params: { query: { accountId, from, to, ...filter } } })),
-    /** Whether a character is free at a time (a wall time read in Europe/Bucharest). */
-    availability: (accountId: string, character: string, start: string) =>
-      ok(api.GET('/api/crm/availability', { params: { query: { accountId, character, start } } })),
-  };
-}
-
-export type Api = ReturnType<typeof createApi>;
     /** Deposits and balances due this week (Europe/Bucharest), earlier unpaid ones flagged. */
     dues: (accountId: string) => ok(api.GET('/api/crm/dues', { params: { query: { accountId } } })),
     /** The same key for every try of one payment: a retry never records it twice. */
@@ -264,3 +306,10 @@ export type Api = ReturnType<typeof createApi>;
           body: payment,
         }),
       ),
+    /** Whether a character is free at a time (a wall time read in Europe/Bucharest). */
+    availability: (accountId: string, character: string, start: string) =>
+      ok(api.GET('/api/crm/availability', { params: { query: { accountId, character, start } } })),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

@@ -12,9 +12,17 @@ import type { MessageView, NoteView, ThreadView } from '../api.js';
 import { NoteBubble, NoteForm, ThreadTools, useNotes } from './inbox-tools.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
-import { formatBytes, formatDateTime, formatTime } from '../format.js';
+import { formatDateTime, formatTime } from '../format.js';
 import type { MessageKey } from '../i18n.js';
 import { paths } from '../router.js';
+import {
+  AttachButton,
+  AttachmentPreview,
+  ChatScrollRoot,
+  firstFile,
+  MediaInChat,
+  useAttachment,
+} from './chat-media.js';
 import { CrmPanel } from './crm-panel.js';
 import { threadTitle } from './inbox.js';
 
@@ -213,35 +221,37 @@ export function ChatScreen(props: { threadId: string }) {
             {t('loadOlder')}
           </button>
         )}
-        <ol
-          className="messages"
-          ref={listRef}
-          aria-label={t('messages')}
-          aria-live="polite"
-          aria-relevant="additions"
-          tabIndex={0}
-          onScroll={(e) => {
-            const el = e.currentTarget;
-            stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-          }}
-        >
-          {messages === null && <li role="status">{t('loading')}</li>}
-          {messages?.length === 0 && <li>{t('noMessages')}</li>}
-          {messages !== null &&
-            withNotes(messages, notes).map((item) =>
-              'authorId' in item ? (
-                <NoteBubble key={`note-${item.id}`} note={item} />
-              ) : (
-                <Bubble
-                  key={item.id}
-                  message={item}
-                  all={messages}
-                  onReply={setReplyTo}
-                  highlighted={item.id === at?.id}
-                />
-              ),
-            )}
-        </ol>
+        <ChatScrollRoot.Provider value={listRef}>
+          <ol
+            className="messages"
+            ref={listRef}
+            aria-label={t('messages')}
+            aria-live="polite"
+            aria-relevant="additions"
+            tabIndex={0}
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+            }}
+          >
+            {messages === null && <li role="status">{t('loading')}</li>}
+            {messages?.length === 0 && <li>{t('noMessages')}</li>}
+            {messages !== null &&
+              withNotes(messages, notes).map((item) =>
+                'authorId' in item ? (
+                  <NoteBubble key={`note-${item.id}`} note={item} />
+                ) : (
+                  <Bubble
+                    key={item.id}
+                    message={item}
+                    all={messages}
+                    onReply={setReplyTo}
+                    highlighted={item.id === at?.id}
+                  />
+                ),
+              )}
+          </ol>
+        </ChatScrollRoot.Provider>
         <NoteForm threadId={threadId} onAdded={addNote} />
         {thread !== null && (
           <Composer
@@ -286,23 +296,7 @@ function Bubble(props: {
           {t('replyTo', { text: quoteText(quoted) ?? t('quotedUnknown') })}
         </blockquote>
       )}
-      {m.media !== null && (
-        <figure className={`media media-${m.media.kind}`}>
-          <span className="media-icon" aria-hidden="true">
-            {MEDIA_ICON[m.media.kind]}
-          </span>
-          <figcaption>
-            <strong>{t(`media_${m.media.kind}` as MessageKey)}</strong>
-            {m.media.fileName !== null && ` · ${m.media.fileName}`}
-            {m.media.seconds !== null && ` · ${Math.round(m.media.seconds)} s`}
-            {m.media.width !== null &&
-              m.media.height !== null &&
-              ` · ${m.media.width}×${m.media.height}`}
-            {m.media.size !== null && ` · ${formatBytes(m.media.size)}`}
-            {m.media.caption !== null && <span className="caption">{m.media.caption}</span>}
-          </figcaption>
-        </figure>
-      )}
+      {m.media !== null && <MediaInChat message={m} media={m.media} />}
       {m.location !== null && (
         <p>
           {t('location', {
@@ -338,14 +332,6 @@ function Bubble(props: {
     </li>
   );
 }
-
-const MEDIA_ICON: Record<NonNullable<MessageView['media']>['kind'], string> = {
-  image: '🖼',
-  video: '🎬',
-  audio: '🎵',
-  document: '📄',
-  sticker: '🏷',
-};
 
 const TICK: Record<Status, string> = {
   received: '',
@@ -388,6 +374,8 @@ function Composer(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const { attachment, attach, clear: clearAttachment } = useAttachment(props.thread.accountId);
+  const [dragging, setDragging] = useState(false);
   // One key per message typed: a retry after a network error cannot send it twice.
   const idempotencyKey = useRef(crypto.randomUUID());
 
@@ -401,14 +389,26 @@ function Composer(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     const body = text.trim();
-    if (body === '') return;
+    // With a file, the text is its caption (optional); the file must be uploaded first.
+    const uploaded = attachment?.uploaded ?? null;
+    if (attachment !== null ? uploaded === null : body === '') return;
+    const media =
+      uploaded !== null
+        ? {
+            kind: uploaded.kind,
+            mediaId: uploaded.mediaId,
+            mimetype: uploaded.mime,
+            ...(uploaded.fileName !== null ? { fileName: uploaded.fileName } : {}),
+            ...(body !== '' ? { caption: body } : {}),
+          }
+        : undefined;
     setBusy(true);
     setError(null);
     try {
       const accepted = await api.send(
         props.thread.accountId,
         props.thread.id,
-        body,
+        media !== undefined ? { media } : { text: body },
         idempotencyKey.current,
         replyTo !== null
           ? {
@@ -425,9 +425,27 @@ function Composer(props: {
         threadId: accepted.threadId,
         accountId: props.thread.accountId,
         direction: 'outbound',
-        body,
-        type: 'text',
-        media: null,
+        body: uploaded !== null ? null : body,
+        type: uploaded?.kind ?? 'text',
+        media:
+          uploaded !== null
+            ? {
+                kind: uploaded.kind,
+                mimetype: uploaded.mime,
+                size: uploaded.size,
+                fileName: uploaded.fileName,
+                caption: body !== '' ? body : null,
+                seconds: null,
+                width: null,
+                height: null,
+                // Shown as a label until the stored message comes back with its state.
+                status: null,
+                reason: null,
+                sha256: uploaded.sha256,
+                mime: uploaded.mime,
+                thumbnail: null,
+              }
+            : null,
         tsClient: now,
         tsServer: null,
         status: 'queued',
@@ -442,6 +460,7 @@ function Composer(props: {
         location: null,
       });
       setText('');
+      clearAttachment();
       onCancelReply();
       idempotencyKey.current = crypto.randomUUID();
     } catch (err) {
@@ -452,7 +471,31 @@ function Composer(props: {
   }
 
   return (
-    <form className="composer" onSubmit={(e) => void submit(e)}>
+    <form
+      className={`composer${dragging ? ' dragging' : ''}`}
+      onSubmit={(e) => void submit(e)}
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        setDragging(false);
+        const file = firstFile(e.dataTransfer);
+        if (file === null) return;
+        e.preventDefault();
+        attach(file);
+      }}
+    >
+      {dragging && (
+        <p className="drop-hint" role="status">
+          {t('dropToAttach')}
+        </p>
+      )}
+      {attachment !== null && (
+        <AttachmentPreview attachment={attachment} onRemove={clearAttachment} />
+      )}
       {replyTo !== null && (
         <div className="reply-preview" data-testid="reply-preview">
           <blockquote className="quote" id="compose-reply">
@@ -481,7 +524,13 @@ function Composer(props: {
         rows={2}
         {...(replyTo !== null ? { 'aria-describedby': 'compose-reply' } : {})}
         value={text}
-        placeholder={t('composePlaceholder')}
+        placeholder={attachment !== null ? t('captionPlaceholder') : t('composePlaceholder')}
+        onPaste={(e) => {
+          const file = firstFile(e.clipboardData);
+          if (file === null) return;
+          e.preventDefault();
+          attach(file);
+        }}
         onChange={(e) => {
           setText(e.target.value);
           // Edited after a failure: a different message, so a new key.
@@ -497,9 +546,16 @@ function Composer(props: {
           }
         }}
       />
-      <button type="submit" disabled={busy || text.trim() === ''}>
+      <AttachButton onFile={attach} disabled={busy} />
+      <button
+        type="submit"
+        disabled={busy || (attachment !== null ? attachment.uploaded === null : text.trim() === '')}
+      >
         {busy ? t('sending') : t('send')}
       </button>
+      <p id="attach-hint" className="hint">
+        {t('attachHint')}
+      </p>
       <ErrorNote error={error} />
     </form>
   );
