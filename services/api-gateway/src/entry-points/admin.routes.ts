@@ -17,7 +17,7 @@ import { generateApiKey } from '../domain/api-key.js';
 import { docId } from '../domain/doc-id.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 const tags = ['admin'] as const;

@@ -47,7 +47,7 @@ import { documentedRoutes } from './documented.js';
 import { eventEditing } from './event-edits.js';
 import { VersionedEditHeaders } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 
 const tags = ['crm'] as const;
 const errors = { ...errorResponses, 409: ProblemDetails, 503: ProblemDetails };

@@ -28,7 +28,7 @@ import {
   VersionedEditHeaders,
 } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { eventEditing } from './event-edits.js';
 import { documentedRoutes } from './documented.js';
 

@@ -29,7 +29,7 @@ import { requireAccount } from '../domain/principal.js';
 import { toNoteView, toThreadView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 const tags = ['threads'] as const;

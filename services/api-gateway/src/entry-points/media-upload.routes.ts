@@ -18,7 +18,7 @@ import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { documentedRoutes } from './documented.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 
 const UploadQuery = z.object({ accountId: AccountId });
 

@@ -7,7 +7,7 @@ import { getThread } from '../data-access/threads.repository.js';
 import { docId } from '../domain/doc-id.js';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import type { RouteDeps } from './route-deps.js';
 import { documentedRoutes } from './documented.js';
 

@@ -13,7 +13,7 @@ import {
   RedriveResult,
 } from '@wacrm/contracts';
 import type { GatewayMetrics } from '../data-access/metrics.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';

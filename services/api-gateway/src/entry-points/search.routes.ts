@@ -13,7 +13,7 @@ import { requireAccount } from '../domain/principal.js';
 import { queryTerms } from '../domain/search-query.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 const tags = ['search'] as const;

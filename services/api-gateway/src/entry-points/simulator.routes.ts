@@ -12,7 +12,7 @@ import { collections } from '@wacrm/firestore';
 import { requireAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import { documentedRoutes, type RouteDoc } from './documented.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 
 const simErrors = { ...errorResponses, 503: errorResponses[400] };
 

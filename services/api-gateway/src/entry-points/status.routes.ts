@@ -4,7 +4,7 @@ import { listAccounts } from '../data-access/accounts.repository.js';
 import { canSeeAccount } from '../domain/principal.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 /** `/api/status/dashboard` (the seeds' path) and `/api/me`. */

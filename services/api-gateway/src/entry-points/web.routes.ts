@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebConfigResponse } from '@wacrm/contracts';
 import { sendProblem } from './problem.js';
-import { errorResponses } from './whatsapp.routes.js';
+import { errorResponses } from './error-responses.js';
 import { documentedRoutes } from './documented.js';
 
 /** One built file of the web client, held in memory (the whole build is a few hundred KB). */

@@ -9,7 +9,6 @@ import {
   BackfillBody,
   CommandAccepted,
   PairingCodeBody,
-  ProblemDetails,
   QrResponse,
   type AccountsChannelMessage,
 } from '@wacrm/contracts';
@@ -20,14 +19,11 @@ import { toAccountView } from '../domain/views.js';
 import { principalOf } from './auth.hook.js';
 import type { RouteDeps } from './route-deps.js';
 import { documentedRoutes, type RouteDoc } from './documented.js';
+import { errorResponses } from './error-responses.js';
 
-export const errorResponses = {
-  400: ProblemDetails,
-  401: ProblemDetails,
-  403: ProblemDetails,
-  404: ProblemDetails,
-  429: ProblemDetails,
-};
+// Routes still importing it from here (send, stream, reports: being edited elsewhere) get it
+// from its own module.
+export { errorResponses } from './error-responses.js';
 
 const tags = ['whatsapp'] as const;
 
