@@ -588,7 +588,7 @@ export class WaEmulator implements ConnectionHost {
         const key = liveKey(connection.accountId, connection.deviceId ?? 0);
         this.unackedReceipts
           .get(key)
-          ?.delete(receiptAckKey(node.attrs.id, node.attrs.to, node.attrs.type));
+          ?.delete(receiptAckKey({ ...node.attrs, from: node.attrs.to }));
       }
       return;
     }
@@ -1634,27 +1634,57 @@ export class WaEmulator implements ConnectionHost {
           ...(type === 'read' ? { type: 'read' } : {}),
         },
       };
-      // As WhatsApp does, the receipt is kept until the device acks it: a device that is away,
-      // or whose socket dies before its ack, gets it when it logs in again.
-      for (const device of Object.values(account.devices)) {
-        const key = liveKey(account.accountId, device.deviceId);
-        const unacked = this.unackedReceipts.get(key) ?? new Map<string, BinaryNode>();
-        unacked.set(receiptAckKey(node.attrs.id, node.attrs.from, node.attrs.type), node);
-        if (unacked.size > 1000) unacked.delete(unacked.keys().next().value!);
-        this.unackedReceipts.set(key, unacked);
-        const live = this.live.get(key);
-        const drops = this.dropOnReceipt.get(account.accountId) ?? 0;
-        if (live?.open && drops > 0) {
-          // The socket dies with the receipt in flight: the client never gets it.
-          this.dropOnReceipt.set(account.accountId, drops - 1);
-          live.drop();
-          continue;
-        }
-        if (live?.open) live.sendNode(node);
-      }
+      this.deliverReceipt(account, node);
     };
     setTimeout(() => receipt('delivery'), this.deliveredMs).unref();
     setTimeout(() => receipt('read'), this.readMs).unref();
+  }
+
+  /**
+   * A group member receipts the account's message in a group (`<receipt from=group
+   * participant=member>`), kept and delivered like a contact's receipt. The emulator does not
+   * model the account's group sends; the caller names the message.
+   */
+  groupReceipt(
+    accountId: string,
+    input: { groupId: string; from: string; messageId: string; type?: 'read' },
+  ): void {
+    const account = this.store.account(accountId);
+    if (!account) throw new EmulatorError(409, 'account not paired: scan its QR first');
+    const contact = this.store.ensureContact(input.from.replace(/^\+/, ''), undefined);
+    this.deliverReceipt(account, {
+      tag: 'receipt',
+      attrs: {
+        id: input.messageId,
+        from: `${input.groupId}@g.us`,
+        participant: `${contact.phone}@${PN_SERVER}`,
+        t: unixNow(),
+        ...(input.type ? { type: input.type } : {}),
+      },
+    });
+  }
+
+  /**
+   * As WhatsApp does, a receipt is kept until the device acks it: a device that is away, or whose
+   * socket dies before its ack, gets it when it logs in again.
+   */
+  private deliverReceipt(account: StoredAccount, node: BinaryNode): void {
+    for (const device of Object.values(account.devices)) {
+      const key = liveKey(account.accountId, device.deviceId);
+      const unacked = this.unackedReceipts.get(key) ?? new Map<string, BinaryNode>();
+      unacked.set(receiptAckKey(node.attrs), node);
+      if (unacked.size > 1000) unacked.delete(unacked.keys().next().value!);
+      this.unackedReceipts.set(key, unacked);
+      const live = this.live.get(key);
+      const drops = this.dropOnReceipt.get(account.accountId) ?? 0;
+      if (live?.open && drops > 0) {
+        // The socket dies with the receipt in flight: the client never gets it.
+        this.dropOnReceipt.set(account.accountId, drops - 1);
+        live.drop();
+        continue;
+      }
+      if (live?.open) live.sendNode(node);
+    }
   }
 
   private rememberSentMedia(accountId: string, id: string, bytes: Buffer): void {
@@ -1775,8 +1805,16 @@ export interface ReceiptRecord {
 }
 
 /** What names a receipt in the client's `<ack class="receipt" id to type>`. */
-function receiptAckKey(id: string | undefined, from: string | undefined, type: string | undefined) {
-  return `${id ?? ''}\n${from ?? ''}\n${type ?? 'delivery'}`;
+/** A receipt, and the client's ack of it (`to` as `from`), name one unacked receipt. */
+function receiptAckKey(attrs: {
+  id?: string;
+  from?: string;
+  participant?: string;
+  type?: string;
+}): string {
+  return [attrs.id, attrs.from, attrs.participant, attrs.type ?? 'delivery']
+    .map((part) => part ?? '')
+    .join('\n');
 }
 
 /** The `<enc>` addressed to the contact: inside `<participants><to jid>` or directly. */

@@ -64,6 +64,32 @@ function failingFor(messageId: string, failures: number) {
   return { publisher, state };
 }
 
+/**
+ * The publisher, except that publishes `holds` picks (by job name and payload) wait until
+ * `release()` (the store is slow); `state.held` counts them.
+ */
+function heldUntilReleased(holds: (name: string, payload: string) => boolean) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { held: 0 };
+  const publisher = new Proxy(env.publisher, {
+    get(target, prop, receiver) {
+      if (prop !== 'publish') {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return async (...args: Parameters<InboundPublisher['publish']>) => {
+        if (holds(args[0], JSON.stringify(args[1]))) {
+          state.held += 1;
+          await released;
+        }
+        return target.publish(...args);
+      };
+    },
+  });
+  return { publisher, state, release };
+}
+
 describe('receipts to WhatsApp only after the message is stored (real Baileys against the emulator)', () => {
   it('when a live message cannot be stored, then WhatsApp gets no receipt for it and redelivers it on the next connection, where it is stored once and only then receipted', async () => {
     const id = 'receipt-fail';
@@ -99,25 +125,9 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
     const id = 'receipt-ack-status';
     const waMessageId = `3EB0ACKSTATUS${Date.now().toString(16).toUpperCase()}`;
     // The status jobs of the sent message wait until `release` (the store is slow).
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const state = { held: 0 };
-    const publisher = new Proxy(env.publisher, {
-      get(target, prop, receiver) {
-        if (prop !== 'publish') {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        }
-        return async (...args: Parameters<InboundPublisher['publish']>) => {
-          const text = JSON.stringify(args[1]);
-          if (text.includes(waMessageId) && /"status":[34]\b/.test(text)) {
-            state.held += 1;
-            await released;
-          }
-          return target.publish(...args);
-        };
-      },
-    });
+    const { publisher, state, release } = heldUntilReleased(
+      (_name, text) => text.includes(waMessageId) && /"status":[34]\b/.test(text),
+    );
     const session = await env.paired(id, { publisher });
     const contact = '+40722555888';
     await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Bună' });
@@ -180,5 +190,67 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
       },
       { timeoutMs: 5_000 },
     );
+  });
+  it('when a history chunk arrives, then WhatsApp gets the receipt of its notification only after the chunk’s messages are stored', async () => {
+    const id = 'receipt-history';
+    // Only the chunk sent below is held: the pairing's own history bootstrap is stored at once.
+    let holding = false;
+    const { publisher, state, release } = heldUntilReleased(
+      (name) => holding && name === 'ingest-history',
+    );
+    const session = await env.paired(id, { publisher });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const before = env.emulator.receipts(id).length;
+    holding = true;
+    const history = await env.control(`/accounts/${id}/history`, {
+      threads: 2,
+      messagesPerThread: 3,
+    });
+    expect(history.status).toBe(202);
+    await expectEventually(() => expect(state.held).toBeGreaterThanOrEqual(1), {
+      timeoutMs: 15_000,
+    });
+    // The chunk was downloaded and handed over, its messages are not stored: WhatsApp must still
+    // hold the notification (no receipt for it, delivery or hist_sync).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(env.emulator.receipts(id).slice(before)).toEqual([]);
+    const releasedAt = Date.now();
+    release();
+    await expectEventually(
+      () => expect(env.emulator.receipts(id).slice(before).length).toBeGreaterThan(0),
+      { timeoutMs: 10_000 },
+    );
+    for (const r of env.emulator.receipts(id).slice(before)) {
+      expect(Date.parse(r.at)).toBeGreaterThanOrEqual(releasedAt - 5);
+    }
+    await env.waitStatus(session, 'connected');
+  });
+  it('when a group member receipts the account’s message in a group, then Baileys acks that receipt to WhatsApp only after it is stored', async () => {
+    const id = 'receipt-ack-group';
+    const messageId = `3EB0ACKGROUP${Date.now().toString(16).toUpperCase()}`;
+    const { publisher, state, release } = heldUntilReleased(
+      (name, text) => name === 'apply-receipts' && text.includes(messageId),
+    );
+    const session = await env.paired(id, { publisher });
+    const deviceId = env.emulator.accountViews().find((a) => a.accountId === id)!.devices[0]!
+      .deviceId;
+    env.emulator.groupReceipt(id, {
+      groupId: '120363000000077',
+      from: '+40722555901',
+      messageId,
+    });
+    // Baileys has had the receipt for 2 s and cannot have stored it: WhatsApp must still hold it.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(1);
+    await expectEventually(() => expect(state.held).toBeGreaterThanOrEqual(1), {
+      timeoutMs: 15_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(1);
+    release();
+    await expectEventually(() => expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(0), {
+      timeoutMs: 10_000,
+    });
+    await env.waitStatus(session, 'connected');
   });
 });

@@ -1,9 +1,12 @@
 import makeWASocket, {
   Browsers,
+  getHistoryMsg,
+  PROCESSABLE_HISTORY_TYPES,
   proto,
   WA_CERT_DETAILS,
   type BaileysEventMap,
   type UserFacingSocketConfig,
+  type WAMessage,
 } from '@whiskeysockets/baileys';
 import { Disconnect } from '../domain/reconnect-policy.js';
 import { askPhoneToReupload } from './media-retry.js';
@@ -18,6 +21,11 @@ import { ReceiptGate } from './receipt-gate.js';
 
 /** Longest a delivery receipt waits for its message to be stored before the socket is given up. */
 const RECEIPT_HOLD_MAX_MS = 30_000;
+/**
+ * Longest the receipt of a history notification waits for its chunk to be downloaded and stored
+ * (a chunk may hold thousands of messages) before the socket is given up.
+ */
+const HISTORY_HOLD_MAX_MS = 5 * 60_000;
 /** Longest end() waits for the events in flight to be stored. */
 const DRAIN_MAX_MS = 10_000;
 
@@ -40,10 +48,8 @@ export interface BaileysDriverOptions {
 const CONSUMED = [
   'connection.update',
   'creds.update',
-  // 'messages.upsert' is taken as Baileys emits it (see open()).
-  'messaging-history.set',
-  'messages.update',
-  'message-receipt.update',
+  // 'messages.upsert', 'messaging-history.set', 'messages.update' and 'message-receipt.update'
+  // are taken as Baileys emits them (see open()).
   'lid-mapping.update',
 ] as const;
 
@@ -52,6 +58,9 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
   return {
     name: 'baileys',
     open(options: OpenOptions): WaConnection {
+      const history = historyOptions(options.syncFullHistory);
+      /** History notifications whose chunk Baileys is downloading: their receipts wait for it. */
+      const chunksPending: Array<{ chunk: string; id: string }> = [];
       const gate = new ReceiptGate({
         timeoutMs: RECEIPT_HOLD_MAX_MS,
         onFail: (reason) => {
@@ -72,7 +81,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
             { level: options.logger.levelVal > 40 ? options.logger.level : 'warn' },
           ),
         ),
-        ...historyOptions(options.syncFullHistory),
+        ...history,
         ...(options.version !== undefined ? { version: options.version } : {}),
         markOnlineOnConnect: false,
         ...(driverOptions.waWebSocketUrl !== undefined
@@ -116,19 +125,38 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         // (held there through the initial sync, and dropped by end()): its receipt waits for it.
         if (event === 'messages.upsert') {
           const upsert = data as BaileysEventMap['messages.upsert'];
-          void handle(
-            { 'messages.upsert': upsert },
-            upsert.messages.map((m) => m.key.id ?? '').filter((id) => id !== ''),
-          );
+          const ids: string[] = [];
+          for (const m of upsert.messages) {
+            const id = m.key.id ?? '';
+            if (id === '') continue;
+            // A history notification stands for its chunk, which Baileys downloads and emits next
+            // (messaging-history.set): its receipt waits until the chunk's messages are stored.
+            const chunk = chunkOf(m, history.shouldSyncHistoryMessage);
+            if (chunk === undefined) ids.push(id);
+            else {
+              chunksPending.push({ chunk, id });
+              gate.waitLonger([id], HISTORY_HOLD_MAX_MS);
+            }
+          }
+          void handle({ 'messages.upsert': upsert }, ids);
+          return true;
+        }
+        if (event === 'messaging-history.set') {
+          const set = data as BaileysEventMap['messaging-history.set'];
+          const chunk = chunkKey(set.syncType, set.chunkOrder);
+          const at = chunksPending.findIndex((p) => p.chunk === chunk);
+          const [notification] = chunksPending.splice(at === -1 ? 0 : at, 1);
+          void handle({ 'messaging-history.set': set }, notification ? [notification.id] : []);
           return true;
         }
         // A status (a contact's receipt) likewise: Baileys acks the receipt right after emitting
         // it, and WhatsApp drops an acked receipt, so the ack waits until the status is stored.
-        if (event === 'messages.update') {
-          const updates = data as BaileysEventMap['messages.update'];
+        if (event === 'messages.update' || event === 'message-receipt.update') {
+          // A group's receipts come as message-receipt.update, acked the same way.
+          const updates = data as BaileysEventMap['messages.update' | 'message-receipt.update'];
           const ids = updates.map((u) => u.key.id ?? '').filter((id) => id !== '');
           gate.statusEvents(ids);
-          void handle({ 'messages.update': updates }, [], ids);
+          void handle({ [event]: updates }, [], ids);
           return true;
         }
         // end() discards what Baileys still buffers: hand it over before the close.
@@ -183,7 +211,9 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
  */
 export function historyOptions(
   syncFullHistory: boolean,
-): Pick<UserFacingSocketConfig, 'browser' | 'syncFullHistory' | 'shouldSyncHistoryMessage'> {
+): Required<
+  Pick<UserFacingSocketConfig, 'browser' | 'syncFullHistory' | 'shouldSyncHistoryMessage'>
+> {
   if (!syncFullHistory) {
     return {
       browser: Browsers.ubuntu('wacrm'),
@@ -198,6 +228,28 @@ export function historyOptions(
     syncFullHistory: true,
     shouldSyncHistoryMessage: () => true,
   };
+}
+
+/**
+ * The chunk a message announces, when it is a history notification Baileys will download and emit
+ * as `messaging-history.set` (as its `upsertMessage` and `processMessage` decide: from our own
+ * phone, a processable type our filter keeps); undefined for any other message.
+ */
+function chunkOf(
+  message: WAMessage,
+  shouldSync: NonNullable<UserFacingSocketConfig['shouldSyncHistoryMessage']>,
+): string | undefined {
+  if (!message.message || message.key.fromMe !== true) return undefined;
+  const notification = getHistoryMsg(message.message);
+  const syncType = notification?.syncType;
+  if (!notification || syncType === null || syncType === undefined) return undefined;
+  if (!PROCESSABLE_HISTORY_TYPES.map(Number).includes(Number(syncType))) return undefined;
+  if (!shouldSync(notification)) return undefined;
+  return chunkKey(syncType, notification.chunkOrder);
+}
+
+function chunkKey(syncType: unknown, chunkOrder: unknown): string {
+  return `${Number(syncType)}:${Number(chunkOrder ?? 0)}`;
 }
 
 /** The WebSocket URL of one account: `{accountId}` in the template becomes its id, URL-encoded. */

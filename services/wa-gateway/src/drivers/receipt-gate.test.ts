@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@wacrm/observability';
 import { ACK_LOG_LINE, RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
 
@@ -112,5 +112,38 @@ describe('ReceiptGate', () => {
     await tick();
     frame('iq');
     expect(wire).toEqual(['iq']);
+  });
+  describe('deadlines', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('when a held receipt’s message is not stored within the timeout, then the socket is given up; one given longer (a history chunk) waits its own deadline', () => {
+      vi.useFakeTimers();
+      const { failures, gate, receipt } = setup();
+      receipt(['CHUNK']);
+      gate.waitLonger(['CHUNK'], 300_000);
+      vi.advanceTimersByTime(61_000);
+      expect(failures).toEqual([]);
+      receipt(['LIVE']);
+      vi.advanceTimersByTime(59_000);
+      expect(failures).toEqual([]);
+      gate.stored(['LIVE']);
+      vi.advanceTimersByTime(170_000);
+      expect(failures).toEqual([]);
+      vi.advanceTimersByTime(11_000);
+      expect(failures).toHaveLength(1);
+    });
+
+    it('when every held message is stored in time, then nothing is given up later', () => {
+      vi.useFakeTimers();
+      const { failures, gate, receipt, wire } = setup();
+      receipt(['A']);
+      gate.waitLonger(['A'], 300_000);
+      gate.stored(['A']);
+      vi.advanceTimersByTime(600_000);
+      expect(failures).toEqual([]);
+      expect(wire).toEqual(['receipt:A']);
+    });
   });
 });

@@ -34,8 +34,9 @@ interface Held {
 }
 
 /**
- * Holds Baileys' delivery receipts until the messages they acknowledge are stored, and its acks
- * of contacts' receipts (`<ack class="receipt">`, {@link ACK_LOG_LINE}) until their statuses are.
+ * Holds Baileys' delivery receipts until the messages they acknowledge are stored (for a history
+ * notification: the messages of its chunk), and its acks of contacts' and group members'
+ * receipts (`<ack class="receipt">`, {@link ACK_LOG_LINE}) until their statuses are.
  *
  * Baileys sends the receipt for a message before it emits `messages.upsert`, awaiting the write,
  * and offers no hook between the two; its modules are closures, so nothing in them can be
@@ -54,6 +55,8 @@ export class ReceiptGate {
   private next: string[] | null = null;
   private readonly held: Held[] = [];
   private readonly waiting = new Map<string, number>();
+  /** When the held receipt of each waiting message id is given up (ms since epoch). */
+  private readonly deadlines = new Map<string, number>();
   /** Message ids whose status events were handed to our handler and are not stored yet. */
   private readonly statusPending = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -119,11 +122,12 @@ export class ReceiptGate {
       }
       if (ids !== null) {
         this.heldReceipts += 1;
-        for (const id of ids) this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
-        this.timer ??= setTimeout(
-          () => this.fail(`a held receipt waited ${this.options.timeoutMs} ms for its message`),
-          this.options.timeoutMs,
-        );
+        const deadline = Date.now() + this.options.timeoutMs;
+        for (const id of ids) {
+          this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+          this.deadlines.set(id, Math.max(this.deadlines.get(id) ?? 0, deadline));
+        }
+        this.arm();
       }
       this.held.push({ data, options, ids });
       // Reported written: Baileys goes on and emits the message the receipt is for.
@@ -136,10 +140,25 @@ export class ReceiptGate {
     for (const id of messageIds) {
       const count = this.waiting.get(id);
       if (count === undefined) continue;
-      if (count <= 1) this.waiting.delete(id);
-      else this.waiting.set(id, count - 1);
+      if (count <= 1) {
+        this.waiting.delete(id);
+        this.deadlines.delete(id);
+      } else this.waiting.set(id, count - 1);
     }
     this.release();
+  }
+
+  /**
+   * The held receipts of these messages may wait up to `ms` from now (instead of the gate's
+   * `timeoutMs`): what they stand for takes longer to store, e.g. a history chunk to download.
+   */
+  waitLonger(messageIds: readonly string[], ms: number): void {
+    const deadline = Date.now() + ms;
+    for (const id of messageIds) {
+      if (this.waiting.has(id)) {
+        this.deadlines.set(id, Math.max(this.deadlines.get(id) ?? 0, deadline));
+      }
+    }
   }
 
   /** Status events of these messages were handed to our handler: acks of their receipts wait. */
@@ -179,9 +198,30 @@ export class ReceiptGate {
     this.failed = true;
     this.held.length = 0;
     this.waiting.clear();
+    this.deadlines.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.options.onFail(reason);
+  }
+
+  /** The timer fires at the earliest deadline of a waiting receipt; one past its deadline fails. */
+  private arm(): void {
+    if (this.timer !== null || this.waiting.size === 0) return;
+    let earliest = Infinity;
+    for (const id of this.waiting.keys()) {
+      earliest = Math.min(earliest, this.deadlines.get(id) ?? 0);
+    }
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (this.failed) return;
+        const now = Date.now();
+        const late = [...this.waiting.keys()].some((id) => (this.deadlines.get(id) ?? 0) <= now);
+        if (late) this.fail('a held receipt waited past its deadline for its message');
+        else this.arm();
+      },
+      Math.max(0, earliest - Date.now()),
+    );
   }
 
   private receiptComing(obj: unknown): void {
