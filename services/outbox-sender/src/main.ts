@@ -110,6 +110,7 @@ const relayTimer = setInterval(() => {
     keyPrefix: config.QUEUE_PREFIX,
     relayAfterMs: config.OUTBOX_RELAY_AFTER_MS,
     staleSendingMs: 10 * 60_000,
+    scheduleAheadMs: 3 * config.OUTBOX_RELAY_INTERVAL_MS,
   }).catch((error: unknown) =>
     logger.warn({ err: error }, 'outbox relay pass failed; next pass retries'),
   );

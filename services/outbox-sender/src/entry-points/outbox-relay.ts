@@ -21,6 +21,11 @@ export interface RelayDeps {
   relayAfterMs: number;
   /** A `sending` document this old whose command job is gone (Redis lost data) is handed over again. */
   staleSendingMs: number;
+  /**
+   * Scheduled sends due within this much are given a job waiting for their time when they have
+   * none (Redis lost it), so they still go out on time, not a relay pass late (issue 19).
+   */
+  scheduleAheadMs?: number;
   batchSize?: number;
 }
 
@@ -44,6 +49,13 @@ function ensureSendJob(deps: RelayDeps, doc: QueryDocumentSnapshot<OutboxDoc>): 
     { ...parent, attributes: { [Attr.accountId]: accountId, [Attr.requestId]: doc.id } },
     () => requeue(deps, doc.id, accountId),
   );
+}
+
+async function isWaiting(deps: RelayDeps, jobId: string): Promise<boolean> {
+  const job = await Job.fromId(deps.outboxQueue.queue, jobId);
+  if (job === undefined) return false;
+  const state = await job.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }
 
 async function requeue(deps: RelayDeps, requestId: string, accountId: string): Promise<boolean> {
@@ -83,9 +95,12 @@ export async function relayOnce(deps: RelayDeps, now = Date.now()): Promise<Rela
     if (await ensureSendJob(deps, doc)) pass.requeued += 1;
   }
 
-  // The document is the truth of a schedule: a due one without a waiting job gets one now.
-  const due = await deps.outbox.scheduledDue(new Date(now), limit);
-  for (const doc of due) {
+  // The document is the truth of a schedule: one due (or about to be) without a waiting job gets
+  // one; a job that runs before sendAt waits for it under the `at` id, which counts as waiting.
+  const ahead = deps.scheduleAheadMs ?? 0;
+  for (const doc of await deps.outbox.scheduledDue(new Date(now + ahead), limit)) {
+    const sendAt = doc.data().sendAt?.getTime() ?? now;
+    if (sendAt > now && (await isWaiting(deps, jobIdFrom(doc.id, 'at', String(sendAt))))) continue;
     if (await ensureSendJob(deps, doc)) pass.due += 1;
   }
 

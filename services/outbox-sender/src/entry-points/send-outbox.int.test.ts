@@ -401,6 +401,29 @@ describe('scheduled sends (issue 19)', () => {
     expect(await relayOnce(relayDeps, sendAt + 2)).toMatchObject({ due: 0 });
   });
 
+  it('when Redis lost the job of a send due soon, then the relay gives it one that waits for sendAt', async () => {
+    const c = collections(fs.db);
+    await c.accounts().doc('wa-01').set(account('connected'));
+    await c.outbox().doc('req-sched-soon').set(scheduled('req-sched-soon'));
+    const ahead = { ...relayDeps, scheduleAheadMs: 15_000 };
+
+    expect(await relayOnce(ahead, sendAt - 20_000)).toMatchObject({ due: 0 });
+    expect(await relayOnce(ahead, sendAt - 10_000)).toMatchObject({ due: 1 });
+    // That job runs at once, before sendAt: it waits again for sendAt, nothing is handed over.
+    expect(
+      await sendOutbox(
+        { requestId: 'req-sched-soon', accountId: 'wa-01' },
+        { ...deps, now: () => sendAt - 10_000 },
+      ),
+    ).toMatchObject({ handedOver: false });
+    const waiting = await Job.fromId(outboxQueue.queue, `req-sched-soon.at.${sendAt}`);
+    expect(waiting?.opts.delay).toBe(10_000);
+    await (await Job.fromId(outboxQueue.queue, 'req-sched-soon'))?.remove();
+    // The next pass sees the waiting job: no other.
+    expect(await relayOnce(ahead, sendAt - 9_000)).toMatchObject({ due: 0 });
+    expect(await commandsFor('wa-01').queue.count()).toBe(0);
+  });
+
   it('when cancelled while scheduled, then it is kept cancelled and never handed over; one on its way is not cancelled', async () => {
     const c = collections(fs.db);
     await c.accounts().doc('wa-01').set(account('connected'));
