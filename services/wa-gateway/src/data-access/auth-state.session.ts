@@ -53,6 +53,10 @@ export async function openSessionAuth(input: {
   ) as AuthenticationCreds;
   const keys = new Map<string, unknown>();
   for (const [name, text] of stored.keys) keys.set(name, JSON.parse(text, BufferJSON.reviver));
+  // What the store holds (or is being written) per key, encoded: Baileys sets many keys again
+  // with the value they already have (device lists, LID mappings, unchanged sessions), and such
+  // a set writes nothing.
+  const written = new Map<string, string>(stored.keys);
 
   const pendingKeys = new Map<string, string | null>();
   let credsDirty = false;
@@ -124,10 +128,16 @@ export async function openSessionAuth(input: {
             const name = `${type}-${id}`;
             if (value === null || value === undefined) {
               keys.delete(name);
+              if (!written.has(name) && !pendingKeys.has(name)) continue;
+              written.delete(name);
               pendingKeys.set(name, null);
             } else {
               keys.set(name, value);
-              pendingKeys.set(name, encode(value));
+              const text = encode(value);
+              // `written` holds the newest value queued or stored: equal, there is nothing to add.
+              if (written.get(name) === text) continue;
+              written.set(name, text);
+              pendingKeys.set(name, text);
             }
           }
         }
@@ -136,6 +146,7 @@ export async function openSessionAuth(input: {
       clear() {
         for (const name of keys.keys()) pendingKeys.set(name, null);
         keys.clear();
+        written.clear();
         schedule();
       },
     },
@@ -158,6 +169,7 @@ export async function openSessionAuth(input: {
       pendingKeys.clear();
       credsDirty = false;
       keys.clear();
+      written.clear();
       state.creds = initAuthCreds();
       try {
         await store.wipe(accountId, input.token(), revoked, input.beforeWrite);
