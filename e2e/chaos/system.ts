@@ -218,6 +218,7 @@ export async function defineSystem(o: SystemOptions): Promise<System> {
       NODE_OPTIONS: `--import ${pathToFileURL(join(ROOT, 'libs/wa-emulator/dist/preload.js')).href}`,
       NODE_EXTRA_CA_CERTS: join(emulatorDir, 'wa-emulator-media-ca.pem'),
       WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${mediaPort}`,
+      WHATSAPP_WEB_VERSION_URL: `http://127.0.0.1:${emulatorPort}/sw.js`,
       AUTH_STATE_KEY: o.authStateKey,
       WA_SPOOL_DIR: join(o.dataDir, 'wa-spool'),
       WA_GATEWAY_HEALTH_PORT: String(gatewayPort),

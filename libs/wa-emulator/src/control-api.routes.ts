@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_CONNECTION_CONFIG } from '@whiskeysockets/baileys';
 import type { z } from 'zod';
 import {
   describeIssues,
@@ -84,11 +85,12 @@ async function route(
     return;
   }
   if (req.method === 'GET' && url.pathname === '/sw.js') {
-    // web.whatsapp.com's service worker names the current client revision this way.
-    if (emulator.currentClientRevision === null) throw new EmulatorError(404, 'no version set');
+    // web.whatsapp.com's service worker names the current client revision this way. With no
+    // version pinned every one is accepted, and the one Baileys bundles is announced.
+    const revision = emulator.currentClientRevision ?? DEFAULT_CONNECTION_CONFIG.version[2];
     res.writeHead(200, { 'content-type': 'application/javascript' });
     res.end(
-      `self.__swData=JSON.parse('{"dynamic_data":{"SiteData":{"client_revision":${emulator.currentClientRevision}}}}');`,
+      `self.__swData=JSON.parse('{"dynamic_data":{"SiteData":{"client_revision":${revision}}}}');`,
     );
     return;
   }

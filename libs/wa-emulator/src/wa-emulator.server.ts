@@ -139,7 +139,8 @@ export class WaEmulator implements ConnectionHost {
   /**
    * The current WhatsApp Web revision (`[2, 3000, revision]`), served as `client_revision` at
    * `GET /sw.js` as web.whatsapp.com does. When set, a client of an older version is refused with
-   * `<failure reason="405">`; null (default) accepts every version. A test may change it.
+   * `<failure reason="405">`; null (default) accepts every version, and `/sw.js` names the one
+   * Baileys bundles. A test may change it.
    */
   currentClientRevision: number | null = null;
   /** What contacts received from each account, decrypted, by message id (bounded). */

@@ -138,6 +138,7 @@ async function gateway(instanceId: string, projectId = 'bench-gateway'): Promise
       NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
       NODE_EXTRA_CA_CERTS: join(emulatorDir, 'wa-emulator-media-ca.pem'),
       WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${mediaPort}`,
+      WHATSAPP_WEB_VERSION_URL: `${emulator.url}/sw.js`,
       AUTH_STATE_KEY: authStateKey,
       WA_SPOOL_DIR: spoolDir,
       WA_GATEWAY_HEALTH_PORT: String(port),

@@ -19,7 +19,7 @@ import { sentMessageReader } from './data-access/sent-messages.js';
 import { mediaReupload as mediaReuploadDeps } from './data-access/media-reupload.js';
 import { uploadedMediaReader } from './data-access/uploaded-media.js';
 import { mediaFetcher } from './data-access/media-fetcher.js';
-import { WaWebVersionSource } from './data-access/wa-web-version.js';
+import { versionFetchPolicy, WaWebVersionSource } from './data-access/wa-web-version.js';
 import { InboundPublisher } from './data-access/inbound-publisher.js';
 import { LeaseStore } from './data-access/lease.store.js';
 import { Spool } from './data-access/spool.js';
@@ -128,7 +128,7 @@ const fetchMedia = mediaFetcher({
 const webVersion = new WaWebVersionSource({
   ...(config.WHATSAPP_WEB_VERSION !== undefined ? { override: config.WHATSAPP_WEB_VERSION } : {}),
   url: config.WHATSAPP_WEB_VERSION_URL,
-  policy: parseOutboundPolicy(config.OUTBOUND_ALLOW_HOSTS),
+  policy: versionFetchPolicy(config.WHATSAPP_WEB_VERSION_URL, config.OUTBOUND_ALLOW_HOSTS),
   redis: producerRedis,
   prefix: config.QUEUE_PREFIX,
   logger,

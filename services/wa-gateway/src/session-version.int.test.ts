@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@wacrm/observability';
 import { parseOutboundPolicy } from '@wacrm/net';
 import { useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
-import { WaWebVersionSource } from './data-access/wa-web-version.js';
+import { versionFetchPolicy, WaWebVersionSource } from './data-access/wa-web-version.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();
@@ -85,5 +85,29 @@ describe('WhatsApp Web version (real Baileys against the emulator)', () => {
     const session = await env.paired(id, { webVersion: pinned });
     expect(session.status).toBe('connected');
     expect(env.opens.get(id)).toBe(2); // the pairing socket and the one after 515, no 405
+  });
+  it('when the version URL is the emulator on loopback (npm start) and no host is allowed, then the version is read from it: the configured URL is trusted, nothing else on loopback is', async () => {
+    const url = `${env.emulator.controlUrl}/sw.js`;
+    const policy = versionFetchPolicy(url, []);
+    env.emulator.currentClientRevision = null;
+    try {
+      const embedded = new WaWebVersionSource({
+        url,
+        policy,
+        redis: connection,
+        prefix: `${redis.prefix}:embedded`,
+        logger: createLogger({ service: 'wa-gateway', version: 'test', level: 'silent' }),
+        timeoutMs: 2_000,
+      });
+      // An emulator that pins no version announces the one Baileys bundles, which it accepts.
+      expect(await embedded.refresh()).toEqual([2, 3000, BUNDLED]);
+    } finally {
+      env.emulator.currentClientRevision = CURRENT;
+    }
+    expect(policy.allow).toEqual(['127.0.0.1']);
+    expect(versionFetchPolicy('https://web.whatsapp.com/sw.js', ['10.0.0.0/8']).allow).toEqual([
+      '10.0.0.0/8',
+      'web.whatsapp.com',
+    ]);
   });
 });

@@ -133,6 +133,7 @@ export function emulatorGatewayEnv(emulator: Emulator, client?: string): Record<
     NODE_OPTIONS: `--import ${pathToFileURL(join(repoRoot, 'libs/wa-emulator/dist/preload.js')).href}`,
     NODE_EXTRA_CA_CERTS: join(emulator.dataDir, 'wa-emulator-media-ca.pem'),
     WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${emulator.mediaPort}`,
+    WHATSAPP_WEB_VERSION_URL: `${emulator.url}/sw.js`,
   };
 }
 

@@ -63,6 +63,8 @@ export const SERVICES: ServiceEntry[] = [
             NODE_EXTRA_CA_CERTS: `${emulatorDataDir(ctx)}/wa-emulator-media-ca.pem`,
             // Every media host (history chunks come from mmg.whatsapp.net) is the emulator's CDN.
             WA_MEDIA_HOST_OVERRIDE: `127.0.0.1:${ctx.emulatorMediaPort}`,
+            // The current WhatsApp Web version is the emulator's: never web.whatsapp.com.
+            WHATSAPP_WEB_VERSION_URL: `${emulatorControlUrl(ctx)}/sw.js`,
           }
         : {}),
     }),

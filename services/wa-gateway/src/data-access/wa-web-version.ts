@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@wacrm/observability';
-import { boundedFetch, type OutboundPolicy } from '@wacrm/net';
+import { boundedFetch, parseOutboundPolicy, type OutboundPolicy } from '@wacrm/net';
 
 /** A WhatsApp Web version as Baileys takes it: `[2, 3000, revision]`. */
 export type WaWebVersion = [number, number, number];
@@ -23,6 +23,16 @@ export interface WaWebVersionOptions {
 const MAX_BYTES = 4 * 1024 * 1024;
 /** `"client_revision":1023456789`, possibly with escaped quotes, as Baileys' own helper reads it. */
 const CLIENT_REVISION = /\\?"client_revision\\?":\s*(\d{1,12})/;
+
+/**
+ * The policy the version is fetched under: `OUTBOUND_ALLOW_HOSTS`, and the host of
+ * `WHATSAPP_WEB_VERSION_URL` itself — the operator named it (on `npm start`, the WhatsApp network
+ * emulator on loopback), so it is reached even when private; nothing a caller supplies is.
+ */
+export function versionFetchPolicy(url: string, allowHosts: readonly string[]): OutboundPolicy {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return parseOutboundPolicy(allowHosts.includes(host) ? allowHosts : [...allowHosts, host]);
+}
 
 /** `2.3000.1023456789` → `[2, 3000, 1023456789]`; undefined for anything else. */
 export function parseWaWebVersion(text: string | undefined | null): WaWebVersion | undefined {
