@@ -237,6 +237,23 @@ describe('startFirestoreEmulator', () => {
     expect(({} as Record<string, unknown>).id).toBeUndefined();
   });
 
+  it('when a batch commit is larger than the 4 MiB gRPC default, then it is stored, as Firestore takes requests up to 10 MiB', async () => {
+    const emulator = await startEmulator();
+    const db = adminFirestore(emulator.host);
+    // 400 documents of ~18 KB: ~7 MiB in one commit. It used to hang: grpc-js refused the
+    // message past 4 MiB and the client never got an answer (a bench's index load stalled on it).
+    const batch = db.batch();
+    const entries = (i: number) =>
+      Array.from({ length: 300 }, (_, j) => `entry-${i}-${j}-`.padEnd(60, 'x'));
+    for (let i = 0; i < 400; i++) batch.set(db.doc(`big/d${i}`), { entries: entries(i) });
+    const committed = await Promise.race([
+      batch.commit().then(() => 'committed'),
+      new Promise((resolve) => setTimeout(() => resolve('no answer in 20 s'), 20_000)),
+    ]);
+    expect(committed).toBe('committed');
+    expect((await db.doc('big/d399').get()).get('entries')).toEqual(entries(399));
+  }, 60_000);
+
   it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {
     const emulator = await startEmulator({ controlPort: 0 });
     const db = adminFirestore(emulator.host);

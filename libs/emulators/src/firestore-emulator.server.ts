@@ -82,6 +82,21 @@ export interface FirestoreEmulatorHandle {
 
 const HOST = '127.0.0.1';
 
+/** Firestore's limit on one API request (a commit of up to 500 writes): 10 MiB. */
+const FIRESTORE_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The library's gRPC server takes grpc-js's default of 4 MiB per message; a larger commit was
+ * never answered (the client waited forever). Firestore takes requests up to 10 MiB, so the
+ * server does too (with room for the gRPC framing). grpc-js reads its options per call.
+ */
+function acceptFirestoreSizedRequests(emulator: FirestoreServer): void {
+  // `server` is private in the library's types; the grpc-js Server behind it keeps `options`.
+  const { server } = emulator as unknown as { server: { options?: Record<string, unknown> } };
+  if (server.options === undefined) throw new Error('grpc-js Server without options');
+  server.options['grpc.max_receive_message_length'] = FIRESTORE_MAX_REQUEST_BYTES + 64 * 1024;
+}
+
 /**
  * Runs `@firestore-emulator/server` in this process on 127.0.0.1, optionally persisting its
  * state to a JSON snapshot and exposing a small control HTTP server.
@@ -90,6 +105,7 @@ export async function startFirestoreEmulator(
   options: FirestoreEmulatorOptions = {},
 ): Promise<FirestoreEmulatorHandle> {
   const emulator = new FirestoreServer();
+  acceptFirestoreSizedRequests(emulator);
   const { state } = emulator;
   const snapshotPath = options.snapshotPath;
   const report = options.onLog ?? logToStderr;
