@@ -32,7 +32,7 @@ import {
   threadDoc,
   writeAll,
 } from '../test/seed.js';
-import { createSecretBox } from './domain/webhook-crypto.js';
+import { createSecretBox } from './webhooks/webhook-crypto.js';
 
 const A = 'wa-aaaaaa';
 const B = 'wa-bbbbbb';

@@ -1,4 +1,3 @@
-import { DEFAULT_MEDIA_UPLOAD_MAX_BYTES } from '@wacrm/config';
 import type { ObjectStore } from '@wacrm/object-store';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -15,19 +14,16 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { AppError } from '@wacrm/contracts';
-import { createMetricsRegistry, type Logger } from '@wacrm/observability';
-import { createAiClient } from './data-access/ai-requests.js';
+import type { Logger } from '@wacrm/observability';
+import type { AiClient } from './data-access/ai-requests.js';
 import { createFailedAuthLimiter } from './data-access/auth-failures.js';
-import { createAuthStore, type AuthStore } from './data-access/auth.repository.js';
-import { createGatewayMetrics, type GatewayMetrics } from './data-access/metrics.js';
+import type { AuthStore } from './data-access/auth.repository.js';
+import type { GatewayMetrics } from './data-access/metrics.js';
 import type { QueueRegistry } from './data-access/queues.js';
 import type { RealtimeHub } from './data-access/realtime.js';
-import {
-  createWebhooksRepository,
-  type WebhooksRepository,
-} from './data-access/webhooks.repository.js';
+import type { WebhooksRepository } from './webhooks/webhooks.repository.js';
 import type { DependencyProbe } from './domain/health.js';
-import { createSecretBox } from './domain/webhook-crypto.js';
+import type { SecretBox } from './webhooks/webhook-crypto.js';
 import { adminRoutes } from './entry-points/admin.routes.js';
 import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
 import { recordRouteTable } from './entry-points/route-table.js';
@@ -48,8 +44,8 @@ import { inboxRoutes } from './entry-points/inbox.routes.js';
 import { mediaRoutes } from './entry-points/media.routes.js';
 import { mediaUploadRoutes } from './entry-points/media-upload.routes.js';
 import { registerTracing } from './entry-points/tracing.hook.js';
-import type { WebhookJobOptions } from './entry-points/webhook-dispatcher.js';
-import { webhooksRoutes } from './entry-points/webhooks.routes.js';
+import type { WebhookJobOptions } from './webhooks/webhook-dispatcher.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import {
   loadWebAssets,
   webConfigRoutes,
@@ -69,9 +65,6 @@ export interface GatewaySettings {
   metricsToken?: string;
   /** The WhatsApp network emulator's control API (WA_EMULATOR_URL): enables /api/dev/simulator/*. */
   emulatorUrl?: string;
-  aiRequestTimeoutMs: number;
-  /** Without it, webhook routes answer 503. */
-  webhookSecretKey?: string;
   webhookJobs: WebhookJobOptions;
   /** The built web client (services/web/dist), served at `/` when it exists. */
   webRoot?: string;
@@ -89,19 +82,21 @@ export interface AppDeps {
   auth: Auth;
   /** Commands connection with bounded retries (requests fail fast when Redis is down). */
   redis: Redis;
-  /** A new dedicated connection for blocking reads (QueueEvents). */
-  blockingConnection: () => Redis;
   queues: QueueRegistry;
   hub: RealtimeHub;
   settings: GatewaySettings;
   /** Shared with the webhook worker when it runs in this process. */
-  metrics?: GatewayMetrics;
-  authStore?: AuthStore;
-  webhooksRepo?: WebhooksRepository;
-  /** Object storage of media (issue 17); without it the media routes are not mounted. */
-  objects?: ObjectStore;
+  metrics: GatewayMetrics;
+  authStore: AuthStore;
+  webhooksRepo: WebhooksRepository;
+  /** Sealed webhook secrets (WEBHOOK_SECRET_KEY); without it, webhook routes answer 503. */
+  webhookSecretBox: SecretBox | undefined;
+  /** Requests to the AI worker (Ask AI, extraction), closed by the composition root. */
+  ai: AiClient;
+  /** Object storage of media (issue 17). */
+  objects: ObjectStore;
   /** Largest file POST /api/media keeps (MEDIA_UPLOAD_MAX_BYTES). */
-  mediaUploadMaxBytes?: number;
+  mediaUploadMaxBytes: number;
 }
 
 export const SERVICE = 'api-gateway';
@@ -174,26 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerTracing(app);
 
-  const metrics =
-    deps.metrics ??
-    createGatewayMetrics({
-      registry: createMetricsRegistry(SERVICE),
-      queues: deps.queues,
-      db: deps.db,
-      logger: deps.logger,
-    });
-  const authStore =
-    deps.authStore ??
-    createAuthStore(deps.db, {
-      onError: (error) => deps.logger.warn({ err: error }, 'could not record API key use'),
-    });
-  const webhooksRepo = deps.webhooksRepo ?? createWebhooksRepository(deps.db);
-  const ai = createAiClient(
-    deps.queues.aiRequests,
-    deps.blockingConnection,
-    deps.settings.aiRequestTimeoutMs,
-  );
-  app.addHook('onClose', () => ai.close());
+  const { metrics, authStore, webhooksRepo, ai } = deps;
 
   await app.register(helmet, {
     contentSecurityPolicy: contentSecurityPolicy(deps.settings.firebaseWeb),
@@ -341,16 +317,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sendRoutes(routeDeps));
   await app.register(threadsRoutes(routeDeps));
   await app.register(inboxRoutes(routeDeps));
-  if (deps.objects !== undefined) {
-    await app.register(mediaRoutes({ ...routeDeps, objects: deps.objects }));
-    await app.register(
-      mediaUploadRoutes({
-        ...routeDeps,
-        objects: deps.objects,
-        maxBytes: deps.mediaUploadMaxBytes ?? DEFAULT_MEDIA_UPLOAD_MAX_BYTES,
-      }),
-    );
-  }
+  await app.register(mediaRoutes({ ...routeDeps, objects: deps.objects }));
+  await app.register(
+    mediaUploadRoutes({ ...routeDeps, objects: deps.objects, maxBytes: deps.mediaUploadMaxBytes }),
+  );
   await app.register(searchRoutes(routeDeps));
   await app.register(statusRoutes(routeDeps));
   await app.register(adminRoutes(routeDeps));
@@ -361,10 +331,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooksRoutes({
       repo: webhooksRepo,
       queues: deps.queues,
-      secretBox:
-        deps.settings.webhookSecretKey !== undefined
-          ? createSecretBox(deps.settings.webhookSecretKey)
-          : undefined,
+      secretBox: deps.webhookSecretBox,
       jobs: deps.settings.webhookJobs,
     }),
   );

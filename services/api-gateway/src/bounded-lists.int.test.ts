@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDoc } from '@wacrm/contracts';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, writeAll } from '../test/seed.js';
-import { WEBHOOKS_ACTIVE_MAX } from './entry-points/webhooks.routes.js';
+import { WEBHOOKS_ACTIVE_MAX } from './webhooks/webhooks.routes.js';
 
 // Issue 15 item 8: no list answers with everything there is.
 const RUN = randomUUID().replace(/-/g, '').slice(0, 6);

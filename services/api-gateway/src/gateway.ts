@@ -4,34 +4,33 @@ import type { Auth } from 'firebase-admin/auth';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { Redis } from 'ioredis';
 import type { ApiGatewayEnv } from '@wacrm/config';
-import { ObjectStore } from '@wacrm/object-store';
+import { ObjectStore, objectStoreConfig } from '@wacrm/object-store';
 import { parseOutboundPolicy } from '@wacrm/net';
 import { createMetricsRegistry, type Logger } from '@wacrm/observability';
 import { createRedisConnection } from '@wacrm/queue';
 import { buildApp, SERVICE, type GatewaySettings } from './app.js';
 import { listAccounts } from './data-access/accounts.repository.js';
+import { createAiClient } from './data-access/ai-requests.js';
 import { createAuthStore } from './data-access/auth.repository.js';
 import { createGatewayMetrics } from './data-access/metrics.js';
 import { firestoreProbe, redisProbe } from './data-access/probes.js';
 import { createQueueRegistry } from './data-access/queues.js';
 import { startRealtimeHub, startRealtimeRelay } from './data-access/realtime.js';
-import { createWebhooksRepository } from './data-access/webhooks.repository.js';
-import { createSecretBox } from './domain/webhook-crypto.js';
-import { startWebhookDispatcher } from './entry-points/webhook-dispatcher.js';
-import { startWebhookWorker } from './entry-points/webhook-delivery.worker.js';
+import { createWebhooksRepository } from './webhooks/webhooks.repository.js';
+import { createSecretBox } from './webhooks/webhook-crypto.js';
+import { startWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { startWebhookWorker } from './webhooks/webhook-delivery.worker.js';
 
-/** Object storage of media; unset (tests that need none), the media routes are not mounted. */
-type MediaStorageConfig = Partial<
-  Pick<
-    ApiGatewayEnv,
-    | 'S3_BUCKET'
-    | 'S3_REGION'
-    | 'S3_FORCE_PATH_STYLE'
-    | 'S3_ENDPOINT'
-    | 'S3_ACCESS_KEY_ID'
-    | 'S3_SECRET_ACCESS_KEY'
-    | 'MEDIA_UPLOAD_MAX_BYTES'
-  >
+/** Object storage of media (libs/object-store `objectStoreConfig` reads the `S3_*` settings). */
+type MediaStorageConfig = Pick<
+  ApiGatewayEnv,
+  | 'S3_BUCKET'
+  | 'S3_REGION'
+  | 'S3_FORCE_PATH_STYLE'
+  | 'S3_ENDPOINT'
+  | 'S3_ACCESS_KEY_ID'
+  | 'S3_SECRET_ACCESS_KEY'
+  | 'MEDIA_UPLOAD_MAX_BYTES'
 >;
 
 export type GatewayConfig = MediaStorageConfig &
@@ -98,22 +97,20 @@ export function settingsFrom(config: GatewayConfig): GatewaySettings {
     corsOrigins: config.CORS_ORIGINS,
     rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
     failedAuthLimit: { max: config.AUTH_FAILURES_MAX, windowMs: config.AUTH_FAILURES_WINDOW_MS },
-    aiRequestTimeoutMs: config.AI_REQUEST_TIMEOUT_MS,
     webhookJobs: { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS },
     webRoot: DEFAULT_WEB_ROOT,
     ...(config.ADMIN_TOKEN !== undefined ? { adminToken: config.ADMIN_TOKEN } : {}),
     ...(config.METRICS_TOKEN !== undefined ? { metricsToken: config.METRICS_TOKEN } : {}),
-    ...(config.WEBHOOK_SECRET_KEY !== undefined
-      ? { webhookSecretKey: config.WEBHOOK_SECRET_KEY }
-      : {}),
     ...(web !== undefined ? { firebaseWeb: web } : {}),
     ...(config.WA_EMULATOR_URL !== undefined ? { emulatorUrl: config.WA_EMULATOR_URL } : {}),
   };
 }
 
 /**
- * Everything the api-gateway process runs, wired once: the HTTP app, the realtime relay and
- * hub, the webhook dispatcher and (unless WEBHOOK_WORKER=false) the webhook delivery worker.
+ * The api-gateway's composition root: builds every client once (Redis connections, queues,
+ * metrics, repositories, the AI client, object storage, the webhook secret box) and passes them
+ * to `buildApp(deps)`, which builds none; also runs the realtime relay and hub, the webhook
+ * dispatcher and (unless WEBHOOK_WORKER=false) the webhook delivery worker.
  */
 export async function startGateway(options: {
   config: GatewayConfig;
@@ -199,6 +196,11 @@ export async function startGateway(options: {
         })
       : undefined;
 
+  const ai = createAiClient(
+    queues.aiRequests,
+    () => connect('queue-events', null),
+    config.AI_REQUEST_TIMEOUT_MS,
+  );
   const app = await buildApp({
     logger,
     version: options.version,
@@ -207,7 +209,6 @@ export async function startGateway(options: {
     db: options.db,
     auth: options.auth,
     redis,
-    blockingConnection: () => connect('queue-events', null),
     queues,
     hub,
     settings,
@@ -216,25 +217,10 @@ export async function startGateway(options: {
       onError: (error) => logger.warn({ err: error }, 'could not record API key use'),
     }),
     webhooksRepo,
-    ...(config.MEDIA_UPLOAD_MAX_BYTES !== undefined
-      ? { mediaUploadMaxBytes: config.MEDIA_UPLOAD_MAX_BYTES }
-      : {}),
-    ...(config.S3_BUCKET !== undefined
-      ? {
-          objects: new ObjectStore({
-            bucket: config.S3_BUCKET,
-            region: config.S3_REGION ?? 'us-east-1',
-            forcePathStyle: config.S3_FORCE_PATH_STYLE ?? false,
-            ...(config.S3_ENDPOINT !== undefined ? { endpoint: config.S3_ENDPOINT } : {}),
-            ...(config.S3_ACCESS_KEY_ID !== undefined
-              ? { accessKeyId: config.S3_ACCESS_KEY_ID }
-              : {}),
-            ...(config.S3_SECRET_ACCESS_KEY !== undefined
-              ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY }
-              : {}),
-          }),
-        }
-      : {}),
+    webhookSecretBox: secretBox,
+    ai,
+    objects: new ObjectStore(objectStoreConfig(config)),
+    mediaUploadMaxBytes: config.MEDIA_UPLOAD_MAX_BYTES,
   });
 
   // Existing accounts' command queues show on the dashboard, /metrics and bull-board at once.
@@ -262,6 +248,7 @@ export async function startGateway(options: {
             logger.warn({ step: name }, 'close step did not finish in 5 s; going on');
         };
         await step('http', () => app.close());
+        await step('ai requests', () => ai.close());
         await step('webhook worker', async () => worker?.close());
         await step('webhook dispatcher', async () => dispatcher?.close());
         await step('realtime relay', () => relay.close());

@@ -3,11 +3,16 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { initFirebase } from '@wacrm/firestore';
 import { ObjectStore } from '@wacrm/object-store';
-import { createLogger } from '@wacrm/observability';
+import { createLogger, createMetricsRegistry } from '@wacrm/observability';
 import { buildApp, SERVICE } from './app.js';
+import { createAiClient } from './data-access/ai-requests.js';
+import { createAuthStore } from './data-access/auth.repository.js';
+import { createGatewayMetrics } from './data-access/metrics.js';
 import { createQueueRegistry } from './data-access/queues.js';
 import { startRealtimeHub } from './data-access/realtime.js';
 import { VERSION } from './version.js';
+import { createSecretBox } from './webhooks/webhook-crypto.js';
+import { createWebhooksRepository } from './webhooks/webhooks.repository.js';
 
 /**
  * The OpenAPI document GET /openapi.json serves, built from the route code without listening or
@@ -41,6 +46,7 @@ export async function exportOpenApiDocument(): Promise<Record<string, unknown>> 
     firestoreEmulatorHost: '127.0.0.1:9',
     appName: 'openapi-export',
   });
+  const queues = createQueueRegistry(lazy(), 'openapi');
   const app = await buildApp({
     logger,
     probes: [],
@@ -48,8 +54,7 @@ export async function exportOpenApiDocument(): Promise<Record<string, unknown>> 
     db: firebase.db,
     auth: firebase.auth,
     redis,
-    blockingConnection: lazy,
-    queues: createQueueRegistry(lazy(), 'openapi'),
+    queues,
     hub: startRealtimeHub({ reader: lazy(), redis, prefix: 'openapi', logger }),
     settings: {
       bodyLimitBytes: 1_048_576,
@@ -58,11 +63,20 @@ export async function exportOpenApiDocument(): Promise<Record<string, unknown>> 
       adminToken: 'openapi-export-only-0123456789',
       metricsToken: 'openapi-export-only-0123456789',
       emulatorUrl: 'http://127.0.0.1:9',
-      aiRequestTimeoutMs: 1000,
-      webhookSecretKey: 'openapi-export-only-0123456789abcdef',
       webhookJobs: { attempts: 1, backoffMs: 1000 },
     },
+    metrics: createGatewayMetrics({
+      registry: createMetricsRegistry(SERVICE),
+      queues,
+      db: firebase.db,
+      logger,
+    }),
+    authStore: createAuthStore(firebase.db, { onError: () => undefined }),
+    webhooksRepo: createWebhooksRepository(firebase.db),
+    webhookSecretBox: createSecretBox('openapi-export-only-0123456789abcdef'),
+    ai: createAiClient(queues.aiRequests, lazy, 1000),
     objects: new ObjectStore({ bucket: 'openapi', region: 'us-east-1' }),
+    mediaUploadMaxBytes: 1_048_576,
   });
   await app.ready();
   return app.swagger() as unknown as Record<string, unknown>;

@@ -3,7 +3,6 @@ import {
   encodeSearchEntry,
   messageSearchTerms,
   SEARCH_ENTRIES_PER_PART,
-  SEARCH_THREADS_PER_TERM,
   searchPeriodOf,
   searchEntryOf,
   searchPartId,
@@ -11,7 +10,7 @@ import {
   type MessageDoc,
   type ThreadDoc,
 } from '@wacrm/contracts';
-import { searchPeriods, searchThreadTerm } from '@wacrm/firestore';
+import { searchPeriods, searchThreads } from '@wacrm/firestore';
 
 /**
  * Writes the search index of stored data in the layout ingest keeps (libs/contracts
@@ -55,20 +54,11 @@ export async function writeSearchIndex(
       );
     }
   }
-  const byTerm = new Map<string, string[]>();
-  for (const [id, t] of threads) {
-    for (const term of threadSearchTerms(t)) {
-      const list = byTerm.get(term) ?? [];
-      list.push(id);
-      byTerm.set(term, list);
-    }
-  }
-  for (const [term, ids] of byTerm) {
+  for (const [threadId, t] of threads) {
     writes.push((b) =>
-      b.set(searchThreadTerm(db, accountId, term), {
-        term,
-        threadIds: ids.slice(0, SEARCH_THREADS_PER_TERM),
-        truncated: ids.length > SEARCH_THREADS_PER_TERM,
+      b.set(searchThreads(db, accountId).doc(threadId), {
+        threadId,
+        terms: threadSearchTerms(t),
         updatedAt: now,
       }),
     );

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountId, WebhookEventType } from '@wacrm/contracts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../domain/webhook-crypto.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../webhooks/webhook-crypto.js';
 
 /**
  * The body every webhook delivery POSTs (webhookBody builds it): `id` is the delivery (this event

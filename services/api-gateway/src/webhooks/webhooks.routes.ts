@@ -15,13 +15,13 @@ import {
 } from '@wacrm/contracts';
 import { enqueue } from '@wacrm/queue';
 import type { QueueRegistry } from '../data-access/queues.js';
-import type { WebhooksRepository } from '../data-access/webhooks.repository.js';
+import type { WebhooksRepository } from './webhooks.repository.js';
 import { randomId } from '../domain/api-key.js';
-import { generateWebhookSecret, type SecretBox } from '../domain/webhook-crypto.js';
-import { principalOf } from './auth.hook.js';
+import { generateWebhookSecret, type SecretBox } from './webhook-crypto.js';
+import { principalOf } from '../entry-points/auth.hook.js';
 import { webhookJobOptions, type WebhookJobOptions } from './webhook-dispatcher.js';
-import { errorResponses } from './whatsapp.routes.js';
-import { documentedRoutes } from './documented.js';
+import { errorResponses } from '../entry-points/whatsapp.routes.js';
+import { documentedRoutes } from '../entry-points/documented.js';
 
 const tags = ['webhooks'] as const;
 

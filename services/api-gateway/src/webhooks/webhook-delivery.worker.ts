@@ -10,13 +10,13 @@ import {
 import type { Logger } from '@wacrm/observability';
 import { startWorker, type JobContext, type ShutdownRegistry } from '@wacrm/queue';
 import type { GatewayMetrics } from '../data-access/metrics.js';
-import type { WebhooksRepository } from '../data-access/webhooks.repository.js';
+import type { WebhooksRepository } from './webhooks.repository.js';
 import {
   signWebhook,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   type SecretBox,
-} from '../domain/webhook-crypto.js';
+} from './webhook-crypto.js';
 
 export interface WebhookDeliveryDeps {
   repo: WebhooksRepository;

@@ -4,7 +4,7 @@ import { RealtimeChannel, type WebhookEventRecord } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import type { QueueRegistry } from '../data-access/queues.js';
-import type { WebhooksRepository } from '../data-access/webhooks.repository.js';
+import type { WebhooksRepository } from './webhooks.repository.js';
 
 export interface WebhookJobOptions {
   attempts: number;
