@@ -868,6 +868,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/crm/performers/{performerId}/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make (or replace) a performer's secret calendar URL
+         * @description Makes a new secret URL for the performer's ICS feed, which phone calendars subscribe to, and answers it once: only a hash of its token is stored. An earlier URL of the performer stops working at once. The URL is built from the request's Host.
+         */
+        post: operations["rotatePerformerFeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/crm/performers/{performerId}/calendar-feed/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a performer's calendar URL
+         * @description The performer's calendar URL answers 404 from now on (the record of it is kept, with who revoked it and when). 404 when there is no live URL.
+         */
+        post: operations["revokePerformerFeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/crm/performers/{performerId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A performer's bookings as an ICS calendar (secret URL, no login)
+         * @description The iCalendar (text/calendar) feed of the performer's bookings that hold them — neither cancelled nor archived — from 90 days ago to 400 days ahead, for phone calendars to subscribe to. Needs the token of the URL made by rotatePerformerFeed; an unknown, replaced or revoked token is 404. Rate-limited per client address.
+         */
+        get: operations["getPerformerCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/crm/exports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's bookings, payments or clients for a date range, as CSV
+         * @description CSV (UTF-8 with BOM, CRLF, RFC 4180) of one account for [from, to] (Europe/Bucharest days, at most 366): bookings dated in the range; payments received in it; clients with a booking in it, with their name and figures in this account. A cell that starts with = + - or @ is prefixed with ' so a spreadsheet never runs it as a formula. The x-export-truncated header is true when more events exist than one export reads (10,000).
+         */
+        get: operations["exportCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/crm/reports/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's month: booked, collected and outstanding, by character and performer
+         * @description The bookings dated in the month (neither leads, cancelled nor archived): what they are worth (price), what was paid on them and what is still owed, in total, by character and by performer. A booking with several characters or performers gives each an equal share of its money, so each breakdown adds up to the totals.
+         */
+        get: operations["getMonthlyReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/crm/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every client the caller may see, searchable, sortable, by page
+         * @description One row per client phone with events or conversations in the accounts the caller may see: name, bookings, spend, outstanding balance, last booking (before today) and next booking (from today on), all from those accounts only (events without an account count for admins only). q searches name and phone ignoring case and diacritics; sort and order pick the order (missing values last); page and pageSize page it.
+         */
+        get: operations["listClients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stream": {
         parameters: {
             query?: never;
@@ -13207,6 +13327,1279 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    rotatePerformerFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                performerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        performerId: string;
+                        url: string;
+                        token: string;
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    revokePerformerFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                performerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        performerId: string;
+                        revokedAt: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getPerformerCalendar: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                performerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    exportCsv: {
+        parameters: {
+            query: {
+                accountId: string;
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                kind: "bookings" | "payments" | "clients";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getMonthlyReport: {
+        parameters: {
+            query: {
+                accountId: string;
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accountId: string;
+                        /** @example 2026-12 */
+                        month: string;
+                        totals: {
+                            bookings: number;
+                            booked: number;
+                            collected: number;
+                            outstanding: number;
+                        };
+                        byCharacter: {
+                            bookings: number;
+                            booked: number;
+                            collected: number;
+                            outstanding: number;
+                            key: string | null;
+                            name: string | null;
+                        }[];
+                        byPerformer: {
+                            bookings: number;
+                            booked: number;
+                            collected: number;
+                            outstanding: number;
+                            key: string | null;
+                            name: string | null;
+                        }[];
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listClients: {
+        parameters: {
+            query?: {
+                q?: string;
+                sort?: "name" | "bookings" | "spend" | "outstanding" | "lastBooking" | "nextBooking";
+                order?: "asc" | "desc";
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            phoneE164: string;
+                            displayName: string | null;
+                            bookings: number;
+                            spend: number;
+                            outstanding: number;
+                            lastBooking: string | null;
+                            nextBooking: string | null;
+                            accountIds: string[];
+                        }[];
+                        total: number;
+                        page: number;
+                        pageSize: number;
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -43,6 +43,8 @@ export const Collections = {
   notes: 'notes',
   /** Files uploaded with `POST /api/media`, by media id (issue 17). */
   mediaUploads: 'mediaUploads',
+  /** A performer's calendar feed secret, as its hash (issue 19). */
+  performerFeeds: 'performerFeeds',
 } as const;
 
 export const HistoryProgress = z.object({

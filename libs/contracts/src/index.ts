@@ -19,3 +19,4 @@ export * from './wa-emulator.schema.js';
 export * from './search.schema.js';
 export * from './inbox.schema.js';
 export * from './scheduling.schema.js';
+export * from './reports.schema.js';

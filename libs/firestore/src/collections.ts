@@ -11,6 +11,7 @@ import {
   NoteDoc,
   OutboxDoc,
   PerformerDoc,
+  PerformerFeedDoc,
   ThreadDoc,
   UserDoc,
 } from '@wacrm/contracts';
@@ -29,6 +30,7 @@ const converters = {
   performer: contractConverter('performer', PerformerDoc),
   costume: contractConverter('costume', CostumeDoc),
   note: contractConverter('note', NoteDoc),
+  performerFeed: contractConverter('performerFeed', PerformerFeedDoc),
 };
 
 /** Typed accessors for every collection of the data model (DESIGN.md). */
@@ -62,6 +64,9 @@ export function collections(db: Firestore) {
     apiKeys: () => db.collection(Collections.apiKeys).withConverter(converters.apiKey),
     performers: () => db.collection(Collections.performers).withConverter(converters.performer),
     costumes: () => db.collection(Collections.costumes).withConverter(converters.costume),
+    /** A performer's calendar feed secret (hash only), by performer id. */
+    performerFeeds: () =>
+      db.collection(Collections.performerFeeds).withConverter(converters.performerFeed),
   };
 }
 export type TypedCollections = ReturnType<typeof collections>;

@@ -467,6 +467,31 @@ const routes = (): RouteCase[] => [
     op: 'read',
   },
   {
+    method: 'POST',
+    url: `/api/crm/performers/${performer.A}/calendar-feed`,
+    urlB: `/api/crm/performers/${performer.B}/calendar-feed`,
+    op: 'crm',
+  },
+  {
+    method: 'POST',
+    url: `/api/crm/performers/${performer.A}/calendar-feed/revoke`,
+    urlB: `/api/crm/performers/${performer.B}/calendar-feed/revoke`,
+    op: 'crm',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/exports/payments?accountId=${A}&from=2026-12-01&to=2026-12-31`,
+    urlB: `/api/crm/exports/payments?accountId=${B}&from=2026-12-01&to=2026-12-31`,
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/reports/monthly?accountId=${A}&month=2026-12`,
+    urlB: `/api/crm/reports/monthly?accountId=${B}&month=2026-12`,
+    op: 'read',
+  },
+  { method: 'GET', url: '/api/crm/clients?q=ana', op: 'read' },
+  {
     method: 'GET',
     url: `/api/crm/clients/${encodeURIComponent(PHONE_A)}`,
     urlB: `/api/crm/clients/${encodeURIComponent(PHONE_B)}`,
@@ -578,6 +603,7 @@ describe('auth on every route', () => {
         .replace(/\/api\/crm\/clients\/[^/]+/, '/api/crm/clients/{phoneE164}')
         .replace(/\/api\/crm\/performers\/[^/]+/, '/api/crm/performers/{performerId}')
         .replace(/\/api\/crm\/costumes\/[^/]+/, '/api/crm/costumes/{costumeId}')
+        .replace(/\/api\/crm\/exports\/[^/]+/, '/api/crm/exports/{kind}')
         .replace(/\/api\/admin\/api-keys\/[^/]+/, '/api/admin/api-keys/{keyId}')
         .replace(/\/api\/admin\/users\/[^/]+/, '/api/admin/users/{uid}')
         .replace(/\/api\/webhooks\/deliveries\/[^/]+/, '/api/webhooks/deliveries/{deliveryId}')
@@ -586,6 +612,7 @@ describe('auth on every route', () => {
       ...routes().map((r) => `${r.method} ${normalise(r.url)}`),
       'GET /health',
       'GET /api/web-config',
+      'GET /api/crm/performers/{performerId}/calendar.ics',
     ]);
     expect(documented.filter((d) => !covered.has(d))).toEqual([]);
   });

@@ -29,6 +29,7 @@ import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
 import { recordRouteTable } from './entry-points/route-table.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
 import { bookingsRoutes } from './entry-points/bookings.routes.js';
+import { reportsRoutes } from './entry-points/reports.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
 import { finishOpenApiDocument, withBodyExamples } from './entry-points/openapi-document.js';
@@ -276,7 +277,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       request.principal !== null
         ? `${request.principal.kind}:${request.principal.id}`
         : `ip:${request.ip}`,
-    allowList: (request) => request.routeOptions.config.public === true,
+    allowList: (request) =>
+      request.routeOptions.config.public === true &&
+      request.routeOptions.config.tokenInUrl !== true,
     errorResponseBuilder: (_request, context) =>
       new AppError(
         'RATE_LIMITED',
@@ -326,6 +329,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(routeDeps));
   await app.register(crmRoutes({ ...routeDeps, ai }));
   await app.register(bookingsRoutes(routeDeps));
+  await app.register(reportsRoutes(routeDeps));
   await app.register(streamRoutes({ hub: deps.hub, metrics }));
   await app.register(
     webhooksRoutes({

@@ -139,6 +139,19 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
   'GET /api/crm/calendar': (s) => ({
     url: `/api/crm/calendar?accountId=${ACCOUNT[s]}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
   }),
+  'POST /api/crm/performers/:performerId/calendar-feed': (s) => ({
+    url: `/api/crm/performers/${performer(s)}/calendar-feed`,
+  }),
+  'POST /api/crm/performers/:performerId/calendar-feed/revoke': (s) => ({
+    url: `/api/crm/performers/${performer(s)}/calendar-feed/revoke`,
+  }),
+  'GET /api/crm/exports/:kind': (s) => ({
+    url: `/api/crm/exports/bookings?accountId=${ACCOUNT[s]}&from=2026-12-01&to=2026-12-31`,
+  }),
+  'GET /api/crm/reports/monthly': (s) => ({
+    url: `/api/crm/reports/monthly?accountId=${ACCOUNT[s]}&month=2026-12`,
+  }),
+  'GET /api/crm/clients': null,
 };
 
 /** Routes that need no credential at all; any other public route fails the test. */
@@ -147,6 +160,8 @@ const PUBLIC_ROUTES = new Set([
   'GET /openapi.json',
   'GET /health',
   'GET /api/web-config',
+  // Issue 19: a performer's calendar feed, opened by the secret token in its URL only.
+  'GET /api/crm/performers/:performerId/calendar.ics',
   'GET /',
   'GET /*',
 ]);

@@ -166,7 +166,13 @@ describe('clients', () => {
 
 describe('server-only collections', () => {
   it('when a signed-in user reads or writes keys, webhooks, users of others or auth state, then it is denied', () => {
-    for (const path of ['apiKeys/k1', 'webhooks/w1', 'authState/wa-a/keys/x', 'users/emp-b']) {
+    for (const path of [
+      'apiKeys/k1',
+      'webhooks/w1',
+      'authState/wa-a/keys/x',
+      'users/emp-b',
+      'performerFeeds/p1',
+    ]) {
       expect(allowed('emp-a', 'get', path, { resource: {} }), path).toBe(false);
       expect(allowed('emp-a', 'create', path, { newData: {} }), path).toBe(false);
     }

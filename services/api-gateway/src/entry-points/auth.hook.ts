@@ -24,6 +24,11 @@ declare module 'fastify' {
     operation?: Operation;
     /** No credentials needed (/health, the API description). */
     public?: boolean;
+    /**
+     * A public route whose URL carries its own secret (a calendar feed): still rate-limited per
+     * client address, as any unauthenticated call is.
+     */
+    tokenInUrl?: boolean;
     /** /metrics also accepts METRICS_TOKEN as a Bearer token. */
     metricsToken?: boolean;
   }

@@ -9,6 +9,8 @@ const TEXT_RESPONSES: Record<string, string> = {
   '/api/stream': 'text/event-stream',
   '/metrics': 'text/plain; version=0.0.4',
   '/api/threads/{threadId}/messages/{messageId}/media': 'application/octet-stream',
+  '/api/crm/performers/{performerId}/calendar.ics': 'text/calendar',
+  '/api/crm/exports/{kind}': 'text/csv',
 };
 
 /** Operations whose body is a file sent as multipart/form-data (streamed, not a JSON schema). */
