@@ -39,7 +39,7 @@ const ACCOUNTS = Number(env.BENCH_SEND_ACCOUNTS ?? 30);
 const RECIPIENTS = 500;
 const P99_TARGET_MS = 200;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../..');
 const PREFIX = '{bench}';
 
 interface Proc {

@@ -1,72 +1,54 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import {
-  encodeSearchEntry,
-  messageSearchTerms,
-  SEARCH_ENTRIES_PER_PART,
-  searchPeriodOf,
-  searchEntryOf,
-  searchPartId,
-  threadSearchTerms,
-  type MessageDoc,
-  type ThreadDoc,
-} from '@wacrm/contracts';
-import { searchPeriods, searchThreads } from '@wacrm/firestore';
+import { searchPeriodOf, type MessageDoc, type ThreadDoc } from '@wacrm/contracts';
+// Ingest's own planner and writer, so tests and the bench read the index ingest writes.
+import { applySearchPlan } from '../../ingest/src/data-access/search-index.js';
+import { emptySearchPlan, planMessage, planThread } from '../../ingest/src/domain/search-plan.js';
+
+/** Weeks of messages planned and written per turn: one index document is written once. */
+const PERIODS_PER_TURN = 4;
+/**
+ * Writes per commit. Ingest's default (400) bounds a commit by count only; 400 documents of a
+ * busy history's index run past Firestore's 10 MiB per request, 100 stay well under.
+ */
+const MAX_WRITES = 100;
 
 /**
- * Writes the search index of stored data in the layout ingest keeps (libs/contracts
- * search.schema.ts), in bulk: tests of the read side and the bench seed with it.
+ * Writes the search index of stored data through ingest's planner and writer
+ * (`planMessage`, `planThread`, `applySearchPlan`), in bulk: the messages are grouped by index
+ * period, so each (word, week) document is read and written once however many messages it
+ * holds. Returns the number of batch commits.
  */
 export async function writeSearchIndex(
   db: Firestore,
   accountId: string,
   threads: Array<[string, ThreadDoc]>,
   messages: MessageDoc[],
+  onProgress?: (messagesDone: number) => void,
 ): Promise<number> {
   const now = new Date();
-  const periods = new Map<string, { term: string; period: number; entries: string[] }>();
+  const byPeriod = new Map<number, MessageDoc[]>();
   for (const m of messages) {
     const period = searchPeriodOf(m.tsClient);
-    const entry = encodeSearchEntry(searchEntryOf(m));
-    for (const term of messageSearchTerms(m)) {
-      const key = `${term}\u0000${period}`;
-      let slot = periods.get(key);
-      if (slot === undefined) periods.set(key, (slot = { term, period, entries: [] }));
-      slot.entries.push(entry);
+    const list = byPeriod.get(period) ?? [];
+    list.push(m);
+    byPeriod.set(period, list);
+  }
+  const periods = [...byPeriod.keys()].sort((a, b) => a - b);
+  let commits = 0;
+  let done = 0;
+  for (let i = 0; i < periods.length; i += PERIODS_PER_TURN) {
+    const plan = emptySearchPlan();
+    for (const period of periods.slice(i, i + PERIODS_PER_TURN)) {
+      for (const m of byPeriod.get(period)!) {
+        planMessage(plan, m);
+        done += 1;
+      }
     }
+    commits += (await applySearchPlan(db, accountId, plan, now, MAX_WRITES)).commits;
+    onProgress?.(done);
   }
-  const writes: Array<(b: ReturnType<Firestore['batch']>) => void> = [];
-  for (const { term, period, entries } of periods.values()) {
-    const parts = Math.max(1, Math.ceil(entries.length / SEARCH_ENTRIES_PER_PART));
-    for (let part = 0; part < parts; part++) {
-      const slice = entries.slice(
-        part * SEARCH_ENTRIES_PER_PART,
-        (part + 1) * SEARCH_ENTRIES_PER_PART,
-      );
-      writes.push((b) =>
-        b.set(searchPeriods(db, accountId, term).doc(searchPartId(period, part)), {
-          term,
-          period,
-          part,
-          parts,
-          entries: slice,
-          updatedAt: now,
-        }),
-      );
-    }
-  }
-  for (const [threadId, t] of threads) {
-    writes.push((b) =>
-      b.set(searchThreads(db, accountId).doc(threadId), {
-        threadId,
-        terms: threadSearchTerms(t),
-        updatedAt: now,
-      }),
-    );
-  }
-  for (let i = 0; i < writes.length; i += 400) {
-    const batch = db.batch();
-    for (const w of writes.slice(i, i + 400)) w(batch);
-    await batch.commit();
-  }
-  return writes.length;
+  const plan = emptySearchPlan();
+  for (const [id, t] of threads) planThread(plan, id, null, t);
+  commits += (await applySearchPlan(db, accountId, plan, now, MAX_WRITES)).commits;
+  return commits;
 }
