@@ -44,6 +44,11 @@ export const ApiGatewayEnv = BaseEnv.extend({
   WEBHOOK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
   /** Runs the webhook delivery worker in this process (one image, the env picks the roles). */
   WEBHOOK_WORKER: envBoolean(true),
+  /**
+   * Days a dispatched webhook event record (`webhookEvents`) is kept once every delivery made
+   * from it was delivered; undispatched or undelivered records are never deleted.
+   */
+  WEBHOOK_EVENTS_RETENTION_DAYS: envInt(30, 1, 3650),
   /** How long extract-event and ask wait for the AI worker before answering 504. */
   AI_REQUEST_TIMEOUT_MS: envInt(30_000, 100, 300_000),
   /** Realtime events kept for Last-Event-ID resumption (Redis stream, approximate cap). */

@@ -60,7 +60,8 @@ export type GatewayConfig = MediaStorageConfig &
     | 'FIREBASE_AUTH_EMULATOR_HOST'
     | 'FIREBASE_WEB_API_KEY'
     | 'FIREBASE_AUTH_DOMAIN'
-  >;
+  > &
+  Partial<Pick<ApiGatewayEnv, 'WEBHOOK_EVENTS_RETENTION_DAYS'>>;
 
 /** services/web/dist, from this file in services/api-gateway/{src,dist}. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -177,6 +178,10 @@ export async function startGateway(options: {
           queues,
           jobs: settings.webhookJobs,
           logger,
+          retention: {
+            db: options.db,
+            ms: (config.WEBHOOK_EVENTS_RETENTION_DAYS ?? 30) * 24 * 3600 * 1000,
+          },
         })
       : undefined;
   if (secretBox === undefined) {

@@ -1,5 +1,6 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { webhookEventBacklog } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
 import { listAccounts } from './accounts.repository.js';
 import type { QueueRegistry } from './queues.js';
@@ -135,6 +136,41 @@ export function createGatewayMetrics(options: {
       }
     },
   });
+
+  // Webhook events recorded in their change's commit and not yet turned into deliveries: a
+  // dispatcher that is down or failing shows here (one Firestore sample per scrape feeds both).
+  let backlog: { at: number; result: ReturnType<typeof webhookEventBacklog> } | null = null;
+  const sampleBacklog = () => {
+    if (backlog === null || Date.now() - backlog.at > 1_000) {
+      backlog = { at: Date.now(), result: webhookEventBacklog(db) };
+    }
+    return backlog.result;
+  };
+  for (const [name, help, field] of [
+    [
+      'wacrm_webhook_events_undispatched',
+      'Recorded webhook events not yet dispatched to deliveries (counted up to 10,000)',
+      'count',
+    ],
+    [
+      'wacrm_webhook_events_undispatched_oldest_seconds',
+      'Age of the oldest webhook event not yet dispatched (0 when none)',
+      'oldestSeconds',
+    ],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        try {
+          this.set((await sampleBacklog())[field]);
+        } catch (error) {
+          logger.warn({ err: error }, 'metrics: webhook backlog unavailable (Firestore)');
+        }
+      },
+    });
+  }
 
   return {
     registry,

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { Firestore } from 'firebase-admin/firestore';
 import type { Redis } from 'ioredis';
 import { RealtimeChannel, type WebhookEventRecord } from '@wacrm/contracts';
+import { compactWebhookEvents } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import type { QueueRegistry } from '../data-access/queues.js';
@@ -109,7 +111,9 @@ export async function dispatchRecorded(deps: DispatchDeps, pageSize = 100): Prom
  * (issue 16 item 3): whatever was committed is delivered, however long no gateway ran, and an
  * event never depends on a live notification or a capped stream. Polls every `pollMs`; a live
  * notification on the realtime channel wakes it at once. Several replicas may run it: deliveries
- * are idempotent per (event, subscription).
+ * are idempotent per (event, subscription). With `retention`, every `everyMs` (default 1 h) it
+ * also deletes the records dispatched longer ago than `ms` whose deliveries were all delivered
+ * (`compactWebhookEvents`); undispatched or undelivered ones are kept whatever their age.
  */
 export async function startWebhookDispatcher(options: {
   reader: Redis;
@@ -120,9 +124,30 @@ export async function startWebhookDispatcher(options: {
   jobs: WebhookJobOptions;
   logger: Logger;
   pollMs?: number;
+  retention?: { db: Firestore; ms: number; everyMs?: number };
 }): Promise<{ close(): Promise<void> }> {
-  const { reader, logger } = options;
+  const { reader, logger, retention } = options;
   const pollMs = options.pollMs ?? 1_000;
+  let compactedAt = -Infinity;
+  const compact = async () => {
+    if (retention === undefined || Date.now() - compactedAt < (retention.everyMs ?? 3_600_000)) {
+      return;
+    }
+    compactedAt = Date.now();
+    try {
+      const { deleted, kept } = await compactWebhookEvents(retention.db, {
+        retentionMs: retention.ms,
+      });
+      if (deleted > 0 || kept > 0) {
+        logger.info(
+          { deleted, keptUndelivered: kept, retentionMs: retention.ms },
+          'webhook event records past retention compacted',
+        );
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'webhook event retention pass failed; tried again later');
+    }
+  };
   let stopped = false;
   let wake: (() => void) | undefined;
   const nap = (ms: number) =>
@@ -146,6 +171,7 @@ export async function startWebhookDispatcher(options: {
       try {
         const handled = await dispatchRecorded(options);
         if (handled > 0) logger.debug({ records: handled }, 'webhook events dispatched');
+        await compact();
         await nap(pollMs);
       } catch (error) {
         if (stopped) break;
