@@ -98,6 +98,30 @@ export function isWaitingNow(thread: ThreadView, settings: InboxSettings | null)
   return Date.now() - Date.parse(thread.waitingSince) > limit;
 }
 
+/**
+ * Whether a thread belongs in a list filtered as the server filters `GET /api/threads`
+ * (assigned mine/unassigned, stage, label, waiting), so a live change can add a thread to the
+ * list or take it out without reloading it.
+ */
+export function matchesFilter(
+  thread: ThreadView,
+  filter: ThreadFilter,
+  meId: string,
+  settings: InboxSettings | null,
+): boolean {
+  if (filter.assigned === 'mine' && thread.assigneeUid !== meId) return false;
+  if (filter.assigned === 'unassigned' && thread.assigneeUid !== null) return false;
+  if (filter.stage !== undefined && thread.stage !== filter.stage) return false;
+  if (filter.label !== undefined && !thread.labels.includes(filter.label)) return false;
+  if (
+    filter.waiting !== undefined &&
+    isWaitingNow(thread, settings) !== (filter.waiting === 'true')
+  ) {
+    return false;
+  }
+  return true;
+}
+
 /** The stages in their order, as options of a select. */
 function StageOptions() {
   const x = useInboxText();

@@ -1,6 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AccountView, SearchResult, ThreadFilter, ThreadView } from '../api.js';
-import { InboxFilters, isWaitingNow, useInboxSettings, useInboxText } from './inbox-tools.js';
+import type { AccountView, InboxSettings, SearchResult, ThreadFilter, ThreadView } from '../api.js';
+import {
+  InboxFilters,
+  isWaitingNow,
+  matchesFilter,
+  useInboxSettings,
+  useInboxText,
+} from './inbox-tools.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
 import { formatDateTime } from '../format.js';
@@ -70,7 +76,8 @@ export function InboxScreen(props: { accountId: string | null }) {
 }
 
 function ThreadList(props: { accountId: string }) {
-  const { api, t } = useApp();
+  const { api, t, me } = useApp();
+  const settings = useInboxSettings(props.accountId);
   const [threads, setThreads] = useState<ThreadView[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -101,7 +108,11 @@ function ThreadList(props: { accountId: string }) {
   };
 
   // Events come in bursts (a history sync touches many threads): gather the thread ids for a
-  // moment, then fetch each once, or the whole first page when too many changed.
+  // moment, then fetch each once, or the whole first page when too many changed. A fetched
+  // thread joins the list or leaves it as it now matches the filter (taken by someone else,
+  // given to me, restaged), so every operator's "mine" and "unassigned" stay live.
+  const latest = useRef({ filter, meId: me.id, settings });
+  latest.current = { filter, meId: me.id, settings };
   const changed = useRef(new Set<string>());
   const flushTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(flushTimer.current), []);
@@ -110,10 +121,19 @@ function ThreadList(props: { accountId: string }) {
     const ids = [...changed.current];
     changed.current.clear();
     if (ids.length > BURST_RELOAD) return load();
+    const asked = latest.current.filter;
     for (const id of ids) {
       api
         .thread(id)
-        .then((thread) => setThreads((old) => merge(old ?? [], [thread])))
+        .then((thread) => {
+          const { filter: now, meId, settings: s } = latest.current;
+          if (now !== asked) return; // the list was reloaded for another filter meanwhile
+          setThreads((old) =>
+            matchesFilter(thread, now, meId, s)
+              ? merge(old ?? [], [thread])
+              : (old ?? []).filter((th) => th.id !== thread.id),
+          );
+        })
         .catch(setError);
     }
   };
@@ -143,7 +163,14 @@ function ThreadList(props: { accountId: string }) {
       {searching && <SearchResults accountId={props.accountId} query={query.trim()} />}
       {!searching && <ErrorNote error={error} onRetry={load} />}
       {!searching && (
-        <ThreadItems threads={threads} shown={shown} error={error} cursor={cursor} more={more} />
+        <ThreadItems
+          threads={threads}
+          shown={shown}
+          error={error}
+          cursor={cursor}
+          more={more}
+          settings={settings}
+        />
       )}
     </>
   );
@@ -244,11 +271,11 @@ function ThreadItems(props: {
   error: unknown;
   cursor: string | null;
   more: () => void;
+  settings: InboxSettings | null;
 }) {
   const { t, lang, me } = useApp();
   const x = useInboxText();
-  const settings = useInboxSettings(props.threads?.[0]?.accountId);
-  const { threads, shown, error, cursor, more } = props;
+  const { threads, shown, error, cursor, more, settings } = props;
   return (
     <>
       {threads === null && error === null && <p role="status">{t('loading')}</p>}
