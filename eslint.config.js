@@ -14,6 +14,9 @@ export const RECHECK = {
   seedingTimeout: null,
 };
 
+const WEB_CONTRACTS =
+  'Import API payload types from @wacrm/api-client; only @wacrm/contracts/inbox and /message-status (shared rules) are allowed here.';
+
 export default tseslint.config(
   {
     ignores: [
@@ -64,6 +67,34 @@ export default tseslint.config(
     // The web client runs in browsers: DOM globals, not Node's.
     files: ['services/web/src/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
+    rules: {
+      // API payloads come only from the client generated from the OpenAPI document (issue 21), so
+      // the web compiles against what the API documents. From libs/contracts it may take only the
+      // zod-free shared rules (status order, inbox stages and defaults), never a payload schema.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@wacrm/contracts',
+              message: WEB_CONTRACTS,
+            },
+          ],
+          patterns: [
+            {
+              group: [
+                '@wacrm/contracts/*',
+                '!@wacrm/contracts/inbox',
+                '!@wacrm/contracts/message-status',
+                '**/libs/contracts/**',
+                '@wacrm/*/src/**',
+              ],
+              message: WEB_CONTRACTS,
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // API routes register through documentedRoutes(), whose types require an operationId,

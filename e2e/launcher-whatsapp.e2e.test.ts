@@ -134,8 +134,7 @@ describe('npm start with the WhatsApp network emulator', () => {
       });
       const scan = await fetch(`${base}/api/dev/simulator/accounts/${added.accountId}/scan`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: '{}',
+        headers: { authorization: `Bearer ${token}` },
       });
       expect(scan.status).toBe(202);
     }

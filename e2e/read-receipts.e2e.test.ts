@@ -102,8 +102,7 @@ describe('read receipts to WhatsApp (real Baileys against the emulator)', () => 
     });
     const scan = await fetch(`${base}/api/dev/simulator/accounts/${accountId}/scan`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: '{}',
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(scan.status).toBe(202);
     await eventually('connected', async () => {

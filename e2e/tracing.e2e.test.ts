@@ -275,7 +275,7 @@ describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)',
       const r = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
       return r.body.qr !== null ? true : undefined;
     });
-    await api('POST', `/api/dev/simulator/accounts/${accountId}/scan`, {});
+    await api('POST', `/api/dev/simulator/accounts/${accountId}/scan`);
     await eventually('status connected', async () => {
       const r = await api<{ accounts: Array<{ id: string; status: string }> }>(
         'GET',

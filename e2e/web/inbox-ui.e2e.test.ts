@@ -74,9 +74,9 @@ describe('the operator inbox (issue 20)', () => {
       const [, r] = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
       return r.qr ?? undefined;
     });
-    const phone = (path: string, body: unknown) =>
+    const phone = (path: string, body?: unknown) =>
       api('POST', `/api/dev/simulator/accounts/${accountId}/${path}`, body);
-    await phone('scan', {});
+    await phone('scan');
     await eventually('connected', async () => {
       const [, r] = await api<{ accounts: Array<{ id: string; status: string }> }>(
         'GET',

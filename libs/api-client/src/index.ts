@@ -26,6 +26,12 @@ export type ApiRequestBody<Op extends keyof operations> = operations[Op] extends
   ? T
   : never;
 
+/** An event of GET /api/stream (a frame's `data`, its `type` being the frame's `event:` name). */
+export type RealtimeEvent = components['schemas']['RealtimeEvent'];
+
+/** One frame of GET /api/stream as `{ id, event, data }`: an event, a `resync` or an `end`. */
+export type RealtimeFrame = components['schemas']['RealtimeFrame'];
+
 export type ApiClient = Client<paths>;
 
 /**

@@ -1356,7 +1356,77 @@ export interface webhooks {
     };
 }
 export interface components {
-    schemas: never;
+    schemas: {
+        RealtimeThreadUpdated: {
+            /** @constant */
+            type: "thread.updated";
+            accountId: string;
+            threadId: string;
+            at: string;
+        };
+        RealtimeMessageCreated: {
+            /** @constant */
+            type: "message.created";
+            accountId: string;
+            threadId: string;
+            messageIds: string[];
+            at: string;
+        };
+        RealtimeMessageStatus: {
+            /** @constant */
+            type: "message.status";
+            accountId: string;
+            threadId: string;
+            messageId: string;
+            /** @enum {string} */
+            status: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+            at: string;
+        };
+        RealtimeAccountStatus: {
+            /** @constant */
+            type: "account.status";
+            accountId: string;
+            /** @enum {string} */
+            status: "connecting" | "qr_ready" | "connected" | "needs_qr" | "disconnected" | "logged_out" | "outdated_client";
+            at: string;
+        };
+        RealtimeClientUpdated: {
+            /** @constant */
+            type: "client.updated";
+            phoneE164: string;
+            accountIds: string[];
+            at: string;
+        };
+        RealtimeEvent: components["schemas"]["RealtimeThreadUpdated"] | components["schemas"]["RealtimeMessageCreated"] | components["schemas"]["RealtimeMessageStatus"] | components["schemas"]["RealtimeAccountStatus"] | components["schemas"]["RealtimeClientUpdated"];
+        RealtimeResync: {
+            reason: string;
+            oldestId?: string;
+        };
+        RealtimeEnd: {
+            reason: string;
+        };
+        /** @description An event of the accounts the caller may see. */
+        RealtimeEventFrame: {
+            /** @description The event id; send it back as Last-Event-ID to resume after it. */
+            id: string;
+            /**
+             * @description The event's type (the same as `data.type`).
+             * @enum {string}
+             */
+            event: "thread.updated" | "message.created" | "message.status" | "account.status" | "client.updated";
+            data: components["schemas"]["RealtimeEvent"];
+        };
+        /** @description One Server-Sent Events frame (`id:`, `event:` and `data:` lines, `data` being JSON): an event named after its type, `resync` (events may have been missed: reload from the API) or `end` (the stream closes because its credential changed; only events carry an id). The stream also writes `retry: 3000` first and `: ping` comments while idle. */
+        RealtimeFrame: components["schemas"]["RealtimeEventFrame"] | {
+            /** @constant */
+            event: "resync";
+            data: components["schemas"]["RealtimeResync"];
+        } | {
+            /** @constant */
+            event: "end";
+            data: components["schemas"]["RealtimeEnd"];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -14708,7 +14778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["RealtimeFrame"];
                 };
             };
             /** @description The request is not valid */

@@ -43,6 +43,21 @@ export const RealtimeEvent = z.discriminatedUnion('type', [
 export type RealtimeEvent = z.infer<typeof RealtimeEvent>;
 
 /**
+ * What a `resync` frame of GET /api/stream carries: events may have been missed (the gap is older
+ * than the stream keeps, the replay failed, or the client read too slowly), so reload from the API.
+ */
+export const RealtimeResync = z.object({
+  reason: z.string(),
+  /** The oldest event id the stream still holds, when the gap is older than that. */
+  oldestId: z.string().optional(),
+});
+export type RealtimeResync = z.infer<typeof RealtimeResync>;
+
+/** What an `end` frame of GET /api/stream carries: the credential changed, the stream is over. */
+export const RealtimeEnd = z.object({ reason: z.string() });
+export type RealtimeEnd = z.infer<typeof RealtimeEnd>;
+
+/**
  * The accounts an event belongs to: whoever may see any one of them may see the event. Events of
  * a conversation or an account have one; a client spans every account it talked to.
  */

@@ -115,6 +115,32 @@ describe('OpenAPI traffic validation', () => {
     ).toEqual([]);
   });
 
+  it('when a streamed frame carries an undocumented field or event name, then it is a problem; documented frames are not', () => {
+    const created = {
+      type: 'message.created',
+      accountId: 'acc1',
+      threadId: 't1',
+      messageIds: ['M1'],
+      at: '2026-12-07T08:00:00.000Z',
+    };
+    const ok = [
+      { id: '1700000000000-0', event: 'message.created', data: JSON.stringify(created) },
+      { event: 'resync', data: JSON.stringify({ reason: 'gap', oldestId: '1-0' }) },
+      { event: 'end', data: JSON.stringify({ reason: 'revoked' }) },
+    ];
+    expect(validator.checkEvents('GET', '/api/stream?accountId=acc1', ok)).toEqual([]);
+    const planted = validator.checkEvents('GET', '/api/stream', [
+      { id: '1-0', event: 'message.created', data: JSON.stringify({ ...created, text: 'x' }) },
+    ]);
+    expect(planted).toHaveLength(1);
+    expect(planted[0]).toMatch(/message\.created frame does not match the document/);
+    expect(
+      validator.checkEvents('GET', '/api/stream', [
+        { id: '1-0', event: 'message.deleted', data: JSON.stringify(created) },
+      ]),
+    ).toHaveLength(1);
+  });
+
   it('when a path is not in the document, then only /api/ answers other than 404 are problems', () => {
     const answer = { method: 'GET', status: 200, contentType: 'text/html', responseBody: '<p>' };
     expect(validator.check({ ...answer, url: '/docs' })).toEqual([]);

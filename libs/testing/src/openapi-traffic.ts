@@ -16,6 +16,14 @@ export interface HttpExchange {
   responseBody: string;
 }
 
+/** One Server-Sent Events frame with data, as a test client read it. */
+export interface SseEvent {
+  id?: string | undefined;
+  event: string;
+  /** The `data:` lines joined, JSON for every frame the API streams. */
+  data: string;
+}
+
 interface Operation {
   method: string;
   template: string;
@@ -58,10 +66,13 @@ export function createOpenApiTrafficValidator(doc: Json) {
   addFormats(ajv);
   ajv.addFormat('byte', true);
   const compiled = new Map<unknown, ValidateFunction>();
+  // `$ref: '#/components/schemas/…'` resolves against the compiled schema's root, so each one
+  // carries the document's components beside it.
+  const components = doc.components;
   const validatorFor = (schema: unknown) => {
     let validate = compiled.get(schema);
     if (validate === undefined) {
-      validate = ajv.compile(schema as Json);
+      validate = ajv.compile({ ...(schema as Json), components });
       compiled.set(schema, validate);
     }
     return validate;
@@ -101,11 +112,52 @@ export function createOpenApiTrafficValidator(doc: Json) {
       )
       .join('; ');
 
+  const operationOf = (method: string, url: string) => {
+    const path = url.split('?')[0]!;
+    return operations.find((o) => o.method === method.toLowerCase() && o.pattern.test(path));
+  };
+
+  /**
+   * The problems of Server-Sent Events frames a 200 answer of the operation streamed: each
+   * `{ id, event, data }` (data parsed as JSON) must match its text/event-stream schema.
+   */
+  function checkEvents(method: string, url: string, frames: readonly SseEvent[]): string[] {
+    const match = operationOf(method, url);
+    const where = `${method.toUpperCase()} ${url.split('?')[0]!} events`;
+    const responses = (match?.op.responses ?? {}) as Record<
+      string,
+      { content?: Record<string, { schema?: unknown }> }
+    >;
+    const schema = responses['200']?.content?.['text/event-stream']?.schema;
+    if (schema === undefined) return [`${where}: the document declares no text/event-stream`];
+    const validate = validatorFor(schema);
+    const problems: string[] = [];
+    for (const frame of frames) {
+      let data: unknown;
+      try {
+        data = JSON.parse(frame.data);
+      } catch {
+        problems.push(`${where}: the data of a ${frame.event} frame is not JSON`);
+        continue;
+      }
+      const value = {
+        ...(frame.id !== undefined ? { id: frame.id } : {}),
+        event: frame.event,
+        data,
+      };
+      if (!validate(value))
+        problems.push(
+          `${where}: a ${frame.event} frame does not match the document: ${schemaErrors(validate)}`,
+        );
+    }
+    return problems;
+  }
+
   /** The problems of one exchange; empty when it matches the document. */
   function check(exchange: HttpExchange): string[] {
     const method = exchange.method.toLowerCase();
     const path = exchange.url.split('?')[0]!;
-    const match = operations.find((o) => o.method === method && o.pattern.test(path));
+    const match = operationOf(method, path);
     const where = `${exchange.method.toUpperCase()} ${path} → ${exchange.status}`;
     if (match === undefined) {
       const undocumented =
@@ -191,15 +243,20 @@ export function createOpenApiTrafficValidator(doc: Json) {
     return problems;
   }
 
+  const fail = (problems: string[]) => {
+    if (problems.length > 0)
+      throw new Error(`HTTP traffic does not match the OpenAPI document:\n${problems.join('\n')}`);
+  };
   return {
     check,
+    checkEvents,
     /** Throws with every problem of the exchange (a test that exchanged it fails). */
     assert(exchange: HttpExchange): void {
-      const problems = check(exchange);
-      if (problems.length > 0)
-        throw new Error(
-          `HTTP traffic does not match the OpenAPI document:\n${problems.join('\n')}`,
-        );
+      fail(check(exchange));
+    },
+    /** Throws with every problem of the streamed frames. */
+    assertEvents(method: string, url: string, frames: readonly SseEvent[]): void {
+      fail(checkEvents(method, url, frames));
     },
   };
 }

@@ -26,6 +26,7 @@ import type { DependencyProbe } from './domain/health.js';
 import type { SecretBox } from './webhooks/webhook-crypto.js';
 import { adminRoutes } from './entry-points/admin.routes.js';
 import { FAILED_AUTH_LIMIT, registerAuth } from './entry-points/auth.hook.js';
+import { refuseUndeclaredBodies } from './entry-points/body-guard.hook.js';
 import { recordRouteTable } from './entry-points/route-table.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
 import { bookingsRoutes } from './entry-points/bookings.routes.js';
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   recordRouteTable(app);
+  refuseUndeclaredBodies(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);

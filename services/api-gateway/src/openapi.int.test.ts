@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RealtimeEvent } from '@wacrm/contracts';
 import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
 
 type Json = Record<string, unknown>;
@@ -137,7 +138,12 @@ describe('OpenAPI document and docs page', () => {
         .filter(({ op }) => Array.isArray(op.security) && op.security.length === 0)
         .map(({ m, path }) => `${m} ${path}`)
         .sort(),
-    ).toEqual(['get /api/web-config', 'get /health']);
+    ).toEqual([
+      // The calendar feed carries its own secret in the URL (tokenInUrl), as calendar apps need.
+      'get /api/crm/performers/{performerId}/calendar.ics',
+      'get /api/web-config',
+      'get /health',
+    ]);
     for (const { path, m, op } of operations) {
       const responses = op.responses as Record<
         string,
@@ -168,6 +174,18 @@ describe('OpenAPI document and docs page', () => {
     }
     expect(Object.keys(doc.paths['/api/stream']!.get!.responses as Json)).toContain('200');
     expect(JSON.stringify(doc.paths['/api/stream']!.get!.responses)).toContain('text/event-stream');
+    // The stream's frames and event payloads are in the document, one schema per event type.
+    const stream = (doc.paths['/api/stream']!.get!.responses as Record<string, Json>)['200']!;
+    expect(stream.content).toEqual({
+      'text/event-stream': { schema: { $ref: '#/components/schemas/RealtimeFrame' } },
+    });
+    const schemas = (doc as { components?: { schemas?: Record<string, Json> } }).components
+      ?.schemas;
+    expect((schemas?.RealtimeEvent?.oneOf as Json[]).length).toBe(RealtimeEvent.options.length);
+    expect(schemas?.RealtimeMessageStatus?.properties).toMatchObject({
+      type: { const: 'message.status' },
+      status: { enum: expect.arrayContaining(['sent', 'delivered', 'read']) as unknown },
+    });
     const addAccount = JSON.stringify(doc.paths['/api/whatsapp/add-account']!.post!.requestBody);
     expect(addAccount).toContain('"name"');
     expect(addAccount).toContain('"phone"');

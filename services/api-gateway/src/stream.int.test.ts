@@ -1,13 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimeChannel, type RealtimeEvent } from '@wacrm/contracts';
 import { expectEventually } from '@wacrm/testing';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import type { OpenApiTrafficValidator } from '@wacrm/testing';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { openSse, type SseConnection } from '../test/sse-client.js';
 import { realtimeStreamKey } from './data-access/realtime.js';
 
 const A = 'wa-sse001';
 const B = 'wa-sse002';
 let gw: TestGateway;
+let traffic: OpenApiTrafficValidator;
 let base: string;
 let employeeToken: string;
 let employeeBToken: string;
@@ -51,12 +60,22 @@ const ids = (conn: SseConnection) =>
 
 beforeAll(async () => {
   gw = await useGateway();
+  traffic = validateTraffic(gw);
   await gw.app.listen({ port: 0, host: '127.0.0.1' });
   const address = gw.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   employeeToken = (await userToken(gw, 'employee', [A])).token;
   employeeBToken = (await userToken(gw, 'employee', [B])).token;
 }, 120_000);
+
+// Every frame a test read is one the document describes (RealtimeFrame: the event payloads).
+const checked = new Set<SseConnection>();
+afterEach(() => {
+  for (const conn of open.filter((c) => !checked.has(c))) {
+    checked.add(conn);
+    traffic.assertEvents('GET', '/api/stream', conn.frames);
+  }
+});
 
 afterAll(async () => {
   open.forEach((c) => c.close());

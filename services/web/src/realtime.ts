@@ -1,7 +1,12 @@
-import type { RealtimeEvent } from '@wacrm/contracts';
+import type { RealtimeEvent, RealtimeFrame } from '@wacrm/api-client';
 import type { TokenSource } from './api.js';
 
 export type { RealtimeEvent };
+
+/** The `event:` names of the stream's control frames; every other name is an event's type. */
+const CONTROL: ReadonlySet<string> = new Set<
+  Exclude<RealtimeFrame['event'], RealtimeEvent['type']>
+>(['resync', 'end']);
 
 /** One parsed Server-Sent Events frame. */
 export interface SseFrame {
@@ -115,7 +120,8 @@ export function connectRealtime(options: RealtimeOptions): () => void {
             if (frame.id !== undefined) lastEventId = frame.id;
             if (frame.event === 'resync') {
               options.onResync();
-            } else if (frame.data !== '') {
+            } else if (!CONTROL.has(frame.event) && frame.data !== '') {
+              // 'end' needs nothing here: the server closes the stream and the loop reconnects.
               options.onEvent(JSON.parse(frame.data) as RealtimeEvent);
             }
           }

@@ -1,12 +1,12 @@
 import type { FastifySchema } from 'fastify';
 import { ErrorCatalogue } from '@wacrm/contracts';
 import { API_TAGS } from './documented.js';
+import { streamDocument } from './stream-document.js';
 import { webhookDocument } from './webhook-document.js';
 
 type Json = Record<string, unknown>;
 
 const TEXT_RESPONSES: Record<string, string> = {
-  '/api/stream': 'text/event-stream',
   '/metrics': 'text/plain; version=0.0.4',
   '/api/threads/{threadId}/messages/{messageId}/media': 'application/octet-stream',
   '/api/crm/performers/{performerId}/calendar.ics': 'text/calendar',
@@ -50,14 +50,19 @@ export function withBodyExamples<
   };
 }
 
+/** Operations that answer Server-Sent Events: their frames' schema (a components schema). */
+const EVENT_STREAMS = new Set(['/api/stream']);
+
 /**
  * Finishes the generated OpenAPI document: error answers are `application/problem+json` with
- * the catalogue's titles, the SSE and metrics routes declare their real media types, every
+ * the catalogue's titles, the SSE and metrics routes declare their real media types (the SSE
+ * route with its frames' schema and the event payloads as components), every
  * operation states its security, the tags are declared, and the webhooks (with their signature
  * scheme) are described. Refuses an operation without a camelCase operationId or with one
  * another operation already has.
  */
 export function finishOpenApiDocument(doc: Json): Json {
+  const stream = streamDocument();
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
   const operationIds = new Set<string>();
   for (const [path, operations] of Object.entries(paths)) {
@@ -101,7 +106,9 @@ export function finishOpenApiDocument(doc: Json): Json {
         } else if (code < 300) {
           response.description = 'Success';
           const media = TEXT_RESPONSES[path];
-          if (media !== undefined && content?.['application/json'] !== undefined) {
+          if (EVENT_STREAMS.has(path)) {
+            response.content = { 'text/event-stream': { schema: stream.frame } };
+          } else if (media !== undefined && content?.['application/json'] !== undefined) {
             response.content = { [media]: content['application/json'] };
           }
         }
@@ -118,6 +125,7 @@ export function finishOpenApiDocument(doc: Json): Json {
     .map(([name, description]) => ({ name, description }));
   const { webhooks, securityScheme } = webhookDocument();
   const components = (doc.components ?? {}) as Json;
+  components.schemas = { ...(components.schemas as Json | undefined), ...stream.schemas };
   components.securitySchemes = {
     ...(components.securitySchemes as Json | undefined),
     webhookSignature: securityScheme,

@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, realtimeEventAccountIds, type RealtimeEvent } from '@wacrm/contracts';
+import {
+  AppError,
+  realtimeEventAccountIds,
+  type RealtimeEnd,
+  type RealtimeEvent,
+  type RealtimeResync,
+} from '@wacrm/contracts';
 import { Attr, SpanKind, startSpan } from '@wacrm/observability';
 import {
   compareStreamIds,
@@ -79,6 +85,11 @@ function frame(entry: StreamEntry): string {
   return `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
 }
 
+/** A control frame (no id, so Last-Event-ID stays on the last event); shapes as documented. */
+function controlFrame(...[event, data]: ['resync', RealtimeResync] | ['end', RealtimeEnd]): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * `GET /api/stream` (Server-Sent Events): thread, message, status, account and client events for the
  * caller's accounts. `Last-Event-ID` replays what was missed from the capped stream; when the
@@ -105,6 +116,7 @@ export function streamRoutes(deps: {
             'Server-sent events of the accounts the caller may see; reconnect with Last-Event-ID to resume without a gap while the stream still holds it.',
           summary: 'Realtime events (text/event-stream); resume with the Last-Event-ID header',
           querystring: StreamQuery,
+          // The frames' schema (RealtimeFrame) is put in the document by finishOpenApiDocument.
           response: { 200: z.string().describe('text/event-stream'), ...errorResponses },
         },
       },
@@ -138,7 +150,7 @@ export function streamRoutes(deps: {
           if (closed) return;
           if (raw.writableLength > STREAM_MAX_BUFFERED_BYTES) {
             request.log.warn('SSE client too slow: stream ended, it resyncs');
-            raw.end(`event: resync\ndata: ${JSON.stringify({ reason: 'client too slow' })}\n\n`);
+            raw.end(controlFrame('resync', { reason: 'client too slow' }));
             close();
             return;
           }
@@ -187,7 +199,7 @@ export function streamRoutes(deps: {
               if (closed) return;
               const reason = error instanceof Error ? error.message : 'credential no longer valid';
               request.log.info({ reason }, 'SSE stream ended: its credential changed');
-              raw.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+              raw.end(controlFrame('end', { reason }));
               close();
             });
         }, STREAM_RECHECK_MS);
@@ -199,14 +211,14 @@ export function streamRoutes(deps: {
             if (oldest !== undefined && compareStreamIds(lastEventId, oldest) < 0) {
               // Older than the stream keeps: some events may be gone, so the client reloads.
               raw.write(
-                `event: resync\ndata: ${JSON.stringify({ reason: 'gap beyond the kept window', oldestId: oldest })}\n\n`,
+                controlFrame('resync', { reason: 'gap beyond the kept window', oldestId: oldest }),
               );
             }
             for (const entry of await deps.hub.replay(lastEventId, REPLAY_MAX)) write(entry);
           }
         } catch (error) {
           request.log.warn({ err: error }, 'SSE replay failed; the client resyncs');
-          raw.write(`event: resync\ndata: ${JSON.stringify({ reason: 'replay unavailable' })}\n\n`);
+          raw.write(controlFrame('resync', { reason: 'replay unavailable' }));
         }
         replaying = false;
         for (const entry of buffered.splice(0)) write(entry);
