@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
 import type { InboundPublisher } from './data-access/inbound-publisher.js';
+import type { AccountSession } from './domain/account-session.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();
@@ -90,6 +91,34 @@ function heldUntilReleased(holds: (name: string, payload: string) => boolean) {
   return { publisher, state, release };
 }
 
+/** The account's (first) device at the emulator. */
+function deviceOf(accountId: string): number {
+  return env.emulator.accountViews().find((a) => a.accountId === accountId)!.devices[0]!.deviceId;
+}
+
+/**
+ * Once the held publish of a receipt's status has begun, WhatsApp still holds the receipt (not
+ * acked) until `release` lets the status be stored; then the ack goes and the session stays up.
+ */
+async function ackedOnlyOnceStored(
+  session: AccountSession,
+  deviceId: number,
+  hold: Pick<ReturnType<typeof heldUntilReleased>, 'state' | 'release'>,
+) {
+  const id = session.accountId;
+  await expectEventually(() => expect(hold.state.held).toBeGreaterThanOrEqual(1), {
+    timeoutMs: 15_000,
+  });
+  // The receipt reached Baileys, its status is not stored: WhatsApp must still hold it.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(env.emulator.unackedReceiptCount(id, deviceId)).toBeGreaterThanOrEqual(1);
+  hold.release();
+  await expectEventually(() => expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(0), {
+    timeoutMs: 10_000,
+  });
+  await env.waitStatus(session, 'connected');
+}
+
 describe('receipts to WhatsApp only after the message is stored (real Baileys against the emulator)', () => {
   it('when a live message cannot be stored, then WhatsApp gets no receipt for it and redelivers it on the next connection, where it is stored once and only then receipted', async () => {
     const id = 'receipt-fail';
@@ -131,8 +160,7 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
     const session = await env.paired(id, { publisher });
     const contact = '+40722555888';
     await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Bună' });
-    const deviceId = env.emulator.accountViews().find((a) => a.accountId === id)!.devices[0]!
-      .deviceId;
+    const deviceId = deviceOf(id);
     await session.send({
       requestId: `req-${waMessageId}`,
       accountId: id,
@@ -140,17 +168,7 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
       waMessageId,
       text: 'Confirm',
     });
-    await expectEventually(() => expect(state.held).toBeGreaterThanOrEqual(1), {
-      timeoutMs: 15_000,
-    });
-    // The delivery receipt reached Baileys, its status is not stored: WhatsApp must still hold it.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(env.emulator.unackedReceiptCount(id, deviceId)).toBeGreaterThanOrEqual(1);
-    release();
-    await expectEventually(() => expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(0), {
-      timeoutMs: 10_000,
-    });
-    await env.waitStatus(session, 'connected');
+    await ackedOnlyOnceStored(session, deviceId, { state, release });
   });
 
   it('when offline messages arrive while Baileys still buffers its events and the session is handed off, then each is stored once before the socket closes', async () => {
@@ -232,8 +250,7 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
       (name, text) => name === 'apply-receipts' && text.includes(messageId),
     );
     const session = await env.paired(id, { publisher });
-    const deviceId = env.emulator.accountViews().find((a) => a.accountId === id)!.devices[0]!
-      .deviceId;
+    const deviceId = deviceOf(id);
     env.emulator.groupReceipt(id, {
       groupId: '120363000000077',
       from: '+40722555901',
@@ -242,15 +259,6 @@ describe('receipts to WhatsApp only after the message is stored (real Baileys ag
     // Baileys has had the receipt for 2 s and cannot have stored it: WhatsApp must still hold it.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(1);
-    await expectEventually(() => expect(state.held).toBeGreaterThanOrEqual(1), {
-      timeoutMs: 15_000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(1);
-    release();
-    await expectEventually(() => expect(env.emulator.unackedReceiptCount(id, deviceId)).toBe(0), {
-      timeoutMs: 10_000,
-    });
-    await env.waitStatus(session, 'connected');
+    await ackedOnlyOnceStored(session, deviceId, { state, release });
   });
 });
