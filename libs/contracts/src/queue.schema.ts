@@ -11,6 +11,7 @@ import {
   WaKey,
 } from './common.schema.js';
 import { AccountScope } from './account-access.js';
+import { OutboxDoc } from './firestore.schema.js';
 import { ReindexSearchJob } from './search.schema.js';
 
 /**
@@ -177,6 +178,11 @@ export const RecordOutboundJob = z.object({
   to: z.string().min(3),
   waMessageId: z.string().min(8).max(64),
   acceptedAt: IsoDateTime,
+  /**
+   * What the conversation shows, copied from the outbox document the producer just wrote, so
+   * ingest does not read it back; absent (older jobs, other producers), ingest reads the outbox.
+   */
+  content: OutboxDoc.pick({ body: true, media: true, replyTo: true }).optional(),
 });
 export type RecordOutboundJob = z.infer<typeof RecordOutboundJob>;
 

@@ -635,6 +635,41 @@ describe('ingest of wa-inbound', () => {
     expect(await thread(ANA)).toMatchObject({ messageCount: 1, lastMessageDirection: 'outbound' });
   });
 
+  it('when an accepted send carries its content, then it is recorded queued without reading the outbox; without it, from the outbox', async () => {
+    const accepted = {
+      accountId: A,
+      threadId: threadIdFor(A, ANA),
+      to: ANA,
+      acceptedAt: '2026-12-07T08:00:00.000Z',
+    };
+    // No outbox document for this one: everything the message needs is in the job.
+    await enqueue(queue, 'record-outbound', {
+      ...accepted,
+      requestId: 'req-carried-01',
+      waMessageId: '3EB0CAR1',
+      content: { body: 'din job', media: null, replyTo: null },
+    });
+    await seedSendingOutbox('req-stored-01', '3EB0STO1');
+    await enqueue(queue, 'record-outbound', {
+      ...accepted,
+      requestId: 'req-stored-01',
+      waMessageId: '3EB0STO1',
+    });
+    await settle();
+    expect(await message(ANA, '3EB0CAR1')).toMatchObject({
+      status: 'queued',
+      direction: 'outbound',
+      requestId: 'req-carried-01',
+      body: 'din job',
+    });
+    expect(await message(ANA, '3EB0STO1')).toMatchObject({
+      status: 'queued',
+      requestId: 'req-stored-01',
+      body: 'confirmare',
+    });
+    expect(await thread(ANA)).toMatchObject({ messageCount: 2 });
+  });
+
   it('when a send failed for good, then the message is failed and outbox-sender is told why', async () => {
     await seedSendingOutbox('req-failed-01', '3EB0FAIL');
     await enqueue(queue, 'record-send-result', {

@@ -136,6 +136,8 @@ export function sendRoutes(deps: RouteDeps) {
               to: doc.to,
               waMessageId: doc.waMessageId,
               acceptedAt: doc.createdAt.toISOString(),
+              // The outbox document was just written: ingest need not read it back.
+              content: { body: doc.body, media: doc.media, replyTo: doc.replyTo },
             },
             { jobId: `outbound.${requestId}` },
           );

@@ -63,7 +63,7 @@ interface SyncPlan {
   mutations: readonly AddressedMutation[];
   hints: readonly ThreadHint[];
   /** Messages created from an outbox document (accepted, or acknowledged by WhatsApp). */
-  outboxMessages: ReadonlyArray<{ outbox: OutboxDoc; message: MessageDoc }>;
+  outboxMessages: ReadonlyArray<{ outbox: Pick<OutboxDoc, 'to'>; message: MessageDoc }>;
   perBatch: PerBatchWrites | null;
   /** Send facts the caller knows (a send result): reported to outbox-sender with the commit. */
   sendStatus: readonly SendStatusJob[];
@@ -421,7 +421,7 @@ export function syncSendResult(
 export function syncOutbound(
   deps: IngestDeps,
   accountId: string,
-  accepted: { outbox: OutboxDoc; message: MessageDoc },
+  accepted: { outbox: Pick<OutboxDoc, 'to'>; message: MessageDoc },
   logger: Logger,
 ): Promise<SyncResult> {
   return sync(

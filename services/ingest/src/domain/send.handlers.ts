@@ -83,9 +83,22 @@ export async function recordSendResult(
   });
 }
 
+/** The outbox document's fields the conversation's copy of a send is made from. */
+type SendContent = Pick<OutboxDoc, 'threadId' | 'to' | 'body' | 'media' | 'replyTo'>;
+
+/** From the job when the producer copied the content into it; read from the outbox otherwise. */
+async function acceptedSend(job: RecordOutboundJob, deps: IngestDeps): Promise<SendContent> {
+  if (job.content !== undefined) return { threadId: job.threadId, to: job.to, ...job.content };
+  const outbox = (await deps.store.loadOutbox([job.requestId])).get(job.requestId);
+  if (outbox === undefined) {
+    throw new AppError('NOT_FOUND', `outbox/${job.requestId} does not exist`);
+  }
+  return outbox;
+}
+
 /** The conversation's copy of a message accepted through the outbox. */
 export function outboundMessage(
-  outbox: OutboxDoc,
+  outbox: SendContent,
   at: {
     accountId: string;
     waMessageId: string;
@@ -146,10 +159,7 @@ export async function recordOutbound(
   logger: Logger,
 ): Promise<unknown> {
   return inAccountTurn(deps, job.accountId, async () => {
-    const outbox = (await deps.store.loadOutbox([job.requestId])).get(job.requestId);
-    if (outbox === undefined) {
-      throw new AppError('NOT_FOUND', `outbox/${job.requestId} does not exist`);
-    }
+    const outbox = await acceptedSend(job, deps);
     const now = new Date();
     const message = outboundMessage(outbox, {
       accountId: job.accountId,
