@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId, IsoDateTime, RequestId } from './common.schema.js';
+import { AccountId, IsoDateTime, MediaUploadId, RequestId } from './common.schema.js';
 import { AppError } from './errors.js';
 
 /**
@@ -146,7 +146,7 @@ export const MessageTemplateDoc = z.object({
   reminderKind: ReminderKind.nullable(),
   shortcut: Shortcut.nullable(),
   /** A file uploaded with `POST /api/media` for this account, sent with the text. */
-  mediaId: z.string().min(1).max(128).nullable(),
+  mediaId: MediaUploadId.nullable(),
   isArchived: z.boolean(),
   createdBy: z.string().min(1),
   createdAt: z.date(),
@@ -160,13 +160,21 @@ export const CreateMessageTemplateBody = z.object({
   body: TemplateBody,
   reminderKind: ReminderKind.nullable().default(null),
   shortcut: Shortcut.nullable().default(null),
-  mediaId: z.string().min(1).max(128).nullable().default(null),
+  mediaId: MediaUploadId.nullable().default(null),
 });
 export type CreateMessageTemplateBody = z.infer<typeof CreateMessageTemplateBody>;
 
-export const UpdateMessageTemplateBody = CreateMessageTemplateBody.omit({ accountId: true })
+// No defaults here: a field left out of an edit is left as it is.
+export const UpdateMessageTemplateBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    body: TemplateBody,
+    reminderKind: ReminderKind.nullable(),
+    shortcut: Shortcut.nullable(),
+    mediaId: MediaUploadId.nullable(),
+    isArchived: z.boolean(),
+  })
   .partial()
-  .extend({ isArchived: z.boolean().optional() })
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export type UpdateMessageTemplateBody = z.infer<typeof UpdateMessageTemplateBody>;
 
@@ -208,7 +216,15 @@ export const RenderTemplateBody = z
   });
 export const RenderedTemplateView = z.object({
   text: z.string(),
-  mediaId: z.string().nullable(),
+  /** The template's file, ready for the send's `media` (with the text as its caption). */
+  media: z
+    .object({
+      kind: z.enum(['image', 'document', 'audio', 'video']),
+      mediaId: z.string(),
+      mimetype: z.string(),
+      fileName: z.string().optional(),
+    })
+    .nullable(),
   /** Variables without a value (rendered empty), e.g. no booking yet. */
   missing: z.array(z.string()),
   /** The booking the values came from, if any. */

@@ -28,6 +28,7 @@ import {
   accountDoc,
   messageDoc,
   seedAccount,
+  seedSchedulingFixtures,
   startSimulatorStandIn,
   threadDoc,
   writeAll,
@@ -56,6 +57,8 @@ const eventB = `ev-b-${RUN}`;
 const performer = { A: `pf-a-${RUN}`, B: `pf-b-${RUN}` };
 const costume = { A: `co-a-${RUN}`, B: `co-b-${RUN}` };
 const spareKeyId = `ak_${RUN}00`;
+const template = { A: `tpl-a-${RUN}`, B: `tpl-b-${RUN}` };
+const sentSend = { A: `sched-a-${RUN}`, B: `sched-b-${RUN}` };
 const webhookId = `wh_${RUN}0000`;
 
 async function inject(
@@ -191,6 +194,17 @@ beforeAll(async () => {
       .costumes()
       .doc(costume[side])
       .set({ ...owned, name: 'Rochie', character: 'Elsa', count: 1, travelBufferMinutes: 0 });
+  }
+  for (const [side, accountId, threadId, phone] of [
+    ['A', A, tA, PHONE_A],
+    ['B', B, tB, PHONE_B],
+  ] as const) {
+    await seedSchedulingFixtures(db, accountId, {
+      templateId: template[side],
+      requestId: sentSend[side],
+      threadId,
+      to: `${phone.slice(1)}@s.whatsapp.net`,
+    });
   }
   for (const [id, accountId, phoneE164] of [
     [eventA, A, PHONE_A],
@@ -462,6 +476,69 @@ const routes = (): RouteCase[] => [
   },
   {
     method: 'GET',
+    url: `/api/threads/${encodeURIComponent(tA)}/scheduled`,
+    urlB: `/api/threads/${encodeURIComponent(tB)}/scheduled`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: `/api/whatsapp/scheduled/${sentSend.A}/cancel`,
+    urlB: `/api/whatsapp/scheduled/${sentSend.B}/cancel`,
+    op: 'send',
+  },
+  {
+    method: 'GET',
+    url: `/api/message-templates?accountId=${A}`,
+    urlB: `/api/message-templates?accountId=${B}`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: '/api/message-templates',
+    body: { accountId: A, name: 'Salut', body: 'Bună {{nume_copil}}' },
+    bodyB: { accountId: B, name: 'Salut', body: 'Bună {{nume_copil}}' },
+    op: 'crm',
+  },
+  {
+    method: 'PATCH',
+    url: `/api/message-templates/${template.A}`,
+    urlB: `/api/message-templates/${template.B}`,
+    body: { name: 'Salutare' },
+    op: 'crm',
+  },
+  {
+    method: 'POST',
+    url: `/api/message-templates/${template.A}/render`,
+    urlB: `/api/message-templates/${template.B}/render`,
+    body: {},
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/crm/events/${eventA}/reminders`,
+    urlB: `/api/crm/events/${eventB}/reminders`,
+    op: 'read',
+  },
+  {
+    method: 'POST',
+    url: `/api/crm/events/${eventA}/reminders`,
+    urlB: `/api/crm/events/${eventB}/reminders`,
+    op: 'crm',
+  },
+  {
+    method: 'POST',
+    url: `/api/crm/events/${eventA}/reminders/day_before/approve`,
+    urlB: `/api/crm/events/${eventB}/reminders/day_before/approve`,
+    op: 'send',
+  },
+  {
+    method: 'POST',
+    url: `/api/crm/events/${eventA}/reminders/day_before/cancel`,
+    urlB: `/api/crm/events/${eventB}/reminders/day_before/cancel`,
+    op: 'crm',
+  },
+  {
+    method: 'GET',
     url: `/api/crm/calendar?accountId=${A}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
     urlB: `/api/crm/calendar?accountId=${B}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
     op: 'read',
@@ -600,6 +677,9 @@ describe('auth on every route', () => {
         .replace(/\/api\/threads\/[^/]+/, '/api/threads/{threadId}')
         .replace(/\/messages\/m1\/media$/, '/messages/{messageId}/media')
         .replace(/\/api\/crm\/events\/[^/]+/, '/api/crm/events/{eventId}')
+        .replace(/\/reminders\/[a-z_]+\//, '/reminders/{kind}/')
+        .replace(/\/api\/message-templates\/[^/]+/, '/api/message-templates/{templateId}')
+        .replace(/\/api\/whatsapp\/scheduled\/[^/]+/, '/api/whatsapp/scheduled/{requestId}')
         .replace(/\/api\/crm\/clients\/[^/]+/, '/api/crm/clients/{phoneE164}')
         .replace(/\/api\/crm\/performers\/[^/]+/, '/api/crm/performers/{performerId}')
         .replace(/\/api\/crm\/costumes\/[^/]+/, '/api/crm/costumes/{costumeId}')

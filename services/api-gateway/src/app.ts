@@ -30,6 +30,7 @@ import { refuseUndeclaredBodies } from './entry-points/body-guard.hook.js';
 import { recordRouteTable } from './entry-points/route-table.js';
 import { crmRoutes } from './entry-points/crm.routes.js';
 import { bookingsRoutes } from './entry-points/bookings.routes.js';
+import { schedulingRoutes } from './entry-points/scheduling.routes.js';
 import { reportsRoutes } from './entry-points/reports.routes.js';
 import { healthRoutes } from './entry-points/health.routes.js';
 import { registerOps } from './entry-points/ops.routes.js';
@@ -331,6 +332,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(routeDeps));
   await app.register(crmRoutes({ ...routeDeps, ai }));
   await app.register(bookingsRoutes(routeDeps));
+  await app.register(schedulingRoutes(routeDeps));
   await app.register(reportsRoutes(routeDeps));
   await app.register(streamRoutes({ hub: deps.hub, metrics }));
   await app.register(

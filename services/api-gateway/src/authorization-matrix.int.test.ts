@@ -5,7 +5,13 @@ import { AiRequestsQueue, type ApiKeyScope, type EventDoc } from '@wacrm/contrac
 import { collections } from '@wacrm/firestore';
 import { startWorker } from '@wacrm/queue';
 import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
-import { accountDoc, seedAccount, startSimulatorStandIn, threadDoc } from '../test/seed.js';
+import {
+  accountDoc,
+  seedAccount,
+  seedSchedulingFixtures,
+  startSimulatorStandIn,
+  threadDoc,
+} from '../test/seed.js';
 import { openSse } from '../test/sse-client.js';
 import type { RouteEntry } from './entry-points/route-table.js';
 
@@ -23,6 +29,8 @@ const thread = (s: Side) => `${ACCOUNT[s]}__${PHONE[s].slice(1)}@s.whatsapp.net`
 const event = (s: Side) => `ev-m${s.toLowerCase()}-${RUN}`;
 const performer = (s: Side) => `pf-m${s.toLowerCase()}-${RUN}`;
 const costume = (s: Side) => `co-m${s.toLowerCase()}-${RUN}`;
+const template = (s: Side) => `tpl-m${s.toLowerCase()}-${RUN}`;
+const sentSend = (s: Side) => `sched-m${s.toLowerCase()}-${RUN}`;
 const enc = encodeURIComponent;
 
 interface Call {
@@ -136,6 +144,37 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
     url: `/api/crm/availability?accountId=${ACCOUNT[s]}&character=Elsa&start=2026-12-12T15:00`,
   }),
   'GET /api/crm/dues': (s) => ({ url: `/api/crm/dues?accountId=${ACCOUNT[s]}` }),
+  'GET /api/threads/:threadId/scheduled': (s) => ({
+    url: `/api/threads/${enc(thread(s))}/scheduled`,
+  }),
+  'POST /api/whatsapp/scheduled/:requestId/cancel': (s) => ({
+    url: `/api/whatsapp/scheduled/${sentSend(s)}/cancel`,
+  }),
+  'GET /api/message-templates': (s) => ({ url: `/api/message-templates?accountId=${ACCOUNT[s]}` }),
+  'POST /api/message-templates': (s) => ({
+    url: '/api/message-templates',
+    body: { accountId: ACCOUNT[s], name: 'Salut', body: 'Bună {{nume_copil}}' },
+  }),
+  'PATCH /api/message-templates/:templateId': (s) => ({
+    url: `/api/message-templates/${template(s)}`,
+    body: { name: 'Salutare' },
+  }),
+  'POST /api/message-templates/:templateId/render': (s) => ({
+    url: `/api/message-templates/${template(s)}/render`,
+    body: { threadId: thread(s) },
+  }),
+  'GET /api/crm/events/:eventId/reminders': (s) => ({
+    url: `/api/crm/events/${event(s)}/reminders`,
+  }),
+  'POST /api/crm/events/:eventId/reminders': (s) => ({
+    url: `/api/crm/events/${event(s)}/reminders`,
+  }),
+  'POST /api/crm/events/:eventId/reminders/:kind/approve': (s) => ({
+    url: `/api/crm/events/${event(s)}/reminders/day_before/approve`,
+  }),
+  'POST /api/crm/events/:eventId/reminders/:kind/cancel': (s) => ({
+    url: `/api/crm/events/${event(s)}/reminders/day_before/cancel`,
+  }),
   'GET /api/crm/calendar': (s) => ({
     url: `/api/crm/calendar?accountId=${ACCOUNT[s]}&from=2026-12-01T00:00&to=2026-12-08T00:00`,
   }),
@@ -273,6 +312,12 @@ beforeAll(async () => {
       .doc(thread(s))
       .set(threadDoc(ACCOUNT[s], 1, new Date('2026-02-01T10:00:00Z'), PHONE[s]));
     await collections(db).evenimente().doc(event(s)).set(eventDoc(s));
+    await seedSchedulingFixtures(db, ACCOUNT[s], {
+      templateId: template(s),
+      requestId: sentSend(s),
+      threadId: thread(s),
+      to: `${PHONE[s].slice(1)}@s.whatsapp.net`,
+    });
     const owned = {
       accountId: ACCOUNT[s],
       isArchived: false,

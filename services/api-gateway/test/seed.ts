@@ -124,3 +124,49 @@ export async function startSimulatorStandIn(): Promise<{
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Issue 19: a template (a quick reply) and a scheduled send that already went out, for route
+ * tables that call the template and cancel routes per account (the cancel answers 409).
+ */
+export async function seedSchedulingFixtures(
+  db: Firestore,
+  accountId: string,
+  ids: { templateId: string; requestId: string; threadId: string; to: string },
+): Promise<void> {
+  const now = new Date();
+  await db.collection('messageTemplates').doc(ids.templateId).set({
+    accountId,
+    name: 'Salut',
+    body: 'Bună, {{nume_copil}}!',
+    reminderKind: null,
+    shortcut: 'salut',
+    mediaId: null,
+    isArchived: false,
+    createdBy: 'seed',
+    createdAt: now,
+    updatedAt: now,
+  });
+  await collections(db)
+    .outbox()
+    .doc(ids.requestId)
+    .set({
+      requestId: ids.requestId,
+      accountId,
+      threadId: ids.threadId,
+      to: ids.to,
+      body: 'Programat',
+      media: null,
+      replyTo: null,
+      waMessageId: `WACRM${ids.requestId.replace(/[^A-Za-z0-9]/g, '').toUpperCase()}`,
+      status: 'sent',
+      attempts: 1,
+      lastError: null,
+      bodyHash: 'seed',
+      createdBy: 'seed',
+      createdAt: now,
+      updatedAt: now,
+      sentAt: now,
+      sendAt: now,
+    });
+}

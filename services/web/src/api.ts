@@ -34,6 +34,10 @@ export type Due = ApiResponse<'listDues'>['items'][number];
 export type Dues = ApiResponse<'listDues'>;
 export type NewPayment = ApiRequestBody<'recordPayment'>;
 type SendBody = ApiRequestBody<'sendMessage'>;
+export type ScheduledSend = ApiResponse<'listScheduledSends'>['items'][number];
+export type QuickReply = ApiResponse<'listMessageTemplates'>['items'][number];
+export type Reminder = ApiResponse<'listReminders'>['items'][number];
+export type ReminderKind = Reminder['kind'];
 export type MediaUploaded = ApiResponse<'uploadMedia', 201>;
 type EventPatch = ApiRequestBody<'updateEvent'>;
 
@@ -305,6 +309,47 @@ export function createApi(token: TokenSource) {
           params: { path: { eventId }, header: { 'idempotency-key': idempotencyKey } },
           body: payment,
         }),
+      ),
+    /** Issue 19: a chat's scheduled messages (pending and cancelled), and cancelling one. */
+    scheduled: async (threadId: string) =>
+      (await ok(api.GET('/api/threads/{threadId}/scheduled', { params: { path: { threadId } } })))
+        .items,
+    cancelScheduled: (requestId: string) =>
+      ok(
+        api.POST('/api/whatsapp/scheduled/{requestId}/cancel', {
+          params: { path: { requestId } },
+        }),
+      ),
+    /** An account's quick replies (templates with a shortcut), for the composer's `/` picker. */
+    quickReplies: async (accountId: string) =>
+      (
+        await ok(
+          api.GET('/api/message-templates', {
+            params: { query: { accountId, quickReplies: 'true' } },
+          }),
+        )
+      ).items,
+    /** A template filled with the chat client's next booking. */
+    renderTemplate: (templateId: string, threadId: string) =>
+      ok(
+        api.POST('/api/message-templates/{templateId}/render', {
+          params: { path: { templateId } },
+          body: { threadId },
+        }),
+      ),
+    /** A booking's reminders, created or refreshed as drafts first. */
+    reminders: async (eventId: string) =>
+      (await ok(api.POST('/api/crm/events/{eventId}/reminders', { params: { path: { eventId } } })))
+        .items,
+    reminderAction: (eventId: string, kind: ReminderKind, action: 'approve' | 'cancel') =>
+      ok(
+        action === 'approve'
+          ? api.POST('/api/crm/events/{eventId}/reminders/{kind}/approve', {
+              params: { path: { eventId, kind } },
+            })
+          : api.POST('/api/crm/events/{eventId}/reminders/{kind}/cancel', {
+              params: { path: { eventId, kind } },
+            }),
       ),
     /** Whether a character is free at a time (a wall time read in Europe/Bucharest). */
     availability: (accountId: string, character: string, start: string) =>

@@ -1,8 +1,8 @@
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import { AppError, ErrorCatalogue, type AiRequestsQueue, type ErrorCode } from '@wacrm/contracts';
-import { enqueue, type ContractQueue } from '@wacrm/queue';
+import type { AiRequestsQueue } from '@wacrm/contracts';
+import type { ContractQueue } from '@wacrm/queue';
+import { createJobClient } from './job-requests.js';
 
 type AiJobs = (typeof AiRequestsQueue)['jobs'];
 
@@ -24,68 +24,10 @@ export function createAiClient(
   blockingConnection: () => Redis,
   timeoutMs: number,
 ): AiClient {
-  let events: QueueEvents | undefined;
-  let ready: Promise<void> | undefined;
-  const listen = async () => {
-    if (events === undefined) {
-      events = new QueueEvents(queue.queue.name, {
-        connection: blockingConnection(),
-        prefix: queue.queue.opts.prefix ?? 'bull',
-      });
-      ready = events.waitUntilReady().then(() => undefined);
-    }
-    await ready;
-    return events;
-  };
+  const jobs = createJobClient(queue, blockingConnection, timeoutMs, 'the AI worker');
   return {
-    async request(name, payload, result) {
-      const queueEvents = await listen();
-      const requestId = (payload as { requestId: string }).requestId;
-      const job = await enqueue(queue, name, payload, { jobId: requestId, attempts: 3 });
-      // BullMQ keeps the first job of an id and ignores a later add's data: a request id reused
-      // for another request (or kind) must not silently return the first one's answer.
-      const stored = await queue.queue.getJob(requestId);
-      if (
-        stored !== undefined &&
-        (stored.name !== name ||
-          JSON.stringify(stored.data) !== JSON.stringify(queue.contract.jobs[name]?.parse(payload)))
-      ) {
-        throw new AppError(
-          'CONFLICT',
-          'this Idempotency-Key was already used for a different request',
-        );
-      }
-      let value: unknown;
-      try {
-        value = await job.waitUntilFinished(queueEvents, timeoutMs);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (message.includes('timed out before finishing')) {
-          throw new AppError(
-            'DEPENDENCY_UNAVAILABLE',
-            `the AI worker did not answer within ${timeoutMs} ms; retry with the same Idempotency-Key to get this request's answer`,
-          );
-        }
-        // A worker's AppError fails the job as "CODE: message"; a client error passes through.
-        const match = /^([A-Z_]+): (.*)$/s.exec(message);
-        const code = match?.[1] as ErrorCode | undefined;
-        if (code !== undefined && code in ErrorCatalogue && ErrorCatalogue[code].status < 500) {
-          throw new AppError(code, match?.[2] ?? message);
-        }
-        throw new AppError('DEPENDENCY_UNAVAILABLE', `the AI request ${requestId} failed`, {
-          cause: error,
-        });
-      }
-      const parsed = result.safeParse(value);
-      if (!parsed.success) {
-        throw new AppError('INTERNAL', `the AI worker answered ${name} outside its contract`, {
-          cause: parsed.error,
-        });
-      }
-      return parsed.data;
-    },
-    async close() {
-      await events?.close();
-    },
+    request: (name, payload, result) =>
+      jobs.request(name, payload, result, (payload as { requestId: string }).requestId),
+    close: () => jobs.close(),
   };
 }

@@ -45,6 +45,7 @@ import { toCostumeView, toEventView, toPerformerView } from '../domain/views.js'
 import { principalOf } from './auth.hook.js';
 import { documentedRoutes } from './documented.js';
 import { eventEditing } from './event-edits.js';
+import { scheduling } from './scheduling.js';
 import { VersionedEditHeaders } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './error-responses.js';
@@ -64,6 +65,9 @@ export function bookingsRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
     const app = documentedRoutes(root);
     const edits = eventEditing(deps);
+    // A payment changes the balance the reminders quote, and may settle the deposit.
+    const reminders = scheduling(deps);
+    root.addHook('onClose', () => reminders.close());
     const resourceOptions = (uid: string) => ({ uid, lock: edits.resourceLock });
 
     app.get(
@@ -262,6 +266,7 @@ export function bookingsRoutes(deps: RouteDeps) {
           ...options,
           idempotencyKey: options.idempotencyKey,
         });
+        await reminders.syncAfterSave(saved.eventId, request.log);
         return edits.sendEdited(reply, saved);
       },
     );

@@ -30,6 +30,7 @@ import {
 import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './error-responses.js';
 import { eventEditing } from './event-edits.js';
+import { scheduling } from './scheduling.js';
 import { documentedRoutes } from './documented.js';
 
 const tags = ['crm'] as const;
@@ -41,6 +42,9 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
     const app = documentedRoutes(root);
     const config = { operation: 'crm' as const };
     const edits = eventEditing(deps);
+    // A booking's reminders follow every save of it (issue 19 item 5).
+    const reminders = scheduling(deps);
+    root.addHook('onClose', () => reminders.close());
 
     const eventForWrite = edits.eventForWrite;
     const editOptionsOf = edits.optionsOf;
@@ -185,6 +189,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           saved.created ? 'event created' : 'event create replayed (same Idempotency-Key)',
         );
         if (!saved.created) void reply.header('idempotent-replayed', 'true');
+        await reminders.syncAfterSave(saved.eventId, request.log);
         return reply.status(201).send(toEventView(saved.eventId, saved.event));
       },
     );
@@ -215,6 +220,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           queue: deps.queues.crmEvents,
           ...editOptionsOf(request),
         });
+        await reminders.syncAfterSave(saved.eventId, request.log);
         return sendEdited(reply, saved);
       },
     );
@@ -242,6 +248,7 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           queue: deps.queues.crmEvents,
           ...editOptionsOf(request),
         });
+        await reminders.syncAfterSave(saved.eventId, request.log);
         return sendEdited(reply, saved);
       },
     );

@@ -1,5 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { AppError, SendMessageAccepted, SendMessageBody } from '@wacrm/contracts';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import {
+  AppError,
+  SendMessageAccepted,
+  SendMessageBody,
+  sendAtProblem,
+  type OutgoingMedia,
+} from '@wacrm/contracts';
 import { createOutboxEntry, readMediaUpload, threadIdFor } from '@wacrm/firestore';
 import { Attr, currentTraceparent, setSpanAttributes } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
@@ -34,7 +41,7 @@ export function sendRoutes(deps: RouteDeps) {
         schema: {
           tags,
           operationId: 'sendMessage',
-          description: `Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result.`,
+          description: `Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result. With sendAt (in the future, at most a year ahead) the send is stored as scheduled and goes out at that time, paced like any send; until then it can be cancelled (cancelScheduledSend).`,
           bodyExample: {
             accountId: 'acc_demo',
             to: '+40722333444',
@@ -73,110 +80,176 @@ export function sendRoutes(deps: RouteDeps) {
             errors: [{ path: 'media.dataBase64', message: 'not supported: pass media.url' }],
           });
         }
-        const mediaId = body.media?.mediaId;
-        if (mediaId !== undefined && !(await readMediaUpload(deps.db, mediaId, body.accountId))) {
-          throw new AppError(
-            'NOT_FOUND',
-            `media ${mediaId} was not uploaded for ${body.accountId}`,
-          );
-        }
-
-        let threadId: string;
-        let to: string;
-        if (body.threadId !== undefined) {
-          const thread = await getThread(deps.db, body.threadId);
-          if (thread.accountId !== body.accountId) {
-            throw new AppError(
-              'NOT_FOUND',
-              `thread ${body.threadId} is not a thread of ${body.accountId}`,
-            );
+        let sendAt: Date | null = null;
+        if (body.sendAt !== undefined) {
+          sendAt = new Date(body.sendAt);
+          const problem = sendAtProblem(sendAt, Date.now());
+          if (problem !== null) {
+            throw new AppError('VALIDATION_FAILED', `sendAt ${problem}`, {
+              errors: [{ path: 'sendAt', message: problem }],
+            });
           }
-          threadId = body.threadId;
-          to = thread.clientJid;
-        } else {
-          to = phoneJid(body.to!);
-          threadId = threadIdFor(body.accountId, to);
         }
-
-        const write = await createOutboxEntry(deps.db, {
-          requestId,
-          accountId: body.accountId,
-          threadId,
-          to,
-          text: body.text ?? null,
-          media: body.media ?? null,
-          replyTo: body.replyTo?.id ?? null,
-          createdBy: principal.id,
-          traceparent: currentTraceparent() ?? null,
-        });
-        const { doc } = write;
-        setSpanAttributes({
-          [Attr.accountId]: doc.accountId,
-          [Attr.messageId]: doc.waMessageId,
-          [Attr.requestId]: requestId,
-        });
-        try {
-          if (write.created) {
-            // The start of the send-latency measurement (see wacrm_send_latency_seconds).
-            await deps.redis.set(
-              sendAcceptedKey(deps.queues.prefix, doc.waMessageId),
-              String(doc.createdAt.getTime()),
-              'EX',
-              86_400,
-            );
-          }
-          // Both keyed by the requestId: a repeated call re-adds nothing.
-          await enqueue(
-            deps.queues.waInbound,
-            'record-outbound',
-            {
-              accountId: doc.accountId,
-              requestId,
-              threadId: doc.threadId,
-              to: doc.to,
-              waMessageId: doc.waMessageId,
-              acceptedAt: doc.createdAt.toISOString(),
-              // The outbox document was just written: ingest need not read it back.
-              content: { body: doc.body, media: doc.media, replyTo: doc.replyTo },
-            },
-            { jobId: `outbound.${requestId}` },
-          );
-          await enqueue(
-            deps.queues.outbox,
-            'send-outbox',
-            { requestId, accountId: doc.accountId },
-            { jobId: requestId },
-          );
-        } catch (error) {
-          request.log.warn(
-            { err: error, requestId },
-            'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
-          );
-        }
-        if (write.created) {
-          // Issue 20 item 2: with read receipts "on_reply", WhatsApp learns the client's messages
-          // were read when the business answers (the send is stored by now).
-          await sendReadReceipt(
-            deps,
-            doc.accountId,
-            doc.threadId,
-            doc.createdAt.toISOString(),
-            'reply',
-          ).catch((error: unknown) =>
-            request.log.warn({ err: error, requestId }, 'read receipt on reply not queued'),
-          );
-        }
+        const accepted = await acceptSend(
+          deps,
+          {
+            requestId,
+            accountId: body.accountId,
+            ...(body.threadId !== undefined ? { threadId: body.threadId } : { to: body.to! }),
+            text: body.text ?? null,
+            media: body.media ?? null,
+            replyTo: body.replyTo?.id ?? null,
+            sendAt,
+            createdBy: principal.id,
+          },
+          request.log,
+        );
         // A repeat answers exactly what the first call did (the acceptance, not the progress,
         // which the message's status and the SSE stream carry).
-        if (!write.created) void reply.header('idempotent-replayed', 'true');
-        return reply.status(202).send({
-          requestId,
-          threadId: doc.threadId,
-          messageId: doc.waMessageId,
-          status: 'queued',
-        });
+        if (!accepted.created) void reply.header('idempotent-replayed', 'true');
+        return reply.status(202).send(accepted.answer);
       },
     );
     return Promise.resolve();
+  };
+}
+
+export interface SendToAccept {
+  requestId: string;
+  accountId: string;
+  /** Exactly one of threadId (a thread of the account) or to (E.164). */
+  threadId?: string;
+  to?: string;
+  text: string | null;
+  media: OutgoingMedia | null;
+  /** Id of the quoted message in the same thread. */
+  replyTo: string | null;
+  /** Issue 19: a scheduled send, checked by the caller (sendAtProblem). */
+  sendAt: Date | null;
+  createdBy: string;
+}
+
+/**
+ * Accepts a send (the route's, and an approved reminder's): the outbox document first, once per
+ * requestId; then the jobs, whose loss the outbox-sender's relay repairs. A scheduled send only
+ * gets its delayed job: it enters the conversation when it goes out, not before.
+ */
+export async function acceptSend(
+  deps: RouteDeps,
+  send: SendToAccept,
+  log: FastifyBaseLogger,
+): Promise<{ created: boolean; answer: z.infer<typeof SendMessageAccepted> }> {
+  const { requestId } = send;
+  const mediaId = send.media?.mediaId;
+  if (mediaId !== undefined && !(await readMediaUpload(deps.db, mediaId, send.accountId))) {
+    throw new AppError('NOT_FOUND', `media ${mediaId} was not uploaded for ${send.accountId}`);
+  }
+
+  let threadId: string;
+  let to: string;
+  if (send.threadId !== undefined) {
+    const thread = await getThread(deps.db, send.threadId);
+    if (thread.accountId !== send.accountId) {
+      throw new AppError(
+        'NOT_FOUND',
+        `thread ${send.threadId} is not a thread of ${send.accountId}`,
+      );
+    }
+    threadId = send.threadId;
+    to = thread.clientJid;
+  } else {
+    to = phoneJid(send.to!);
+    threadId = threadIdFor(send.accountId, to);
+  }
+
+  const write = await createOutboxEntry(deps.db, {
+    requestId,
+    accountId: send.accountId,
+    threadId,
+    to,
+    text: send.text,
+    media: send.media,
+    replyTo: send.replyTo,
+    createdBy: send.createdBy,
+    traceparent: currentTraceparent() ?? null,
+    sendAt: send.sendAt,
+  });
+  const { doc } = write;
+  setSpanAttributes({
+    [Attr.accountId]: doc.accountId,
+    [Attr.messageId]: doc.waMessageId,
+    [Attr.requestId]: requestId,
+  });
+  const scheduledAt = doc.sendAt ?? null;
+  try {
+    if (scheduledAt !== null) {
+      // Fired by its delayed job; the document is the truth if Redis loses it (the relay).
+      await enqueue(
+        deps.queues.outbox,
+        'send-outbox',
+        { requestId, accountId: doc.accountId },
+        { jobId: requestId, delay: Math.max(0, scheduledAt.getTime() - Date.now()) },
+      );
+    } else {
+      if (write.created) {
+        // The start of the send-latency measurement (see wacrm_send_latency_seconds).
+        await deps.redis.set(
+          sendAcceptedKey(deps.queues.prefix, doc.waMessageId),
+          String(doc.createdAt.getTime()),
+          'EX',
+          86_400,
+        );
+      }
+      // Both keyed by the requestId: a repeated call re-adds nothing.
+      await enqueue(
+        deps.queues.waInbound,
+        'record-outbound',
+        {
+          accountId: doc.accountId,
+          requestId,
+          threadId: doc.threadId,
+          to: doc.to,
+          waMessageId: doc.waMessageId,
+          acceptedAt: doc.createdAt.toISOString(),
+          // The outbox document was just written: ingest need not read it back.
+          content: { body: doc.body, media: doc.media, replyTo: doc.replyTo },
+        },
+        { jobId: `outbound.${requestId}` },
+      );
+      await enqueue(
+        deps.queues.outbox,
+        'send-outbox',
+        { requestId, accountId: doc.accountId },
+        { jobId: requestId },
+      );
+    }
+  } catch (error) {
+    log.warn(
+      { err: error, requestId },
+      'send accepted but not queued yet (Redis unavailable); the outbox relay will queue it',
+    );
+  }
+  if (write.created && scheduledAt === null) {
+    // Issue 20 item 2: with read receipts "on_reply", WhatsApp learns the client's messages
+    // were read when the business answers (the send is stored by now).
+    await sendReadReceipt(
+      deps,
+      doc.accountId,
+      doc.threadId,
+      doc.createdAt.toISOString(),
+      'reply',
+    ).catch((error: unknown) =>
+      log.warn({ err: error, requestId }, 'read receipt on reply not queued'),
+    );
+  }
+  return {
+    created: write.created,
+    answer: {
+      requestId,
+      threadId: doc.threadId,
+      messageId: doc.waMessageId,
+      status: scheduledAt !== null ? 'scheduled' : 'queued',
+      ...(scheduledAt !== null ? { sendAt: scheduledAt.toISOString() } : {}),
+    },
   };
 }

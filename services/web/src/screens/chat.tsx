@@ -8,7 +8,7 @@ import {
   type FormEvent,
 } from 'react';
 import { advanceStatus, statusReached } from '@wacrm/contracts/message-status';
-import type { MessageView, NoteView, ThreadView } from '../api.js';
+import type { Api, MessageView, NoteView, ThreadView } from '../api.js';
 import { NoteBubble, NoteForm, ThreadTools, useNotes } from './inbox-tools.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
@@ -24,9 +24,16 @@ import {
   useAttachment,
 } from './chat-media.js';
 import { CrmPanel } from './crm-panel.js';
+import {
+  QuickReplyPicker,
+  ScheduledSends,
+  quickReplyQuery,
+  useQuickReplies,
+} from './scheduling.js';
 import { threadTitle } from './inbox.js';
 
 type Status = MessageView['status'];
+type QuickMedia = NonNullable<Awaited<ReturnType<Api['renderTemplate']>>['media']>;
 
 // Statuses only move forward (the one order, shared with ingest): a late "sent" never hides a
 // "read" already shown.
@@ -252,6 +259,7 @@ export function ChatScreen(props: { threadId: string }) {
               )}
           </ol>
         </ChatScrollRoot.Provider>
+        <ScheduledSends threadId={threadId} refreshKey={messages?.length ?? 0} />
         <NoteForm threadId={threadId} onAdded={addNote} />
         {thread !== null && (
           <Composer
@@ -376,6 +384,20 @@ function Composer(props: {
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const { attachment, attach, clear: clearAttachment } = useAttachment(props.thread.accountId);
   const [dragging, setDragging] = useState(false);
+  // Issue 19 item 6: `/` opens the account's quick replies; one brings its text and maybe a file.
+  const slashQuery = quickReplyQuery(text);
+  const quickReplies = useQuickReplies(props.thread.accountId, slashQuery);
+  const [quickMedia, setQuickMedia] = useState<QuickMedia | null>(null);
+  const pickQuickReply = (templateId: string) => {
+    api
+      .renderTemplate(templateId, props.thread.id)
+      .then((rendered) => {
+        setText(rendered.text);
+        setQuickMedia(rendered.media);
+        textareaRef.current?.focus();
+      })
+      .catch(setError);
+  };
   // One key per message typed: a retry after a network error cannot send it twice.
   const idempotencyKey = useRef(crypto.randomUUID());
 
@@ -391,7 +413,7 @@ function Composer(props: {
     const body = text.trim();
     // With a file, the text is its caption (optional); the file must be uploaded first.
     const uploaded = attachment?.uploaded ?? null;
-    if (attachment !== null ? uploaded === null : body === '') return;
+    if (attachment !== null ? uploaded === null : body === '' && quickMedia === null) return;
     const media =
       uploaded !== null
         ? {
@@ -401,7 +423,9 @@ function Composer(props: {
             ...(uploaded.fileName !== null ? { fileName: uploaded.fileName } : {}),
             ...(body !== '' ? { caption: body } : {}),
           }
-        : undefined;
+        : quickMedia !== null
+          ? { ...quickMedia, ...(body !== '' ? { caption: body } : {}) }
+          : undefined;
     setBusy(true);
     setError(null);
     try {
@@ -461,6 +485,7 @@ function Composer(props: {
       });
       setText('');
       clearAttachment();
+      setQuickMedia(null);
       onCancelReply();
       idempotencyKey.current = crypto.randomUUID();
     } catch (err) {
@@ -495,6 +520,21 @@ function Composer(props: {
       )}
       {attachment !== null && (
         <AttachmentPreview attachment={attachment} onRemove={clearAttachment} />
+      )}
+      {slashQuery !== null && (
+        <QuickReplyPicker
+          query={slashQuery}
+          replies={quickReplies}
+          onPick={(q) => pickQuickReply(q.id)}
+        />
+      )}
+      {quickMedia !== null && attachment === null && (
+        <p className="quick-media" data-testid="quick-media">
+          {t('quickReplyMedia', { name: quickMedia.fileName ?? quickMedia.kind })}{' '}
+          <button type="button" className="secondary" onClick={() => setQuickMedia(null)}>
+            {t('removeQuickReplyMedia')}
+          </button>
+        </p>
       )}
       {replyTo !== null && (
         <div className="reply-preview" data-testid="reply-preview">
@@ -537,7 +577,11 @@ function Composer(props: {
           if (error !== null) idempotencyKey.current = crypto.randomUUID();
         }}
         onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey) {
+          if (e.key === 'Enter' && !e.shiftKey && slashQuery !== null) {
+            e.preventDefault();
+            const first = quickReplies[0];
+            if (first !== undefined) pickQuickReply(first.id);
+          } else if (e.key === 'Enter' && !e.shiftKey) {
             e.preventDefault();
             e.currentTarget.form?.requestSubmit();
           } else if (e.key === 'Escape' && replyTo !== null) {
@@ -549,7 +593,12 @@ function Composer(props: {
       <AttachButton onFile={attach} disabled={busy} />
       <button
         type="submit"
-        disabled={busy || (attachment !== null ? attachment.uploaded === null : text.trim() === '')}
+        disabled={
+          busy ||
+          (attachment !== null
+            ? attachment.uploaded === null
+            : text.trim() === '' && quickMedia === null)
+        }
       >
         {busy ? t('sending') : t('send')}
       </button>

@@ -3,6 +3,7 @@ import { ApiError, type Answer, type Client, type Event } from '../api.js';
 import { ErrorNote } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
 import { formatCalendarDate, formatMoney } from '../format.js';
+import { EventReminders } from './scheduling.js';
 
 export function ClientScreen(props: { phoneE164: string }) {
   const { api, t, lang } = useApp();
@@ -114,6 +115,7 @@ export function ClientScreen(props: { phoneE164: string }) {
                     ev.payment.amount !== null ? formatMoney(lang, ev.payment.amount) : t('none'),
                 })}
               </p>
+              {!ev.isArchived && ev.accountId !== null && <EventReminders eventId={ev.id} />}
             </li>
           ))}
         </ol>
