@@ -39,28 +39,38 @@ async function jobsWith(messageId: string) {
   );
 }
 
+type Publish = InboundPublisher['publish'];
+
+/** The test publisher with its `publish` wrapped by `around`; everything else passes through. */
+function publisherAround(
+  around: (publish: Publish, ...args: Parameters<Publish>) => ReturnType<Publish>,
+) {
+  return new Proxy(env.publisher, {
+    get(target, prop, receiver) {
+      if (prop !== 'publish') {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return (...args: Parameters<Publish>) =>
+        around((...inner) => target.publish(...inner), ...args);
+    },
+  });
+}
+
 /**
  * The publisher, except that events carrying `messageId` cannot be stored (Redis and the spool
  * both refuse) until `failures` attempts have failed; `attempts` counts them.
  */
 function failingFor(messageId: string, failures: number) {
   const state = { attempts: 0 };
-  const publisher = new Proxy(env.publisher, {
-    get(target, prop, receiver) {
-      if (prop !== 'publish') {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+  const publisher = publisherAround(async (publish, ...args) => {
+    if (JSON.stringify(args[1]).includes(messageId)) {
+      state.attempts += 1;
+      if (state.attempts <= failures) {
+        throw new Error('wa-inbound unreachable and the spool refused the write (ENOSPC)');
       }
-      return async (...args: Parameters<InboundPublisher['publish']>) => {
-        if (JSON.stringify(args[1]).includes(messageId)) {
-          state.attempts += 1;
-          if (state.attempts <= failures) {
-            throw new Error('wa-inbound unreachable and the spool refused the write (ENOSPC)');
-          }
-        }
-        return target.publish(...args);
-      };
-    },
+    }
+    return publish(...args);
   });
   return { publisher, state };
 }
@@ -73,20 +83,12 @@ function heldUntilReleased(holds: (name: string, payload: string) => boolean) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const state = { held: 0 };
-  const publisher = new Proxy(env.publisher, {
-    get(target, prop, receiver) {
-      if (prop !== 'publish') {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      }
-      return async (...args: Parameters<InboundPublisher['publish']>) => {
-        if (holds(args[0], JSON.stringify(args[1]))) {
-          state.held += 1;
-          await released;
-        }
-        return target.publish(...args);
-      };
-    },
+  const publisher = publisherAround(async (publish, ...args) => {
+    if (holds(args[0], JSON.stringify(args[1]))) {
+      state.held += 1;
+      await released;
+    }
+    return publish(...args);
   });
   return { publisher, state, release };
 }

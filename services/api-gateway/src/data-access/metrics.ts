@@ -53,27 +53,17 @@ export function createGatewayMetrics(options: {
   // Transient failures retry until they succeed, so an outage shows here, not in `failed`:
   // delayed jobs that already failed at least once (the first 1,000 of each queue are sampled).
   // One sample per scrape feeds both gauges.
-  let sample: {
-    at: number;
-    result: Promise<Array<{ queue: string; n: number; age: number }>>;
-  } | null = null;
-  const sampleRetrying = () => {
-    if (sample === null || Date.now() - sample.at > 1_000) {
-      const all = [...queues.fixed, ...queues.openedCommands()];
-      sample = {
-        at: Date.now(),
-        result: Promise.all(all.map((q) => q.queue.getDelayed(0, 999))).then((delayed) =>
-          all.map((q, i) => {
-            const failing = (delayed[i] ?? []).filter((j) => j.attemptsMade > 0);
-            const oldest = Math.min(...failing.map((j) => j.timestamp));
-            const age = failing.length > 0 ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
-            return { queue: q.queue.name, n: failing.length, age };
-          }),
-        ),
-      };
-    }
-    return sample.result;
-  };
+  const sampleRetrying = oneReadPerScrape(() => {
+    const all = [...queues.fixed, ...queues.openedCommands()];
+    return Promise.all(all.map((q) => q.queue.getDelayed(0, 999))).then((delayed) =>
+      all.map((q, i) => {
+        const failing = (delayed[i] ?? []).filter((j) => j.attemptsMade > 0);
+        const oldest = Math.min(...failing.map((j) => j.timestamp));
+        const age = failing.length > 0 ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+        return { queue: q.queue.name, n: failing.length, age };
+      }),
+    );
+  });
   for (const [name, help, field] of [
     [
       'wacrm_jobs_retrying',
@@ -139,13 +129,7 @@ export function createGatewayMetrics(options: {
 
   // Webhook events recorded in their change's commit and not yet turned into deliveries: a
   // dispatcher that is down or failing shows here (one Firestore sample per scrape feeds both).
-  let backlog: { at: number; result: ReturnType<typeof webhookEventBacklog> } | null = null;
-  const sampleBacklog = () => {
-    if (backlog === null || Date.now() - backlog.at > 1_000) {
-      backlog = { at: Date.now(), result: webhookEventBacklog(db) };
-    }
-    return backlog.result;
-  };
+  const sampleBacklog = oneReadPerScrape(() => webhookEventBacklog(db));
   for (const [name, help, field] of [
     [
       'wacrm_webhook_events_undispatched',
@@ -200,5 +184,14 @@ export function createGatewayMetrics(options: {
       labelNames: ['outcome'],
       registers,
     }),
+  };
+}
+
+/** `read`, shared by the gauges one scrape collects: read again only after a second. */
+function oneReadPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; result: Promise<T> } | null = null;
+  return () => {
+    if (last === null || Date.now() - last.at > 1_000) last = { at: Date.now(), result: read() };
+    return last.result;
   };
 }
