@@ -107,7 +107,8 @@ export const SERVICE = 'api-gateway';
 /**
  * Scripts only from this origin (the web client's bundles and the docs page), never inline.
  * Inline styles stay allowed for the docs page and React style attributes; images may be data:
- * URLs (the QR). The browser may call Firebase Auth when the web client signs in with it.
+ * URLs (the QR); images, audio and video may be blob: URLs (the chat's media). The browser may
+ * call Firebase Auth when the web client signs in with it.
  */
 function contentSecurityPolicy(firebase: GatewaySettings['firebaseWeb']) {
   const authOrigins =
@@ -121,7 +122,9 @@ function contentSecurityPolicy(firebase: GatewaySettings['firebaseWeb']) {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
       styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
+      // blob: the chat's media, fetched with the Bearer token and shown as object URLs.
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      mediaSrc: ["'self'", 'blob:'],
       connectSrc: ["'self'", ...authOrigins],
       fontSrc: ["'self'"],
       formAction: ["'self'"],

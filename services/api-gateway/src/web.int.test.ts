@@ -130,6 +130,10 @@ describe('the web client at /', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("connect-src 'self'");
     expect(csp).not.toContain('upgrade-insecure-requests');
+    // The chat shows media as object URLs of files fetched with the Bearer token (issue 17).
+    const directive = (name: string) => csp.split(';').find((d) => d.trim().startsWith(name));
+    expect(directive('img-src')).toContain('blob:');
+    expect(directive('media-src')).toContain('blob:');
   });
 
   it('when the API is called, then it is unaffected (auth still required)', async () => {
