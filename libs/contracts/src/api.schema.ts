@@ -370,7 +370,9 @@ export type WebhookEventRecord = z.infer<typeof WebhookEventRecord>;
 /**
  * `webhookEvents/{id}` (issue 16 item 3): the webhook events of one commit, written IN that
  * commit (ingest's batches), so an event exists exactly when its change does. The api-gateway's
- * dispatcher turns undispatched ones into deliveries, then marks them; kept afterwards (audit).
+ * dispatcher turns undispatched ones into deliveries, then marks them; a dispatched record is
+ * deleted after WEBHOOK_EVENTS_RETENTION_DAYS once every delivery from it was delivered
+ * (`compactWebhookEvents`), an undispatched or undelivered one never.
  */
 export const WebhookEventLogDoc = z.object({
   accountId: AccountId,
