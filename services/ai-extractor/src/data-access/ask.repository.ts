@@ -14,6 +14,18 @@ export function firestoreAskRepository(db: Firestore): AskRepository {
       if (found.status !== 'visible') return undefined;
       return { displayName: found.record.client.displayName, events: found.record.events };
     },
+    async performerNames(ids) {
+      // Only ids named by events the asker may see reach here; a performer belongs to the
+      // booking's account, so no other account's names are read.
+      const performers = collections(db).performers();
+      const docs = await Promise.all(ids.map((id) => performers.doc(id).get()));
+      const names = new Map<string, string>();
+      for (const doc of docs) {
+        const performer = doc.data();
+        if (performer !== undefined) names.set(doc.id, performer.name);
+      }
+      return names;
+    },
     async notesFor(phoneE164, scope, limit) {
       // The client's conversations in the accounts the asker may see (bounded), then the newest
       // notes of each.

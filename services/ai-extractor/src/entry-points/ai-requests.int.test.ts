@@ -7,7 +7,7 @@ import {
   type MessageDoc,
   type ThreadDoc,
 } from '@wacrm/contracts';
-import { collections, createEvent, eventFigures, threadIdFor } from '@wacrm/firestore';
+import { collections, createEvent, eventFigures, sumMoney, threadIdFor } from '@wacrm/firestore';
 import { enqueue, openQueue, type ContractQueue } from '@wacrm/queue';
 import {
   captureLogger,
@@ -509,5 +509,66 @@ describe('ai-requests worker: ask-client (acceptance test 6)', () => {
       accountScope: ['wa-02'],
     });
     expect(elsewhere.answer).not.toContain('Sister of Maria');
+  });
+  it('when the client has bookings with performers and a cancelled one, then the balance, next event and performers are exact (issue 19 item 9)', async () => {
+    const saved = await seedEvents();
+    const performers = collections(fs.db).performers();
+    const performer = (name: string) => ({
+      accountId,
+      name,
+      characters: ['Elsa'],
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      daysOff: [],
+      travelBufferMinutes: 30,
+      isArchived: false,
+      createdBy: 'u',
+      createdAt: now,
+      updatedAt: now,
+    });
+    await performers.doc('pf-ask-ana').set(performer('Ana Ionescu'));
+    await performers.doc('pf-ask-dan').set(performer('Dan Pop'));
+    const third = saved[2]!;
+    await collections(fs.db)
+      .evenimente()
+      .doc(third.eventId)
+      .update({ status: 'confirmed', performerIds: ['pf-ask-ana', 'pf-ask-dan'] });
+    // Cancelled, sooner than the third: it owes nothing and is not the next event.
+    const cancelled = await createEvent(
+      fs.db,
+      { threadId, date: '2026-05-20', amount: 500, paid: 0, characters: ['Elsa'] },
+      { uid: 'u', queue: crm },
+    );
+    await collections(fs.db)
+      .evenimente()
+      .doc(cancelled.eventId)
+      .update({ status: 'cancelled', performerIds: ['pf-ask-dan'] });
+    start(recordingProvider());
+    const ask = (question: string, requestId: string) =>
+      run<{ answer: string; intent: string; sources: Array<{ eventId: string }> }>('ask-client', {
+        requestId,
+        phoneE164: phone,
+        question,
+        requestedBy: 'u',
+        accountScope: [accountId],
+      });
+    const money = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2).replace('.', ','));
+    const paid3 = third.event.payment.paid;
+    const left = sumMoney([0.1, 900 - paid3]);
+    const balance = await ask('Cât mai are de plată?', 'req-ask-0101');
+    expect(balance.answer).toContain(
+      `Rest de plată pentru Ana Pop (${phone}): ${money(left)} RON (valoare rezervată 2250 RON`,
+    );
+    expect(balance.sources.map((s) => s.eventId)).not.toContain(cancelled.eventId);
+
+    const next = await ask('Când e următorul eveniment?', 'req-ask-0102');
+    expect(next.answer).toBe(
+      `Următorul eveniment al clientului Ana Pop (${phone}) este pe 2026-06-01 (${third.event.eventShortId}, personaje: Elsa, animatori: Ana Ionescu, Dan Pop); valoare 900 RON, plătit ${money(paid3)} RON, rest de plată ${money(900 - paid3)} RON.`,
+    );
+    const who = await ask('Cine e animatorul?', 'req-ask-0103');
+    expect(who.intent).toBe('performers');
+    expect(who.answer).toBe(
+      `Animatori la evenimentele viitoare ale clientului Ana Pop (${phone}): 2026-06-01 (${third.event.eventShortId}): Ana Ionescu, Dan Pop.`,
+    );
+    expect(who.sources.map((s) => s.eventId)).toEqual([third.eventId]);
   });
 });

@@ -1,10 +1,23 @@
-import type { EventDoc } from '@wacrm/contracts';
-import { sumMoney } from '@wacrm/firestore';
+import { expectsPayment, type EventDoc } from '@wacrm/contracts';
+import { bookingMoney, bookingStatusOf, sumMoney } from '@wacrm/firestore';
 import type { AskIntent, AskLanguage, AskPeriod, ParsedQuestion } from './ask-intent.js';
 
 export interface AskEvent {
   eventId: string;
-  event: Pick<EventDoc, 'eventShortId' | 'date' | 'time' | 'payment' | 'characters' | 'isArchived'>;
+  event: Pick<
+    EventDoc,
+    | 'eventShortId'
+    | 'date'
+    | 'time'
+    | 'payment'
+    | 'characters'
+    | 'isArchived'
+    | 'status'
+    | 'performerIds'
+    | 'payments'
+    | 'depositDueDate'
+    | 'balanceDueDate'
+  >;
 }
 
 export interface AskSource {
@@ -30,6 +43,8 @@ export interface AskContext {
   displayName: string | null;
   events: AskEvent[];
   today: string;
+  /** Names of the performers the events name (issue 19); an unknown id is shown as it is. */
+  performerNames?: ReadonlyMap<string, string>;
 }
 
 /** 1250 → "1250", 1250.5 → "1250,50" (ro) / "1250.50" (en): no thousands separators to mangle. */
@@ -94,6 +109,14 @@ export function computeAnswer(question: ParsedQuestion, ctx: AskContext): Comput
     sources: sources.map(source),
   });
   const money = (v: number) => formatMoney(v, lang);
+  // Money owed comes from bookingMoney, as on the client's profile: a lead or a cancelled
+  // booking owes nothing, and an overpaid booking does not pay for another.
+  const moneyOf = (e: AskEvent) => bookingMoney(e.event, ctx.today);
+  const performersOf = (e: AskEvent) =>
+    (e.event.performerIds ?? []).map((id) => ctx.performerNames?.get(id) ?? id);
+  const notCancelled = (e: AskEvent) => bookingStatusOf(e.event) !== 'cancelled';
+  const when = (e: AskEvent) =>
+    `${e.event.date}${e.event.time !== null ? (ro ? ` la ${e.event.time}` : ` at ${e.event.time}`) : ''}`;
 
   switch (question.intent) {
     case 'spend': {
@@ -106,16 +129,31 @@ export function computeAnswer(question: ParsedQuestion, ctx: AskContext): Comput
       return result(answer, [paid, total, String(scoped.length)], scoped);
     }
     case 'balance': {
-      const paidSum = sumMoney(scoped.map((e) => e.event.payment.paid));
-      const totalSum = sumMoney(scoped.map((e) => e.event.payment.amount));
-      const owing = newestFirst(
-        scoped.filter((e) => (e.event.payment.amount ?? 0) > e.event.payment.paid),
-      );
-      const left = money(Math.max(0, sumMoney([totalSum, -paidSum])));
+      const owed = scoped.filter((e) => expectsPayment(bookingStatusOf(e.event)));
+      const paidSum = sumMoney(owed.map((e) => moneyOf(e).paid));
+      const totalSum = sumMoney(owed.map((e) => e.event.payment.amount));
+      const owing = owed.filter((e) => moneyOf(e).outstanding > 0);
+      const left = money(sumMoney(owing.map((e) => moneyOf(e).outstanding)));
+      const overdue: string[] = [];
+      const overdueFigures: string[] = [];
+      for (const e of [...owing].reverse()) {
+        const m = moneyOf(e);
+        const due = (kind: 'deposit' | 'balance', amount: number, date: string) => {
+          overdue.push(
+            ro
+              ? `${kind === 'deposit' ? 'avans' : 'sold'} restant de ${money(amount)} RON, scadent pe ${date} (${e.event.eventShortId})`
+              : `overdue ${kind} of ${money(amount)} RON, due ${date} (${e.event.eventShortId})`,
+          );
+          overdueFigures.push(money(amount), date);
+        };
+        if (m.depositOverdue) due('deposit', m.depositOutstanding, e.event.depositDueDate!);
+        if (m.balanceOverdue) due('balance', m.outstanding, e.event.balanceDueDate!);
+      }
+      const late = overdue.length > 0 ? `; ${overdue.join('; ')}` : '';
       const answer = ro
-        ? `Rest de plată${inLabel} pentru ${who}: ${left} RON (valoare rezervată ${money(totalSum)} RON, plătit ${money(paidSum)} RON).`
-        : `Left to pay${inLabel} for ${who}: ${left} RON (booked value ${money(totalSum)} RON, paid ${money(paidSum)} RON).`;
-      return result(answer, [left, money(totalSum), money(paidSum)], owing);
+        ? `Rest de plată${inLabel} pentru ${who}: ${left} RON (valoare rezervată ${money(totalSum)} RON, plătit ${money(paidSum)} RON)${late}.`
+        : `Left to pay${inLabel} for ${who}: ${left} RON (booked value ${money(totalSum)} RON, paid ${money(paidSum)} RON)${late}.`;
+      return result(answer, [left, money(totalSum), money(paidSum), ...overdueFigures], owing);
     }
     case 'count':
     case 'events-in-period': {
@@ -138,8 +176,9 @@ export function computeAnswer(question: ParsedQuestion, ctx: AskContext): Comput
     case 'last-event':
     case 'next-event': {
       const next = question.intent === 'next-event';
-      const candidates = scoped.filter((e) =>
-        next ? e.event.date >= ctx.today : e.event.date < ctx.today,
+      // A cancelled booking is no event to come (nor one that took place).
+      const candidates = scoped.filter(
+        (e) => notCancelled(e) && (next ? e.event.date >= ctx.today : e.event.date < ctx.today),
       );
       const pick = next ? candidates.at(-1) : candidates[0];
       if (pick === undefined) {
@@ -153,35 +192,69 @@ export function computeAnswer(question: ParsedQuestion, ctx: AskContext): Comput
         return result(answer, [], []);
       }
       const e = pick.event;
-      const at = e.time !== null ? (ro ? ` la ${e.time}` : ` at ${e.time}`) : '';
       const chars =
         e.characters.length > 0
           ? `, ${ro ? 'personaje' : 'characters'}: ${e.characters.join(', ')}`
           : '';
+      const performers = performersOf(pick);
+      const who2 =
+        performers.length > 0
+          ? `, ${ro ? 'animatori' : 'performers'}: ${performers.join(', ')}`
+          : '';
+      const m = moneyOf(pick);
       const amount = e.payment.amount !== null ? money(e.payment.amount) : null;
+      const paid = money(m.paid);
+      const rest =
+        next && expectsPayment(bookingStatusOf(e)) && amount !== null
+          ? ro
+            ? `, rest de plată ${money(m.outstanding)} RON`
+            : `, left to pay ${money(m.outstanding)} RON`
+          : '';
       const value =
         amount !== null
           ? ro
-            ? `valoare ${amount} RON, plătit ${money(e.payment.paid)} RON`
-            : `worth ${amount} RON, paid ${money(e.payment.paid)} RON`
+            ? `valoare ${amount} RON, plătit ${paid} RON${rest}`
+            : `worth ${amount} RON, paid ${paid} RON${rest}`
           : ro
-            ? `plătit ${money(e.payment.paid)} RON`
-            : `paid ${money(e.payment.paid)} RON`;
+            ? `plătit ${paid} RON`
+            : `paid ${paid} RON`;
       const answer = next
         ? ro
-          ? `Următorul eveniment al clientului ${who} este pe ${e.date}${at} (${e.eventShortId}${chars}); ${value}.`
-          : `The next event of client ${who} is on ${e.date}${at} (${e.eventShortId}${chars}); ${value}.`
+          ? `Următorul eveniment al clientului ${who} este pe ${when(pick)} (${e.eventShortId}${chars}${who2}); ${value}.`
+          : `The next event of client ${who} is on ${when(pick)} (${e.eventShortId}${chars}${who2}); ${value}.`
         : ro
-          ? `Ultimul eveniment al clientului ${who} a fost pe ${e.date}${at} (${e.eventShortId}${chars}); ${value}.`
-          : `The last event of client ${who} was on ${e.date}${at} (${e.eventShortId}${chars}); ${value}.`;
-      const figures = [
-        e.date,
-        e.eventShortId,
-        money(e.payment.paid),
-        ...(amount !== null ? [amount] : []),
-      ];
+          ? `Ultimul eveniment al clientului ${who} a fost pe ${when(pick)} (${e.eventShortId}${chars}${who2}); ${value}.`
+          : `The last event of client ${who} was on ${when(pick)} (${e.eventShortId}${chars}${who2}); ${value}.`;
+      const figures = [e.date, e.eventShortId, paid, ...performers];
+      if (amount !== null) figures.push(amount);
+      if (rest !== '') figures.push(money(m.outstanding));
       if (e.time !== null) figures.push(e.time);
       return result(answer, figures, [pick]);
+    }
+    case 'performers': {
+      // Who performs at each booking to come (in the period, when one is named), soonest first.
+      const upcoming = [...scoped]
+        .reverse()
+        .filter((e) => notCancelled(e) && (period !== null || e.event.date >= ctx.today))
+        .filter((e) => performersOf(e).length > 0);
+      if (upcoming.length === 0) {
+        const answer = ro
+          ? `Clientul ${who} nu are evenimente viitoare${inLabel} cu animatori stabiliți.`
+          : `Client ${who} has no upcoming events${inLabel} with performers assigned.`;
+        return result(answer, [], []);
+      }
+      const shown = upcoming.slice(0, 10);
+      const list = shown
+        .map((e) => `${when(e)} (${e.event.eventShortId}): ${performersOf(e).join(', ')}`)
+        .join('; ');
+      const answer = ro
+        ? `Animatori la evenimentele viitoare${inLabel} ale clientului ${who}: ${list}.`
+        : `Performers at the upcoming events${inLabel} of client ${who}: ${list}.`;
+      return result(
+        answer,
+        shown.flatMap((e) => [e.event.date, e.event.eventShortId, ...performersOf(e)]),
+        shown,
+      );
     }
     case 'characters': {
       const counts = new Map<string, number>();
@@ -208,8 +281,8 @@ export function computeAnswer(question: ParsedQuestion, ctx: AskContext): Comput
     case 'unknown':
       return result(
         ro
-          ? 'Nu pot răspunde la această întrebare din datele clientului. Pot spune: cât a cheltuit (plătit) clientul, restul de plată, câte evenimente are, ultimul și următorul eveniment, evenimentele dintr-o perioadă (de exemplu „în 2026”, „luna trecută”) și personajele rezervate.'
-          : 'I can\'t answer that from the client\'s data. I can tell you: how much the client has spent (paid), what is left to pay, how many events they have, their last and next event, their events in a period (e.g. "in 2026", "last month") and the characters they booked.',
+          ? 'Nu pot răspunde la această întrebare din datele clientului. Pot spune: cât a cheltuit (plătit) clientul, restul de plată, câte evenimente are, ultimul și următorul eveniment, cine sunt animatorii, evenimentele dintr-o perioadă (de exemplu „în 2026”, „luna trecută”) și personajele rezervate.'
+          : 'I can\'t answer that from the client\'s data. I can tell you: how much the client has spent (paid), what is left to pay, how many events they have, their last and next event, who performs, their events in a period (e.g. "in 2026", "last month") and the characters they booked.',
         [],
         [],
       );

@@ -27,6 +27,8 @@ export interface AskRepository {
     scope: AccountScope,
     limit: number,
   ): Promise<Array<{ body: string; createdAt: Date }>>;
+  /** The names of performers by id (issue 19: who performs at a booking). */
+  performerNames?(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 /** Notes an answer carries, and how much of each. */
@@ -65,11 +67,16 @@ export async function askClient(payload: AskClientJob, deps: AskDeps): Promise<A
   const now = deps.now?.() ?? new Date();
   const parsed = parseQuestion(payload.question, now);
   const client = await deps.repo.clientFor(payload.phoneE164, payload.accountScope);
+  const events = client?.events ?? [];
+  const performerIds = [...new Set(events.flatMap((e) => e.event.performerIds ?? []))];
+  const performerNames =
+    performerIds.length > 0 ? await deps.repo.performerNames?.(performerIds) : undefined;
   const computed = computeAnswer(parsed, {
     phoneE164: payload.phoneE164,
     displayName: client?.displayName ?? null,
-    events: client?.events ?? [],
+    events,
     today: todayInBucharest(now),
+    ...(performerNames !== undefined ? { performerNames } : {}),
   });
   const phrased =
     deps.phraser !== undefined && computed.intent !== 'unknown'

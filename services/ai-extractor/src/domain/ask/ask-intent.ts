@@ -10,6 +10,7 @@ export type AskIntent =
   | 'next-event'
   | 'events-in-period'
   | 'characters'
+  | 'performers'
   | 'unknown';
 
 /** An inclusive range of calendar dates (YYYY-MM-DD) with how to name it in an answer. */
@@ -163,6 +164,10 @@ const INTENTS: Array<[AskIntent, RegExp | ((text: string) => boolean)]> = [
   [
     'balance',
     /\b(rest(ul)? de plata|mai (are|avea) de (plata|platit|achitat)|de achitat|datoreaza|restant\w*|owes?|outstanding|balance|left to pay|still to pay|remaining)\b/,
+  ],
+  [
+    'performers',
+    /\b(animator\w*|cine (vine|joaca|canta|face|anima)\w*|performers?|who (performs|is performing|plays|comes|is coming))\b/,
   ],
   ['characters', /\b(personaj\w*|mascot\w*|characters?|costum\w*)\b/],
   [

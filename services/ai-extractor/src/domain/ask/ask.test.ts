@@ -155,9 +155,10 @@ describe('computeAnswer', () => {
     expect(a.answer).not.toContain('Batman');
   });
 
-  it('when asked what is left to pay, then it is the booked value minus what was paid', () => {
+  it('when asked what is left to pay, then it is what each booking still lacks (an overpaid one pays no other)', () => {
     const a = ask('Cât mai are de plată?');
-    expect(a.answer).toContain('Rest de plată pentru Ana (+40711222333): 899,50 RON');
+    // 1200 − 300 on EV-AAAA3; EV-AAAA2 was overpaid by 0,50, which is not owed back against it.
+    expect(a.answer).toContain('Rest de plată pentru Ana (+40711222333): 900 RON');
     expect(a.sources.map((s) => s.eventShortId)).toEqual(['EV-AAAA3']);
   });
 
@@ -218,5 +219,76 @@ describe('acceptPhrasing', () => {
         'x',
       ),
     ).toMatchObject({ ok: false, problem: expect.stringMatching(/85/) as unknown });
+  });
+});
+
+describe('bookings in answers (issue 19 item 9)', () => {
+  const booking = (
+    id: string,
+    date: string,
+    amount: number,
+    paid: number,
+    extra: Partial<AskEvent['event']> = {},
+  ): AskEvent => {
+    const base = ev(id, date, amount, paid, ['Elsa']);
+    return { ...base, event: { ...base.event, ...extra } };
+  };
+  const bookings = [
+    booking('BBBB1', '2026-05-20', 1000, 0, {
+      status: 'confirmed',
+      performerIds: ['pf-ana', 'pf-dan'],
+      payment: { amount: 1000, advance: 300, paid: 0, currency: 'RON' },
+      depositDueDate: '2026-05-10',
+    }),
+    // Cancelled before it: owes nothing and is not the next event.
+    booking('BBBB2', '2026-05-18', 700, 0, { status: 'cancelled', performerIds: ['pf-dan'] }),
+    // A lead owes nothing yet.
+    booking('BBBB3', '2026-07-01', 400, 0, { status: 'lead' }),
+    booking('BBBB4', '2026-04-01', 500, 450.5, { status: 'done', performerIds: ['pf-ana'] }),
+  ];
+  const names = new Map([
+    ['pf-ana', 'Ana'],
+    ['pf-dan', 'Dan'],
+  ]);
+  const askBooking = (question: string) =>
+    computeAnswer(parseQuestion(question, now), {
+      phoneE164: phone,
+      displayName: 'Ana',
+      events: bookings,
+      today: '2026-05-15',
+      performerNames: names,
+    });
+
+  it('when a booking is cancelled or only a lead, then the balance leaves it out and says what is overdue', () => {
+    const answer = askBooking('Cât mai are de plată?');
+    // 1000 (BBBB1) + 49,50 (BBBB4); the cancelled 700 and the lead's 400 are not owed.
+    expect(answer.answer).toBe(
+      'Rest de plată pentru Ana (+40711222333): 1049,50 RON (valoare rezervată 1500 RON, plătit 450,50 RON); avans restant de 300 RON, scadent pe 2026-05-10 (EV-BBBB1).',
+    );
+    expect(answer.sources.map((s) => s.eventShortId)).toEqual(['EV-BBBB1', 'EV-BBBB4']);
+    expect(answer.figures).toEqual(expect.arrayContaining(['1049,50', '1500', '450,50', '300']));
+  });
+
+  it('when asked for the next event, then a cancelled booking is skipped and the performers are named', () => {
+    const answer = askBooking('Când e următorul eveniment?');
+    expect(answer.answer).toBe(
+      'Următorul eveniment al clientului Ana (+40711222333) este pe 2026-05-20 la 17:00 (EV-BBBB1, personaje: Elsa, animatori: Ana, Dan); valoare 1000 RON, plătit 0 RON, rest de plată 1000 RON.',
+    );
+    expect(answer.figures).toEqual(expect.arrayContaining(['Ana', 'Dan', '1000']));
+  });
+
+  it.each([
+    ['Cine e animatorul?', 'ro'],
+    ['Who performs at the next party?', 'en'],
+  ])('when asked %j, then the upcoming bookings are listed with who performs', (question, lang) => {
+    const parsed = parseQuestion(question, now);
+    expect(parsed.intent).toBe('performers');
+    const answer = askBooking(question);
+    expect(answer.answer).toBe(
+      lang === 'ro'
+        ? 'Animatori la evenimentele viitoare ale clientului Ana (+40711222333): 2026-05-20 la 17:00 (EV-BBBB1): Ana, Dan.'
+        : 'Performers at the upcoming events of client Ana (+40711222333): 2026-05-20 at 17:00 (EV-BBBB1): Ana, Dan.',
+    );
+    expect(answer.sources.map((s) => s.eventShortId)).toEqual(['EV-BBBB1']);
   });
 });
