@@ -1641,7 +1641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
+                    "application/json": {
                         /** @enum {string} */
                         status: "ok" | "degraded";
                         service: string;
@@ -5983,7 +5983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Success */
@@ -5992,8 +5992,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
+            };
+            /** @description Not modified: the copy the caller holds (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is not valid */
             400: {
@@ -6114,6 +6121,13 @@ export interface operations {
                         }[];
                     };
                 };
+            };
+            /** @description Range not satisfiable (Content-Range: bytes *\/size) */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many requests */
             429: {
@@ -14745,11 +14759,8 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     body?: string;
-                    /** @default null */
                     reminderKind?: ("confirmation" | "deposit_due" | "day_before" | "review_request") | null;
-                    /** @default null */
                     shortcut?: string | null;
-                    /** @default null */
                     mediaId?: string | null;
                     isArchived?: boolean;
                 };
@@ -20552,7 +20563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/x-ndjson": string;
                 };
             };
             /** @description The request is not valid */
