@@ -16,13 +16,20 @@ import { collections, searchPeriods, searchThreads as searchThreadDocs } from '@
 import { compareEntries, isBeyondCursor, snippetOf } from '../domain/search-query.js';
 
 /**
- * Period documents read per word in the first round (most searches end there: a common word
- * fills a page from its newest weeks) and in later ones, and rounds per request.
+ * Period documents read per word in each round, then in every later one. A week of a common
+ * word holds hundreds of entries, so most searches end after the newest week; a rare word widens
+ * the window. (Reading four weeks at once made every search move ~100 KB of index from the store:
+ * bench:api measured 65 CPU ms per search, mostly the store serialising them.)
  */
-const FIRST_ROUND = 4;
-const LATER_ROUNDS = 26;
+const PERIODS_PER_ROUND = [1, 8, 26] as const;
 const MAX_ROUNDS = 8;
 const THREAD_HITS = 10;
+/**
+ * Threads read to order a one-word name or phone search by recency (a phone prefix may match
+ * every thread; each index document carries all its prefixes). Several words intersect up to
+ * SEARCH_THREADS_PER_TERM documents of the longest one.
+ */
+const THREAD_CANDIDATES = 50;
 
 export interface MessageSearch {
   accountId: string;
@@ -102,7 +109,7 @@ export async function searchMessages(db: Firestore, s: MessageSearch): Promise<M
       s.terms,
       lo,
       hi,
-      rounds === 1 ? FIRST_ROUND : LATER_ROUNDS,
+      PERIODS_PER_ROUND[Math.min(rounds, PERIODS_PER_ROUND.length) - 1]!,
     );
     const smallest = byTerm.reduce((a, b) => (b.size < a.size ? b : a));
     for (const [key, e] of smallest) {
@@ -192,12 +199,15 @@ export async function searchThreads(
     threadId !== undefined
       ? [(await index.doc(threadId).get()).data()].filter((d) => d !== undefined)
       : (
-          await index.where('terms', 'array-contains', longest).limit(SEARCH_THREADS_PER_TERM).get()
+          await index
+            .where('terms', 'array-contains', longest)
+            .limit(terms.length === 1 ? THREAD_CANDIDATES : SEARCH_THREADS_PER_TERM)
+            .get()
         ).docs.map((d) => d.data());
   const candidates = docs
     .filter((d) => terms.every((t) => d.terms.includes(t)))
     .map((d) => d.threadId)
-    .slice(0, 200);
+    .slice(0, THREAD_CANDIDATES);
   if (candidates.length === 0) return [];
   const c = collections(db);
   const threadSnaps = await db.getAll(...candidates.map((id) => c.threads().doc(id)));
