@@ -17,6 +17,8 @@ let token: string;
 let browser: Browser;
 let page: Page;
 let pageErrors: string[];
+/** Set by the first test, used by the live-list test after it. */
+let shared: { ioana: string; radu: string } | undefined;
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
   const response = await fetch(`${base}${path}`, {
@@ -94,6 +96,10 @@ describe('the operator inbox (issue 20)', () => {
       return r.items.length === 2 ? r.items : undefined;
     });
     const ioana = threads.find((t) => t.displayName === 'Ioana')!;
+    shared = {
+      ioana: ioana.id,
+      radu: threads.find((t) => t.displayName === 'Radu')!.id,
+    };
     const [labelled] = await api('PATCH', `/api/accounts/${accountId}/inbox-settings`, {
       labels: [
         { id: 'vip', name: 'VIP', color: '#c62828' },
@@ -157,4 +163,43 @@ describe('the operator inbox (issue 20)', () => {
     await expect.poll(() => list.locator('li').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it('when another operator takes, hands over or releases a thread, then the mine and unassigned lists follow without a reload', async () => {
+    expect(shared).toBeDefined();
+    const { ioana, radu } = shared!;
+    const assign = async (threadId: string, assigneeUid: string | null) => {
+      const [status] = await api('PUT', `/api/threads/${encodeURIComponent(threadId)}/assignee`, {
+        assigneeUid,
+        force: true,
+      });
+      expect(status).toBe(200);
+    };
+    const list = page.getByRole('list', { name: 'Lista conversațiilor' });
+    const shown = () =>
+      list
+        .locator('li')
+        .evaluateAll((items) => items.map((li) => li.getAttribute('data-thread-id')).sort());
+    // Marks this page load: a reload would lose it.
+    await page.evaluate(() => Object.assign(window, { inboxLoad: 'kept' }));
+    const sameLoad = () => page.evaluate(() => (window as { inboxLoad?: string }).inboxLoad);
+
+    await page.getByTestId('filter-assigned').selectOption('mine');
+    await expect.poll(shown).toEqual([ioana]);
+    // A colleague takes Ioana: she leaves my list; Radu is handed to me: he joins it.
+    await assign(ioana, 'coleg-ana');
+    await expect.poll(shown).toEqual([]);
+    await assign(radu, 'admin-token');
+    await expect.poll(shown).toEqual([radu]);
+    expect(await list.locator('li').first().innerText()).toContain('tu');
+
+    await page.getByTestId('filter-assigned').selectOption('unassigned');
+    await expect.poll(shown).toEqual([]);
+    // The colleague lets Ioana go: she is unassigned again, live.
+    await assign(ioana, null);
+    await expect.poll(shown).toEqual([ioana]);
+    await assign(ioana, 'coleg-ana');
+    await expect.poll(shown).toEqual([]);
+    expect(await sameLoad()).toBe('kept');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
