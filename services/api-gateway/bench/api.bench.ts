@@ -166,12 +166,19 @@ async function measureRate(
   };
 }
 
-/** A deterministic pseudo-random source, so every run seeds the same text. */
-function lcg(seed: number): () => number {
-  let x = seed;
+/**
+ * A deterministic pseudo-random source (mulberry32), so every run seeds the same text. (The LCG
+ * used before multiplied past 2^53 in floating point and cycled after ~10,000 draws, so the
+ * 100,000 messages were a few hundred texts repeated.)
+ */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
   return () => {
-    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return x / 2_147_483_648;
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 
@@ -186,7 +193,7 @@ async function seedSearch(
   now: number,
 ): Promise<{ commits: number; messageSeconds: number; indexSeconds: number }> {
   const started = Date.now();
-  const random = lcg(20);
+  const random = prng(20);
   const messages: MessageDoc[] = [];
   for (let i = 0; i < SEARCH_MESSAGES; i++) {
     const [threadId, thread] = threads[i % threads.length]!;
