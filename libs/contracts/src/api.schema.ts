@@ -329,6 +329,17 @@ export const ClientView = z.object({
   lastContactAt: IsoOrNull,
   accountIds: z.array(AccountId),
   updatedAt: Iso,
+  /** Issue 19: the client's conversations in the caller's accounts, most recent first. */
+  threads: z
+    .array(
+      z.object({
+        threadId: z.string(),
+        accountId: AccountId,
+        displayName: z.string().nullable(),
+        lastMessageAt: IsoOrNull,
+      }),
+    )
+    .optional(),
 });
 
 // --- realtime stream and webhooks ---------------------------------------------------------------

@@ -462,6 +462,25 @@ describe('the clients list (issue 19 item 8)', () => {
     ]);
   });
 
+  it('when a client profile is opened, then it has the name and links to the conversations of the caller’s accounts only', async () => {
+    const res = await call('GET', `/api/crm/clients/${encodeURIComponent(P1)}`, employeeA);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      displayName: 'Ștefan Popescu',
+      threads: [
+        {
+          threadId: `${A}__${P1.slice(1)}@s.whatsapp.net`,
+          accountId: A,
+          displayName: 'Ștefan Popescu',
+        },
+      ],
+    });
+    const all = (await call('GET', `/api/crm/clients/${encodeURIComponent(P1)}`)).json<{
+      threads: Array<{ accountId: string }>;
+    }>();
+    expect(all.threads.map((t) => t.accountId).sort()).toEqual([A, B].sort());
+  });
+
   it('when searching without diacritics or by a phone as typed, then the client is found; pages hold pageSize rows', async () => {
     for (const q of ['stefan', 'POPESCU', `0${P1.slice(3, 9)}`, 'ștefan pop']) {
       const found = await list(`q=${encodeURIComponent(q)}`);

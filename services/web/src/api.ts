@@ -33,6 +33,10 @@ export type Availability = ApiResponse<'getAvailability'>;
 export type Due = ApiResponse<'listDues'>['items'][number];
 export type Dues = ApiResponse<'listDues'>;
 export type NewPayment = ApiRequestBody<'recordPayment'>;
+export type MonthlyReport = ApiResponse<'getMonthlyReport'>;
+export type ClientList = ApiResponse<'listClients'>;
+export type ClientListQuery = NonNullable<operations['listClients']['parameters']['query']>;
+export type ExportKind = operations['exportCsv']['parameters']['path']['kind'];
 type SendBody = ApiRequestBody<'sendMessage'>;
 export type ScheduledSend = ApiResponse<'listScheduledSends'>['items'][number];
 export type QuickReply = ApiResponse<'listMessageTemplates'>['items'][number];
@@ -308,6 +312,19 @@ export function createApi(token: TokenSource) {
         api.POST('/api/crm/events/{eventId}/payments', {
           params: { path: { eventId }, header: { 'idempotency-key': idempotencyKey } },
           body: payment,
+        }),
+      ),
+    /** Booked, collected and outstanding of a month (YYYY-MM), by character and performer. */
+    monthlyReport: (accountId: string, month: string) =>
+      ok(api.GET('/api/crm/reports/monthly', { params: { query: { accountId, month } } })),
+    /** Every client the caller may see, searched, sorted and paged on the server. */
+    clients: (query: ClientListQuery) => ok(api.GET('/api/crm/clients', { params: { query } })),
+    /** A CSV export as a Blob (the route needs the Bearer token, a plain link cannot send it). */
+    exportCsv: (kind: ExportKind, accountId: string, from: string, to: string) =>
+      ok<Blob>(
+        api.GET('/api/crm/exports/{kind}', {
+          params: { path: { kind }, query: { accountId, from, to } },
+          parseAs: 'blob',
         }),
       ),
     /** Issue 19: a chat's scheduled messages (pending and cancelled), and cancelling one. */

@@ -11,6 +11,8 @@ import { ChatScreen } from './screens/chat.js';
 import { ClientScreen } from './screens/client.js';
 import { InboxScreen } from './screens/inbox.js';
 import { PaymentsScreen } from './screens/payments.js';
+import { ReportScreen } from './screens/report.js';
+import { ClientsScreen } from './screens/clients.js';
 import { SignInScreen } from './screens/sign-in.js';
 import { restoreAdminTokenSession, restoreFirebaseSession, type Session } from './session.js';
 
@@ -191,6 +193,16 @@ function SignedIn(props: {
                 {t('navPayments')}
               </Link>
             </li>
+            <li>
+              <Link to={paths.report()} {...(current === 'report' ? { current: true } : {})}>
+                {t('navReport')}
+              </Link>
+            </li>
+            <li>
+              <Link to={paths.clients()} {...(current === 'clients' ? { current: true } : {})}>
+                {t('navClients')}
+              </Link>
+            </li>
           </ul>
         </nav>
         <span
@@ -228,6 +240,10 @@ function SignedIn(props: {
             {route.name === 'payments' && (
               <PaymentsScreen key={route.accountId ?? ''} accountId={route.accountId} />
             )}
+            {route.name === 'report' && (
+              <ReportScreen key={route.accountId ?? ''} accountId={route.accountId} />
+            )}
+            {route.name === 'clients' && <ClientsScreen />}
             {route.name === 'client' && (
               <ClientScreen key={route.phoneE164} phoneE164={route.phoneE164} />
             )}

@@ -1,5 +1,10 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { canSeeAccount, type AccountAccess, type ClientDoc } from '@wacrm/contracts';
+import {
+  canSeeAccount,
+  type AccountAccess,
+  type ClientDoc,
+  type ThreadDoc,
+} from '@wacrm/contracts';
 import { collections } from '../collections.js';
 import { aggregateClient } from './client-aggregate.js';
 import { listClientEvents, type SavedEvent } from './events.repository.js';
@@ -9,6 +14,8 @@ export interface VisibleClient {
   client: ClientDoc;
   /** Newest first, archived ones included. */
   events: SavedEvent[];
+  /** The client's conversations in the accounts the caller may see, most recent first. */
+  threads: Array<{ threadId: string; thread: ThreadDoc }>;
 }
 
 export type ClientVisibility =
@@ -29,22 +36,27 @@ export async function readClientFor(
   access: AccountAccess,
 ): Promise<ClientVisibility> {
   const c = collections(db);
-  const [stored, events] = await Promise.all([
+  const [stored, events, threadSnap] = await Promise.all([
     c.clients().doc(phoneE164).get(),
     listClientEvents(db, phoneE164),
+    c.threads().where('phoneE164', '==', phoneE164).get(),
   ]);
   const storedClient = stored.data();
+  const threads = threadSnap.docs
+    .map((d) => ({ threadId: d.id, thread: d.data() }))
+    .filter(({ thread }) => canSeeAccount(access, thread.accountId))
+    .sort((a, b) => activityOf(b.thread) - activityOf(a.thread));
   if (access === 'all') {
     if (storedClient === undefined) {
       return events.length === 0
         ? { status: 'not-found' }
-        : { status: 'visible', record: { client: fromEvents(phoneE164, events, []), events } };
+        : {
+            status: 'visible',
+            record: { client: fromEvents(phoneE164, events, []), events, threads },
+          };
     }
-    return { status: 'visible', record: { client: storedClient, events } };
+    return { status: 'visible', record: { client: storedClient, events, threads } };
   }
-  const threads = (await c.threads().where('phoneE164', '==', phoneE164).get()).docs
-    .map((d) => d.data())
-    .filter((t) => canSeeAccount(access, t.accountId));
   const visibleEvents = events.filter(({ event }) => canSeeAccount(access, event.accountId));
   if (visibleEvents.length === 0 && threads.length === 0) {
     return storedClient === undefined && events.length === 0
@@ -54,11 +66,19 @@ export async function readClientFor(
   return {
     status: 'visible',
     record: {
-      client: fromEvents(phoneE164, visibleEvents, threads, storedClient),
+      client: fromEvents(
+        phoneE164,
+        visibleEvents,
+        threads.map((t) => t.thread),
+        storedClient,
+      ),
       events: visibleEvents,
+      threads,
     },
   };
 }
+
+const activityOf = (t: ThreadDoc) => (t.lastMessageAt ?? t.updatedAt).getTime();
 
 function fromEvents(
   phoneE164: string,

@@ -152,6 +152,23 @@ export function toCostumeView(id: string, doc: CostumeDoc): z.infer<typeof Costu
   return { ...doc, id, createdAt: iso(doc.createdAt), updatedAt: iso(doc.updatedAt) };
 }
 
-export function toClientView(doc: ClientDoc): z.infer<typeof ClientView> {
-  return { ...doc, lastContactAt: isoOrNull(doc.lastContactAt), updatedAt: iso(doc.updatedAt) };
+export function toClientView(
+  doc: ClientDoc,
+  threads?: ReadonlyArray<{ threadId: string; thread: ThreadDoc }>,
+): z.infer<typeof ClientView> {
+  return {
+    ...doc,
+    lastContactAt: isoOrNull(doc.lastContactAt),
+    updatedAt: iso(doc.updatedAt),
+    ...(threads !== undefined
+      ? {
+          threads: threads.map(({ threadId, thread }) => ({
+            threadId,
+            accountId: thread.accountId,
+            displayName: thread.displayName,
+            lastMessageAt: isoOrNull(thread.lastMessageAt),
+          })),
+        }
+      : {}),
+  };
 }

@@ -261,15 +261,18 @@ export function crmRoutes(deps: RouteDeps & { ai: AiClient }) {
           tags,
           operationId: 'getClient',
           description:
-            'The client behind a phone number: name, threads, and figures from its events.',
+            "The client behind a phone number: name, figures from its events, and its conversations (in the caller's accounts, most recent first).",
           summary: "A client's profile and figures",
           params: ClientParams,
           response: { 200: ClientView, ...crmErrors },
         },
       },
       async (request) => {
-        const { client } = await visibleClient(principalOf(request), request.params.phoneE164);
-        return toClientView(client);
+        const { client, threads } = await visibleClient(
+          principalOf(request),
+          request.params.phoneE164,
+        );
+        return toClientView(client, threads);
       },
     );
 

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, type Answer, type Client, type Event } from '../api.js';
-import { ErrorNote } from '../components.js';
+import { ErrorNote, Link } from '../components.js';
 import { useApp, useRealtime } from '../context.js';
-import { formatCalendarDate, formatMoney } from '../format.js';
+import { formatCalendarDate, formatDateTime, formatMoney } from '../format.js';
+import { paths } from '../router.js';
 import { EventReminders } from './scheduling.js';
 
 export function ClientScreen(props: { phoneE164: string }) {
@@ -12,6 +13,13 @@ export function ClientScreen(props: { phoneE164: string }) {
   const [events, setEvents] = useState<Event[] | null>(null);
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [accountNames, setAccountNames] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    api
+      .accounts()
+      .then((list) => setAccountNames(new Map(list.map((a) => [a.id, a.name]))))
+      .catch(() => undefined); // the ids stand in for the names
+  }, [api]);
   // Loads may overlap (an announcement while one is in flight): only the latest one shows.
   const latestLoad = useRef(0);
 
@@ -73,6 +81,16 @@ export function ClientScreen(props: { phoneE164: string }) {
             <dt>{t('eventsCount')}</dt>
             <dd>{client !== null ? client.eventsCount : missing ? 0 : '…'}</dd>
           </div>
+          <div className="kpi" data-testid="kpi-outstanding">
+            <dt>{t('outstandingBalance')}</dt>
+            <dd>
+              {client !== null
+                ? formatMoney(lang, client.outstandingBalance ?? 0)
+                : missing
+                  ? formatMoney(lang, 0)
+                  : '…'}
+            </dd>
+          </div>
           <div className="kpi" data-testid="kpi-last">
             <dt>{t('lastEvent')}</dt>
             <dd>
@@ -82,6 +100,25 @@ export function ClientScreen(props: { phoneE164: string }) {
             </dd>
           </div>
         </dl>
+        {client?.threads !== undefined && client.threads.length > 0 && (
+          <nav aria-labelledby="conversations-title" className="conversations">
+            <h2 id="conversations-title">{t('conversations')}</h2>
+            <ul data-testid="client-threads">
+              {client.threads.map((th) => (
+                <li key={th.threadId}>
+                  <Link to={paths.chat(th.threadId)}>
+                    {t('openConversation', {
+                      account: accountNames.get(th.accountId) ?? th.accountId,
+                    })}
+                  </Link>
+                  {th.lastMessageAt !== null && (
+                    <span className="muted"> · {formatDateTime(lang, th.lastMessageAt)}</span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
       </section>
 
       <section aria-labelledby="events-title">
