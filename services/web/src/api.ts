@@ -354,10 +354,16 @@ export function createApi(token: TokenSource) {
           body: { threadId },
         }),
       ),
-    /** A booking's reminders, created or refreshed as drafts first. */
-    reminders: async (eventId: string) =>
-      (await ok(api.POST('/api/crm/events/{eventId}/reminders', { params: { path: { eventId } } })))
-        .items,
+    /**
+     * A booking's reminders; a booking saved before reminders existed has none yet, and gets its
+     * drafts made (every later save keeps them in step).
+     */
+    reminders: async (eventId: string) => {
+      const path = { params: { path: { eventId } } };
+      const { items } = await ok(api.GET('/api/crm/events/{eventId}/reminders', path));
+      if (items.length > 0) return items;
+      return (await ok(api.POST('/api/crm/events/{eventId}/reminders', path))).items;
+    },
     reminderAction: (eventId: string, kind: ReminderKind, action: 'approve' | 'cancel') =>
       ok(
         action === 'approve'
