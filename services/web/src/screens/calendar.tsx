@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { AccountView, Event, Performer } from '../api.js';
+import type { Event, Performer } from '../api.js';
+import { AccountPicker, useChosenAccount } from './account-picker.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp } from '../context.js';
 import type { Lang } from '../i18n.js';
-import { navigate, paths } from '../router.js';
+import { paths } from '../router.js';
 
 /** The business's time zone: the calendar's days and hours are Bucharest's. */
 const ZONE = 'Europe/Bucharest';
@@ -52,7 +53,6 @@ function step(view: CalendarView, anchor: string, direction: 1 | -1): string {
 
 export function CalendarScreen(props: { accountId: string | null }) {
   const { api, t, lang } = useApp();
-  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
   const [view, setView] = useState<CalendarView>('week');
   const [anchor, setAnchor] = useState(() => bucharestDate(new Date()));
   const [performerId, setPerformerId] = useState('');
@@ -61,10 +61,7 @@ export function CalendarScreen(props: { accountId: string | null }) {
   const [events, setEvents] = useState<Event[] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  useEffect(() => {
-    api.accounts().then(setAccounts).catch(setError);
-  }, [api]);
-  const accountId = props.accountId ?? accounts?.[0]?.id ?? null;
+  const { accounts, accountId } = useChosenAccount(props.accountId, setError);
   useEffect(() => {
     if (accountId === null) return;
     api
@@ -122,21 +119,7 @@ export function CalendarScreen(props: { accountId: string | null }) {
     <section className="calendar" aria-labelledby="calendar-title">
       <h1 id="calendar-title">{t('calendarTitle')}</h1>
       <div className="calendar-controls">
-        {accounts !== null && accounts.length > 1 && (
-          <label>
-            {t('calendarAccount')}{' '}
-            <select
-              value={accountId ?? ''}
-              onChange={(e) => navigate(paths.calendar(e.target.value))}
-            >
-              {accounts.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <AccountPicker accounts={accounts} accountId={accountId} pathFor={paths.calendar} />
         <div role="group" aria-label={t('calendarViewLabel')}>
           {VIEWS.map((v) => (
             <button

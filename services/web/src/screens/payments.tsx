@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import type { AccountView, Due, Dues, NewPayment } from '../api.js';
+import type { Due, Dues, NewPayment } from '../api.js';
+import { AccountPicker, useChosenAccount } from './account-picker.js';
 import { ErrorNote, Link } from '../components.js';
 import { useApp } from '../context.js';
 import { formatCalendarDate, formatMoney } from '../format.js';
-import { navigate, paths } from '../router.js';
+import { paths } from '../router.js';
 
 const METHODS = ['cash', 'card', 'transfer', 'other'] as const;
 
@@ -17,16 +18,12 @@ const bucharestToday = () =>
  */
 export function PaymentsScreen(props: { accountId: string | null }) {
   const { api, t, lang } = useApp();
-  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
   const [dues, setDues] = useState<Dues | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  useEffect(() => {
-    api.accounts().then(setAccounts).catch(setError);
-  }, [api]);
-  const accountId = props.accountId ?? accounts?.[0]?.id ?? null;
+  const { accounts, accountId } = useChosenAccount(props.accountId, setError);
 
   const load = useCallback(() => {
     if (accountId === null) return;
@@ -39,21 +36,7 @@ export function PaymentsScreen(props: { accountId: string | null }) {
   return (
     <section className="payments" aria-labelledby="payments-title">
       <h1 id="payments-title">{t('paymentsTitle')}</h1>
-      {accounts !== null && accounts.length > 1 && (
-        <label>
-          {t('calendarAccount')}{' '}
-          <select
-            value={accountId ?? ''}
-            onChange={(e) => navigate(paths.payments(e.target.value))}
-          >
-            {accounts.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
+      <AccountPicker accounts={accounts} accountId={accountId} pathFor={paths.payments} />
       {dues !== null && (
         <h2>
           {t('paymentsWeek', {

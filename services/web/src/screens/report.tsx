@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { AccountView, ExportKind, MonthlyReport } from '../api.js';
+import type { ExportKind, MonthlyReport } from '../api.js';
+import { AccountPicker, useChosenAccount } from './account-picker.js';
 import { ErrorNote } from '../components.js';
 import { useApp } from '../context.js';
 import { formatMoney } from '../format.js';
 import type { Lang, Translate } from '../i18n.js';
-import { navigate, paths } from '../router.js';
+import { paths } from '../router.js';
 
 type Row = MonthlyReport['byCharacter'][number];
 const SERIES = ['booked', 'collected', 'outstanding'] as const;
@@ -141,15 +142,11 @@ function FiguresTable(props: { title: string; rows: readonly Row[]; testId: stri
 /** Issue 19 item 7: the monthly report, with a chart by character, and the CSV exports. */
 export function ReportScreen(props: { accountId: string | null }) {
   const { api, t, lang } = useApp();
-  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
   const [month, setMonth] = useState(thisMonth);
   const [report, setReport] = useState<MonthlyReport | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  useEffect(() => {
-    api.accounts().then(setAccounts).catch(setError);
-  }, [api]);
-  const accountId = props.accountId ?? accounts?.[0]?.id ?? null;
+  const { accounts, accountId } = useChosenAccount(props.accountId, setError);
 
   const load = useCallback(() => {
     if (accountId === null || !/^\d{4}-\d{2}$/.test(month)) return;
@@ -178,21 +175,7 @@ export function ReportScreen(props: { accountId: string | null }) {
     <section className="report" aria-labelledby="report-title">
       <h1 id="report-title">{t('reportTitle')}</h1>
       <div className="toolbar">
-        {accounts !== null && accounts.length > 1 && (
-          <label>
-            {t('calendarAccount')}{' '}
-            <select
-              value={accountId ?? ''}
-              onChange={(e) => navigate(paths.report(e.target.value))}
-            >
-              {accounts.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <AccountPicker accounts={accounts} accountId={accountId} pathFor={paths.report} />
         <label>
           {t('reportMonth')}{' '}
           <input type="month" value={month} required onChange={(e) => setMonth(e.target.value)} />
