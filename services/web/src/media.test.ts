@@ -73,6 +73,10 @@ describe('mediaShow', () => {
     expect(mediaShow(media({ kind: 'video', mime: 'video/3gpp' }), playsOpusOnly)).toEqual({
       view: 'document',
     });
+    // The sniffed type named loosely (no codec) while the sender's type plays.
+    expect(
+      mediaShow(media({ kind: 'audio', mime: 'audio/opus', mimetype: 'audio/ogg' }), playsOpusOnly),
+    ).toEqual({ view: 'audio' });
     // No sniffed type yet: the declared one decides.
     expect(
       mediaShow(media({ kind: 'audio', mime: null, mimetype: 'audio/ogg' }), playsOpusOnly),

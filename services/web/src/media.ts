@@ -25,7 +25,7 @@ export type MediaShow =
 
 /**
  * The view for a message's media: by its state, then its kind. Audio or video the browser cannot
- * play (`canPlay` of the sniffed type says no, e.g. AMR) is offered as a file to download.
+ * play (`canPlay` says no to the sniffed and the declared type, e.g. AMR) is a file to download.
  */
 export function mediaShow(media: MessageMedia, canPlay: (mime: string) => boolean): MediaShow {
   switch (media.status) {
@@ -39,18 +39,17 @@ export function mediaShow(media: MessageMedia, canPlay: (mime: string) => boolea
     case 'stored':
       break;
   }
-  const mime = media.mime ?? media.mimetype ?? '';
+  // The sniffed type first; a container it names more loosely than the sender did may still play.
+  const playable = [media.mime, media.mimetype].some((m) => m !== null && canPlay(m));
   switch (media.kind) {
     case 'image':
       return { view: 'image', thumbnail: media.thumbnail !== null };
     case 'sticker':
       return { view: 'sticker' };
     case 'audio':
-      return canPlay(mime) ? { view: 'audio' } : { view: 'document' };
+      return playable ? { view: 'audio' } : { view: 'document' };
     case 'video':
-      return canPlay(mime)
-        ? { view: 'video', poster: media.thumbnail !== null }
-        : { view: 'document' };
+      return playable ? { view: 'video', poster: media.thumbnail !== null } : { view: 'document' };
     case 'document':
       return { view: 'document' };
   }
