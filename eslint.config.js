@@ -3,16 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import redos from 'eslint-plugin-redos';
+import { readFileSync } from 'node:fs';
 
-/** recheck's options without wall-clock limits: deterministic (seeded, step-bounded) verdicts. */
-export const RECHECK = {
-  ignoreErrors: false,
-  timeout: null,
-  attackTimeout: null,
-  incubationTimeout: null,
-  recallTimeout: null,
-  seedingTimeout: null,
-};
+/**
+ * recheck's options, owned by recheck.options.json (rule-patterns.test.ts reads the same file):
+ * step limits and no clock, so a loaded CI machine gets the same verdict as a quiet one. Recall
+ * validation stays skipped (recallTimeout < 0, recheck's default): with no limit it replays the
+ * attack on a real engine until recheck gives up, and then reports even /^(a+)+$/ as safe.
+ */
+const RECHECK = JSON.parse(
+  readFileSync(new URL('./recheck.options.json', import.meta.url), 'utf8'),
+);
 
 const WEB_CONTRACTS =
   'Import API payload types from @wacrm/api-client; only @wacrm/contracts/inbox and /message-status (shared rules) are allowed here.';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { checkSync } from 'recheck';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -7,14 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
  * pattern the extractor, the Ask parser and the scorer construct while reading representative
  * chats, and holds each to the same proof.
  */
-/** As `RECHECK` in eslint.config.js: step limits only, so the verdict never depends on load. */
-const NO_CLOCK = {
-  timeout: null,
-  attackTimeout: null,
-  incubationTimeout: null,
-  recallTimeout: null,
-  seedingTimeout: null,
-};
+/** The options `npm run lint` gives recheck (one file owns them; see eslint.config.js). */
+const RECHECK_OPTIONS = JSON.parse(
+  readFileSync(new URL('../../../../recheck.options.json', import.meta.url), 'utf8'),
+) as Parameters<typeof checkSync>[2];
 
 const built = new Map<string, { source: string; flags: string }>();
 const NativeRegExp = globalThis.RegExp;
@@ -72,11 +69,16 @@ describe('patterns built at run time', () => {
     expect(built.size).toBeGreaterThan(25);
   });
 
+  it('when recheck analyses a catastrophic pattern with these options, then it says vulnerable', () => {
+    // The options must be able to fail: with unlimited recall validation recheck calls this safe.
+    expect(checkSync('^(\\s*\\d+)+$', '', RECHECK_OPTIONS).status).toBe('vulnerable');
+  }, 120_000);
+
   it('when recheck analyses each built pattern, then every one is linear or safe', () => {
     const unsafe: string[] = [];
     for (const { source, flags } of built.values()) {
       // `d` (match indices) does not change what matches; recheck does not know the flag.
-      const result = checkSync(source, flags.replace('d', ''), NO_CLOCK);
+      const result = checkSync(source, flags.replace('d', ''), RECHECK_OPTIONS);
       if (result.status !== 'safe') {
         const why = result.status === 'vulnerable' ? result.complexity.summary : result.status;
         unsafe.push(`/${source}/${flags}: ${why}`);
