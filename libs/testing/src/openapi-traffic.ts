@@ -221,7 +221,15 @@ export function createOpenApiTrafficValidator(doc: Json) {
       return problems;
     }
     const mediaType = baseType(exchange.contentType ?? '');
-    const media = Object.entries(content).find(([key]) => baseType(key) === mediaType)?.[1];
+    // An exact media type, else a declared range (`audio/*`, `*/*`).
+    const media =
+      Object.entries(content).find(([key]) => baseType(key) === mediaType)?.[1] ??
+      Object.entries(content).find(([key]) => {
+        const range = baseType(key);
+        return (
+          range === '*/*' || (range.endsWith('/*') && mediaType.startsWith(range.slice(0, -1)))
+        );
+      })?.[1];
     if (media === undefined) {
       problems.push(
         `${at}: media type ${mediaType || '(none)'} is not declared (declared: ${Object.keys(content).join(', ')})`,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import { openSse, type SseConnection } from '../test/sse-client.js';
 import { FAILED_AUTH_LIMIT } from './entry-points/auth.hook.js';
 import { STREAMS_PER_PRINCIPAL } from './entry-points/stream.routes.js';
@@ -13,6 +13,7 @@ const BAD_KEY = 'wacrm_ak_0000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 beforeAll(async () => {
   // The production limit (the shared test config raises it for the route-table tests).
   gw = await useGateway({ AUTH_FAILURES_MAX: String(FAILED_AUTH_LIMIT.max) });
+  validateTraffic(gw);
   await gw.app.listen({ port: 0, host: '127.0.0.1' });
   const address = gw.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiRequestsQueue } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { startWorker } from '@wacrm/queue';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, threadDoc } from '../test/seed.js';
 
 // Issue 15 item 7: an Idempotency-Key on an AI request belongs to the caller that chose it.
@@ -24,6 +31,7 @@ async function post(url: string, headers: Record<string, string>, body: unknown)
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   await seedAccount(gw.fs.db, A, accountDoc('WA-A', 'connected'));
   await collections(gw.fs.db)
     .threads()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collections } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 const RUN = randomUUID().replace(/-/g, '').slice(0, 8);
 const A = `wa-bk${RUN}`;
@@ -13,8 +13,10 @@ let replica: TestGateway;
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   // A second replica on the same Redis and Firestore: the performer lock has to hold across both.
   replica = await useGateway({}, { fs: gw.fs, redis: gw.redis, authApp: gw.authApp });
+  validateTraffic(replica);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDoc } from '@wacrm/contracts';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, writeAll } from '../test/seed.js';
 import { WEBHOOKS_ACTIVE_MAX } from './webhooks/webhooks.routes.js';
 
@@ -43,6 +43,7 @@ const get = (url: string) => gw.app.inject({ url, headers: admin });
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   await seedAccount(gw.fs.db, A, accountDoc('WA-BL', 'connected'));
   await writeAll(
     gw.fs.db,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collections } from '@wacrm/contracts';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 const A = 'wa-edits01';
 const PHONE = '+40712000111';
@@ -10,8 +10,10 @@ let replica: TestGateway;
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   // A second replica over the same Redis and Firestore: the lock has to hold across processes.
   replica = await useGateway({}, { fs: gw.fs, redis: gw.redis, authApp: gw.authApp });
+  validateTraffic(replica);
 }, 120_000);
 
 afterAll(async () => {

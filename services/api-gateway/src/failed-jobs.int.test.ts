@@ -2,13 +2,14 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrmEventsQueue } from '@wacrm/contracts';
 import { expectEventually } from '@wacrm/testing';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 let gw: TestGateway;
 let queue: Queue;
 
 beforeAll(async () => {
   gw = await useGateway({ WEBHOOK_WORKER: 'false' });
+  validateTraffic(gw);
   queue = new Queue(CrmEventsQueue.name, {
     connection: gw.redis.connection,
     prefix: gw.redis.prefix,

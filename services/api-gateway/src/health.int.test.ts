@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { expectEventually } from '@wacrm/testing';
 import type { FastifyInstance } from 'fastify';
-import { useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 // This test stops Redis, so it runs a redis-server of its own.
 let server: RedisServerHandle;
@@ -16,6 +16,7 @@ beforeAll(async () => {
     HEALTH_TIMEOUT_MS: '500',
     WEBHOOK_WORKER: 'false',
   });
+  validateTraffic(gw);
   app = gw.app;
 });
 

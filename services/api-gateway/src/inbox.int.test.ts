@@ -9,7 +9,14 @@ import {
 } from '@wacrm/contracts';
 import { openQueue } from '@wacrm/queue';
 import { threadIdFor } from '@wacrm/firestore';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { accountDoc, messageDoc, seedAccount, threadDoc, writeAll } from '../test/seed.js';
 
 /** Issue 20 items 2-6: notes, assignment, stage/labels, waiting clients, read receipts. */
@@ -26,6 +33,7 @@ let ion: { uid: string; token: string };
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   const db = gw.fs.db;
   await seedAccount(db, A, accountDoc('Inbox', 'connected'));
   const threads: Array<[string, ThreadDoc]> = [

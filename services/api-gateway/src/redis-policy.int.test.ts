@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { expectEventually } from '@wacrm/testing';
-import { useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 // This test changes Redis' eviction policy, so it runs a redis-server of its own.
 let server: RedisServerHandle;
@@ -17,6 +17,7 @@ beforeAll(async () => {
     HEALTH_TIMEOUT_MS: '1000',
     WEBHOOK_WORKER: 'false',
   });
+  validateTraffic(gw);
 });
 
 afterAll(async () => {

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimeChannel, type RealtimeEvent } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { expectEventually } from '@wacrm/testing';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { openSse, type SseConnection } from '../test/sse-client.js';
 
 // Issue 15 item 5: revocation reaches requests and live streams. Streams re-check their
@@ -49,6 +56,7 @@ const ended = (conn: SseConnection) =>
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   await gw.app.listen({ port: 0, host: '127.0.0.1' });
   const address = gw.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;

@@ -13,7 +13,7 @@ import {
   type TestFirestore,
   type TestRedis,
 } from '@wacrm/testing';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import {
   authAppForTests,
   buildSendPath,
@@ -79,6 +79,7 @@ beforeAll(async () => {
   redis = await useTestRedis();
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
+  validateTraffic(api);
   network = await startEmulator();
   procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);

@@ -11,7 +11,7 @@ import {
   type TestFirestore,
   type TestRedis,
 } from '@wacrm/testing';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import {
   authAppForTests,
   buildSendPath,
@@ -51,6 +51,7 @@ beforeAll(async () => {
   redis.connection.on('error', () => undefined);
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
+  validateTraffic(api);
   network = await startEmulator();
   procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);

@@ -10,7 +10,7 @@ import {
 import { expectEventually, metricValue } from '@wacrm/testing';
 import { threadIdFor } from '@wacrm/firestore';
 import { openQueue } from '@wacrm/queue';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount } from '../test/seed.js';
 
 const A = 'wa-send01';
@@ -20,6 +20,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   await seedAccount(gw.fs.db, A, accountDoc('WA-send', 'connected'));
 }, 120_000);
 

@@ -67,7 +67,11 @@ export function mediaRoutes(deps: RouteDeps & { objects: ObjectStore }) {
           response: {
             200: z.string().describe('the file'),
             206: z.string().describe('the requested byte range of the file'),
+            304: z
+              .null()
+              .describe('Not modified: the copy the caller holds (If-None-Match) is current'),
             ...errorResponses,
+            416: z.null().describe('Range not satisfiable (Content-Range: bytes */size)'),
           },
         },
       },

@@ -8,7 +8,9 @@ type Json = Record<string, unknown>;
 
 const TEXT_RESPONSES: Record<string, string> = {
   '/metrics': 'text/plain; version=0.0.4',
-  '/api/threads/{threadId}/messages/{messageId}/media': 'application/octet-stream',
+  // The file with the type it was stored with (image/jpeg, audio/ogg, application/pdf, …).
+  '/api/threads/{threadId}/messages/{messageId}/media': '*/*',
+  '/api/admin/failed-jobs/export': 'application/x-ndjson',
   '/api/crm/performers/{performerId}/calendar.ics': 'text/calendar',
   '/api/crm/exports/{kind}': 'text/csv',
 };
@@ -48,6 +50,12 @@ export function withBodyExamples<
     }
     return out;
   };
+}
+
+/** An RFC 9457 problem (errorResponses); a 4xx/5xx with another body (/health's 503) keeps it. */
+function isProblem(schema: Json | undefined): boolean {
+  const properties = schema?.properties as Json | undefined;
+  return properties?.type !== undefined && properties.title !== undefined;
 }
 
 /** Operations that answer Server-Sent Events: their frames' schema (a components schema). */
@@ -99,17 +107,21 @@ export function finishOpenApiDocument(doc: Json): Json {
       }
       for (const [status, response] of Object.entries(responses)) {
         const code = Number(status);
-        const content = response.content as Record<string, unknown> | undefined;
-        if (code >= 400 && content?.['application/json'] !== undefined) {
-          response.content = { 'application/problem+json': content['application/json'] };
+        const content = response.content as Record<string, { schema?: Json }> | undefined;
+        const json = content?.['application/json'];
+        if (json?.schema?.type === 'null') {
+          // z.null(): an answer without a body (304, 416).
+          delete response.content;
+        } else if (code >= 400 && json !== undefined) {
+          if (isProblem(json.schema)) response.content = { 'application/problem+json': json };
           response.description = titles.get(code) ?? 'Error';
         } else if (code < 300) {
           response.description = 'Success';
           const media = TEXT_RESPONSES[path];
           if (EVENT_STREAMS.has(path)) {
             response.content = { 'text/event-stream': { schema: stream.frame } };
-          } else if (media !== undefined && content?.['application/json'] !== undefined) {
-            response.content = { [media]: content['application/json'] };
+          } else if (media !== undefined && json !== undefined) {
+            response.content = { [media]: json };
           }
         }
       }
