@@ -184,7 +184,8 @@ export function createOpenApiTrafficValidator(doc: Json) {
       if (schema !== undefined) {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(exchange.requestBody!);
+          // A leading byte order mark may be ignored by a JSON parser (RFC 8259 §8.1), as ours does.
+          parsed = JSON.parse(exchange.requestBody!.replace(/^\uFEFF/, ''));
         } catch {
           problems.push(`${at}: accepted a request body that is not JSON`);
         }

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AiRequestsQueue } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { startWorker } from '@wacrm/queue';
-import { admin, bearer, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  type TestGateway,
+  validateTraffic,
+} from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, startSimulatorStandIn, threadDoc } from '../test/seed.js';
 
 const A = 'wa-fuzz01';
@@ -114,6 +120,7 @@ beforeAll(async () => {
     WA_EMULATOR_URL: simulator.url,
     AI_REQUEST_TIMEOUT_MS: '5000',
   });
+  validateTraffic(gw);
   await seedAccount(gw.fs.db, A, accountDoc('Fuzz', 'qr_ready', { qr: 'qr-string' }));
   await collections(gw.fs.db)
     .threads()

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealtimeEvent } from '@wacrm/contracts';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 
 type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -111,6 +111,7 @@ beforeAll(async () => {
     RATE_LIMIT_MAX: '5',
     CORS_ORIGINS: 'https://inbox.example, https://admin.example',
   });
+  validateTraffic(gw);
 }, 120_000);
 
 afterAll(async () => {
@@ -167,7 +168,7 @@ describe('OpenAPI document and docs page', () => {
       }
       if (
         ['post', 'put', 'patch'].includes(m) &&
-        !/regenerate-qr|logout|archive|revoke|disable|replay|scan|cancel$|approve$|reminders$/.test(
+        !/regenerate-qr|logout|archive|revoke|disable|replay|scan|cancel$|approve$|reminders$|calendar-feed$/.test(
           path,
         )
       ) {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { Query, type QuerySnapshot } from 'firebase-admin/firestore';
 import type { ThreadDoc, ThreadView } from '@wacrm/contracts';
 import { threadIdFor } from '@wacrm/firestore';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, type TestGateway, validateTraffic } from '../test/gateway.fixture.js';
 import { accountDoc, seedAccount, threadDoc, writeAll } from '../test/seed.js';
 
 /**
@@ -27,6 +27,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   gw = await useGateway();
+  validateTraffic(gw);
   await seedAccount(gw.fs.db, F, accountDoc('Filters', 'connected'));
   for (let i = 0; i < THREADS; i++) {
     const jid = `4072${String(i).padStart(7, '0')}@s.whatsapp.net`;
