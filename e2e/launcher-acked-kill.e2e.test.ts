@@ -1,11 +1,16 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@wacrm/emulators';
 import { collections, initFirebase, type Firebase } from '@wacrm/firestore';
-import { crashProcessTree, startLauncher, type LauncherProcess } from './launcher-process.js';
+import {
+  crashProcessTree,
+  eventually,
+  json,
+  launcherSetup,
+  startLauncher,
+  type LauncherProcess,
+} from './launcher-process.js';
 
 // Issue 16: "acknowledged means durable" for `npm start` as a whole. Messages the WhatsApp
 // network has a delivery receipt for are, as far as the sender is concerned, delivered; a crash
@@ -24,21 +29,7 @@ let launcher: LauncherProcess | undefined;
 let fb: Firebase | undefined;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-e2e-acked-'));
-  const emulatorPort = await freePort();
-  emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-  env = {
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    WA_EMULATOR_PORT: String(emulatorPort),
-    FIRESTORE_EMULATOR_PORT: String(await freePort()),
-    REDIS_PORT: String(await freePort()),
-    FIREBASE_PROJECT_ID: 'demo-e2e-acked',
-    LOG_LEVEL: 'warn',
-    REDIS_URL: '',
-    FIRESTORE_EMULATOR_HOST: '',
-    ADMIN_TOKEN: '',
-  };
+  ({ dataDir, env, emulatorUrl } = await launcherSetup('acked'));
 });
 
 afterAll(async () => {
@@ -46,27 +37,6 @@ afterAll(async () => {
   await launcher?.interrupt();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await delay(intervalMs);
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
-}
-
-async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
-  return { status: res.status, body: (await res.json()) as T };
-}
 
 /** Ids of the messages each account's client sent a delivery receipt for, as the network saw. */
 async function receipted(accountIds: string[]): Promise<Set<string>> {

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@wacrm/emulators';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -150,4 +155,63 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Polls `check` until it gives a value (not undefined); its last error is in the timeout's message. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const value = await check().catch((e: unknown) => ((last = e), undefined));
+    if (value !== undefined) return value;
+    await delay(intervalMs);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
+}
+
+/** A JSON request with a 10 s timeout: its status and parsed body. */
+export async function json<T>(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export interface LauncherSetup {
+  dataDir: string;
+  /** `npm start`'s environment: its own DATA_DIR, Redis, store and network emulator on free ports. */
+  env: Record<string, string>;
+  /** The network emulator's control API (the contacts' side of WhatsApp). */
+  emulatorUrl: string;
+}
+
+/**
+ * A fresh DATA_DIR and free ports for a launcher that must come back on the same ones after a
+ * crash (the store, Redis and the emulator keep their data there); nothing taken from outside.
+ */
+export async function launcherSetup(name: string): Promise<LauncherSetup> {
+  const dataDir = await mkdtemp(join(tmpdir(), `wacrm-e2e-${name}-`));
+  const emulatorPort = await freePort();
+  return {
+    dataDir,
+    emulatorUrl: `http://127.0.0.1:${emulatorPort}`,
+    env: {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      WA_EMULATOR_PORT: String(emulatorPort),
+      FIRESTORE_EMULATOR_PORT: String(await freePort()),
+      REDIS_PORT: String(await freePort()),
+      FIREBASE_PROJECT_ID: `demo-e2e-${name}`,
+      LOG_LEVEL: 'warn',
+      REDIS_URL: '',
+      FIRESTORE_EMULATOR_HOST: '',
+      ADMIN_TOKEN: '',
+    },
+  };
 }
