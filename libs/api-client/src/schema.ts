@@ -14181,12 +14181,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            accountId: string;
                             name: string;
                             body: string;
                             reminderKind: ("confirmation" | "deposit_due" | "day_before" | "review_request") | null;
                             shortcut: string | null;
                             mediaId: string | null;
+                            accountId: string;
                             isArchived: boolean;
                             createdBy: string;
                             /** Format: date-time */
@@ -14431,7 +14431,6 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    accountId: string;
                     name: string;
                     body: string;
                     /** @default null */
@@ -14440,6 +14439,7 @@ export interface operations {
                     shortcut?: string | null;
                     /** @default null */
                     mediaId?: string | null;
+                    accountId: string;
                 };
             };
         };
@@ -14451,12 +14451,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId: string;
                         name: string;
                         body: string;
                         reminderKind: ("confirmation" | "deposit_due" | "day_before" | "review_request") | null;
                         shortcut: string | null;
                         mediaId: string | null;
+                        accountId: string;
                         isArchived: boolean;
                         createdBy: string;
                         /** Format: date-time */
@@ -14774,12 +14774,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId: string;
                         name: string;
                         body: string;
                         reminderKind: ("confirmation" | "deposit_due" | "day_before" | "review_request") | null;
                         shortcut: string | null;
                         mediaId: string | null;
+                        accountId: string;
                         isArchived: boolean;
                         createdBy: string;
                         /** Format: date-time */

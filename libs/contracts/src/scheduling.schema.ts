@@ -139,14 +139,18 @@ const Shortcut = z
  * reply, picked with `/shortcut` in the composer, optionally with an uploaded file. Archived,
  * never deleted.
  */
-export const MessageTemplateDoc = z.object({
-  accountId: AccountId,
+/** What a caller chooses of a template (the document adds the account, archive and audit). */
+const TemplateFields = z.object({
   name: z.string().trim().min(1).max(100),
   body: TemplateBody,
   reminderKind: ReminderKind.nullable(),
   shortcut: Shortcut.nullable(),
   /** A file uploaded with `POST /api/media` for this account, sent with the text. */
   mediaId: MediaUploadId.nullable(),
+});
+
+export const MessageTemplateDoc = TemplateFields.extend({
+  accountId: AccountId,
   isArchived: z.boolean(),
   createdBy: z.string().min(1),
   createdAt: z.date(),
@@ -154,26 +158,16 @@ export const MessageTemplateDoc = z.object({
 });
 export type MessageTemplateDoc = z.infer<typeof MessageTemplateDoc>;
 
-export const CreateMessageTemplateBody = z.object({
+export const CreateMessageTemplateBody = TemplateFields.extend({
   accountId: AccountId,
-  name: z.string().trim().min(1).max(100),
-  body: TemplateBody,
-  reminderKind: ReminderKind.nullable().default(null),
-  shortcut: Shortcut.nullable().default(null),
-  mediaId: MediaUploadId.nullable().default(null),
+  reminderKind: TemplateFields.shape.reminderKind.default(null),
+  shortcut: TemplateFields.shape.shortcut.default(null),
+  mediaId: TemplateFields.shape.mediaId.default(null),
 });
 export type CreateMessageTemplateBody = z.infer<typeof CreateMessageTemplateBody>;
 
 // No defaults here: a field left out of an edit is left as it is.
-export const UpdateMessageTemplateBody = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    body: TemplateBody,
-    reminderKind: ReminderKind.nullable(),
-    shortcut: Shortcut.nullable(),
-    mediaId: MediaUploadId.nullable(),
-    isArchived: z.boolean(),
-  })
+export const UpdateMessageTemplateBody = TemplateFields.extend({ isArchived: z.boolean() })
   .partial()
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export type UpdateMessageTemplateBody = z.infer<typeof UpdateMessageTemplateBody>;
