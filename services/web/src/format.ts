@@ -10,10 +10,12 @@ export function formatMoney(lang: Lang, amount: number): string {
   }).format(amount);
 }
 
-export function formatDateTime(lang: Lang, iso: string): string {
+/** A date and time in the reader's zone, or in `timeZone` (the business's, for bookings). */
+export function formatDateTime(lang: Lang, iso: string, timeZone?: string): string {
   return new Intl.DateTimeFormat(locale(lang), {
     dateStyle: 'short',
     timeStyle: 'short',
+    ...(timeZone !== undefined ? { timeZone } : {}),
   }).format(new Date(iso));
 }
 

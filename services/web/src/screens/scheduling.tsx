@@ -4,6 +4,8 @@ import { ErrorNote } from '../components.js';
 import { useApp } from '../context.js';
 import { formatDateTime } from '../format.js';
 
+/** Reminders and schedules are the business's times: shown in Bucharest, like the calendar. */
+const ZONE = 'Europe/Bucharest';
 /** How often a chat's scheduled messages are read again (they leave the list when they go out). */
 const SCHEDULED_REFRESH_MS = 15_000;
 
@@ -45,7 +47,7 @@ export function ScheduledSends(props: { threadId: string; refreshKey: number }) 
             <span className="badge">
               {s.status === 'cancelled'
                 ? t('scheduledCancelled')
-                : t('scheduledAt', { time: formatDateTime(lang, s.sendAt) })}
+                : t('scheduledAt', { time: formatDateTime(lang, s.sendAt, ZONE) })}
             </span>{' '}
             <span className={s.status === 'cancelled' ? 'muted struck' : ''}>{s.text ?? '📎'}</span>
             {s.status === 'scheduled' && (
@@ -108,7 +110,7 @@ export function EventReminders(props: { eventId: string }) {
               <span className="badge">{t(`reminderStatus_${r.status}`)}</span>
               <span className="muted">
                 {r.sendAt !== null
-                  ? t('reminderWhen', { time: formatDateTime(lang, r.sendAt) })
+                  ? t('reminderWhen', { time: formatDateTime(lang, r.sendAt, ZONE) })
                   : t('reminderOnApproval')}
               </span>
             </div>
@@ -177,11 +179,12 @@ export function QuickReplyPicker(props: {
           type="button"
           role="option"
           aria-selected={i === 0}
-          className="quick-reply"
+          className="secondary quick-reply"
           onMouseDown={(e) => e.preventDefault()}
           onClick={() => props.onPick(q)}
         >
-          <strong>/{q.shortcut}</strong> {q.name}
+          <strong>/{q.shortcut}</strong>
+          <span>{q.name}</span>
           {q.mediaId !== null && ' 📎'}
         </button>
       ))}
