@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ESLint } from 'eslint';
-import redos from 'eslint-plugin-redos';
+import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
@@ -16,10 +15,13 @@ const A_SOURCE_FILE = 'services/ai-extractor/src/domain/extract-event.handler.ts
 async function lintWithRepoRedosRule(code: string): Promise<string[]> {
   const repo = new ESLint({ cwd: REPO });
   const config = (await repo.calculateConfigForFile(A_SOURCE_FILE)) as {
-    rules: Record<string, unknown>;
+    rules: Partial<Record<string, Linter.RuleEntry>>;
+    plugins: Partial<Record<string, ESLint.Plugin>>;
   };
   const setting = config.rules['redos/no-vulnerable'];
+  const redos = config.plugins.redos;
   expect(setting, 'eslint.config.js enables redos/no-vulnerable for service sources').toBeDefined();
+  expect(redos, 'eslint.config.js loads eslint-plugin-redos').toBeDefined();
   const eslint = new ESLint({
     cwd: REPO,
     overrideConfigFile: true,
@@ -27,8 +29,8 @@ async function lintWithRepoRedosRule(code: string): Promise<string[]> {
       {
         files: ['**/*.ts'],
         languageOptions: { parser: tseslint.parser },
-        plugins: { redos },
-        rules: { 'redos/no-vulnerable': setting as 'error' },
+        plugins: { redos: redos! },
+        rules: { 'redos/no-vulnerable': setting! },
       },
     ],
   });
