@@ -24,6 +24,12 @@ export const MediaWorkerEnv = BaseEnv.extend({
   MEDIA_MAX_BYTES: envInt(100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
   MEDIA_CONCURRENCY: envInt(2, 1, 64),
+  /**
+   * How long the phone has to answer a re-upload request (the media server dropped the file):
+   * past it the media ends `expired` ("the phone did not answer …"), kept, and wa-gateway stops
+   * asking. A day by default: a phone may be off or out of reach for hours.
+   */
+  MEDIA_REUPLOAD_TIMEOUT_MS: envInt(86_400_000, 1_000, 30 * 86_400_000),
   /** Longest side of an image thumbnail, in pixels. */
   MEDIA_THUMBNAIL_PX: envInt(320, 32, 2048),
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId, MediaUploadId } from './common.schema.js';
+import { AccountId, IsoDateTime, MediaUploadId } from './common.schema.js';
 import { defineQueue } from './queue.schema.js';
 
 /**
@@ -31,9 +31,24 @@ export const MediaReuploadedJob = z.object({
 });
 export type MediaReuploadedJob = z.infer<typeof MediaReuploadedJob>;
 
+/**
+ * The bound on a re-upload request (`MEDIA_REUPLOAD_TIMEOUT_MS` after it, delayed on `media`):
+ * if the message's media is still `pending` under the request made at `requestedAt`, the phone
+ * never answered, and the media ends `expired` with that reason (kept, never deleted).
+ */
+export const ReuploadDeadlineJob = z.object({
+  accountId: AccountId,
+  threadId: z.string().min(1).max(1500),
+  messageId: z.string().min(1).max(256),
+  requestedAt: IsoDateTime,
+  timeoutMs: z.number().int().positive(),
+});
+export type ReuploadDeadlineJob = z.infer<typeof ReuploadDeadlineJob>;
+
 export const MediaQueue = defineQueue('media', {
   'store-media': StoreMediaJob,
   'media-reuploaded': MediaReuploadedJob,
+  'reupload-deadline': ReuploadDeadlineJob,
 });
 
 /**

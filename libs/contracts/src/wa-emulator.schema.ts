@@ -115,11 +115,14 @@ export type WaEmulatorHistoryBody = z.infer<typeof WaEmulatorHistoryBody>;
 /**
  * `POST /accounts/:accountId/expire-media`: the media CDN drops the file of a message the account
  * received (it answers 410, as WhatsApp's does after some weeks). `phoneHasIt: false` also makes
- * the account's phone lose its copy, so a re-upload request is answered NOT_FOUND.
+ * the account's phone lose its copy, so a re-upload request is answered NOT_FOUND;
+ * `phoneAnswers: false` makes the phone stay silent (off, out of reach): a re-upload request gets
+ * no answer at all.
  */
 export const WaEmulatorExpireMediaBody = z.object({
   messageId: z.string().min(1).max(128),
   phoneHasIt: z.boolean().default(true),
+  phoneAnswers: z.boolean().default(true),
 });
 export type WaEmulatorExpireMediaBody = z.infer<typeof WaEmulatorExpireMediaBody>;
 

@@ -183,7 +183,7 @@ async function route(
       const expired = await emulator.expireMedia(accountId, input);
       sendJson(res, 202, {
         accountId,
-        status: `media of ${input.messageId} expired on the CDN${input.phoneHasIt ? '' : ' and lost by the phone'}`,
+        status: `media of ${input.messageId} expired on the CDN${input.phoneHasIt ? '' : ' and lost by the phone'}${input.phoneAnswers ? '' : '; the phone will not answer'}`,
         directPath: expired.directPath,
       });
       return;

@@ -1038,6 +1038,7 @@ export class WaEmulator implements ConnectionHost {
       mediaKey: Buffer.from(content.mediaKey),
       directPath: content.directPath,
       lost: false,
+      silent: false,
     });
     while (this.phoneMedia.size > MAX_PHONE_MEDIA) {
       this.phoneMedia.delete(this.phoneMedia.keys().next().value!);
@@ -1046,11 +1047,12 @@ export class WaEmulator implements ConnectionHost {
 
   /**
    * The CDN drops the file of a message the account received (410 from then on); with
-   * `phoneHasIt: false` the account's phone has lost its copy too.
+   * `phoneHasIt: false` the account's phone has lost its copy too; with `phoneAnswers: false` it
+   * never answers a re-upload request for it.
    */
   async expireMedia(
     accountId: string,
-    input: { messageId: string; phoneHasIt: boolean },
+    input: { messageId: string; phoneHasIt: boolean; phoneAnswers?: boolean },
   ): Promise<{ directPath: string }> {
     const media = this.phoneMedia.get(`${accountId}:${input.messageId}`);
     if (!media) throw new EmulatorError(404, 'no media message with this id for this account');
@@ -1058,6 +1060,7 @@ export class WaEmulator implements ConnectionHost {
       throw new EmulatorError(404, 'the file is not on the CDN');
     }
     media.lost = !input.phoneHasIt;
+    media.silent = input.phoneAnswers === false;
     return { directPath: media.directPath };
   }
 
@@ -1073,6 +1076,10 @@ export class WaEmulator implements ConnectionHost {
     const rmr = findChild(node, 'rmr');
     if (accountId === null || id === undefined || rmr === undefined) return;
     const media = this.phoneMedia.get(`${accountId}:${id}`);
+    if (media?.silent === true) {
+      connection.logger.info({ messageId: id }, 'media retry request left unanswered (fault)');
+      return;
+    }
     const rmrNode: BinaryNode = {
       tag: 'rmr',
       attrs: {
@@ -1952,6 +1959,8 @@ interface PhoneMedia {
   directPath: string;
   /** The phone no longer has the file: a re-upload request is answered NOT_FOUND. */
   lost: boolean;
+  /** The phone never answers a re-upload request for this file (`phoneAnswers: false`). */
+  silent: boolean;
 }
 
 /** AES-256-GCM open of `ciphertext || tag` (Baileys' aesEncryptGCM layout), with the id as AAD. */

@@ -187,6 +187,8 @@ async function main(): Promise<void> {
           dispatcher: new Agent({ connect: { ca: tls.certPem } }),
         }),
         requestReupload: () => Promise.reject(new Error('no re-uploads in this bench')),
+        scheduleReuploadDeadline: () => Promise.reject(new Error('no re-uploads in this bench')),
+        reuploadTimeoutMs: 60_000,
         thumbnail: sharpThumbnail(320),
         maxBytes: 16 * 1024 * 1024,
         timeoutMs: 60_000,

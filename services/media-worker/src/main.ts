@@ -30,6 +30,8 @@ const worker = startMediaWorker(
     objects,
     download: waMediaDownloader({ host: config.WA_MEDIA_HOST }),
     requestReupload: reupload.request,
+    scheduleReuploadDeadline: reupload.deadline,
+    reuploadTimeoutMs: config.MEDIA_REUPLOAD_TIMEOUT_MS,
     thumbnail: sharpThumbnail(config.MEDIA_THUMBNAIL_PX),
     maxBytes: config.MEDIA_MAX_BYTES,
     timeoutMs: config.MEDIA_DOWNLOAD_TIMEOUT_MS,

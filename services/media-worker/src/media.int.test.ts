@@ -31,6 +31,8 @@ const firestore = useTestFirestore();
 const logger = createLogger({ service: 'media-worker', version: 'test', level: 'silent' });
 const ACCOUNT = 'wa-media-01';
 const CAP = 2 * 1024 * 1024;
+/** How long a re-upload request may go unanswered here before the media is `expired`. */
+const REUPLOAD_TIMEOUT_MS = 3_000;
 let redis: TestRedis;
 let env: EmulatorSessions;
 let dir: string;
@@ -74,6 +76,8 @@ beforeAll(async () => {
       dispatcher: new Agent({ connect: { ca: env.emulator.mediaCertPem } }),
     }),
     requestReupload: reupload.request,
+    scheduleReuploadDeadline: reupload.deadline,
+    reuploadTimeoutMs: REUPLOAD_TIMEOUT_MS,
     thumbnail: sharpThumbnail(320),
     maxBytes: CAP,
     timeoutMs: 30_000,
@@ -289,5 +293,29 @@ describe('inbound media kept in object storage (real Baileys against the emulato
     expect(doc.media!.reason).toContain('the phone could not upload it again (NOT_FOUND)');
     expect(doc.media!.reuploadRequestedAt).toEqual(expect.any(String));
     expect(doc.media!.storageKey ?? null).toBeNull();
+  });
+
+  it('when the phone never answers a re-upload request, then after the bound the media ends expired with the reason and is kept', async () => {
+    const pdfFile = pdf();
+    await mediaWorker.pause();
+    const messageId = await inbound('+40722000007', 'document', pdfFile, 'application/pdf', {
+      fileName: 'fara-raspuns.pdf',
+    });
+    const expired = await env.control(`/accounts/${ACCOUNT}/expire-media`, {
+      messageId,
+      phoneAnswers: false,
+    });
+    expect(expired.status).toBe(202);
+    await mediaWorker.resume();
+    const asked = await messageOf(pdfFile, (m) => m.reuploadRequestedAt != null);
+    const askedAt = Date.parse(asked.doc.media!.reuploadRequestedAt!);
+    const { doc } = await messageOf(pdfFile, (m) => m.status === 'expired');
+    expect(Date.now() - askedAt).toBeGreaterThanOrEqual(REUPLOAD_TIMEOUT_MS);
+    expect(doc.media!.reason).toContain(
+      `the phone did not answer the re-upload request within ${REUPLOAD_TIMEOUT_MS} ms`,
+    );
+    expect(doc.media!.storageKey ?? null).toBeNull();
+    // The message keeps its media record (what it was, why it is not kept): nothing is deleted.
+    expect(doc.media!.fileName).toBe('fara-raspuns.pdf');
   });
 });

@@ -1,11 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { MediaReuploadedJob, MediaThumbnail, StoreMediaJob } from '@wacrm/contracts';
+import type {
+  MediaReuploadedJob,
+  MediaThumbnail,
+  ReuploadDeadlineJob,
+  StoreMediaJob,
+} from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { FileTooLargeError, sniffMime, spoolToFile, type ObjectStore } from '@wacrm/object-store';
 import type { MessageMediaStore } from '../data-access/message-media.store.js';
-import type { RequestReupload } from '../data-access/reupload-requests.js';
+import type {
+  RequestReupload,
+  ScheduleReuploadDeadline,
+} from '../data-access/reupload-requests.js';
 import { MediaGoneError, type DownloadMedia } from '../data-access/wa-media.download.js';
 import type { MakeThumbnail } from './thumbnail.js';
 
@@ -15,6 +23,10 @@ export interface StoreMediaDeps {
   download: DownloadMedia;
   /** Asks the account's phone (through its wa-gateway) to upload an expired file again. */
   requestReupload: RequestReupload;
+  /** Schedules the bound on a re-upload request (`reupload-deadline`). */
+  scheduleReuploadDeadline: ScheduleReuploadDeadline;
+  /** How long the phone has to answer a re-upload request before the media is `expired`. */
+  reuploadTimeoutMs: number;
   thumbnail: MakeThumbnail;
   maxBytes: number;
   timeoutMs: number;
@@ -80,16 +92,24 @@ export async function storeMedia(
         if (media.reuploadRequestedAt == null) {
           // Only the phone still has it. Asking needs the account's socket: a command to the
           // owning wa-gateway, whose answer comes back as `media-reuploaded`. Asked first, then
-          // recorded: a crash in between asks again under the same job id (once).
-          await deps.requestReupload({
+          // recorded: a crash in between asks again under the same job id (once). The phone may
+          // never answer (off, out of reach): a deadline for this request bounds the wait.
+          const target = {
             accountId: job.accountId,
             threadId: job.threadId,
             messageId: job.messageId,
+          };
+          const requestedAt = new Date().toISOString();
+          await deps.requestReupload(target);
+          await deps.scheduleReuploadDeadline({
+            ...target,
+            requestedAt,
+            timeoutMs: deps.reuploadTimeoutMs,
           });
           await deps.messages.update(job.threadId, job.messageId, {
             status: 'pending',
             reason: `${error.message}; the phone is asked to upload it again`,
-            reuploadRequestedAt: new Date().toISOString(),
+            reuploadRequestedAt: requestedAt,
           });
           logger.info({ messageId: job.messageId }, 'media expired; asked the phone to re-upload');
           return 'reupload-requested';
@@ -175,4 +195,26 @@ export async function mediaReuploaded(
   }
   await deps.messages.update(job.threadId, job.messageId, { directPath: job.directPath });
   return storeMedia({ ...job, source: 'reupload' }, deps, logger);
+}
+
+/**
+ * The bound on a re-upload request: when the media is still `pending` under the request this
+ * deadline was set for, the phone never answered, and the media ends `expired` with that reason
+ * (the record stays; wa-gateway stops asking for media that is no longer pending). Anything
+ * else (stored, expired, failed, or a newer request with its own deadline) is left as it is.
+ */
+export async function reuploadDeadline(
+  job: ReuploadDeadlineJob,
+  deps: Pick<StoreMediaDeps, 'messages'>,
+  logger: Logger,
+): Promise<'expired' | 'answered'> {
+  const message = await deps.messages.load(job.threadId, job.messageId);
+  const media = message?.media;
+  if (media?.status !== 'pending' || media.reuploadRequestedAt !== job.requestedAt) {
+    return 'answered';
+  }
+  const reason = `expired on the media server; the phone did not answer the re-upload request within ${job.timeoutMs} ms (asked at ${job.requestedAt})`;
+  await deps.messages.update(job.threadId, job.messageId, { status: 'expired', reason });
+  logger.warn({ messageId: job.messageId, reason }, 'media lost: the phone did not answer');
+  return 'expired';
 }

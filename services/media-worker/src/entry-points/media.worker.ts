@@ -3,7 +3,12 @@ import type { Redis } from 'ioredis';
 import { MediaQueue } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { startWorker, type ShutdownRegistry } from '@wacrm/queue';
-import { mediaReuploaded, storeMedia, type StoreMediaDeps } from '../domain/store-media.handler.js';
+import {
+  mediaReuploaded,
+  reuploadDeadline,
+  storeMedia,
+  type StoreMediaDeps,
+} from '../domain/store-media.handler.js';
 
 export interface MediaWorkerOptions {
   connection: Redis;
@@ -18,7 +23,8 @@ export interface MediaWorkerOptions {
 
 /**
  * Consumes `media`: one `store-media` job keeps one message's file; `media-reuploaded` carries
- * the phone's answer for a file the media server had dropped.
+ * the phone's answer for a file the media server had dropped; `reupload-deadline` ends the wait
+ * for an answer that never came.
  */
 export function startMediaWorker(deps: StoreMediaDeps, options: MediaWorkerOptions): Worker {
   return startWorker(
@@ -26,6 +32,7 @@ export function startMediaWorker(deps: StoreMediaDeps, options: MediaWorkerOptio
     {
       'store-media': (payload, { logger }) => storeMedia(payload, deps, logger),
       'media-reuploaded': (payload, { logger }) => mediaReuploaded(payload, deps, logger),
+      'reupload-deadline': (payload, { logger }) => reuploadDeadline(payload, deps, logger),
     },
     {
       connection: options.connection,

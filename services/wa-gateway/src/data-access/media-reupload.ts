@@ -7,12 +7,16 @@ import { enqueue, jobIdFrom, openQueue } from '@wacrm/queue';
 
 /** What asking the phone to re-upload a message's media needs, and where its answer goes. */
 export interface MediaReuploadDeps {
-  /** The message's key and media key, as stored; null when the message or its key is not. */
+  /**
+   * The message's key and media key, as stored; null when the message or its key is not.
+   * `pending` is false once the media is settled (stored, or `expired` past the media worker's
+   * bound on the request): the phone is no longer asked.
+   */
   load(
     accountId: string,
     threadId: string,
     messageId: string,
-  ): Promise<{ key: WAMessageKey; mediaKey: Buffer } | null>;
+  ): Promise<{ key: WAMessageKey; mediaKey: Buffer; pending: boolean } | null>;
   /** The phone's answer, to the media worker (`media-reuploaded` on `media`). */
   answer(job: MediaReuploadedJob): Promise<void>;
   close(): Promise<void>;
@@ -40,6 +44,7 @@ export function mediaReupload(deps: {
           ...(doc.waKey.participant !== null ? { participant: doc.waKey.participant } : {}),
         },
         mediaKey: Buffer.from(doc.media.mediaKeyBase64, 'base64'),
+        pending: (doc.media.status ?? 'pending') === 'pending',
       };
     },
     async answer(job) {

@@ -531,7 +531,8 @@ export class AccountSession {
   /**
    * Asks the phone to upload a message's expired media again and hands its answer (the new
    * direct path, or why it cannot) to the media worker. Retried while the account is not
-   * connected or the phone does not answer.
+   * connected or the phone does not answer, until the media is no longer pending (the media
+   * worker's `MEDIA_REUPLOAD_TIMEOUT_MS` ends the wait with `expired`).
    */
   async reuploadMedia(command: ReuploadMediaCommand): Promise<void> {
     const reupload = this.deps.mediaReupload;
@@ -549,6 +550,10 @@ export class AccountSession {
       await answer(null, 'the message or its media key is not stored for this account');
       return;
     }
+    if (!found.pending) {
+      this.log.info({ messageId: command.messageId }, 'media settled; the phone is not asked');
+      return;
+    }
     const conn = this.conn;
     if (!conn || this.status !== 'connected') {
       throw new NotConnectedError(this.accountId, this.status);
@@ -558,7 +563,7 @@ export class AccountSession {
       return;
     }
     try {
-      const { directPath } = await conn.reuploadMedia(found);
+      const { directPath } = await conn.reuploadMedia({ key: found.key, mediaKey: found.mediaKey });
       this.log.info({ messageId: command.messageId }, 'the phone uploaded the media again');
       await answer(directPath, null);
     } catch (error) {
