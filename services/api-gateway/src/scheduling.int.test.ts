@@ -142,6 +142,11 @@ describe('scheduled sends (issue 19 item 5)', () => {
     });
     const cancel = await call('POST', '/api/whatsapp/scheduled/sched-int-0001/cancel');
     expect(cancel.statusCode).toBe(409);
+    // A retry after its time answers the first acceptance (no 400 for a past sendAt), sends nothing.
+    const retry = await send('sched-int-0001', 'Programat: ne vedem mâine!', sendAt);
+    expect(retry.statusCode).toBe(202);
+    expect(retry.json()).toEqual(res.json());
+    expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(await received('sched-int-0001')).toHaveLength(1);
     const messages = await threadMessages(fs.db, THREAD);
     expect(messages.filter((m) => m.requestId === 'sched-int-0001')).toHaveLength(1);

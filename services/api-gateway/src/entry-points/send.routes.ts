@@ -7,7 +7,12 @@ import {
   sendAtProblem,
   type OutgoingMedia,
 } from '@wacrm/contracts';
-import { createOutboxEntry, readMediaUpload, threadIdFor } from '@wacrm/firestore';
+import {
+  createOutboxEntry,
+  readMediaUpload,
+  readOutboxEntries,
+  threadIdFor,
+} from '@wacrm/firestore';
 import { Attr, currentTraceparent, setSpanAttributes } from '@wacrm/observability';
 import { enqueue } from '@wacrm/queue';
 import { sendAcceptedKey } from '../data-access/realtime.js';
@@ -84,7 +89,12 @@ export function sendRoutes(deps: RouteDeps) {
         if (body.sendAt !== undefined) {
           sendAt = new Date(body.sendAt);
           const problem = sendAtProblem(sendAt, Date.now());
-          if (problem !== null) {
+          // A retry of an accepted schedule answers the first acceptance, even once its time passed.
+          const accepted =
+            problem !== null &&
+            (await readOutboxEntries(deps.db, [requestId])).get(requestId)?.sendAt?.getTime() ===
+              sendAt.getTime();
+          if (problem !== null && !accepted) {
             throw new AppError('VALIDATION_FAILED', `sendAt ${problem}`, {
               errors: [{ path: 'sendAt', message: problem }],
             });
