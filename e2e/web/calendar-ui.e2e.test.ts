@@ -1,43 +1,13 @@
 /// <reference lib="dom" />
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from '../launcher-process.js';
-import {
-  axeViolations,
-  isSerious,
-  launchChromium,
-  screenshot,
-  VIEWPORTS,
-  watchPageErrors,
-} from './browser.js';
+import { axeViolations, isSerious, screenshot } from './browser.js';
+import { signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
 
 // Issue 19: the bookings calendar of the web client against the whole system as `npm start`
 // runs it. Performers and bookings are made through the HTTP API; the browser shows them.
-let dataDir: string;
-let launcher: LauncherProcess;
-let base: string;
-let token: string;
-let browser: Browser;
-let page: Page;
-let pageErrors: string[];
+let system: WebSystem;
 let accountId: string;
 const CLIENT = '+40722333999';
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return [response.status, (await response.json()) as T];
-}
 
 /** Monday of this week in Europe/Bucharest, plus `days`, as YYYY-MM-DD. */
 function thisWeek(days: number): string {
@@ -50,30 +20,16 @@ function thisWeek(days: number): string {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-calendar-e2e-'));
-  launcher = startLauncher({
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    FIREBASE_PROJECT_ID: 'demo-calendar-e2e',
-    REDIS_URL: '',
-    FIRESTORE_EMULATOR_HOST: '',
-    FIREBASE_AUTH_EMULATOR_HOST: '',
-    ADMIN_TOKEN: '',
-  });
-  [base, browser] = await Promise.all([launcher.ready, launchChromium()]);
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  page = await (await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base })).newPage();
-  pageErrors = watchPageErrors(page);
+  system = await startWebSystem('calendar');
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await launcher?.interrupt();
-  await rm(dataDir, { recursive: true, force: true });
+  await system?.close();
 });
 
 describe('the bookings calendar (issue 19)', () => {
   it('when bookings of two performers exist this week, then the week shows them coloured by status in Bucharest time, filters by performer, and a click opens the booking', async () => {
+    const { api, page } = system;
     const [added, account] = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
       name: 'WA-CAL',
     });
@@ -111,9 +67,7 @@ describe('the bookings calendar (issue 19)', () => {
     expect(clash).toBe(409);
     expect(problem.conflicts).toEqual([expect.objectContaining({ eventId: elsa.id })]);
 
-    await page.goto('/');
-    await page.getByLabel('Token', { exact: true }).fill(token);
-    await page.getByRole('button', { name: 'Intră cu tokenul' }).click();
+    await signInWithToken(system);
     await page.getByRole('link', { name: 'Calendar' }).click();
     await page.getByRole('heading', { name: 'Calendar rezervări' }).waitFor();
 
@@ -147,6 +101,6 @@ describe('the bookings calendar (issue 19)', () => {
     const opened = page.locator(`li#event-${elsa.id}`);
     await opened.waitFor();
     expect(await opened.getAttribute('class')).toContain('selected');
-    expect(pageErrors).toEqual([]);
+    expect(system.pageErrors).toEqual([]);
   }, 180_000);
 });
