@@ -410,6 +410,18 @@ async function main(): Promise<void> {
     await measureRate('GET /api/threads (50 of 1000)', gw, [threadsUrl.slice(gw.length)], auth),
   );
 
+  // Where a search's CPU goes: each query alone, one request at a time.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const perQuery: Array<{ path: string; cpuMs: number }> = [];
+  for (const path of [...searchPaths, threadsUrl.slice(gw.length)]) {
+    await get(agent, new URL(gw), path, auth);
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < 10; i++) await get(agent, new URL(gw), path, auth);
+    const used = process.cpuUsage(cpu);
+    perQuery.push({ path, cpuMs: (used.user + used.system) / 1000 / 10 });
+  }
+  agent.destroy();
+
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number, digits = 0) => n.toFixed(digits).padStart(10);
   process.stdout.write(
@@ -433,6 +445,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${pad(r.name, 46)}${num(r.requests)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.max, 1)}${num(r.cpuMsPerRequest, 2).padStart(12)}${num(r.errors)}\n`,
     );
+  }
+  process.stdout.write(`\nCPU ms per request, one at a time\n`);
+  for (const { path, cpuMs } of perQuery) {
+    process.stdout.write(`${num(cpuMs, 1)}  ${decodeURIComponent(path)}\n`);
   }
   const [, , threadList, messages] = rows;
   const [search, threadsAtRate] = rated as [RateRow, RateRow];
