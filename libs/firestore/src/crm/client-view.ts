@@ -47,15 +47,16 @@ export async function readClientFor(
     .filter(({ thread }) => canSeeAccount(access, thread.accountId))
     .sort((a, b) => activityOf(b.thread) - activityOf(a.thread));
   if (access === 'all') {
-    if (storedClient === undefined) {
-      return events.length === 0
-        ? { status: 'not-found' }
-        : {
-            status: 'visible',
-            record: { client: fromEvents(phoneE164, events, []), events, threads },
-          };
-    }
-    return { status: 'visible', record: { client: storedClient, events, threads } };
+    if (storedClient === undefined && events.length === 0) return { status: 'not-found' };
+    // Computed here too (the aggregator's function, from the same inputs): the stored aggregate
+    // is only recomputed when an event changes, so a name from a later conversation would lag.
+    const client = fromEvents(
+      phoneE164,
+      events,
+      threads.map((t) => t.thread),
+      storedClient,
+    );
+    return { status: 'visible', record: { client, events, threads } };
   }
   const visibleEvents = events.filter(({ event }) => canSeeAccount(access, event.accountId));
   if (visibleEvents.length === 0 && threads.length === 0) {
