@@ -1,91 +1,39 @@
 /// <reference lib="dom" />
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from '../launcher-process.js';
-import { launchChromium, screenshot, VIEWPORTS, watchPageErrors } from './browser.js';
+import { screenshot } from './browser.js';
+import {
+  connectedAccount,
+  eventually,
+  signInWithToken,
+  startWebSystem,
+  type WebSystem,
+} from './web-system.js';
 
 // Issue 20 items 3-6 in the browser against the whole system as `npm start` runs it: internal
 // notes in the chat, taking a thread, stage and labels, the mine/unassigned filter.
-let dataDir: string;
-let launcher: LauncherProcess;
-let base: string;
-let token: string;
-let browser: Browser;
+let system: WebSystem;
 let page: Page;
 let pageErrors: string[];
 /** Set by the first test, used by the live-list test after it. */
 let shared: { ioana: string; radu: string } | undefined;
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return [response.status, (await response.json()) as T];
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms`);
-}
+const api = <T>(method: string, path: string, body?: unknown) => system.api<T>(method, path, body);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-inbox-e2e-'));
-  launcher = startLauncher({
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    FIREBASE_PROJECT_ID: 'demo-inbox-e2e',
-    REDIS_URL: '',
-    FIRESTORE_EMULATOR_HOST: '',
-    FIREBASE_AUTH_EMULATOR_HOST: '',
-    ADMIN_TOKEN: '',
-  });
-  [base, browser] = await Promise.all([launcher.ready, launchChromium()]);
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  page = await (await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base })).newPage();
-  pageErrors = watchPageErrors(page);
+  system = await startWebSystem('inbox');
+  ({ page, pageErrors } = system);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await launcher?.interrupt();
-  await rm(dataDir, { recursive: true, force: true });
+  await system?.close();
 });
 
 describe('the operator inbox (issue 20)', () => {
   it('when an operator leaves a note, takes the thread and tags it, then the chat and the filtered inbox show it', async () => {
-    const [added, account] = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-      name: 'WA-INBOX',
-    });
-    expect(added).toBeLessThan(300);
-    const { accountId } = account;
-    await eventually('a QR', async () => {
-      const [, r] = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
-      return r.qr ?? undefined;
-    });
+    const accountId = await connectedAccount(system, 'WA-INBOX');
     const phone = (path: string, body?: unknown) =>
       api('POST', `/api/dev/simulator/accounts/${accountId}/${path}`, body);
-    await phone('scan');
-    await eventually('connected', async () => {
-      const [, r] = await api<{ accounts: Array<{ id: string; status: string }> }>(
-        'GET',
-        '/api/whatsapp/accounts',
-      );
-      return r.accounts.find((a) => a.id === accountId)?.status === 'connected' ? true : undefined;
-    });
     await phone('inbound', { from: '+40722333111', name: 'Ioana', text: 'Bună, cât costă Elsa?' });
     await phone('inbound', { from: '+40722333222', name: 'Radu', text: 'Mai aveți liber?' });
     const threads = await eventually('two threads', async () => {
@@ -108,10 +56,7 @@ describe('the operator inbox (issue 20)', () => {
     });
     expect(labelled).toBe(200);
 
-    await page.goto('/');
-    await page.getByLabel('Token', { exact: true }).fill(token);
-    await page.getByRole('button', { name: 'Intră cu tokenul' }).click();
-    await page.getByRole('navigation').getByRole('link', { name: 'Conversații' }).waitFor();
+    await signInWithToken(system);
     await page.goto(`/chat/${encodeURIComponent(ioana.id)}`);
     await page.getByRole('heading', { name: /Ioana/ }).waitFor();
 

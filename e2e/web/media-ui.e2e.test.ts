@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, isSerious, screenshot } from './browser.js';
 import {
@@ -107,6 +108,11 @@ async function mediaMessage(bytes: Buffer, status: 'stored' | 'failed'): Promise
   );
 }
 
+/** Scrolls the chat so the element is in the middle of the list, for its screenshot. */
+async function showInChat(element: Locator): Promise<void> {
+  await element.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+}
+
 describe('media in the chat (issue 17)', () => {
   const ids: Record<string, string> = {};
 
@@ -156,7 +162,7 @@ describe('media in the chat (issue 17)', () => {
     expect(await thumb.getAttribute('alt')).toBe('Sala de petrecere');
     await expect.poll(() => thumb.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(320);
     expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
-    await open.scrollIntoViewIfNeeded();
+    await showInChat(open);
     await screenshot(page, 'media-chat-photo', 'desktop');
     await open.click();
     const viewer = page.getByRole('dialog', { name: 'Imagine: Sala de petrecere' });
@@ -210,14 +216,14 @@ describe('media in the chat (issue 17)', () => {
     expect(ranged.status).toBe(206);
     expect(ranged.range).toBe(`bytes 1000-1999/${files.voice.length}`);
     expect(Buffer.from(ranged.bytes).equals(files.voice.subarray(1000, 2000))).toBe(true);
-    await audio.scrollIntoViewIfNeeded();
+    await showInChat(audio);
     await screenshot(page, 'media-chat-voice', 'desktop');
 
     // The PDF: its name and size, and a download of the exact stored bytes.
     const download = bubble('pdf').getByRole('button', {
       name: /^Descarcă Oferta_Elsa_15_august\.pdf \(\d+ (B|KB)\)$/,
     });
-    await download.scrollIntoViewIfNeeded();
+    await showInChat(download);
     await screenshot(page, 'media-chat-pdf', 'desktop');
     const [saved] = await Promise.all([page.waitForEvent('download'), download.click()]);
     expect(saved.suggestedFilename()).toBe('Oferta_Elsa_15_august.pdf');
@@ -231,12 +237,14 @@ describe('media in the chat (issue 17)', () => {
       .toBeGreaterThanOrEqual(1);
     expect(await video.evaluate((v: HTMLVideoElement) => v.videoWidth)).toBe(160);
     expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeCloseTo(2, 0);
-    await video.scrollIntoViewIfNeeded();
+    await showInChat(video);
+    // The caption is the message's text too: said once.
+    expect((await bubble('video').innerText()).split('Intrarea')).toHaveLength(2);
     await screenshot(page, 'media-chat-video', 'desktop');
 
     // Too big to keep: failed, with the reason.
     const failed = bubble('failed');
-    await failed.scrollIntoViewIfNeeded();
+    await showInChat(failed);
     expect(await failed.locator('figure').getAttribute('data-media-status')).toBe('failed');
     await expect.poll(() => failed.innerText()).toMatch(/Fișierul nu a putut fi păstrat: \S+/);
 
@@ -314,7 +322,7 @@ describe('media in the chat (issue 17)', () => {
       30_000,
     );
     expect(sha(received)).toBe(sha(files.upload));
-    await bubble.scrollIntoViewIfNeeded();
+    await showInChat(bubble);
     await screenshot(page, 'media-chat-sent-image', 'desktop');
     expect(system.pageErrors).toEqual([]);
   }, 120_000);

@@ -98,6 +98,8 @@ export function MediaInChat(props: { message: MessageView; media: MessageMedia }
   const near = useNearScreen(ref);
   const show = mediaShow(media, canPlay);
   const alt = mediaAlt(media, t);
+  // A caption the bubble already shows as the message's text is not repeated.
+  const shownText = message.editedBody ?? message.body;
   let body: ReactNode;
   switch (show.view) {
     case 'label':
@@ -145,7 +147,7 @@ export function MediaInChat(props: { message: MessageView; media: MessageMedia }
       data-media-status={media.status ?? 'unknown'}
     >
       {body}
-      {media.caption !== null && show.view !== 'label' && (
+      {media.caption !== null && show.view !== 'label' && media.caption !== shownText && (
         <figcaption className="caption">{media.caption}</figcaption>
       )}
     </figure>
