@@ -134,7 +134,7 @@ export function MediaInChat(props: { message: MessageView; media: MessageMedia }
       break;
     case 'audio':
     case 'video':
-      body = <Player message={message} media={media} near={near} alt={alt} video={show.view} />;
+      body = <Player message={message} media={media} near={near} kind={show.view} />;
       break;
     case 'document':
       body = <DocumentFile message={message} media={media} />;
@@ -320,8 +320,7 @@ function Player(props: {
   message: MessageView;
   media: MessageMedia;
   near: boolean;
-  alt: string;
-  video: 'audio' | 'video';
+  kind: 'audio' | 'video';
 }) {
   const { t } = useApp();
   const { media } = props;
@@ -331,7 +330,7 @@ function Player(props: {
   const [poster] = useMediaUrl(
     props.message,
     true,
-    props.video === 'video' && media.thumbnail !== null && props.near,
+    props.kind === 'video' && media.thumbnail !== null && props.near,
   );
   const named = media.caption ?? media.fileName;
   const kind = t(`media_${media.kind}`);
@@ -341,7 +340,7 @@ function Player(props: {
   }
   if (loaded.state === 'error') return <LoadProblem error={loaded.error} retry={retry} />;
   if (loaded.state !== 'ready') return <span className="media-placeholder">{t('loading')}</span>;
-  return props.video === 'audio' ? (
+  return props.kind === 'audio' ? (
     <audio controls preload="metadata" src={loaded.url} aria-label={label} />
   ) : (
     <video
