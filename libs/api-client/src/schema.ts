@@ -1291,7 +1291,7 @@ export interface paths {
         put?: never;
         /**
          * A message arrives from a contact
-         * @description A contact on the emulated network writes to the account; the message arrives through real Baileys like any other.
+         * @description A contact on the emulated network writes to the account; the message arrives through real Baileys like any other. A media message may carry its real file as media.dataBase64 (up to 16 MiB decoded); without it the emulator makes up media.size bytes.
          */
         post: operations["simulateInbound"];
         delete?: never;
@@ -19272,6 +19272,7 @@ export interface operations {
                         fileName?: string;
                         caption?: string;
                         size?: number;
+                        dataBase64?: string;
                     };
                     targetMessageId?: string;
                     emoji?: string;

@@ -6,6 +6,11 @@ import { AccountId, PhoneE164 } from './common.schema.js';
  * kept for integrators' demos and scripts); the api-gateway forwards them to the WhatsApp network
  * emulator's control API (libs/wa-emulator), which takes the same bodies.
  */
+/** Largest decoded file an inbound message may carry through the simulator routes (16 MiB). */
+export const SIMULATOR_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+/** `SIMULATOR_MAX_MEDIA_BYTES` as base64 text. */
+export const SIMULATOR_MAX_MEDIA_BASE64_CHARS = Math.ceil(SIMULATOR_MAX_MEDIA_BYTES / 3) * 4;
+
 export const SimulatorAccountParams = z.object({ accountId: AccountId });
 
 export const SimulatorInboundBody = z
@@ -28,16 +33,21 @@ export const SimulatorInboundBody = z
       ])
       .default('text'),
     text: z.string().min(1).max(65_536).optional(),
+    /**
+     * The file a media message carries: its real bytes as `dataBase64` (at most
+     * SIMULATOR_MAX_MEDIA_BYTES decoded), or else `size` bytes the emulator makes up (1 KiB by
+     * default), so demos and scripts can send a real photo, voice note or PDF.
+     */
     media: z
       .object({
         mimetype: z.string().min(3).max(255),
         fileName: z.string().max(255).optional(),
         caption: z.string().max(4096).optional(),
-        size: z
-          .number()
-          .int()
-          .nonnegative()
-          .max(100 * 1024 * 1024)
+        size: z.number().int().nonnegative().max(SIMULATOR_MAX_MEDIA_BYTES).optional(),
+        dataBase64: z
+          .string()
+          .max(SIMULATOR_MAX_MEDIA_BASE64_CHARS)
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/)
           .optional(),
       })
       .optional(),

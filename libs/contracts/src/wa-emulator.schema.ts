@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { SimulatorHistoryBody, SimulatorInboundBody } from './simulator.schema.js';
+import {
+  SIMULATOR_MAX_MEDIA_BYTES,
+  SimulatorHistoryBody,
+  SimulatorInboundBody,
+} from './simulator.schema.js';
 
 /**
  * Control API of the WhatsApp network emulator (libs/wa-emulator), beside the routes it shares
@@ -70,11 +74,11 @@ export const WaEmulatorAccountView = z.object({
 export type WaEmulatorAccountView = z.infer<typeof WaEmulatorAccountView>;
 
 /** Largest decoded media an inbound message may carry through the control API (16 MiB). */
-export const WA_EMULATOR_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+export const WA_EMULATOR_MAX_MEDIA_BYTES = SIMULATOR_MAX_MEDIA_BYTES;
 
 /**
- * `POST /accounts/:accountId/inbound` on the emulator: the simulator's body, plus the media's real
- * bytes (`media.dataBase64`); without them the emulator makes `media.size` bytes (default 1 KiB).
+ * `POST /accounts/:accountId/inbound` on the emulator: the simulator's body (media with its real
+ * bytes in `media.dataBase64`, else `media.size` bytes made up, default 1 KiB).
  */
 export const WaEmulatorInboundBody = SimulatorInboundBody.safeExtend({
   /**
@@ -82,19 +86,6 @@ export const WaEmulatorInboundBody = SimulatorInboundBody.safeExtend({
    * inbound contract accepts (256), so a test can send a malformed id from the network.
    */
   messageId: z.string().min(1).max(512).optional(),
-  media: z
-    .object({
-      mimetype: z.string().min(3).max(255),
-      fileName: z.string().max(255).optional(),
-      caption: z.string().max(4096).optional(),
-      size: z.number().int().nonnegative().max(WA_EMULATOR_MAX_MEDIA_BYTES).optional(),
-      dataBase64: z
-        .string()
-        .max(Math.ceil(WA_EMULATOR_MAX_MEDIA_BYTES / 3) * 4)
-        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
-        .optional(),
-    })
-    .optional(),
 });
 export type WaEmulatorInboundBody = z.infer<typeof WaEmulatorInboundBody>;
 

@@ -3,7 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waCommandsQueue, waMessageIdFor } from '@wacrm/contracts';
+import {
+  SIMULATOR_MAX_MEDIA_BASE64_CHARS,
+  waCommandsQueue,
+  waMessageIdFor,
+} from '@wacrm/contracts';
 import { collections, threadIdFor, type Firebase } from '@wacrm/firestore';
 import { jobIdFrom, openQueue } from '@wacrm/queue';
 import {
@@ -78,10 +82,11 @@ beforeAll(async () => {
   fs = useTestFirestore();
   redis = await useTestRedis();
   authApp = authAppForTests();
-  api = await useGateway({}, { fs, redis, authApp });
-  validateTraffic(api);
   network = await startEmulator();
   procs.push(network.proc);
+  // The dev routes (/api/dev/simulator/*) forward to this emulator.
+  api = await useGateway({ WA_EMULATOR_URL: network.url }, { fs, redis, authApp });
+  validateTraffic(api);
   await createAccount(fs.db, ACCOUNT);
   const target = { redisUrl: redis.url, prefix: redis.prefix, firestoreEnv: fs.env };
   procs.push(
@@ -296,5 +301,48 @@ describe('media and reply sends end to end', () => {
     expect(mediaHits).toEqual([]);
     const received = await sentOnEmulator(network, ACCOUNT);
     expect(received.map((m) => m.messageId)).not.toContain(waMessageIdFor('media-internal-01'));
+  }, 60_000);
+
+  it('when a contact sends a real file through the dev inbound route, then WhatsApp carries those bytes', async () => {
+    // Issue 17 item 8: demos and scripts send a real file (media.dataBase64) through the API.
+    const file = Buffer.from('%PDF-1.7 contract Elsa 14 februarie '.repeat(300));
+    const res = await api.app.inject({
+      method: 'POST',
+      url: `/api/dev/simulator/accounts/${ACCOUNT}/inbound`,
+      headers: admin,
+      payload: {
+        from: PHONE,
+        kind: 'document',
+        media: {
+          mimetype: 'application/pdf',
+          fileName: 'contract.pdf',
+          dataBase64: file.toString('base64'),
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+    await expectEventually(
+      async () => {
+        const stored = (await threadMessages(fs.db, THREAD)).find(
+          (m) => m.media?.fileName === 'contract.pdf',
+        );
+        expect(stored?.media?.size).toBe(file.length);
+        expect(stored?.media?.fileSha256Base64).toBe(sha256(file));
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }, 60_000);
+
+  it('when the dev inbound route gets a file that is not base64 or is too large, then it answers 400 and sends nothing', async () => {
+    for (const dataBase64 of ['not base64!', 'A'.repeat(SIMULATOR_MAX_MEDIA_BASE64_CHARS + 4)]) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: `/api/dev/simulator/accounts/${ACCOUNT}/inbound`,
+        headers: admin,
+        payload: { from: PHONE, kind: 'image', media: { mimetype: 'image/jpeg', dataBase64 } },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
   }, 60_000);
 });

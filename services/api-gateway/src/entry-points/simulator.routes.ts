@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Firestore } from 'firebase-admin/firestore';
 import {
   AppError,
+  SIMULATOR_MAX_MEDIA_BASE64_CHARS,
   SimulatorAccepted,
   SimulatorAccountParams,
   SimulatorDisconnectBody,
@@ -15,6 +16,8 @@ import { documentedRoutes, type RouteDoc } from './documented.js';
 import { errorResponses } from './error-responses.js';
 
 const simErrors = { ...errorResponses, 503: errorResponses[400] };
+/** The largest file as base64 plus room for the rest of the message. */
+const INBOUND_BODY_LIMIT_BYTES = SIMULATOR_MAX_MEDIA_BASE64_CHARS + 256 * 1024;
 
 type Action = 'scan' | 'inbound' | 'history' | 'disconnect';
 
@@ -44,7 +47,7 @@ export function simulatorRoutes(deps: { emulatorUrl: string; db: Firestore; time
           operationId: 'simulateInbound',
           summary: 'A message arrives from a contact',
           description:
-            'A contact on the emulated network writes to the account; the message arrives through real Baileys like any other.',
+            'A contact on the emulated network writes to the account; the message arrives through real Baileys like any other. A media message may carry its real file as media.dataBase64 (up to 16 MiB decoded); without it the emulator makes up media.size bytes.',
           body: SimulatorInboundBody,
           bodyExample: { from: '+40722333444', name: 'Ana', kind: 'text', text: 'Hello!' },
         },
@@ -77,6 +80,8 @@ export function simulatorRoutes(deps: { emulatorUrl: string; db: Firestore; time
         `/api/dev/simulator/accounts/:accountId/${action}`,
         {
           config: { operation: 'admin' },
+          // An inbound message may carry its file's bytes (base64): room for the largest one.
+          ...(action === 'inbound' ? { bodyLimit: INBOUND_BODY_LIMIT_BYTES } : {}),
           schema: {
             tags: ['dev'],
             ...doc,
