@@ -26,6 +26,7 @@ import {
   disconnectCodeOf,
   MediaReuploadRefused,
   type HistoryAnchor,
+  type MediaRetryAnswer,
   type WaConnection,
   type WaDriver,
   type WaEvents,
@@ -64,6 +65,9 @@ export interface SessionDeps {
   /** Asking the phone to upload expired media again (issue 17); without it, every ask is refused. */
   mediaReupload?: MediaReuploadDeps;
 }
+
+/** Re-upload requests a session remembers while their answers are due (a silent phone never answers). */
+const MAX_REUPLOADS_ASKED = 1_000;
 
 /** A command that cannot run now but may later (socket reconnecting): BullMQ retries it. */
 export class NotConnectedError extends Error {
@@ -157,6 +161,7 @@ export class AccountSession {
       getMessage: (key) => this.sentMessage(key),
       msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
+      onMediaRetryAnswer: (answer) => this.onMediaRetryAnswer(answer),
     });
     this.conn = conn;
   }
@@ -529,25 +534,23 @@ export class AccountSession {
   }
 
   /**
-   * Asks the phone to upload a message's expired media again and hands its answer (the new
-   * direct path, or why it cannot) to the media worker. Retried while the account is not
-   * connected or the phone does not answer, until the media is no longer pending (the media
-   * worker's `MEDIA_REUPLOAD_TIMEOUT_MS` ends the wait with `expired`).
+   * Asks the phone to upload a message's expired media again, and completes once the request is
+   * sent: the phone's answer (the new direct path, or why it cannot) comes to
+   * `onMediaRetryAnswer`, however late, so a silent phone never holds the account's command queue.
+   * Retried while the account is not connected; not sent for media no longer pending (the media
+   * worker's `MEDIA_REUPLOAD_TIMEOUT_MS` ends the wait with `expired`), nor twice while the
+   * phone has not answered.
    */
   async reuploadMedia(command: ReuploadMediaCommand): Promise<void> {
     const reupload = this.deps.mediaReupload;
-    const answer = (directPath: string | null, reason: string | null) =>
-      reupload?.answer({
-        accountId: this.accountId,
-        threadId: command.threadId,
-        messageId: command.messageId,
-        directPath,
-        reason,
-      });
     if (reupload === undefined) throw new Error('this gateway cannot ask phones to re-upload');
     const found = await reupload.load(this.accountId, command.threadId, command.messageId);
     if (found === null) {
-      await answer(null, 'the message or its media key is not stored for this account');
+      await this.answerReupload(
+        command,
+        null,
+        'the message or its media key is not stored for this account',
+      );
       return;
     }
     if (!found.pending) {
@@ -559,18 +562,79 @@ export class AccountSession {
       throw new NotConnectedError(this.accountId, this.status);
     }
     if (conn.reuploadMedia === undefined) {
-      await answer(null, `the ${this.deps.driver.name} driver has no phone to ask`);
+      await this.answerReupload(
+        command,
+        null,
+        `the ${this.deps.driver.name} driver has no phone to ask`,
+      );
       return;
     }
-    try {
-      const { directPath } = await conn.reuploadMedia({ key: found.key, mediaKey: found.mediaKey });
-      this.log.info({ messageId: command.messageId }, 'the phone uploaded the media again');
-      await answer(directPath, null);
-    } catch (error) {
-      if (!(error instanceof MediaReuploadRefused)) throw error;
-      this.log.warn({ messageId: command.messageId, reason: error.message }, 'media lost');
-      await answer(null, error.message);
+    const waId = found.key.id ?? '';
+    if (this.reuploadsAsked.has(waId)) {
+      this.log.info({ messageId: command.messageId }, 'the phone is already asked for this media');
+      return;
     }
+    // Known before the request leaves: the answer may come before the send resolves.
+    this.reuploadsAsked.set(waId, { command, mediaKey: found.mediaKey });
+    while (this.reuploadsAsked.size > MAX_REUPLOADS_ASKED) {
+      this.reuploadsAsked.delete(this.reuploadsAsked.keys().next().value!);
+    }
+    try {
+      await conn.reuploadMedia({ key: found.key, mediaKey: found.mediaKey });
+    } catch (error) {
+      this.reuploadsAsked.delete(waId);
+      throw error;
+    }
+    this.log.info({ messageId: command.messageId }, 'asked the phone to upload the media again');
+  }
+
+  /** Re-upload requests sent and not yet answered, by message key id (bounded, oldest dropped). */
+  private readonly reuploadsAsked = new Map<
+    string,
+    { command: ReuploadMediaCommand; mediaKey: Buffer }
+  >();
+
+  /** The phone answered a re-upload request: its answer goes to the media worker. */
+  private onMediaRetryAnswer(answer: MediaRetryAnswer): void {
+    const asked = this.reuploadsAsked.get(answer.messageId);
+    if (asked === undefined) {
+      this.log.info({ waMessageId: answer.messageId }, 'a re-upload answer nothing here asked for');
+      return;
+    }
+    this.reuploadsAsked.delete(answer.messageId);
+    const { command } = asked;
+    let directPath: string | null = null;
+    let reason: string | null = null;
+    try {
+      directPath = answer.read(asked.mediaKey).directPath;
+      this.log.info({ messageId: command.messageId }, 'the phone uploaded the media again');
+    } catch (error) {
+      reason =
+        error instanceof MediaReuploadRefused
+          ? error.message
+          : `the phone's answer could not be read (${(error as Error).message})`;
+      this.log.warn({ messageId: command.messageId, reason }, 'media lost');
+    }
+    this.answerReupload(command, directPath, reason).catch((error: unknown) =>
+      this.log.error(
+        { err: error, messageId: command.messageId },
+        'could not hand the re-upload answer to the media worker',
+      ),
+    );
+  }
+
+  private async answerReupload(
+    command: ReuploadMediaCommand,
+    directPath: string | null,
+    reason: string | null,
+  ): Promise<void> {
+    await this.deps.mediaReupload?.answer({
+      accountId: this.accountId,
+      threadId: command.threadId,
+      messageId: command.messageId,
+      directPath,
+      reason,
+    });
   }
 
   /**

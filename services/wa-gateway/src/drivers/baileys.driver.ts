@@ -9,7 +9,7 @@ import makeWASocket, {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import { Disconnect } from '../domain/reconnect-policy.js';
-import { askPhoneToReupload } from './media-retry.js';
+import { onMediaRetryAnswers, sendMediaRetryRequest } from './media-retry.js';
 import {
   closeError,
   type OpenOptions,
@@ -41,8 +41,6 @@ export interface BaileysDriverOptions {
    * `options.dispatcher`). Undefined in production; the emulator's CDN needs its own.
    */
   media?: Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'>;
-  /** How long the phone has to answer a media re-upload request. Default 60 s. */
-  mediaRetryTimeoutMs?: number;
 }
 
 const CONSUMED = [
@@ -176,6 +174,9 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         if (Object.keys(picked).length === 0) return;
         void handle(picked, []);
       });
+      // The phone answers a re-upload request whenever it can: heard for as long as the socket lives.
+      const onAnswer = options.onMediaRetryAnswer;
+      if (onAnswer !== undefined) onMediaRetryAnswers(socket, onAnswer);
       /** Everything handed over so far has been handled (bounded: a stuck store must not hang a stop). */
       const drained = () =>
         Promise.race([chain, new Promise<void>((r) => setTimeout(r, DRAIN_MAX_MS).unref())]);
@@ -197,8 +198,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           if (drain) await drained();
           await socket.end(undefined);
         },
-        reuploadMedia: ({ key, mediaKey }) =>
-          askPhoneToReupload(socket, key, mediaKey, driverOptions.mediaRetryTimeoutMs ?? 60_000),
+        reuploadMedia: ({ key, mediaKey }) => sendMediaRetryRequest(socket, key, mediaKey),
       };
     },
   };

@@ -40,6 +40,16 @@ export interface OpenOptions {
    * only after this resolves, so an event is never lost between socket and queue.
    */
   onEvents(events: WaEvents): Promise<void>;
+  /** The phone answered a media re-upload request (any this account sent, on any socket). */
+  onMediaRetryAnswer?: (answer: MediaRetryAnswer) => void;
+}
+
+/** The phone's answer to a media re-upload request, readable only under the message's media key. */
+export interface MediaRetryAnswer {
+  /** The message's id (its key's id). */
+  messageId: string;
+  /** The new direct path; throws `MediaReuploadRefused` when the phone cannot upload it again. */
+  read(mediaKey: Buffer): { directPath: string };
 }
 
 export interface HistoryAnchor {
@@ -66,10 +76,10 @@ export interface WaConnection {
   }): Promise<void>;
   /**
    * Asks the phone to upload a received message's media again (the media server dropped it):
-   * resolves with the new direct path; rejects with `MediaReuploadRefused` when the phone answers
-   * that it cannot. Drivers without a phone to ask leave it out.
+   * resolves once the request is sent. The phone's answer comes later, to `onMediaRetryAnswer`.
+   * Drivers without a phone to ask leave it out.
    */
-  reuploadMedia?(request: { key: WAMessageKey; mediaKey: Buffer }): Promise<{ directPath: string }>;
+  reuploadMedia?(request: { key: WAMessageKey; mediaKey: Buffer }): Promise<void>;
   /** Tells the contacts these received messages were read (blue ticks; Baileys readMessages). */
   readMessages(keys: WAMessageKey[]): Promise<void>;
   /**

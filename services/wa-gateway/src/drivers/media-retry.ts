@@ -6,50 +6,44 @@ import {
   type BaileysEventMap,
   type WAMessageKey,
 } from '@whiskeysockets/baileys';
-import { MediaReuploadRefused } from './driver.port.js';
+import { MediaReuploadRefused, type MediaRetryAnswer } from './driver.port.js';
 
+type Socket = ReturnType<typeof makeWASocket>;
 type MediaUpdate = BaileysEventMap['messages.media-update'][number];
 
 /**
- * Baileys' media retry flow (what `updateMediaMessage` does, without the `messages.update` it
- * emits, which would reach ingest as an edit): the request encrypted under the media key, the
- * phone's `mediaretry` notification (`messages.media-update`), its answer decrypted. Resolves
- * with the file's new direct path; `MediaReuploadRefused` when the phone cannot upload it.
+ * Baileys' media retry flow, split (what `updateMediaMessage` does, without waiting for the answer
+ * and without the `messages.update` it emits, which would reach ingest as an edit): the request,
+ * encrypted under the media key, goes to the phone; resolves once it is sent.
  */
-export async function askPhoneToReupload(
-  socket: ReturnType<typeof makeWASocket>,
+export async function sendMediaRetryRequest(
+  socket: Socket,
   key: WAMessageKey,
   mediaKey: Buffer,
-  timeoutMs: number,
-): Promise<{ directPath: string }> {
+): Promise<void> {
   const me = socket.authState.creds.me?.id;
   if (!key.id || me === undefined) throw new Error('not logged in, or a message without an id');
-  const id = key.id;
-  let stop = (): void => undefined;
-  const answered = new Promise<MediaUpdate>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`the phone did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (updates: MediaUpdate[]): void => {
-      const update = updates.find((u) => u.key.id === id);
-      if (update === undefined) return;
-      stop();
-      resolve(update);
-    };
-    stop = () => {
-      clearTimeout(timer);
-      socket.ev.off('messages.media-update', listener);
-    };
-    socket.ev.on('messages.media-update', listener);
+  await socket.sendNode(encryptMediaRetryRequest(key, mediaKey, me));
+}
+
+/**
+ * The phone's answers (`mediaretry` notifications, Baileys' `messages.media-update`), for as long
+ * as the socket lives: each handed over with how to read it under the message's media key.
+ */
+export function onMediaRetryAnswers(
+  socket: Socket,
+  handle: (answer: MediaRetryAnswer) => void,
+): void {
+  socket.ev.on('messages.media-update', (updates) => {
+    for (const update of updates) {
+      const id = update.key.id;
+      if (id) handle({ messageId: id, read: (mediaKey) => readAnswer(update, id, mediaKey) });
+    }
   });
-  try {
-    await socket.sendNode(encryptMediaRetryRequest(key, mediaKey, me));
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  const update = await answered;
+}
+
+/** The new direct path; `MediaReuploadRefused` when the phone cannot upload the file again. */
+function readAnswer(update: MediaUpdate, id: string, mediaKey: Buffer): { directPath: string } {
   if (update.error) throw new MediaReuploadRefused(update.error.message);
   if (!update.media) throw new MediaReuploadRefused('the phone answered without the media');
   const answer = decryptMediaRetryData(update.media, mediaKey, id);
