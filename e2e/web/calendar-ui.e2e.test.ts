@@ -103,4 +103,31 @@ describe('the bookings calendar (issue 19)', () => {
     expect(await opened.getAttribute('class')).toContain('selected');
     expect(system.pageErrors).toEqual([]);
   }, 180_000);
+
+  it("when an operator makes a performer's calendar link, then a phone calendar reads the performer's bookings from it until it is revoked", async () => {
+    const { page } = system;
+    await page.getByRole('link', { name: 'Calendar' }).click();
+    await page.getByRole('heading', { name: 'Calendar rezervări' }).waitFor();
+    await page.getByLabel('Animator').selectOption({ label: 'Ana' });
+    await page.getByRole('button', { name: 'Link calendar (ICS)' }).click();
+    const field = page.getByLabel('Link secret pentru calendarul din telefon');
+    await field.waitFor();
+    const url = await field.inputValue();
+    expect(url).toMatch(/\/calendar\.ics\?token=/);
+    await screenshot(page, 'calendar-performer-feed', 'desktop');
+
+    // What a phone calendar does: a plain GET of the URL, no login.
+    const feed = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('content-type')).toContain('text/calendar');
+    const ics = await feed.text();
+    // Ana's two bookings this week (Elsa, Tuesday and Thursday); Dan's is not hers.
+    expect(ics.split('BEGIN:VEVENT').length - 1).toBe(2);
+    expect(ics).not.toContain('Spiderman');
+
+    await page.getByRole('button', { name: 'Revocă linkul' }).click();
+    await page.getByText('Linkul a fost revocat.').waitFor();
+    expect((await fetch(url, { signal: AbortSignal.timeout(10_000) })).status).toBe(404);
+    expect(system.pageErrors).toEqual([]);
+  }, 120_000);
 });

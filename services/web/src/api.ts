@@ -296,6 +296,19 @@ export function createApi(token: TokenSource) {
       ok(api.POST('/api/crm/ask', { body: { phoneE164, question } })),
     performers: (accountId: string) =>
       ok(api.GET('/api/crm/performers', { params: { query: { accountId } } })),
+    /** A new secret ICS URL for the performer (shown once); the previous one stops working. */
+    rotatePerformerFeed: (performerId: string) =>
+      ok(
+        api.POST('/api/crm/performers/{performerId}/calendar-feed', {
+          params: { path: { performerId } },
+        }),
+      ),
+    revokePerformerFeed: (performerId: string) =>
+      ok(
+        api.POST('/api/crm/performers/{performerId}/calendar-feed/revoke', {
+          params: { path: { performerId } },
+        }),
+      ),
     /** Bookings overlapping [from, to) (wall times read in Europe/Bucharest). */
     calendar: (
       accountId: string,

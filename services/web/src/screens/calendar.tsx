@@ -60,6 +60,8 @@ export function CalendarScreen(props: { accountId: string | null }) {
   const [performers, setPerformers] = useState<Performer[]>([]);
   const [events, setEvents] = useState<Event[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  /** The secret ICS URL just made for the selected performer (the API shows it once). */
+  const [feed, setFeed] = useState<{ performerId: string; url: string | null } | null>(null);
 
   const { accounts, accountId } = useChosenAccount(props.accountId, setError);
   useEffect(() => {
@@ -179,6 +181,14 @@ export function CalendarScreen(props: { accountId: string | null }) {
           </select>
         </label>
       </div>
+      {performerId !== '' && (
+        <PerformerFeed
+          performerId={performerId}
+          feed={feed?.performerId === performerId ? feed : null}
+          onChange={setFeed}
+          onError={setError}
+        />
+      )}
       <h2 aria-live="polite">{title}</h2>
       <ul className="calendar-legend" aria-label={t('calendarLegend')}>
         {STATUSES.map((s) => (
@@ -223,5 +233,63 @@ export function CalendarScreen(props: { accountId: string | null }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/**
+ * A performer's calendar feed: make (or replace) the secret ICS URL a phone calendar subscribes
+ * to — shown once, as the API answers it once — or revoke it.
+ */
+function PerformerFeed(props: {
+  performerId: string;
+  feed: { performerId: string; url: string | null } | null;
+  onChange: (feed: { performerId: string; url: string | null }) => void;
+  onError: (error: unknown) => void;
+}) {
+  const { api, t } = useApp();
+  const [busy, setBusy] = useState(false);
+  const act = (work: () => Promise<string | null>) => {
+    setBusy(true);
+    work()
+      .then((url) => props.onChange({ performerId: props.performerId, url }))
+      .catch(props.onError)
+      .finally(() => setBusy(false));
+  };
+  const url = props.feed?.url ?? null;
+  return (
+    <div className="performer-feed" data-testid="performer-feed">
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        onClick={() => act(async () => (await api.rotatePerformerFeed(props.performerId)).url)}
+      >
+        {url === null ? t('feedMake') : t('feedRotate')}
+      </button>{' '}
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        onClick={() =>
+          act(async () => {
+            await api.revokePerformerFeed(props.performerId);
+            return null;
+          })
+        }
+      >
+        {t('feedRevoke')}
+      </button>
+      {url !== null && (
+        <p>
+          <label>
+            {t('feedUrl')}{' '}
+            <input type="text" readOnly value={url} size={60} onFocus={(e) => e.target.select()} />
+          </label>
+          <br />
+          <small>{t('feedShownOnce')}</small>
+        </p>
+      )}
+      {props.feed !== null && url === null && <p role="status">{t('feedRevoked')}</p>}
+    </div>
   );
 }
