@@ -8,6 +8,7 @@ import {
   type SignalDataTypeMap,
 } from '@whiskeysockets/baileys';
 import type { Logger } from '@wacrm/observability';
+import type { AuthWriteEvent, AuthWrites } from '../drivers/driver.port.js';
 import type { AuthStateStore, BeforeWrite } from './auth-state.store.js';
 import { LeaseLostError } from './lease.store.js';
 
@@ -19,6 +20,8 @@ export interface SessionAuth {
   saveCreds(): void;
   /** Resolves once every change so far is written (or given up because the lease was lost). */
   flush(): Promise<void>;
+  /** The writes as the socket sees them: it holds its frames while one is not stored. */
+  writes: AuthWrites;
   /** Discards creds and keys, in memory and in the store. */
   wipe(revoked: boolean): Promise<void>;
 }
@@ -62,6 +65,11 @@ export async function openSessionAuth(input: {
   let credsDirty = false;
   let running: Promise<void> | null = null;
   let wiping = false;
+  const listeners = new Set<(event: AuthWriteEvent) => void>();
+  const tell = (event: AuthWriteEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+  const pending = () => running !== null || pendingKeys.size > 0 || credsDirty;
 
   const drain = async () => {
     let attempt = 0;
@@ -81,6 +89,7 @@ export async function openSessionAuth(input: {
             { accountId },
             'auth-state write refused: lease lost; dropping pending writes',
           );
+          tell('lost');
           input.onLeaseLost();
           return;
         }
@@ -102,7 +111,13 @@ export async function openSessionAuth(input: {
     running ??= drain().finally(() => {
       running = null;
       if (!wiping && (pendingKeys.size > 0 || credsDirty)) schedule();
+      else if (!pending()) tell('stored');
     });
+  };
+  /** A change was queued: the socket holds what it writes from now on until it is stored. */
+  const changed = () => {
+    tell('writing');
+    schedule();
   };
 
   const state: AuthenticationState = {
@@ -123,6 +138,7 @@ export async function openSessionAuth(input: {
       set(data: SignalDataSet) {
         const mappings = lidMappingsOf(data['lid-mapping']);
         if (mappings.length > 0) input.onLidMappings?.(mappings);
+        let queued = false;
         for (const [type, entries] of Object.entries(data)) {
           for (const [id, value] of Object.entries(entries ?? {})) {
             const name = `${type}-${id}`;
@@ -131,6 +147,7 @@ export async function openSessionAuth(input: {
               if (!written.has(name) && !pendingKeys.has(name)) continue;
               written.delete(name);
               pendingKeys.set(name, null);
+              queued = true;
             } else {
               keys.set(name, value);
               const text = encode(value);
@@ -138,16 +155,17 @@ export async function openSessionAuth(input: {
               if (written.get(name) === text) continue;
               written.set(name, text);
               pendingKeys.set(name, text);
+              queued = true;
             }
           }
         }
-        schedule();
+        if (queued) changed();
       },
       clear() {
         for (const name of keys.keys()) pendingKeys.set(name, null);
         keys.clear();
         written.clear();
-        schedule();
+        changed();
       },
     },
   };
@@ -158,7 +176,14 @@ export async function openSessionAuth(input: {
     revoked: stored.revoked,
     saveCreds() {
       credsDirty = true;
-      schedule();
+      changed();
+    },
+    writes: {
+      pending,
+      watch(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
     },
     async flush() {
       while (running) await running;
@@ -175,6 +200,7 @@ export async function openSessionAuth(input: {
         await store.wipe(accountId, input.token(), revoked, input.beforeWrite);
       } finally {
         wiping = false;
+        if (!pending()) tell('stored');
       }
     },
   };

@@ -162,6 +162,7 @@ export class AccountSession {
       msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
       onMediaRetryAnswer: (answer) => this.onMediaRetryAnswer(answer),
+      authWrites: this.auth.writes,
     });
     this.conn = conn;
   }
