@@ -22,6 +22,8 @@ export interface SessionAuth {
   flush(): Promise<void>;
   /** The writes as the socket sees them: it holds its frames while one is not stored. */
   writes: AuthWrites;
+  /** What failed may succeed now (Redis is back): a write waiting for its retry is tried at once. */
+  retryNow(): void;
   /** Discards creds and keys, in memory and in the store. */
   wipe(revoked: boolean): Promise<void>;
 }
@@ -65,6 +67,8 @@ export async function openSessionAuth(input: {
   let credsDirty = false;
   let running: Promise<void> | null = null;
   let wiping = false;
+  /** Ends the wait before the next retry of a failed write. */
+  let wake: (() => void) | null = null;
   const listeners = new Set<(event: AuthWriteEvent) => void>();
   const tell = (event: AuthWriteEvent) => {
     for (const listener of listeners) listener(event);
@@ -103,7 +107,14 @@ export async function openSessionAuth(input: {
           { err: error, accountId, retryInMs: delay },
           'auth-state write failed; retrying (check Firestore/Redis reachability)',
         );
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => wake?.(), delay);
+          wake = () => {
+            clearTimeout(timer);
+            wake = null;
+            resolve();
+          };
+        });
       }
     }
   };
@@ -177,6 +188,9 @@ export async function openSessionAuth(input: {
     saveCreds() {
       credsDirty = true;
       changed();
+    },
+    retryNow() {
+      wake?.();
     },
     writes: {
       pending,
