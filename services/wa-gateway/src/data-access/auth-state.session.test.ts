@@ -44,6 +44,16 @@ describe('session auth state: key writes', () => {
     expect(written(changes)).toEqual([['device-list-4072', JSON.stringify(['0'])]]);
   });
 
+  it('when Baileys sets only values already stored, then the socket hears a commit with nothing to write', async () => {
+    const { store } = memoryStore([['device-list-4071', JSON.stringify(['0', '1'])]]);
+    const auth = await open(store);
+    const events: string[] = [];
+    auth.writes.watch((event) => events.push(event));
+    await auth.state.keys.set({ 'device-list': { '4071': ['0', '1'] } });
+    expect(events).toEqual(['committed']);
+    expect(auth.writes.pending()).toBe(false);
+  });
+
   it('when a key changes and changes back before it is written, then the newest value is written', async () => {
     const { store, changes } = memoryStore([['device-list-4071', JSON.stringify(['0'])]]);
     const auth = await open(store);

@@ -170,7 +170,10 @@ export async function openSessionAuth(input: {
             }
           }
         }
+        // A commit with nothing new still tells the socket: a message waiting for its keys' commit
+        // may go (its keys are already stored).
         if (queued) changed();
+        else tell('committed');
       },
       clear() {
         for (const name of keys.keys()) pendingKeys.set(name, null);

@@ -54,12 +54,13 @@ export interface AuthWrites {
   /** True while a creds or key change is not stored yet (queued, in flight or being retried). */
   pending(): boolean;
   /**
-   * `writing`: a change was queued; `stored`: every change so far is stored; `lost`: pending
-   * changes will never be stored (the lease was lost). Returns the unsubscribe.
+   * `writing`: a change was queued; `committed`: Baileys committed keys that were all unchanged
+   * (nothing new to store); `stored`: every change so far is stored; `lost`: pending changes will
+   * never be stored (the lease was lost). Returns the unsubscribe.
    */
   watch(listener: (event: AuthWriteEvent) => void): () => void;
 }
-export type AuthWriteEvent = 'writing' | 'stored' | 'lost';
+export type AuthWriteEvent = 'writing' | 'committed' | 'stored' | 'lost';
 
 /** The phone's answer to a media re-upload request, readable only under the message's media key. */
 export interface MediaRetryAnswer {

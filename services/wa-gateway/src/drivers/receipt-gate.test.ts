@@ -51,7 +51,7 @@ function authWrites(pendingAtStart = false) {
     },
   };
   const tell = (event: AuthWriteEvent) => {
-    pending = event === 'writing' || (event === 'lost' && pending);
+    pending = event === 'writing' || ((event === 'lost' || event === 'committed') && pending);
     listener?.(event);
   };
   return { writes, tell };
@@ -202,6 +202,18 @@ describe('ReceiptGate', () => {
       expect(wire).toEqual([]);
       auth.tell('stored');
       expect(wire).toEqual(['message:M1', 'later']);
+    });
+
+    it('when Baileys commits a message’s keys and none of them changed, then the message goes at once (nothing to store)', () => {
+      const { wire, gate, frame, message, failures } = setup();
+      const auth = authWrites();
+      gate.watchKeys(auth.writes);
+      message('M1');
+      frame('later');
+      expect(wire).toEqual([]);
+      auth.tell('committed');
+      expect(wire).toEqual(['message:M1', 'later']);
+      expect(failures).toEqual([]);
     });
 
     it('when the socket opens while a change is not stored, then it holds from its first frame', () => {

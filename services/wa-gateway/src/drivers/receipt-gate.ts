@@ -179,6 +179,10 @@ export class ReceiptGate {
         // The keys of every held message are committed now (written once `stored` comes).
         const markers = this.commitMarkers.splice(0);
         if (markers.length > 0) this.stored(markers);
+      } else if (event === 'committed') {
+        // Baileys committed keys that were all unchanged: the held messages need nothing stored.
+        const markers = this.commitMarkers.splice(0);
+        if (markers.length > 0) this.stored(markers);
       } else if (event === 'stored') {
         this.keysPending = false;
         this.release();
