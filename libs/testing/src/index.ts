@@ -7,3 +7,4 @@ export * from './logger.fixture.js';
 export * from './node-process.js';
 export * from './prometheus-text.js';
 export * from './openapi-traffic.js';
+export * from './build-lock.js';

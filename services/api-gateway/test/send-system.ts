@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,7 +9,12 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type { MessageDoc, OutboxDoc, SimulatorSentList } from '@wacrm/contracts';
 import { freePort } from '@wacrm/emulators';
 import { collections, initFirebase, newAccountDoc, type Firebase } from '@wacrm/firestore';
-import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
+import {
+  expectEventually,
+  spawnNodeProcess,
+  withBuildLock,
+  type NodeProcess,
+} from '@wacrm/testing';
 
 /**
  * The send path as real processes: the WhatsApp network emulator (libs/wa-emulator), wa-gateway(s)
@@ -25,18 +29,7 @@ let built = false;
 export function buildSendPath(): void {
   if (built) return;
   // The same lock as the wa-gateway harness: both build the shared libraries' dist.
-  const lock = join(tmpdir(), 'wacrm-wa-gateway-build.lock');
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 5 minutes`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
+  withBuildLock(() => {
     for (const project of [
       'libs/contracts',
       'libs/config',
@@ -54,9 +47,7 @@ export function buildSendPath(): void {
         stdio: 'pipe',
       });
     }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
   built = true;
 }
 

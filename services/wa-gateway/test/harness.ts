@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +7,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Firestore } from 'firebase-admin/firestore';
 import { freePort } from '@wacrm/emulators';
 import { collections, newAccountDoc } from '@wacrm/firestore';
-import { expectEventually, spawnNodeProcess, type NodeProcess } from '@wacrm/testing';
+import {
+  expectEventually,
+  spawnNodeProcess,
+  withBuildLock,
+  type NodeProcess,
+} from '@wacrm/testing';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
@@ -18,22 +22,7 @@ let built = false;
 export function buildGateway(): void {
   if (built) return;
   // Test files run in parallel workers: one build at a time, so no process reads a half-written dist.
-  const lock = join(tmpdir(), 'wacrm-wa-gateway-build.lock');
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 5 minutes`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    buildAll();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  withBuildLock(buildAll);
   built = true;
 }
 
