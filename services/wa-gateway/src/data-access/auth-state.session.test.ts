@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureLogger } from '@wacrm/testing';
 import { openSessionAuth } from './auth-state.session.js';
 import type { AuthChange, AuthStateStore, StoredAuth } from './auth-state.store.js';
@@ -44,16 +44,6 @@ describe('session auth state: key writes', () => {
     expect(written(changes)).toEqual([['device-list-4072', JSON.stringify(['0'])]]);
   });
 
-  it('when Baileys sets only values already stored, then the socket hears a commit with nothing to write', async () => {
-    const { store } = memoryStore([['device-list-4071', JSON.stringify(['0', '1'])]]);
-    const auth = await open(store);
-    const events: string[] = [];
-    auth.writes.watch((event) => events.push(event));
-    await auth.state.keys.set({ 'device-list': { '4071': ['0', '1'] } });
-    expect(events).toEqual(['committed']);
-    expect(auth.writes.pending()).toBe(false);
-  });
-
   it('when a key changes and changes back before it is written, then the newest value is written', async () => {
     const { store, changes } = memoryStore([['device-list-4071', JSON.stringify(['0'])]]);
     const auth = await open(store);
@@ -75,45 +65,5 @@ describe('session auth state: key writes', () => {
     await auth.state.keys.set({ 'device-list': { '4071': ['0'] } });
     await auth.flush();
     expect(written(changes)).toContainEqual(['device-list-4071', JSON.stringify(['0'])]);
-  });
-});
-
-describe('session auth state: writes the socket waits for', () => {
-  /** Lets the promise chains of a write run (no timer fires). */
-  const settle = async () => {
-    for (let i = 0; i < 50; i++) await Promise.resolve();
-  };
-
-  it('when a write fails, then it stays pending (the socket holds) until a retry stores it; retryNow tries it at once instead of after its backoff', async () => {
-    vi.useFakeTimers();
-    try {
-      let failing = true;
-      const attempts: AuthChange[] = [];
-      const store: AuthStateStore = {
-        ...memoryStore().store,
-        write: (_accountId, _token, change) => {
-          attempts.push(change);
-          return failing ? Promise.reject(new Error('Connection is closed.')) : Promise.resolve();
-        },
-      };
-      const auth = await open(store);
-      const events: string[] = [];
-      auth.writes.watch((event) => events.push(event));
-      await auth.state.keys.set({ 'device-list': { '4071': ['0'] } });
-      await settle();
-      expect(attempts).toHaveLength(1);
-      expect(auth.writes.pending()).toBe(true);
-      failing = false;
-      await settle();
-      expect(attempts).toHaveLength(1);
-      expect(auth.writes.pending()).toBe(true);
-      auth.retryNow();
-      await settle();
-      expect(attempts).toHaveLength(2);
-      expect(auth.writes.pending()).toBe(false);
-      expect(events).toEqual(['writing', 'stored']);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

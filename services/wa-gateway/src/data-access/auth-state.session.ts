@@ -8,7 +8,6 @@ import {
   type SignalDataTypeMap,
 } from '@whiskeysockets/baileys';
 import type { Logger } from '@wacrm/observability';
-import type { AuthWriteEvent, AuthWrites } from '../drivers/driver.port.js';
 import type { AuthStateStore, BeforeWrite } from './auth-state.store.js';
 import { LeaseLostError } from './lease.store.js';
 
@@ -20,10 +19,6 @@ export interface SessionAuth {
   saveCreds(): void;
   /** Resolves once every change so far is written (or given up because the lease was lost). */
   flush(): Promise<void>;
-  /** The writes as the socket sees them: it holds its frames while one is not stored. */
-  writes: AuthWrites;
-  /** What failed may succeed now (Redis is back): a write waiting for its retry is tried at once. */
-  retryNow(): void;
   /** Discards creds and keys, in memory and in the store. */
   wipe(revoked: boolean): Promise<void>;
 }
@@ -67,13 +62,6 @@ export async function openSessionAuth(input: {
   let credsDirty = false;
   let running: Promise<void> | null = null;
   let wiping = false;
-  /** Ends the wait before the next retry of a failed write. */
-  let wake: (() => void) | null = null;
-  const listeners = new Set<(event: AuthWriteEvent) => void>();
-  const tell = (event: AuthWriteEvent) => {
-    for (const listener of listeners) listener(event);
-  };
-  const pending = () => running !== null || pendingKeys.size > 0 || credsDirty;
 
   const drain = async () => {
     let attempt = 0;
@@ -93,7 +81,6 @@ export async function openSessionAuth(input: {
             { accountId },
             'auth-state write refused: lease lost; dropping pending writes',
           );
-          tell('lost');
           input.onLeaseLost();
           return;
         }
@@ -107,14 +94,7 @@ export async function openSessionAuth(input: {
           { err: error, accountId, retryInMs: delay },
           'auth-state write failed; retrying (check Firestore/Redis reachability)',
         );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => wake?.(), delay);
-          wake = () => {
-            clearTimeout(timer);
-            wake = null;
-            resolve();
-          };
-        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   };
@@ -122,13 +102,7 @@ export async function openSessionAuth(input: {
     running ??= drain().finally(() => {
       running = null;
       if (!wiping && (pendingKeys.size > 0 || credsDirty)) schedule();
-      else if (!pending()) tell('stored');
     });
-  };
-  /** A change was queued: the socket holds what it writes from now on until it is stored. */
-  const changed = () => {
-    tell('writing');
-    schedule();
   };
 
   const state: AuthenticationState = {
@@ -149,7 +123,6 @@ export async function openSessionAuth(input: {
       set(data: SignalDataSet) {
         const mappings = lidMappingsOf(data['lid-mapping']);
         if (mappings.length > 0) input.onLidMappings?.(mappings);
-        let queued = false;
         for (const [type, entries] of Object.entries(data)) {
           for (const [id, value] of Object.entries(entries ?? {})) {
             const name = `${type}-${id}`;
@@ -158,7 +131,6 @@ export async function openSessionAuth(input: {
               if (!written.has(name) && !pendingKeys.has(name)) continue;
               written.delete(name);
               pendingKeys.set(name, null);
-              queued = true;
             } else {
               keys.set(name, value);
               const text = encode(value);
@@ -166,20 +138,16 @@ export async function openSessionAuth(input: {
               if (written.get(name) === text) continue;
               written.set(name, text);
               pendingKeys.set(name, text);
-              queued = true;
             }
           }
         }
-        // A commit with nothing new still tells the socket: a message waiting for its keys' commit
-        // may go (its keys are already stored).
-        if (queued) changed();
-        else tell('committed');
+        schedule();
       },
       clear() {
         for (const name of keys.keys()) pendingKeys.set(name, null);
         keys.clear();
         written.clear();
-        changed();
+        schedule();
       },
     },
   };
@@ -190,17 +158,7 @@ export async function openSessionAuth(input: {
     revoked: stored.revoked,
     saveCreds() {
       credsDirty = true;
-      changed();
-    },
-    retryNow() {
-      wake?.();
-    },
-    writes: {
-      pending,
-      watch(listener) {
-        listeners.add(listener);
-        return () => void listeners.delete(listener);
-      },
+      schedule();
     },
     async flush() {
       while (running) await running;
@@ -217,7 +175,6 @@ export async function openSessionAuth(input: {
         await store.wipe(accountId, input.token(), revoked, input.beforeWrite);
       } finally {
         wiping = false;
-        if (!pending()) tell('stored');
       }
     },
   };

@@ -47,25 +47,6 @@ export class LeaseStore {
     readonly ttlMs: number,
   ) {}
 
-  private readonly readyListeners = new Set<() => void>();
-
-  /**
-   * Calls `listener` each time the Redis connection is ready again (after an outage). Returns the
-   * unsubscribe.
-   */
-  onReady(listener: () => void): () => void {
-    if (this.readyListeners.size === 0) this.redis.on('ready', this.ready);
-    this.readyListeners.add(listener);
-    return () => {
-      this.readyListeners.delete(listener);
-      if (this.readyListeners.size === 0) this.redis.off('ready', this.ready);
-    };
-  }
-
-  private readonly ready = () => {
-    for (const listener of [...this.readyListeners]) listener();
-  };
-
   private leaseKey(accountId: string): string {
     return `${this.prefix}:wa:lease:${accountId}`;
   }

@@ -84,7 +84,6 @@ export class NotConnectedError extends Error {
 export class AccountSession {
   status: AccountStatus = 'connecting';
   private auth: SessionAuth | null = null;
-  private offRedisReady: () => void = () => undefined;
   private conn: WaConnection | null = null;
   private attempt = 0;
   private qrShown = false;
@@ -129,10 +128,6 @@ export class AccountSession {
       onLidMappings: (mappings) => this.publishMappings(mappings),
     });
     if (this.stopped) return;
-    // The fencing check needs Redis: once it is back, failed auth-state writes are tried at once
-    // (the socket holds its frames until they are stored).
-    const auth = this.auth;
-    this.offRedisReady = this.deps.leases.onReady(() => auth.retryNow());
     if (this.auth.restored) {
       this.log.info(
         `Session restored from ${this.deps.store.kind === 'firestore' ? 'Firestore' : 'disk'}`,
@@ -167,7 +162,6 @@ export class AccountSession {
       msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
       onMediaRetryAnswer: (answer) => this.onMediaRetryAnswer(answer),
-      authWrites: this.auth.writes,
     });
     this.conn = conn;
   }
@@ -679,7 +673,6 @@ export class AccountSession {
     if (this.stopped) return;
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.offRedisReady();
     const conn = this.conn;
     this.conn = null;
     await conn?.end();
@@ -693,7 +686,6 @@ export class AccountSession {
     this.log.warn({ token: this.lease.token }, 'lease lost; closing the socket');
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.offRedisReady();
     // At once: the new owner's socket must not meet this one.
     void this.conn?.end({ drain: false });
     this.conn = null;

@@ -98,8 +98,6 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
       gate.attach(
         (socket.ws as unknown as { socket?: Parameters<ReceiptGate['attach']>[0] }).socket,
       );
-      // Signal keys are written ahead: nothing leaves the socket while one is not stored.
-      const unwatchKeys = options.authWrites ? gate.watchKeys(options.authWrites) : () => undefined;
 
       // Events are handled one batch at a time, in the order Baileys emits them.
       let chain = Promise.resolve();
@@ -164,7 +162,6 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           event === 'connection.update' &&
           (data as BaileysEventMap['connection.update']).connection === 'close'
         ) {
-          unwatchKeys();
           ev.flush();
         }
         return emit(event, data as never);

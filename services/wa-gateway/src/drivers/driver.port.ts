@@ -42,25 +42,7 @@ export interface OpenOptions {
   onEvents(events: WaEvents): Promise<void>;
   /** The phone answered a media re-upload request (any this account sent, on any socket). */
   onMediaRetryAnswer?: (answer: MediaRetryAnswer) => void;
-  /**
-   * The writes of `auth` (creds and Signal keys): while one is not stored, nothing leaves the
-   * socket (a frame may depend on the keys), so a crash never loses a key the network has seen.
-   */
-  authWrites?: AuthWrites;
 }
-
-/** What the socket must know of the auth state's writes (write-ahead of Signal keys). */
-export interface AuthWrites {
-  /** True while a creds or key change is not stored yet (queued, in flight or being retried). */
-  pending(): boolean;
-  /**
-   * `writing`: a change was queued; `committed`: Baileys committed keys that were all unchanged
-   * (nothing new to store); `stored`: every change so far is stored; `lost`: pending changes will
-   * never be stored (the lease was lost). Returns the unsubscribe.
-   */
-  watch(listener: (event: AuthWriteEvent) => void): () => void;
-}
-export type AuthWriteEvent = 'writing' | 'committed' | 'stored' | 'lost';
 
 /** The phone's answer to a media re-upload request, readable only under the message's media key. */
 export interface MediaRetryAnswer {

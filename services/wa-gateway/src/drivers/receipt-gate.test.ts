@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@wacrm/observability';
-import type { AuthWriteEvent, AuthWrites } from './driver.port.js';
 import { ACK_LOG_LINE, RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
 
 /** A transport recording what reaches the wire, and a gate over it with Baileys' logger. */
@@ -31,30 +30,7 @@ function setup() {
     logger.debug({ recv: { tag, attrs: { id } }, sent: { id, class: tag } }, ACK_LOG_LINE);
     transport.send(`ack:${id}`, () => done.push(`ack:${id}`));
   };
-  /** What Baileys' relayMessage does: log the line, then write the encrypted message. */
-  const message = (id: string) => {
-    logger.debug({ msgId: id }, 'sending message to 2 devices');
-    transport.send(`message:${id}`, () => done.push(`message:${id}`));
-  };
-  return { wire, failures, gate, receipt, frame, ack, message, done };
-}
-
-/** The auth state's writes as the session reports them. */
-function authWrites(pendingAtStart = false) {
-  let listener: ((event: AuthWriteEvent) => void) | null = null;
-  let pending = pendingAtStart;
-  const writes: AuthWrites = {
-    pending: () => pending,
-    watch(l) {
-      listener = l;
-      return () => (listener = null);
-    },
-  };
-  const tell = (event: AuthWriteEvent) => {
-    pending = event === 'writing' || ((event === 'lost' || event === 'committed') && pending);
-    listener?.(event);
-  };
-  return { writes, tell };
+  return { wire, failures, gate, receipt, frame, ack, done };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -168,74 +144,6 @@ describe('ReceiptGate', () => {
       vi.advanceTimersByTime(600_000);
       expect(failures).toEqual([]);
       expect(wire).toEqual(['receipt:A']);
-    });
-  });
-
-  describe('Signal keys written ahead', () => {
-    it('when a key change is not stored, then every frame waits, in order, until it is; a failing write keeps them held', async () => {
-      const { wire, gate, frame, receipt, done } = setup();
-      const auth = authWrites();
-      gate.watchKeys(auth.writes);
-      frame('before');
-      auth.tell('writing');
-      frame('prekey-upload');
-      receipt(['A']);
-      frame('ping');
-      gate.stored(['A']);
-      await tick();
-      expect(wire).toEqual(['before']);
-      expect(done).toEqual(['before', 'prekey-upload', 'A', 'ping']);
-      auth.tell('stored');
-      expect(wire).toEqual(['before', 'prekey-upload', 'receipt:A', 'ping']);
-      frame('after');
-      expect(wire.at(-1)).toBe('after');
-    });
-
-    it('when an encrypted message is written before Baileys commits its keys, then it waits for that commit to be stored', () => {
-      const { wire, gate, frame, message } = setup();
-      const auth = authWrites();
-      gate.watchKeys(auth.writes);
-      message('M1');
-      frame('later');
-      expect(wire).toEqual([]);
-      auth.tell('writing');
-      expect(wire).toEqual([]);
-      auth.tell('stored');
-      expect(wire).toEqual(['message:M1', 'later']);
-    });
-
-    it('when Baileys commits a message’s keys and none of them changed, then the message goes at once (nothing to store)', () => {
-      const { wire, gate, frame, message, failures } = setup();
-      const auth = authWrites();
-      gate.watchKeys(auth.writes);
-      message('M1');
-      frame('later');
-      expect(wire).toEqual([]);
-      auth.tell('committed');
-      expect(wire).toEqual(['message:M1', 'later']);
-      expect(failures).toEqual([]);
-    });
-
-    it('when the socket opens while a change is not stored, then it holds from its first frame', () => {
-      const { wire, gate, frame } = setup();
-      const auth = authWrites(true);
-      gate.watchKeys(auth.writes);
-      frame('hello');
-      expect(wire).toEqual([]);
-      auth.tell('stored');
-      expect(wire).toEqual(['hello']);
-    });
-
-    it('when the pending changes will never be stored, then the held frames are never written and the socket is given up', () => {
-      const { wire, gate, frame, failures } = setup();
-      const auth = authWrites();
-      gate.watchKeys(auth.writes);
-      auth.tell('writing');
-      frame('needs-key');
-      auth.tell('lost');
-      auth.tell('stored');
-      expect(wire).toEqual([]);
-      expect(failures).toHaveLength(1);
     });
   });
 });

@@ -1,5 +1,4 @@
 import type { SocketConfig } from '@whiskeysockets/baileys';
-import type { AuthWrites } from './driver.port.js';
 
 type ILogger = SocketConfig['logger'];
 
@@ -15,15 +14,6 @@ export const RECEIPT_LOG_LINE = 'sending receipt for messages';
  * contact's receipt right after emitting its status (`messages.update`); WhatsApp then drops it.
  */
 export const ACK_LOG_LINE = 'sent ack';
-
-/**
- * The debug line Baileys 7 writes in `relayMessage` (Socket/messages-send.js), `sending message to
- * <n> devices`, synchronously before it writes the encrypted message. Baileys encrypts it inside a
- * key transaction and commits the transaction's keys (our `keys.set`) only after the write.
- */
-export function isMessageLogLine(msg: string | undefined): boolean {
-  return msg !== undefined && msg.startsWith('sending message to ') && msg.endsWith(' devices');
-}
 
 /**
  * Receipt types that tell WhatsApp a received message was delivered (it then drops its copy):
@@ -59,12 +49,6 @@ interface Held {
  *   next receipt still waiting are written, in order.
  * A message that cannot be stored fails the gate: the held frames are never written and the socket
  * is closed, so WhatsApp, which keeps a message until its receipt, delivers it again.
- *
- * Signal keys are written ahead the same way ({@link watchKeys}): while a creds or key change is
- * not stored, every frame is held, in order, and released when the store has it; a change that
- * will never be stored fails the gate. An encrypted message ({@link isMessageLogLine}) is written
- * before Baileys commits the keys it used, so it waits for the next committed change as well.
- * A crash then never loses a key that something on the network depends on.
  * `session-receipts.int.test.ts` fails if a Baileys upgrade moves either edge.
  */
 export class ReceiptGate {
@@ -78,13 +62,6 @@ export class ReceiptGate {
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
   private write: ((data: unknown, options: unknown, cb?: SendCallback) => void) | null = null;
-  /** The next frame is an encrypted message whose keys are not committed yet. */
-  private nextKeyed = false;
-  /** A creds or key change is not stored: nothing is written. */
-  private keysPending = false;
-  /** Markers of held messages waiting for their keys' commit (the next `writing`). */
-  private commitMarkers: string[] = [];
-  private commitSeq = 0;
   /** Delivery receipts held until their message was stored (for logs and tests). */
   heldReceipts = 0;
 
@@ -101,7 +78,6 @@ export class ReceiptGate {
     const onDebug = (obj: unknown, msg?: string) => {
       if (msg === RECEIPT_LOG_LINE) this.receiptComing(obj);
       else if (msg === ACK_LOG_LINE) this.ackComing(obj);
-      else if (isMessageLogLine(msg)) this.messageComing();
     };
     const wrap = (inner: ILogger): ILogger => ({
       get level() {
@@ -134,26 +110,18 @@ export class ReceiptGate {
     transport.send = (data: unknown, optionsOrCb?: unknown, maybeCb?: SendCallback) => {
       const cb = typeof optionsOrCb === 'function' ? (optionsOrCb as SendCallback) : maybeCb;
       const options = typeof optionsOrCb === 'function' ? undefined : optionsOrCb;
-      const receiptIds = this.next;
+      const ids = this.next;
       this.next = null;
-      const keyed = this.nextKeyed;
-      this.nextKeyed = false;
       if (this.failed) {
         cb?.(new Error('receipt gate closed: an event could not be stored'));
         return;
       }
-      if (receiptIds === null && !keyed && this.held.length === 0 && !this.keysPending) {
+      if (ids === null && this.held.length === 0) {
         this.write?.(data, options, cb);
         return;
       }
-      let ids = receiptIds;
-      if (receiptIds !== null) this.heldReceipts += 1;
-      if (keyed) {
-        const marker = `commit:${++this.commitSeq}`;
-        this.commitMarkers.push(marker);
-        ids = [...(ids ?? []), marker];
-      }
       if (ids !== null) {
+        this.heldReceipts += 1;
         const deadline = Date.now() + this.options.timeoutMs;
         for (const id of ids) {
           this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
@@ -165,31 +133,6 @@ export class ReceiptGate {
       // Reported written: Baileys goes on and emits the message the receipt is for.
       if (cb) queueMicrotask(() => cb());
     };
-  }
-
-  /**
-   * Follows the auth state's writes: frames are held while a change is not stored. Returns the
-   * unsubscribe.
-   */
-  watchKeys(writes: AuthWrites): () => void {
-    this.keysPending = writes.pending();
-    return writes.watch((event) => {
-      if (event === 'writing') {
-        this.keysPending = true;
-        // The keys of every held message are committed now (written once `stored` comes).
-        const markers = this.commitMarkers.splice(0);
-        if (markers.length > 0) this.stored(markers);
-      } else if (event === 'committed') {
-        // Baileys committed keys that were all unchanged: the held messages need nothing stored.
-        const markers = this.commitMarkers.splice(0);
-        if (markers.length > 0) this.stored(markers);
-      } else if (event === 'stored') {
-        this.keysPending = false;
-        this.release();
-      } else if (this.held.length > 0) {
-        this.fail('auth-state changes will not be stored; the frames that need them are dropped');
-      }
-    });
   }
 
   /** Our handler stored the events of these messages: their receipts may go. */
@@ -254,7 +197,6 @@ export class ReceiptGate {
     if (this.failed) return;
     this.failed = true;
     this.held.length = 0;
-    this.commitMarkers.length = 0;
     this.waiting.clear();
     this.deadlines.clear();
     if (this.timer) clearTimeout(this.timer);
@@ -302,14 +244,8 @@ export class ReceiptGate {
     queueMicrotask(() => (this.next = null));
   }
 
-  /** An encrypted message is written next: it waits for its keys to be committed and stored. */
-  private messageComing(): void {
-    this.nextKeyed = true;
-    queueMicrotask(() => (this.nextKeyed = false));
-  }
-
   private release(): void {
-    while (!this.keysPending && this.held.length > 0) {
+    while (this.held.length > 0) {
       const first = this.held[0]!;
       if (first.ids !== null && first.ids.some((id) => this.waiting.has(id))) break;
       this.held.shift();
