@@ -37,12 +37,13 @@ describe('fencing of auth-state writes (real Baileys against the emulator)', () 
     let resume: () => void = () => undefined;
     const resumed = new Promise<void>((r) => (resume = r));
     const leases = Object.create(env.leases) as typeof env.leases;
-    leases.assertHeld = async (lease: Lease) => {
-      await env.leases.assertHeld(lease);
-      if (!armed) return;
+    leases.assertNotLost = async (lease: Lease) => {
+      const reachable = await env.leases.assertNotLost(lease);
+      if (!armed) return reachable;
       armed = false;
       onStall();
       await resumed;
+      return reachable;
     };
     const old = await env.paired(id, { leases });
     const oldToken = old.lease.token;

@@ -1,10 +1,12 @@
 // The preload swaps Baileys' certificate root for the emulator's test root in this process.
 import '@wacrm/wa-emulator/preload';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob } from '@wacrm/contracts';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
-import type { AuthChange, AuthStateStore, BeforeWrite } from './data-access/auth-state.store.js';
+import { LeaseStore } from './data-access/lease.store.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
+import { KillableStore } from '../test/killable-store.js';
 
 const firestore = useTestFirestore();
 let redis: TestRedis;
@@ -20,56 +22,6 @@ afterAll(async () => {
   await redis?.cleanup();
   await firestore.close();
 });
-
-/**
- * The Firestore auth-state store as a process sees it: each commit takes `latencyMs`, and after
- * `kill()` nothing more reaches Firestore, as when the process is SIGKILLed. Counts commits.
- */
-class KillableStore implements AuthStateStore {
-  readonly kind = 'firestore';
-  latencyMs = 0;
-  commits = 0;
-  keyWrites = 0;
-  credsWrites = 0;
-  private dead = false;
-  constructor(private readonly inner: AuthStateStore) {}
-  kill(): void {
-    this.dead = true;
-  }
-  load(accountId: string) {
-    return this.inner.load(accountId);
-  }
-  async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-    if (this.dead) return new Promise<void>(() => undefined);
-    this.commits += Math.max(1, Math.ceil(change.keys.length / 450));
-    this.keyWrites += change.keys.length;
-    if (change.creds !== null) this.credsWrites += 1;
-    this.inflight += 1;
-    try {
-      await this.inner.write(accountId, token, change, beforeWrite);
-    } finally {
-      this.inflight -= 1;
-    }
-  }
-  inflight = 0;
-
-  /** Resolves once no write is in flight and none started for 500 ms. */
-  async quiet(): Promise<void> {
-    await expectEventually(async () => {
-      const before = this.commits;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(this.inflight).toBe(0);
-      expect(this.commits).toBe(before);
-    });
-  }
-  wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite) {
-    return this.inner.wipe(accountId, token, revoked, beforeWrite);
-  }
-  health() {
-    return this.inner.health();
-  }
-}
 
 async function published(accountId: string, messageId: string) {
   const jobs = await env.inbound.queue.getJobs(['waiting', 'completed']);
@@ -148,5 +100,65 @@ describe('auth-state keys and a crash (real Baileys against the emulator)', () =
     );
     const retries = env.emulator.receipts(id).filter((r) => r.type === 'retry');
     expect(retries).toEqual([]);
+  }, 120_000);
+  it('when Redis cannot be reached for the lease check, then a new contact’s Signal keys are still stored (fenced by the store’s token) and a crash then loses nothing', async () => {
+    const id = 'keys-redis-down';
+    // The session's fence check goes through its own connection, which the test cuts: with no
+    // offline queue, every lease check fails at once, as while Redis is down.
+    const leaseRedis = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const leases = new LeaseStore(leaseRedis, redis.prefix, env.instanceId, 30_000);
+    const store = new KillableStore(env.store);
+    try {
+      const first = await env.paired(id, { leases, store });
+      await expectEventually(() => {
+        const device = env.emulator.accountViews().find((a) => a.accountId === id)?.devices[0];
+        expect(device?.preKeys ?? 0).toBeGreaterThan(0);
+      });
+      await store.quiet();
+      const before = new Set((await env.store.load(id)).keys.keys());
+
+      leaseRedis.disconnect();
+      await expect(leases.assertHeld(first.lease)).rejects.toThrow();
+      const contact = '+40722999100';
+      const sent = await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Primul' });
+      const m1 = (sent.json as { messageIds: string[] }).messageIds[0]!;
+      await expectEventually(async () => expect(await published(id, m1)).toBeDefined(), {
+        timeoutMs: 20_000,
+      });
+      // The Signal session Baileys made for the contact reaches the store while the lease check
+      // cannot: the store's own fencing token refuses an older owner, so Redis is not needed.
+      await expectEventually(
+        async () => {
+          const now = [...(await env.store.load(id)).keys.keys()];
+          expect(now.filter((k) => k.startsWith('session-') && !before.has(k))).not.toEqual([]);
+        },
+        { timeoutMs: 10_000 },
+      );
+      await store.quiet();
+
+      // The process dies with Redis still down; a new owner starts once it is back.
+      store.kill();
+      first.leaseLost();
+      await redis.connection.del(`${redis.prefix}:wa:lease:${id}`);
+      const second = await env.open(id);
+      await env.waitStatus(second, 'connected');
+      const next = await env.control(`/accounts/${id}/inbound`, {
+        from: contact,
+        text: 'Al doilea',
+      });
+      const m2 = (next.json as { messageIds: string[] }).messageIds[0]!;
+      await expectEventually(
+        async () => {
+          const raw = await published(id, m2);
+          expect(raw).toBeDefined();
+          expect(raw!.undecryptable).toBe(false);
+          expect(raw!.message).toMatchObject({ conversation: 'Al doilea' });
+        },
+        { timeoutMs: 20_000 },
+      );
+      expect(env.emulator.receipts(id).filter((r) => r.type === 'retry')).toEqual([]);
+    } finally {
+      leaseRedis.disconnect();
+    }
   }, 120_000);
 });

@@ -10,6 +10,7 @@ function memoryStore(initial: Array<[string, string]> = []) {
     kind: 'disk',
     load: (): Promise<StoredAuth> =>
       Promise.resolve({ creds: null, keys: new Map(initial), revoked: false }),
+    claim: () => Promise.resolve(),
     write: (_accountId, _token, change) => {
       changes.push(change);
       return Promise.resolve();

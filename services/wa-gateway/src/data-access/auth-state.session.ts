@@ -46,6 +46,9 @@ export async function openSessionAuth(input: {
   onLidMappings?: (mappings: Array<{ lid: string; pn: string }>) => void;
 }): Promise<SessionAuth> {
   const { accountId, store, logger } = input;
+  // Claimed first: what an older owner writes from now on is refused, and what it wrote before
+  // is in what we load.
+  await store.claim(accountId, input.token());
   const stored = await store.load(accountId);
   const restored = stored.creds !== null && !stored.revoked;
   const creds = (

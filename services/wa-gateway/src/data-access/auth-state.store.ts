@@ -32,6 +32,11 @@ export interface StoreHealth {
 export interface AuthStateStore {
   readonly kind: 'firestore' | 'disk';
   load(accountId: string): Promise<StoredAuth>;
+  /**
+   * Records `token` as the account's owner before its state is loaded, so every later write of an
+   * older owner is refused (LeaseLostError) by the store itself, with or without Redis.
+   */
+  claim(accountId: string, token: number): Promise<void>;
   /** Writes keys first, then creds: a crash in between never leaves keys older than creds. */
   write(
     accountId: string,
@@ -76,6 +81,17 @@ export class FirestoreAuthStateStore implements AuthStateStore {
         ? this.cipher.decrypt(Buffer.from(data.creds, 'base64'), `${accountId}|creds`)
         : null;
     return { creds, keys, revoked: data?.revoked === true };
+  }
+
+  async claim(accountId: string, token: number) {
+    await this.fenced(accountId, token, (tx, stored) => {
+      if (stored === token) return;
+      tx.set(
+        this.doc(accountId),
+        { fencingToken: token, instanceId: this.instanceId, updatedAt: new Date() },
+        { merge: true },
+      );
+    });
   }
 
   /**
@@ -214,10 +230,32 @@ export class DiskAuthStateStore implements AuthStateStore {
     return { creds, keys, revoked };
   }
 
+  async claim(accountId: string, token: number) {
+    const dir = this.dir(accountId);
+    await mkdir(dir, { recursive: true });
+    if ((await this.fence(accountId)) === token) return;
+    await this.assertFence(accountId, token);
+    await writeDurably(join(dir, 'fence'), Buffer.from(String(token)));
+  }
+
+  /** The token of the newest owner that claimed the account here (null: none yet). */
+  private async fence(accountId: string): Promise<number | null> {
+    const text = await readFile(join(this.dir(accountId), 'fence'), 'utf8').catch(() => null);
+    const token = text === null ? NaN : Number(text);
+    return Number.isSafeInteger(token) ? token : null;
+  }
+
+  /** Refuses a writer older than the newest owner (one process per volume writes at a time). */
+  private async assertFence(accountId: string, token: number) {
+    const stored = await this.fence(accountId);
+    if (stored !== null && stored > token) throw new LeaseLostError(accountId, token);
+  }
+
   async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
     const dir = this.dir(accountId);
     await mkdir(join(dir, 'keys'), { recursive: true });
     await beforeWrite();
+    await this.assertFence(accountId, token);
     for (const [name, value] of change.keys) {
       const path = join(dir, 'keys', `${encodeURIComponent(name)}.enc`);
       if (value === null) await unlink(path).catch(() => undefined);
@@ -236,6 +274,7 @@ export class DiskAuthStateStore implements AuthStateStore {
 
   async wipe(accountId: string, token: number, revoked: boolean, beforeWrite: BeforeWrite) {
     await beforeWrite();
+    await this.assertFence(accountId, token);
     const dir = this.dir(accountId);
     await rm(join(dir, 'keys'), { recursive: true, force: true });
     await rm(join(dir, 'creds.enc'), { force: true });

@@ -88,6 +88,24 @@ export class LeaseStore {
     if (held !== 1) throw new LeaseLostError(lease.accountId, lease.token);
   }
 
+  /**
+   * The fencing check before an auth-state write: refuses (LeaseLostError) when Redis says the
+   * lease is gone or someone else's. When Redis cannot be asked, the write goes ahead: nobody can
+   * take a lease while Redis is down, and the auth-state store refuses a writer older than the
+   * token the newest owner claimed there — so Signal keys stay durable through a Redis outage
+   * instead of living only in memory until it ends. Returns whether Redis answered.
+   */
+  async assertNotLost(lease: Lease): Promise<boolean> {
+    let held: unknown;
+    try {
+      held = await this.redis.eval(HOLDS, 1, this.leaseKey(lease.accountId), this.value(lease));
+    } catch {
+      return false;
+    }
+    if (held !== 1) throw new LeaseLostError(lease.accountId, lease.token);
+    return true;
+  }
+
   /** Holder ("instance|token") of each account's lease, null when free. */
   async holders(accountIds: readonly string[]): Promise<Map<string, string | null>> {
     const result = new Map<string, string | null>();

@@ -122,7 +122,7 @@ export class AccountSession {
       accountId: this.accountId,
       store: this.deps.store,
       token: () => this.lease.token,
-      beforeWrite: () => this.deps.leases.assertHeld(this.lease),
+      beforeWrite: () => this.fenceCheck(),
       logger: this.log,
       onLeaseLost: () => this.leaseLost(),
       onLidMappings: (mappings) => this.publishMappings(mappings),
@@ -678,6 +678,23 @@ export class AccountSession {
     await conn?.end();
     await this.auth?.flush();
     if (release) await this.deps.leases.release(this.lease).catch(() => undefined);
+  }
+
+  /** Whether the last fence check reached Redis (a change is logged once per outage). */
+  private fenceReachable = true;
+
+  /** Before each auth-state write: see {@link LeaseStore.assertNotLost}. */
+  private async fenceCheck(): Promise<void> {
+    const reachable = await this.deps.leases.assertNotLost(this.lease);
+    if (reachable === this.fenceReachable) return;
+    this.fenceReachable = reachable;
+    if (reachable) this.log.info('lease check reaches Redis again');
+    else {
+      this.log.warn(
+        { token: this.lease.token },
+        'lease check cannot reach Redis; auth-state writes go on, fenced by the store',
+      );
+    }
   }
 
   /** The lease went to someone else: stop at once, write nothing more. */
