@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{accountId}/media-progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's history media: how many are stored, pending, failed, expired
+         * @description History and backfill media are fetched in the background, after live media. total counts every history message with a file to keep; pending = total - stored - failed - expired (queued, or waiting for the phone to upload an expired file again). Counted once per message, also when a job is retried.
+         */
+        get: operations["getHistoryMediaProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/whatsapp/add-account": {
         parameters: {
             query?: never;
@@ -1724,11 +1744,197 @@ export interface operations {
                                 startedAt: string | null;
                                 completedAt: string | null;
                             };
+                            historyMedia: {
+                                total: number;
+                                stored: number;
+                                pending: number;
+                                failed: number;
+                                expired: number;
+                            };
                             /** @description ISO-8601 date-time */
                             createdAt: string;
                             /** @description ISO-8601 date-time */
                             updatedAt: string;
                         }[];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getHistoryMediaProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        stored: number;
+                        pending: number;
+                        failed: number;
+                        expired: number;
+                        accountId: string;
                     };
                 };
             };

@@ -4,7 +4,14 @@ import type { Worker } from 'bullmq';
 import { AiRequestsQueue, type ApiKeyScope, type EventDoc } from '@wacrm/contracts';
 import { collections } from '@wacrm/firestore';
 import { startWorker } from '@wacrm/queue';
-import { admin, bearer, useGateway, userToken, type TestGateway } from '../test/gateway.fixture.js';
+import {
+  admin,
+  bearer,
+  useGateway,
+  userToken,
+  validateTraffic,
+  type TestGateway,
+} from '../test/gateway.fixture.js';
 import {
   accountDoc,
   seedAccount,
@@ -283,6 +290,8 @@ beforeAll(async () => {
   gw = await useGateway({
     WA_EMULATOR_URL: simulator.url,
   });
+  // Every answer of the matrix (each caller on each route) is checked against the document.
+  validateTraffic(gw);
   // ai-extractor's place: the matrix is about who gets through, not about the answers.
   aiWorker = startWorker(
     AiRequestsQueue,

@@ -8,7 +8,7 @@ import {
   type TestFirestore,
   type TestRedis,
 } from '@wacrm/testing';
-import { admin, useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { admin, useGateway, validateTraffic, type TestGateway } from '../test/gateway.fixture.js';
 import {
   authAppForTests,
   buildSendPath,
@@ -46,6 +46,7 @@ beforeAll(async () => {
   redis = await useTestRedis();
   authApp = authAppForTests();
   api = await useGateway({}, { fs, redis, authApp });
+  validateTraffic(api);
   network = await startEmulator();
   procs.push(network.proc);
   await createAccount(fs.db, ACCOUNT);

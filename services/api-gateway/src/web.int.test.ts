@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger } from '@wacrm/testing';
-import { useGateway, type TestGateway } from '../test/gateway.fixture.js';
+import { useGateway, validateTraffic, type TestGateway } from '../test/gateway.fixture.js';
 import { settingsFrom, startGateway, type Gateway } from './gateway.js';
 
 // The gateway serving a small fake build of the web client from a temporary directory.
@@ -16,8 +16,9 @@ const bundle = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 const html =
   '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
 
+/** A gateway serving `webRoot`, its traffic checked against the OpenAPI document it serves. */
 async function start(overrides: Record<string, string>, webRoot: string): Promise<Gateway> {
-  return startGateway({
+  const started = await startGateway({
     config: { ...gw.config, WEBHOOK_WORKER: false, ...overrides },
     logger: captureLogger('api-gateway', 'warn').logger,
     instanceId: 'gw-web-test',
@@ -26,6 +27,9 @@ async function start(overrides: Record<string, string>, webRoot: string): Promis
     auth: gw.authApp.auth,
     webRoot,
   });
+  await started.app.ready();
+  validateTraffic(started);
+  return started;
 }
 
 beforeAll(async () => {

@@ -15,7 +15,8 @@ import { principalOf } from './auth.hook.js';
 import { documentedRoutes, type RouteDoc } from './documented.js';
 import { errorResponses } from './error-responses.js';
 
-const simErrors = { ...errorResponses, 503: errorResponses[400] };
+// 409: a scan while the account shows no QR, or the emulator's own conflict passed on.
+const simErrors = { ...errorResponses, 409: errorResponses[400], 503: errorResponses[400] };
 /** The largest file as base64 plus room for the rest of the message. */
 const INBOUND_BODY_LIMIT_BYTES = SIMULATOR_MAX_MEDIA_BASE64_CHARS + 256 * 1024;
 
