@@ -9,8 +9,13 @@ import type { MessageDoc, ThreadDoc } from './firestore.schema.js';
  *
  * - `accounts/{accountId}/searchTerms/{term}/periods/{period}[.{part}]` — the messages of one
  *   period (7 days from the epoch, UTC)
- *   that contain `term`, as compact entries (see `encodeSearchEntry`), at most
- *   `SEARCH_ENTRIES_PER_PART` per document; a busy period continues in parts `{period}.1`, `{period}.2`…
+ *   that contain `term`, as compact entries (see `encodeSearchEntry`) packed into one string
+ *   (`packed`, one entry a line), at most `SEARCH_ENTRIES_PER_PART` per document; a busy period
+ *   continues in parts `{period}.1`, `{period}.2`… Documents written before the packing hold an
+ *   array (`entries`, one element per entry): read both ways (`searchPeriodEntries`), rewritten
+ *   packed whenever touched (a reindex touches them all). One string instead of an array cut a
+ *   search's CPU on the embedded store, which converts and serialises every array element
+ *   (~8 µs each) of what a search reads.
  * - `accounts/{accountId}/searchThreads/{threadId}` — one document per thread with every prefix
  *   of its name's words and phone forms (`threadSearchTerms`), found by an `array-contains`
  *   query: a new thread costs one write, where a document per prefix cost one per prefix.
@@ -31,6 +36,11 @@ export const SEARCH_TERMS_PER_MESSAGE = 64;
 export const SEARCH_TERM_MAX_CHARS = 32;
 export const SEARCH_TERM_MIN_CHARS = 2;
 export const SEARCH_ENTRIES_PER_PART = 2000;
+/**
+ * A packed document's string: 2000 entries of ids at their longest (256 characters each, a few
+ * escaped) would pass Firestore's 1 MiB per document, so a part also ends at this many characters.
+ */
+export const SEARCH_PACKED_MAX_CHARS = 512 * 1024;
 /** Threads read for one query word (the most recent of them are shown). */
 export const SEARCH_THREADS_PER_TERM = 500;
 /** Words of a query; more are ignored. */
@@ -125,10 +135,73 @@ export interface SearchEntry {
   hasMedia: boolean;
 }
 
-/** `ts(base 36)|flags|messageId|threadId`; message ids and thread ids never contain "|". */
+/**
+ * The words of a message as 128 bits (two per word, from a 32-bit FNV-1a hash), written with
+ * the entry: a search of several words reads the entries of its rarest word only and keeps those
+ * whose signature has every other word's bits. A false match (~2 % for a message of ten words) is
+ * dropped when the message is read; a word the message has always matches.
+ */
+export const SEARCH_SIGNATURE_CHARS = 22;
+const SIGNATURE_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const SIGNATURE_VALUES = new Map([...SIGNATURE_DIGITS].map((c, i) => [c, i]));
+
+/** The two bit positions (0–127) of a word in a signature. */
+export function searchSignatureBits(term: string): [number, number] {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) {
+    h ^= term.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return [h & 127, (h >>> 7) & 127];
+}
+
+export function searchSignature(terms: readonly string[]): string {
+  const bits = new Array<number>(SEARCH_SIGNATURE_CHARS).fill(0);
+  for (const term of terms) {
+    for (const b of searchSignatureBits(term)) bits[Math.floor(b / 6)]! |= 1 << (b % 6);
+  }
+  return bits.map((v) => SIGNATURE_DIGITS[v]!).join('');
+}
+
+/** Whether a signature may hold every one of the bits; no signature (an older entry) may hold anything. */
+export function searchSignatureHas(signature: string, bits: readonly number[]): boolean {
+  if (signature.length !== SEARCH_SIGNATURE_CHARS) return true;
+  for (const b of bits) {
+    const v = SIGNATURE_VALUES.get(signature[Math.floor(b / 6)]!) ?? 63;
+    if ((v & (1 << (b % 6))) === 0) return false;
+  }
+  return true;
+}
+
+/** One indexed message: enough to filter and order without reading the message. */
+export interface SearchEntry {
+  messageId: string;
+  threadId: string;
+  tsMs: number;
+  direction: MessageDirection;
+  hasMedia: boolean;
+  /** `searchSignature` of the message's words; '' in entries written before signatures. */
+  signature: string;
+}
+
+// Ids come from the network: the separators of the format are escaped in them (linear: one class).
+const ID_SPECIAL = /[%|\n\r]/;
+const ID_SPECIALS = /[%|\n\r]/g;
+const ID_ESCAPES = /%(?:25|7C|0A|0D)/g;
+const ESCAPES: Record<string, string> = { '%': '%25', '|': '%7C', '\n': '%0A', '\r': '%0D' };
+const escapeId = (id: string) =>
+  ID_SPECIAL.test(id) ? id.replace(ID_SPECIALS, (c) => ESCAPES[c] ?? c) : id;
+const unescapeId = (id: string) =>
+  id.includes('%') ? id.replace(ID_ESCAPES, (e) => decodeURIComponent(e)) : id;
+
+/**
+ * `ts(base 36)|flags|messageId|threadId`, flags being direction (`i`/`o`), media (`m`/`-`) and
+ * the signature (entries written before signatures have the first two only). `|`, `%`, line
+ * breaks in ids are %-escaped, so an entry is one line of a packed document.
+ */
 export function encodeSearchEntry(e: SearchEntry): string {
-  const flags = `${e.direction === 'inbound' ? 'i' : 'o'}${e.hasMedia ? 'm' : '-'}`;
-  return `${e.tsMs.toString(36)}|${flags}|${e.messageId}|${e.threadId}`;
+  const flags = `${e.direction === 'inbound' ? 'i' : 'o'}${e.hasMedia ? 'm' : '-'}${e.signature}`;
+  return `${e.tsMs.toString(36)}|${flags}|${escapeId(e.messageId)}|${escapeId(e.threadId)}`;
 }
 
 export function decodeSearchEntry(s: string): SearchEntry | null {
@@ -138,13 +211,19 @@ export function decodeSearchEntry(s: string): SearchEntry | null {
   if (first < 0 || second < 0 || third < 0) return null;
   const tsMs = parseInt(s.slice(0, first), 36);
   const flags = s.slice(first + 1, second);
-  if (!Number.isFinite(tsMs) || flags.length !== 2) return null;
+  if (
+    !Number.isFinite(tsMs) ||
+    (flags.length !== 2 && flags.length !== 2 + SEARCH_SIGNATURE_CHARS)
+  ) {
+    return null;
+  }
   return {
     tsMs,
     direction: flags[0] === 'i' ? 'inbound' : 'outbound',
     hasMedia: flags[1] === 'm',
-    messageId: s.slice(second + 1, third),
-    threadId: s.slice(third + 1),
+    signature: flags.slice(2),
+    messageId: unescapeId(s.slice(second + 1, third)),
+    threadId: unescapeId(s.slice(third + 1)),
   };
 }
 
@@ -152,7 +231,7 @@ export function decodeSearchEntry(s: string): SearchEntry | null {
 export function searchEntryMessageId(s: string): string {
   const second = s.indexOf('|', s.indexOf('|') + 1);
   const third = s.indexOf('|', second + 1);
-  return s.slice(second + 1, third);
+  return unescapeId(s.slice(second + 1, third));
 }
 
 export function searchEntryOf(doc: MessageDoc): SearchEntry {
@@ -162,6 +241,7 @@ export function searchEntryOf(doc: MessageDoc): SearchEntry {
     tsMs: doc.tsClient.getTime(),
     direction: doc.direction,
     hasMedia: doc.media !== null,
+    signature: searchSignature(messageSearchTerms(doc)),
   };
 }
 
@@ -173,10 +253,24 @@ export const SearchPeriodDoc = z.object({
   part: z.number().int().nonnegative(),
   /** On part 0 only: how many parts the period has. */
   parts: z.number().int().positive(),
-  entries: z.array(z.string().max(2048)).max(SEARCH_ENTRIES_PER_PART),
+  /** The entries, one a line (`searchPeriodEntries` reads them). */
+  packed: z.string().max(SEARCH_PACKED_MAX_CHARS).optional(),
+  /** Before the packing: one array element per entry. Read, never written. */
+  entries: z.array(z.string().max(2048)).max(SEARCH_ENTRIES_PER_PART).optional(),
   updatedAt: Time,
 });
 export type SearchPeriodDoc = z.infer<typeof SearchPeriodDoc>;
+
+/** The encoded entries of a period document, in either format. */
+export function searchPeriodEntries(doc: Pick<SearchPeriodDoc, 'packed' | 'entries'>): string[] {
+  if (doc.packed !== undefined) return doc.packed.length > 0 ? doc.packed.split('\n') : [];
+  return doc.entries ?? [];
+}
+
+/** Joins entries for `packed`. */
+export function packSearchEntries(entries: readonly string[]): string {
+  return entries.join('\n');
+}
 
 export const SearchThreadDoc = z.object({
   threadId: z.string().min(1),

@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   WaInboundQueue,
+  encodeSearchEntry,
+  messageSearchTerms,
+  searchEntryOf,
+  searchPeriodOf,
+  searchSignatureBits,
+  searchSignatureHas,
   type MessageDoc,
   type SearchResponse,
   type ThreadDoc,
 } from '@wacrm/contracts';
 import { openQueue } from '@wacrm/queue';
-import { collections, threadIdFor } from '@wacrm/firestore';
+import { collections, searchPeriods, threadIdFor } from '@wacrm/firestore';
 import {
   ADMIN_TOKEN,
   useGateway,
@@ -18,6 +24,8 @@ import { writeSearchIndex } from '../test/search-seed.js';
 
 const A = 'wa-search-a';
 const B = 'wa-search-b';
+/** Account C: a signature's false match, and an index written before the packing. */
+const C = 'wa-search-c';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 let gw: TestGateway;
 let readKeyA: Record<string, string>;
@@ -25,6 +33,7 @@ let readKeyA: Record<string, string>;
 const T1 = threadIdFor(A, '40712345678@s.whatsapp.net');
 const T2 = threadIdFor(A, '40799999999@s.whatsapp.net');
 const TB = threadIdFor(B, '40711111111@s.whatsapp.net');
+const TC = threadIdFor(C, '40722222222@s.whatsapp.net');
 const day = (d: number, h = 10) => new Date(Date.UTC(2026, 0, d, h));
 
 function msg(
@@ -64,6 +73,26 @@ const messages: MessageDoc[] = [
   msg(B, TB, 'MB', day(3), { body: 'Ștefan din alt cont' }),
 ];
 
+// MF's signature holds the bits of a word MF does not have (found by trying words in turn).
+const MF = msg(C, TC, 'MF', day(10), { body: 'rezervare confirmata nunta' });
+const mfSignature = searchEntryOf(MF).signature;
+const collider = (() => {
+  const have = new Set(messageSearchTerms(MF));
+  for (let i = 0; ; i++) {
+    const w = `cuvant${i}`;
+    if (!have.has(w) && searchSignatureHas(mfSignature, searchSignatureBits(w))) return w;
+  }
+})();
+const signed: MessageDoc[] = [
+  MF,
+  ...[1, 2, 3].map((n) => msg(C, TC, `MW${n}`, day(10, 10 + n), { body: `${collider} alt mesaj` })),
+];
+// Indexed as before the packing: an array per document, entries without a signature.
+const unpacked: MessageDoc[] = [
+  msg(C, TC, 'MO1', day(12), { body: 'comanda veche' }),
+  msg(C, TC, 'MO2', day(13), { body: 'comanda noua' }),
+];
+
 beforeAll(async () => {
   gw = await useGateway();
   validateTraffic(gw);
@@ -94,6 +123,28 @@ beforeAll(async () => {
     threads.filter(([, t]) => t.accountId === B),
     indexed.filter((m) => m.accountId === B),
   );
+  await writeAll(db, [
+    [`threads/${TC}`, { ...threadDoc(C, 4, day(13), '+40722222222'), displayName: 'Cornel' }],
+    ...[...signed, ...unpacked].map((m): [string, Record<string, unknown>] => [
+      `threads/${m.threadId}/messages/${m.waKey.id}`,
+      m,
+    ]),
+  ]);
+  await writeSearchIndex(db, C, [], signed);
+  for (const term of ['comanda', 'veche', 'noua']) {
+    const having = unpacked.filter((m) => messageSearchTerms(m).includes(term));
+    const period = searchPeriodOf(having[0]!.tsClient);
+    await searchPeriods(db, C, term)
+      .doc(String(period))
+      .set({
+        term,
+        period,
+        part: 0,
+        parts: 1,
+        entries: having.map((m) => encodeSearchEntry({ ...searchEntryOf(m), signature: '' })),
+        updatedAt: new Date(),
+      });
+  }
   const res = await gw.app.inject({
     method: 'POST',
     url: '/api/admin/api-keys',
@@ -170,6 +221,27 @@ describe('GET /api/search', () => {
       if (cursor === null) break;
     }
     expect(seen).toEqual(['M4', 'M3', 'M2', 'M1']);
+  });
+
+  it("when a message's signature holds a word it lacks, then the stored message decides and it is not a hit", async () => {
+    const q = (words: string) => search(`q=${encodeURIComponent(words)}&accountId=${C}`);
+    expect(ids((await q('nunta')).body)).toEqual(['MF']);
+    expect(ids((await q(collider)).body)).toEqual(['MW3', 'MW2', 'MW1']);
+    // "nunta" is the rarer word: its entries are read, and MF's signature passes for the other.
+    expect(ids((await q(`nunta ${collider}`)).body)).toEqual([]);
+    expect(ids((await q(`${collider} mesaj`)).body)).toEqual(['MW3', 'MW2', 'MW1']);
+  });
+
+  it('when the index was written before the packing (arrays, no signatures), then search reads it right', async () => {
+    const q = (words: string) => search(`q=${encodeURIComponent(words)}&accountId=${C}`);
+    expect(ids((await q('comanda')).body)).toEqual(['MO2', 'MO1']);
+    expect(ids((await q('veche comanda')).body)).toEqual(['MO1']);
+    expect(ids((await q('comanda noua')).body)).toEqual(['MO2']);
+    expect(ids((await q('comanda nunta')).body)).toEqual([]);
+    const paged = await search(`q=comanda&accountId=${C}&limit=1`);
+    expect(ids(paged.body)).toEqual(['MO2']);
+    const next = await search(`q=comanda&accountId=${C}&limit=1&cursor=${paged.body.nextCursor}`);
+    expect(ids(next.body)).toEqual(['MO1']);
   });
 
   it('when a thread is searched by name prefix or phone as typed, then it is found', async () => {

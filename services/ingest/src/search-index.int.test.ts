@@ -2,8 +2,11 @@ import type { Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   decodeSearchEntry,
+  searchPeriodEntries,
   searchPeriodOf,
+  searchSignature,
   SEARCH_ENTRIES_PER_PART,
+  SEARCH_PACKED_MAX_CHARS,
   WaInboundQueue,
   type MessageDoc,
 } from '@wacrm/contracts';
@@ -18,6 +21,8 @@ import {
   type TestRedis,
 } from '@wacrm/testing';
 import { FirestoreStore } from './data-access/firestore-store.js';
+import { applySearchPlan, SEARCH_COMMIT_MAX_BYTES } from './data-access/search-index.js';
+import { emptySearchPlan, planMessage } from './domain/search-plan.js';
 import { startInboundWorker } from './entry-points/inbound.worker.js';
 import { buildIngestDeps } from './ingest.composition.js';
 import { messagesJob, raw } from './test-support/wa-fixtures.js';
@@ -75,12 +80,33 @@ async function settle(): Promise<void> {
 async function indexed(term: string, accountId = A): Promise<string[]> {
   const snap = await searchPeriods(fs.db, accountId, term).get();
   return snap.docs
-    .flatMap((d) => d.data().entries)
+    .flatMap((d) => searchPeriodEntries(d.data()))
     .map((e) => decodeSearchEntry(e)!.messageId)
     .sort();
 }
 
 const text = (t: string) => ({ conversation: t });
+
+const base: Omit<MessageDoc, 'waKey' | 'threadId' | 'body'> = {
+  accountId: A,
+  direction: 'inbound',
+  type: 'text',
+  media: null,
+  tsClient: new Date(TS * 1000),
+  tsServer: null,
+  status: 'received',
+  requestId: null,
+  source: 'history',
+  participant: null,
+  senderName: null,
+  quotedMessageId: null,
+  deleted: false,
+  editedBody: null,
+  reactions: {},
+  location: null,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+};
 
 describe('search index kept by ingest', () => {
   it('when messages arrive, then their words are indexed folded (Ștefan, Ştefan → stefan), with captions and file names', async () => {
@@ -115,13 +141,15 @@ describe('search index kept by ingest', () => {
     expect(await indexed('intelegere')).toEqual(['M3']);
     expect(await indexed('Ștefan')).toEqual([]); // only folded words are keys
     const entry = (await searchPeriods(fs.db, A, 'contract').doc(String(PERIOD)).get()).data()!;
-    expect(entry.entries.map((e) => decodeSearchEntry(e))).toEqual([
+    expect(entry.entries).toBeUndefined(); // packed: one string, not an element per entry
+    expect(searchPeriodEntries(entry).map((e) => decodeSearchEntry(e))).toEqual([
       {
         messageId: 'M3',
         threadId: T,
         tsMs: (TS + 2) * 1000,
         direction: 'outbound',
         hasMedia: true,
+        signature: searchSignature(['contract', 'intelegere', 'pdf']),
       },
     ]);
     // The thread by its name's prefixes and its phone in both forms.
@@ -130,9 +158,7 @@ describe('search index kept by ingest', () => {
       expect(found.docs.map((d) => d.id)).toEqual([T]);
     }
     // A replayed job changes nothing in the index.
-    const before = (await searchPeriods(fs.db, A, 'stefan').get()).docs.map(
-      (d) => d.data().entries,
-    );
+    const before = (await searchPeriods(fs.db, A, 'stefan').get()).docs.map((d) => d.data().packed);
     await enqueue(
       queue,
       'ingest-messages',
@@ -142,7 +168,7 @@ describe('search index kept by ingest', () => {
     );
     await settle();
     expect(
-      (await searchPeriods(fs.db, A, 'stefan').get()).docs.map((d) => d.data().entries),
+      (await searchPeriods(fs.db, A, 'stefan').get()).docs.map((d) => d.data().packed),
     ).toEqual(before);
   });
 
@@ -201,7 +227,7 @@ describe('search index kept by ingest', () => {
     await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(1500)));
     await settle();
     const days = (await searchPeriods(fs.db, A, 'comanda').get()).docs.map((d) => d.data());
-    expect(days.map((d) => [d.part, d.entries.length]).sort()).toEqual([
+    expect(days.map((d) => [d.part, searchPeriodEntries(d).length]).sort()).toEqual([
       [0, SEARCH_ENTRIES_PER_PART],
       [1, 10],
     ]);
@@ -210,26 +236,6 @@ describe('search index kept by ingest', () => {
   });
 
   it('when messages were stored before the index existed, then reindex-search indexes them and resumes where it stopped', async () => {
-    const base: Omit<MessageDoc, 'waKey' | 'threadId' | 'body'> = {
-      accountId: A,
-      direction: 'inbound',
-      type: 'text',
-      media: null,
-      tsClient: new Date(TS * 1000),
-      tsServer: null,
-      status: 'received',
-      requestId: null,
-      source: 'history',
-      participant: null,
-      senderName: null,
-      quotedMessageId: null,
-      deleted: false,
-      editedBody: null,
-      reactions: {},
-      location: null,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    };
     const threadIds: string[] = [];
     for (let i = 0; i < 60; i++) {
       const jid = `407000${String(i).padStart(5, '0')}@s.whatsapp.net`;
@@ -287,4 +293,82 @@ describe('search index kept by ingest', () => {
     // Nothing was deleted.
     expect((await store.c.threads().where('accountId', '==', A).get()).size).toBe(60);
   });
+
+  it('when the index holds documents of the array format (no signatures), then ingest reads them and a reindex rewrites them packed', async () => {
+    const jid = '40700000001@s.whatsapp.net';
+    const threadId = threadIdFor(A, jid);
+    await store.threadRef(threadId).set({
+      accountId: A,
+      clientJid: jid,
+      phoneE164: '+40700000001',
+      displayName: 'Ana',
+      isGroup: false,
+      lastMessageAt: new Date(TS * 1000),
+      lastMessageText: 'x',
+      lastMessageDirection: 'inbound',
+      unreadCount: 0,
+      messageCount: 2,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    for (const [id, body] of [
+      ['V1', 'tort vechi'],
+      ['V2', 'tort nou'],
+    ] as const) {
+      await store.messageRef(threadId, id).set({
+        ...base,
+        threadId,
+        body,
+        waKey: { id, remoteJid: jid, fromMe: false, participant: null },
+      });
+    }
+    // As the index was written before the packing: an array, entries without a signature.
+    const old = `${(TS * 1000).toString(36)}|i-|V1|${threadId}`;
+    await searchPeriods(fs.db, A, 'tort')
+      .doc(String(PERIOD))
+      .set({
+        term: 'tort',
+        period: PERIOD,
+        part: 0,
+        parts: 1,
+        entries: [old],
+        updatedAt: new Date(),
+      });
+    expect(await indexed('tort')).toEqual(['V1']);
+    await enqueue(queue, 'reindex-search', { accountId: A, afterThreadId: null, requestedBy: 't' });
+    await settle();
+    const doc = (await searchPeriods(fs.db, A, 'tort').doc(String(PERIOD)).get()).data()!;
+    expect(doc.entries ?? []).toEqual([]); // emptied: the embedded store's set() keeps old fields
+    const entries = searchPeriodEntries(doc).map((e) => decodeSearchEntry(e)!);
+    expect(entries.map((e) => [e.messageId, e.signature])).toEqual([
+      ['V1', searchSignature(['tort', 'vechi'])],
+      ['V2', searchSignature(['tort', 'nou'])],
+    ]);
+    expect(await indexed('vechi')).toEqual(['V1']);
+  });
+
+  it('when entries are long, then a part ends at SEARCH_PACKED_MAX_CHARS and a commit carries at most SEARCH_COMMIT_MAX_BYTES', async () => {
+    const jid = '40700000002@s.whatsapp.net';
+    const threadId = threadIdFor(A, jid);
+    const words = ['lung', 'mesaj', 'comanda', 'tort', 'sambata', 'ora', 'sala', 'pret'];
+    const plan = emptySearchPlan();
+    for (let i = 0; i < SEARCH_ENTRIES_PER_PART; i++) {
+      // Message ids as long as the contract allows: 2000 entries run past the packed limit.
+      const id = `${'X'.repeat(250)}${String(i).padStart(6, '0')}`;
+      planMessage(plan, {
+        ...base,
+        tsClient: new Date(TS * 1000 + i),
+        threadId,
+        body: words.join(' '),
+        waKey: { id, remoteJid: jid, fromMe: false, participant: null },
+      });
+    }
+    const { commits } = await applySearchPlan(fs.db, A, plan, new Date(), 400);
+    // 8 words × ~600 KB: by count alone (16 writes ≤ 400) this was one commit of ~5 MB.
+    expect(commits).toBeGreaterThanOrEqual(Math.ceil((8 * 600_000) / SEARCH_COMMIT_MAX_BYTES));
+    const docs = (await searchPeriods(fs.db, A, 'sambata').get()).docs.map((d) => d.data());
+    expect(docs.map((d) => d.part).sort()).toEqual([0, 1]);
+    for (const d of docs) expect(d.packed!.length).toBeLessThanOrEqual(SEARCH_PACKED_MAX_CHARS);
+    expect(new Set(await indexed('sambata')).size).toBe(SEARCH_ENTRIES_PER_PART);
+  }, 60_000);
 });

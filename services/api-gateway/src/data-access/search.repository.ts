@@ -2,6 +2,9 @@ import type { Firestore } from 'firebase-admin/firestore';
 import {
   SEARCH_THREADS_PER_TERM,
   decodeSearchEntry,
+  searchPeriodEntries,
+  searchSignatureBits,
+  searchSignatureHas,
   messageSearchTerms,
   messageSearchText,
   searchPeriodOf,
@@ -16,13 +19,15 @@ import { collections, searchPeriods, searchThreads as searchThreadDocs } from '@
 import { compareEntries, isBeyondCursor, snippetOf } from '../domain/search-query.js';
 
 /**
- * Period documents read per word in each round, then in every later one. A week of a common
- * word holds hundreds of entries, so most searches end after the newest week; a rare word widens
- * the window. (Reading four weeks at once made every search move ~100 KB of index from the store:
- * bench:api measured 65 CPU ms per search, mostly the store serialising them.)
+ * Period documents read in each round, then in every later one. A week of a common word holds
+ * hundreds of entries, so most searches end after the newest week; a rare word widens the window.
+ * (Reading four weeks at once made every search move ~100 KB of index from the store: bench:api
+ * measured 65 CPU ms per search, mostly the store serialising them.)
  */
 const PERIODS_PER_ROUND = [1, 8, 26] as const;
 const MAX_ROUNDS = 8;
+/** Candidates read per request, in pages of the search's limit (see searchMessages). */
+const HYDRATE_PAGES = 4;
 const THREAD_HITS = 10;
 /**
  * A one-word name or phone search reads as many index documents and threads as it shows,
@@ -50,96 +55,123 @@ export interface MessageSearchPage {
   nextCursor: { ts: number; id: string } | null;
 }
 
-/** One round: every word's periods in [lo, hi], newest first, and from which period on they are complete. */
-async function readRound(
+interface TermPage {
+  entries: string[];
+  /** Periods from this one up to the window's top are complete in `entries`. */
+  completeFrom: number;
+  /** The lowest period read (Infinity when none). */
+  lowest: number;
+}
+
+/** One word's periods in [lo, hi], newest first, at most `limit` documents. */
+async function readTerm(
   db: Firestore,
   accountId: string,
-  terms: string[],
+  term: string,
   lo: number,
   hi: number,
-  perRound: number,
-): Promise<{ byTerm: Array<Map<string, SearchEntry>>; completeFrom: number }> {
-  const snaps = await Promise.all(
-    terms.map((term) =>
-      searchPeriods(db, accountId, term)
-        .where('period', '<=', hi)
-        .where('period', '>=', lo)
-        .orderBy('period', 'desc')
-        .limit(perRound)
-        .get(),
-    ),
-  );
-  let completeFrom = lo;
-  const byTerm = snaps.map((snap) => {
-    const entries = new Map<string, SearchEntry>();
-    let lowest = Infinity;
-    for (const d of snap.docs) {
-      const doc = d.data();
-      lowest = Math.min(lowest, doc.period);
-      for (const raw of doc.entries) {
-        const e = decodeSearchEntry(raw);
-        if (e !== null) entries.set(`${e.threadId}\u0000${e.messageId}`, e);
-      }
-    }
-    // A full page may have cut the lowest period's parts: that period is read again next round.
-    if (snap.docs.length >= perRound) completeFrom = Math.max(completeFrom, lowest + 1);
-    return entries;
-  });
-  return { byTerm, completeFrom };
+  limit: number,
+): Promise<TermPage> {
+  const snap = await searchPeriods(db, accountId, term)
+    .where('period', '<=', hi)
+    .where('period', '>=', lo)
+    .orderBy('period', 'desc')
+    .limit(limit)
+    .get();
+  const entries: string[] = [];
+  let lowest = Infinity;
+  for (const d of snap.docs) {
+    const doc = d.data();
+    lowest = Math.min(lowest, doc.period);
+    for (const e of searchPeriodEntries(doc)) entries.push(e);
+  }
+  // A full page may have cut the lowest period's parts: that period is read again next round.
+  const completeFrom = snap.docs.length >= limit ? lowest + 1 : lo;
+  return { entries, completeFrom, lowest };
 }
 
 /**
- * Messages containing every word, newest first. Reads the words' period documents a window of
- * periods at a time (range filters on one small collection per word), intersects them in memory,
- * then reads the hits' messages to drop what was revoked or edited away since it was indexed.
+ * Messages containing every word, newest first. The first round reads each word's newest period
+ * document; the word with the fewest entries per week read (the rarest) drives the search: later
+ * rounds read only its periods, a window at a time (range filters on one small collection), and
+ * its entries are kept when their signature holds the other words' bits. The hits' messages are
+ * read to drop a false match and what was revoked or edited away since it was indexed.
  */
 export async function searchMessages(db: Firestore, s: MessageSearch): Promise<MessageSearchPage> {
-  if (s.terms.length === 0) return { items: [], nextCursor: null };
+  const terms = [...new Set(s.terms)];
+  if (terms.length === 0) return { items: [], nextCursor: null };
   const sinceMs = s.since?.getTime() ?? 0;
   let untilMs = s.until?.getTime() ?? 8.64e15;
   if (s.cursor !== undefined) untilMs = Math.min(untilMs, s.cursor.ts + 1);
   const lo = searchPeriodOf(new Date(sinceMs));
   let hi = searchPeriodOf(new Date(Math.min(untilMs, Date.now() + 86_400_000 * 366)));
+
+  const probes = await Promise.all(
+    terms.map((term) => readTerm(db, s.accountId, term, lo, hi, PERIODS_PER_ROUND[0])),
+  );
+  // A word with no period in the window: nothing has every word.
+  if (probes.some((p) => p.entries.length === 0)) return { items: [], nextCursor: null };
+  // Entries per week from a word's newest period in the window to now.
+  const top = Math.min(hi, searchPeriodOf(new Date()));
+  const density = (p: TermPage) => p.entries.length / (Math.max(top - p.lowest, 0) + 1);
+  let driver = 0;
+  probes.forEach((p, i) => {
+    if (density(p) < density(probes[driver]!)) driver = i;
+  });
+  const driverTerm = terms[driver]!;
+  const otherBits = terms.filter((t) => t !== driverTerm).flatMap((t) => searchSignatureBits(t));
+
   const found: SearchEntry[] = [];
+  const seen = new Set<string>();
+  let page = probes[driver]!;
   let exhausted = false;
-  let rounds = 0;
-  while (found.length <= s.limit && rounds < MAX_ROUNDS) {
-    rounds += 1;
-    const { byTerm, completeFrom } = await readRound(
-      db,
-      s.accountId,
-      s.terms,
-      lo,
-      hi,
-      PERIODS_PER_ROUND[Math.min(rounds, PERIODS_PER_ROUND.length) - 1]!,
-    );
-    const smallest = byTerm.reduce((a, b) => (b.size < a.size ? b : a));
-    for (const [key, e] of smallest) {
-      if (searchPeriodOf(new Date(e.tsMs)) < completeFrom) continue;
-      if (!byTerm.every((m) => m.has(key))) continue;
+  let rounds = 1;
+  for (;;) {
+    for (const raw of page.entries) {
+      const e = decodeSearchEntry(raw);
+      if (e === null) continue;
       if (e.tsMs < sinceMs || e.tsMs >= untilMs) continue;
+      if (searchPeriodOf(new Date(e.tsMs)) < page.completeFrom) continue;
       if (s.cursor !== undefined && !isBeyondCursor(e, s.cursor)) continue;
       if (s.threadId !== undefined && e.threadId !== s.threadId) continue;
       if (s.direction !== undefined && e.direction !== s.direction) continue;
       if (s.hasMedia !== undefined && e.hasMedia !== s.hasMedia) continue;
+      if (!searchSignatureHas(e.signature, otherBits)) continue;
+      const key = `${e.threadId}\u0000${e.messageId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       found.push(e);
     }
-    if (completeFrom <= lo) {
+    if (page.completeFrom <= lo) {
       exhausted = true;
       break;
     }
-    hi = completeFrom - 1;
+    hi = page.completeFrom - 1;
+    if (found.length > s.limit || rounds >= MAX_ROUNDS) break;
+    rounds += 1;
+    const perRound = PERIODS_PER_ROUND[Math.min(rounds, PERIODS_PER_ROUND.length) - 1]!;
+    page = await readTerm(db, s.accountId, driverTerm, lo, hi, perRound);
   }
   found.sort(compareEntries);
-  const page = found.slice(0, s.limit);
-  const more = found.length > s.limit || !exhausted;
-  const items = await hydrate(db, s.accountId, page, s.terms);
-  const last = page[page.length - 1];
-  const nextCursor = !more
-    ? null
-    : last !== undefined && found.length > s.limit
-      ? { ts: last.tsMs, id: last.messageId }
-      : { ts: searchPeriodStart(hi + 1).getTime(), id: '' };
+  // Read in turn as many as the page shows, until it is full or no candidate is left. Entries
+  // without a signature (indexed before signatures, until a reindex) may all be false matches
+  // of a several-word search: a page reads at most HYDRATE_PAGES pages of them, and the cursor
+  // goes on after the last one read.
+  const items: SearchMessageHit[] = [];
+  let next = 0;
+  let lastRead: SearchEntry | undefined;
+  while (items.length < s.limit && next < found.length && next < s.limit * HYDRATE_PAGES) {
+    const chunk = found.slice(next, next + s.limit - items.length);
+    next += chunk.length;
+    lastRead = chunk[chunk.length - 1];
+    for (const hit of await hydrate(db, s.accountId, chunk, terms)) items.push(hit);
+  }
+  const nextCursor =
+    next < found.length && lastRead !== undefined
+      ? { ts: lastRead.tsMs, id: lastRead.messageId }
+      : exhausted
+        ? null
+        : { ts: searchPeriodStart(hi + 1).getTime(), id: '' };
   return { items, nextCursor };
 }
 

@@ -1,7 +1,10 @@
 import {
   SEARCH_ENTRIES_PER_PART,
+  SEARCH_PACKED_MAX_CHARS,
+  packSearchEntries,
   searchEntryMessageId,
   searchPartId,
+  searchPeriodEntries,
   type SearchPeriodDoc,
   type SearchThreadDoc,
 } from '@wacrm/contracts';
@@ -23,25 +26,39 @@ async function readAll<T>(db: Db, refs: Array<{ path: string }>): Promise<Array<
   return out;
 }
 
+/**
+ * Firestore takes up to 10 MiB per request: a commit carries at most this much of index (a busy
+ * week's packed document is up to SEARCH_PACKED_MAX_CHARS), besides at most `maxWrites` writes.
+ */
+export const SEARCH_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Writes grouped so that one word-period's documents always share a commit. */
 class GroupedBatches {
   private groups: Array<(b: WriteBatch) => void> = [];
   private size = 0;
+  private bytes = 0;
   private readonly commits: Array<Array<(b: WriteBatch) => void>> = [];
 
-  constructor(private readonly maxWrites: number) {}
+  constructor(
+    private readonly maxWrites: number,
+    private readonly maxBytes = SEARCH_COMMIT_MAX_BYTES,
+  ) {}
 
-  add(group: Array<(b: WriteBatch) => void>): void {
+  /** `bytes`: about what the group's documents weigh. */
+  add(group: Array<(b: WriteBatch) => void>, bytes = 0): void {
     if (group.length === 0) return;
-    if (this.size + group.length > this.maxWrites && this.size > 0) this.flush();
+    const full = this.size + group.length > this.maxWrites || this.bytes + bytes > this.maxBytes;
+    if (full && this.size > 0) this.flush();
     this.groups.push(...group);
     this.size += group.length;
+    this.bytes += bytes;
   }
 
   private flush(): void {
     this.commits.push(this.groups);
     this.groups = [];
     this.size = 0;
+    this.bytes = 0;
   }
 
   async commit(db: Db): Promise<number> {
@@ -101,34 +118,65 @@ async function applyPeriods(
     more.map((m) => refOf(ops[m.op]!, m.part)),
   );
   const partsByOp = new Map<number, string[][]>();
-  ops.forEach((_o, i) => partsByOp.set(i, [[...(heads[i]?.entries ?? [])]]));
+  /** Parts stored as an array (before the packing): rewritten packed. */
+  const unpacked = new Map<number, Set<number>>();
+  const load = (i: number, part: number, doc: SearchPeriodDoc | undefined): string[] => {
+    if (doc !== undefined && doc.packed === undefined) {
+      const set = unpacked.get(i) ?? new Set<number>();
+      set.add(part);
+      unpacked.set(i, set);
+    }
+    return doc !== undefined ? searchPeriodEntries(doc) : [];
+  };
+  ops.forEach((_o, i) => partsByOp.set(i, [load(i, 0, heads[i])]));
   more.forEach((m, j) => {
-    partsByOp.get(m.op)![m.part] = [...(rest[j]?.entries ?? [])];
+    partsByOp.get(m.op)![m.part] = load(m.op, m.part, rest[j]);
   });
 
   ops.forEach((o, i) => {
     const parts = partsByOp.get(i)!;
     for (let p = 0; p < parts.length; p++) parts[p] ??= [];
-    const where = new Map<string, number>();
-    parts.forEach((entries, p) => entries.forEach((e) => where.set(searchEntryMessageId(e), p)));
-    const changed = new Set<number>();
+    const where = new Map<string, { part: number; at: number }>();
+    parts.forEach((entries, p) =>
+      entries.forEach((e, at) => where.set(searchEntryMessageId(e), { part: p, at })),
+    );
+    const changed = new Set<number>(unpacked.get(i));
     for (const id of o.removes) {
-      const p = where.get(id);
-      if (p === undefined || o.adds.has(id)) continue;
-      parts[p] = parts[p]!.filter((e) => searchEntryMessageId(e) !== id);
+      const found = where.get(id);
+      if (found === undefined || o.adds.has(id)) continue;
+      parts[found.part] = parts[found.part]!.filter((e) => searchEntryMessageId(e) !== id);
+      parts[found.part]!.forEach((e, at) =>
+        where.set(searchEntryMessageId(e), { part: found.part, at }),
+      );
       where.delete(id);
-      changed.add(p);
+      changed.add(found.part);
     }
+    const chars = parts.map((entries) => entries.reduce((n, e) => n + e.length + 1, 0));
     for (const [id, entry] of o.adds) {
-      if (where.has(id)) continue;
+      const found = where.get(id);
+      if (found !== undefined) {
+        // The same message again (a replay) changes nothing; an entry written before signatures,
+        // or one whose words changed (an edit), is replaced where it is.
+        const entries = parts[found.part]!;
+        if (entries[found.at] === entry) continue;
+        chars[found.part]! += entry.length - entries[found.at]!.length;
+        entries[found.at] = entry;
+        changed.add(found.part);
+        continue;
+      }
       let last = parts.length - 1;
-      if (parts[last]!.length >= SEARCH_ENTRIES_PER_PART) {
+      if (
+        parts[last]!.length >= SEARCH_ENTRIES_PER_PART ||
+        chars[last]! + entry.length + 1 > SEARCH_PACKED_MAX_CHARS
+      ) {
         parts.push([]);
+        chars.push(0);
         last += 1;
         changed.add(0); // part 0 carries the number of parts
       }
       parts[last]!.push(entry);
-      where.set(id, last);
+      chars[last]! += entry.length + 1;
+      where.set(id, { part: last, at: parts[last]!.length - 1 });
       changed.add(last);
     }
     batches.add(
@@ -138,11 +186,14 @@ async function applyPeriods(
           period: o.period,
           part: p,
           parts: parts.length,
-          entries: parts[p]!,
+          packed: packSearchEntries(parts[p]!),
+          // The embedded store's set() keeps fields the new document lacks: the array is emptied.
+          ...(unpacked.get(i)?.has(p) === true ? { entries: [] } : {}),
           updatedAt: now,
         };
         b.set(refOf(o, p), doc);
       }),
+      [...changed].reduce((n, p) => n + chars[p]! + 200, 0),
     );
   });
 }
