@@ -254,6 +254,36 @@ describe('startFirestoreEmulator', () => {
     expect((await db.doc('big/d399').get()).get('entries')).toEqual(entries(399));
   }, 60_000);
 
+  it('when a query selects fields, then only those come back, as Firestore answers (filters and limits still apply)', async () => {
+    const emulator = await startEmulator({ controlPort: 0 });
+    const db = adminFirestore(emulator.host);
+    const when = new Date('2026-01-02T03:04:05.678Z');
+    await db.doc('idx/a').set({ id: 'a', words: 'ana', terms: ['an', 'ana'], at: when });
+    await db.doc('idx/b').set({ id: 'b', words: 'andrei', terms: ['an', 'and'], at: when });
+    await db.doc('idx/c').set({ id: 'c', words: 'cornel', terms: ['co'], at: when });
+    const picked = await db
+      .collection('idx')
+      .where('terms', 'array-contains', 'an')
+      .select('id', 'words', 'missing')
+      .get();
+    expect(picked.docs.map((d) => [d.id, d.data()])).toEqual([
+      ['a', { id: 'a', words: 'ana' }],
+      ['b', { id: 'b', words: 'andrei' }],
+    ]);
+    expect(picked.docs[0]!.updateTime.toMillis()).toBeGreaterThan(0);
+    const one = await db.collection('idx').orderBy('id', 'desc').limit(1).select('at').get();
+    expect(one.docs.map((d) => [d.id, (d.get('at') as Timestamp).toDate()])).toEqual([['c', when]]);
+    expect((await db.collection('idx').where('id', '==', 'z').select('id').get()).size).toBe(0);
+    // Without a projection, whole documents as before; the queries are counted.
+    expect((await db.collection('idx').where('id', '==', 'c').get()).docs[0]!.data()).toEqual({
+      id: 'c',
+      words: 'cornel',
+      terms: ['co'],
+      at: Timestamp.fromDate(when),
+    });
+    expect((await (await fetch(`${emulator.controlUrl}/stats`)).json()).queries).toBe(4);
+  });
+
   it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {
     const emulator = await startEmulator({ controlPort: 0 });
     const db = adminFirestore(emulator.host);

@@ -5,7 +5,11 @@ import {
   type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
-import type { CommitRequest } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
+import {
+  RunQueryResponse,
+  type CommitRequest,
+  type RunQueryRequest,
+} from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import './firestore-own-names.js';
 import {
@@ -14,6 +18,7 @@ import {
   type sendUnaryData,
   type Server as GrpcServer,
   type ServerUnaryCall,
+  type ServerWritableStream,
   type UntypedHandleCall,
 } from '@grpc/grpc-js';
 import {
@@ -169,6 +174,7 @@ export async function startFirestoreEmulator(
     queries: 0,
     writesByCollection: {},
   };
+  honourProjections(grpcServer, state);
   countOperations(grpcServer, counts);
   if (log) {
     installWriteAheadLog(grpcServer, state, log, (err) => {
@@ -305,6 +311,68 @@ function replaceHandler(
   if (!handler) throw new Error(`The Firestore emulator has no gRPC method ${path}`);
   server.unregister(path);
   server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
+}
+
+/**
+ * `query.select(...)`: the library answers a query with whole documents; Firestore returns only
+ * the fields selected. Searching reads its index this way (a thread's index document holds every
+ * prefix of its name and phone, and all of it was converted, serialised and parsed for each
+ * result). Top-level field names are projected here; a query selecting a nested path is answered
+ * by the library as before, with whole documents.
+ */
+function honourProjections(server: GrpcServer, state: FirestoreState): void {
+  replaceHandler(server, 'RunQuery', (func) => {
+    const whole = func as (call: unknown) => void;
+    return ((call: ServerWritableStream<RunQueryRequest, RunQueryResponse>) => {
+      const query = call.request.structured_query;
+      const names = query.has_select ? query.select.fields.map((f) => f.field_path) : [];
+      if (
+        call.request.consistency_selector === 'new_transaction' ||
+        names.length === 0 ||
+        names.some((n) => n.includes('.') || n.includes('`'))
+      ) {
+        whole(call);
+        return;
+      }
+      const at = new Date();
+      const readTime = timestampOf(at);
+      const docs = state.v1Query(call.request.parent, query);
+      const transaction = call.request.transaction;
+      if (docs.length === 0) {
+        call.write(RunQueryResponse.fromObject({ done: true, read_time: readTime, transaction }));
+      }
+      docs.forEach((doc, i) => {
+        const fields: Record<
+          string,
+          ReturnType<NonNullable<ReturnType<typeof doc.getField>>['toV1ValueObject']>
+        > = {};
+        for (const name of names) {
+          const field = name === '__name__' ? undefined : doc.getField(name);
+          if (field !== undefined) fields[name] = field.toV1ValueObject();
+        }
+        const meta = doc.metadata;
+        call.write(
+          RunQueryResponse.fromObject({
+            document: {
+              name: doc.getPath(),
+              fields,
+              create_time: meta.hasExist ? timestampOf(meta.createdAt) : undefined,
+              update_time: meta.hasExist ? timestampOf(meta.updatedAt) : undefined,
+            },
+            done: i === docs.length - 1,
+            read_time: readTime,
+            skipped_results: 0,
+            transaction,
+          }),
+        );
+      });
+      call.end();
+    }) as GrpcHandler['func'];
+  });
+}
+
+function timestampOf(at: Date): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(at.getTime() / 1000), nanos: (at.getTime() % 1000) * 1e6 };
 }
 
 interface WriteLike {
