@@ -100,18 +100,43 @@ function phoneForms(phoneE164: string): string[] {
   return forms;
 }
 
-/** Prefixes (≥ 2 characters) of a thread's name words and of its phone number's forms. */
+/** The folded words of a thread's name, as indexed. */
+function threadNameWords(thread: Pick<ThreadDoc, 'displayName'>): string[] {
+  return searchTermsOf(thread.displayName ?? '', 16);
+}
+
+const NAME_PREFIX_MIN = SEARCH_TERM_MIN_CHARS;
+const PHONE_PREFIX_MIN = 3;
+
+/** Prefixes (≥ 2 characters) of a thread's name words and (≥ 3) of its phone number's forms. */
 export function threadSearchTerms(thread: Pick<ThreadDoc, 'displayName' | 'phoneE164'>): string[] {
   const out = new Set<string>();
-  for (const word of searchTermsOf(thread.displayName ?? '', 16)) {
-    for (let n = SEARCH_TERM_MIN_CHARS; n <= word.length; n++) out.add(word.slice(0, n));
+  for (const word of threadNameWords(thread)) {
+    for (let n = NAME_PREFIX_MIN; n <= word.length; n++) out.add(word.slice(0, n));
   }
   if (thread.phoneE164 !== null) {
     for (const form of phoneForms(thread.phoneE164)) {
-      for (let n = 3; n <= form.length; n++) out.add(form.slice(0, n));
+      for (let n = PHONE_PREFIX_MIN; n <= form.length; n++) out.add(form.slice(0, n));
     }
   }
   return [...out];
+}
+
+/**
+ * The same as `threadSearchTerms` in a few characters: the name's words, then `|`, then the
+ * phone's forms, each list space-separated. A search selects this instead of the prefixes.
+ */
+export function threadSearchWords(thread: Pick<ThreadDoc, 'displayName' | 'phoneE164'>): string {
+  const phone = thread.phoneE164 !== null ? phoneForms(thread.phoneE164) : [];
+  return `${threadNameWords(thread).join(' ')}|${phone.join(' ')}`;
+}
+
+/** Whether `threadSearchTerms` of the thread whose `threadSearchWords` these are holds `term`. */
+export function threadSearchWordsHave(words: string, term: string): boolean {
+  const bar = words.indexOf('|');
+  const has = (list: string, min: number) =>
+    term.length >= min && list.split(' ').some((w) => w.length > 0 && w.startsWith(term));
+  return has(words.slice(0, bar), NAME_PREFIX_MIN) || has(words.slice(bar + 1), PHONE_PREFIX_MIN);
 }
 
 export function searchPeriodOf(at: Date): number {
@@ -276,6 +301,8 @@ export const SearchThreadDoc = z.object({
   threadId: z.string().min(1),
   /** `threadSearchTerms` of the thread's name and phone. */
   terms: z.array(z.string().min(1).max(64)),
+  /** `threadSearchWords`: what a search of several words reads (absent in older documents). */
+  words: z.string().max(4096).optional(),
   updatedAt: Time,
 });
 export type SearchThreadDoc = z.infer<typeof SearchThreadDoc>;

@@ -10,6 +10,9 @@ import {
   searchSignatureBits,
   searchSignatureHas,
   searchTermsOf,
+  threadSearchTerms,
+  threadSearchWords,
+  threadSearchWordsHave,
   type SearchEntry,
 } from './search.schema.js';
 
@@ -64,5 +67,38 @@ describe('search index entries', () => {
       'botez nunta aniversare meniu sala rezervare avans factura plata transfer cont maine',
     ).filter((w) => !searchSignatureHas(signature, searchSignatureBits(w)));
     expect(absent.length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('thread search words', () => {
+  it("when a thread's words are checked, then they hold exactly the prefixes its index terms hold", () => {
+    for (const thread of [
+      { displayName: 'Ștefan Ionescu-Pîrvu', phoneE164: '+40712345678' },
+      { displayName: null, phoneE164: '+14155550100' },
+      { displayName: 'Ana', phoneE164: null },
+    ]) {
+      const terms = threadSearchTerms(thread);
+      const words = threadSearchWords(thread);
+      const probes = [
+        ...terms,
+        ...[
+          's',
+          'st',
+          'ion',
+          'pirvu',
+          'pirvux',
+          'an',
+          '07',
+          '071',
+          '0712345678',
+          '40',
+          '415',
+          '55',
+        ],
+        ...['4155550100', '04155550100', 'x', '12'],
+      ];
+      for (const t of probes)
+        expect([t, threadSearchWordsHave(words, t)]).toEqual([t, terms.includes(t)]);
+    }
   });
 });

@@ -7,12 +7,13 @@ import {
   searchPeriodOf,
   searchSignatureBits,
   searchSignatureHas,
+  threadSearchTerms,
   type MessageDoc,
   type SearchResponse,
   type ThreadDoc,
 } from '@wacrm/contracts';
 import { openQueue } from '@wacrm/queue';
-import { collections, searchPeriods, threadIdFor } from '@wacrm/firestore';
+import { collections, searchPeriods, searchThreads, threadIdFor } from '@wacrm/firestore';
 import {
   ADMIN_TOKEN,
   useGateway,
@@ -124,13 +125,24 @@ beforeAll(async () => {
     indexed.filter((m) => m.accountId === B),
   );
   await writeAll(db, [
-    [`threads/${TC}`, { ...threadDoc(C, 4, day(13), '+40722222222'), displayName: 'Cornel' }],
+    [
+      `threads/${TC}`,
+      { ...threadDoc(C, 4, day(13), '+40722222222'), displayName: 'Cornel Vasile' },
+    ],
     ...[...signed, ...unpacked].map((m): [string, Record<string, unknown>] => [
       `threads/${m.threadId}/messages/${m.waKey.id}`,
       m,
     ]),
   ]);
   await writeSearchIndex(db, C, [], signed);
+  // TC's thread index document as written before `words`: its prefixes only.
+  await searchThreads(db, C)
+    .doc(TC)
+    .set({
+      threadId: TC,
+      terms: threadSearchTerms({ displayName: 'Cornel Vasile', phoneE164: '+40722222222' }),
+      updatedAt: new Date(),
+    });
   for (const term of ['comanda', 'veche', 'noua']) {
     const having = unpacked.filter((m) => messageSearchTerms(m).includes(term));
     const period = searchPeriodOf(having[0]!.tsClient);
@@ -252,6 +264,20 @@ describe('GET /api/search', () => {
       const { body } = await search(`q=${phone}&accountId=${A}`);
       expect(body.threads).toHaveLength(1);
     }
+  });
+
+  it('when a thread is searched by several words, then each must be a prefix of its name or phone, in documents with and without words', async () => {
+    const threads = async (q: string, account = A) =>
+      (await search(`q=${encodeURIComponent(q)}&accountId=${account}`)).body.threads.map(
+        (t) => t.threadId,
+      );
+    expect(await threads('stef ionescu')).toEqual([T1]);
+    expect(await threads('ionescu maria')).toEqual([]);
+    expect(await threads('maria 0799')).toEqual([T2]);
+    expect(await threads('maria 0712')).toEqual([]);
+    expect(await threads('vasile cor', C)).toEqual([TC]);
+    expect(await threads('vasile 4072', C)).toEqual([TC]);
+    expect(await threads('vasile ana', C)).toEqual([]);
   });
 
   it('when a caller searches an account it may not see, then 403; its own account answers only its own data', async () => {

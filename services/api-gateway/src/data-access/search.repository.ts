@@ -5,6 +5,8 @@ import {
   searchPeriodEntries,
   searchSignatureBits,
   searchSignatureHas,
+  threadSearchWordsHave,
+  type SearchThreadDoc,
   messageSearchTerms,
   messageSearchText,
   searchPeriodOf,
@@ -225,21 +227,46 @@ export async function searchThreads(
   threadId?: string,
 ): Promise<SearchThreadHit[]> {
   if (terms.length === 0) return [];
-  // Each thread's document holds all its terms: one query by the longest (rarest) word, the
-  // others checked on the documents it returns.
+  // One query by the longest (rarest) word; the others are checked on the documents it
+  // returns, from their words (a few characters: only those are selected, not the prefixes).
   const index = searchThreadDocs(db, accountId);
   const longest = terms.reduce((a, b) => (b.length > a.length ? b : a));
-  const docs =
+  const found: Array<{ threadId: string; words: string | undefined; terms?: string[] }> =
     threadId !== undefined
-      ? [(await index.doc(threadId).get()).data()].filter((d) => d !== undefined)
+      ? [(await index.doc(threadId).get()).data()]
+          .filter((d) => d !== undefined)
+          .map((d) => ({ threadId: d.threadId, words: d.words, terms: d.terms }))
       : (
           await index
+            .withConverter(null)
             .where('terms', 'array-contains', longest)
+            .select('threadId', 'words')
             .limit(terms.length === 1 ? THREAD_CANDIDATES : SEARCH_THREADS_PER_TERM)
             .get()
-        ).docs.map((d) => d.data());
-  const candidates = docs
-    .filter((d) => terms.every((t) => d.terms.includes(t)))
+        ).docs.map((d) => ({
+          threadId: d.id,
+          words: typeof d.get('words') === 'string' ? (d.get('words') as string) : undefined,
+        }));
+  // Documents indexed before `words` existed are read whole (until a reindex rewrites them).
+  const older = found
+    .filter((d) => d.words === undefined && d.terms === undefined)
+    .map((d) => d.threadId);
+  const olderTerms = new Map<string, string[]>();
+  if (terms.length > 1 && older.length > 0) {
+    const snaps = await db.getAll(...older.map((id) => index.doc(id)));
+    snaps.forEach((snap) => {
+      const d = snap.data() as SearchThreadDoc | undefined;
+      if (d !== undefined) olderTerms.set(snap.id, d.terms);
+    });
+  }
+  const candidates = found
+    .filter((d) =>
+      terms.every((t) =>
+        d.words !== undefined
+          ? threadSearchWordsHave(d.words, t)
+          : terms.length === 1 || (d.terms ?? olderTerms.get(d.threadId) ?? []).includes(t),
+      ),
+    )
     .map((d) => d.threadId)
     .slice(0, THREAD_CANDIDATES);
   if (candidates.length === 0) return [];

@@ -87,9 +87,9 @@ export async function applySearchPlan(
 ): Promise<{ commits: number }> {
   const batches = new GroupedBatches(maxWrites);
   await applyPeriods(db, accountId, [...plan.periods.values()], now, batches);
-  for (const [threadId, terms] of plan.threads) {
+  for (const [threadId, { terms, words }] of plan.threads) {
     // Written whole from the plan: no read, one write per thread.
-    const doc: SearchThreadDoc = { threadId, terms, updatedAt: now };
+    const doc: SearchThreadDoc = { threadId, terms, words, updatedAt: now };
     batches.add([(b) => b.set(searchThreads(db, accountId).doc(threadId), doc)]);
   }
   return { commits: await batches.commit(db) };

@@ -4,6 +4,7 @@ import {
   searchPeriodOf,
   searchEntryOf,
   threadSearchTerms,
+  threadSearchWords,
   type MessageDoc,
   type ThreadDoc,
 } from '@wacrm/contracts';
@@ -20,8 +21,8 @@ export interface PeriodOps {
 
 export interface SearchPlan {
   periods: Map<string, PeriodOps>;
-  /** Threads whose terms changed, with their terms now. */
-  threads: Map<string, string[]>;
+  /** Threads whose terms changed, with their terms and words now. */
+  threads: Map<string, { terms: string[]; words: string }>;
 }
 
 export function emptySearchPlan(): SearchPlan {
@@ -71,7 +72,7 @@ export function planThread(
     const old = threadSearchTerms(before);
     if (old.length === now.length && old.every((term, i) => term === now[i])) return;
   }
-  plan.threads.set(threadId, now);
+  plan.threads.set(threadId, { terms: now, words: threadSearchWords(after) });
 }
 
 /** Everything a change set changes in the index. Pure, so a replayed job plans the same. */
