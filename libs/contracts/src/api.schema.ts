@@ -14,6 +14,7 @@ import {
 import { ApiKeyScope, EventDoc, HistoryProgress } from './firestore.schema.js';
 import { BookingMoneyView, BookingPayment } from './booking.schema.js';
 import { AssignedFilter, LabelId, ThreadStage } from './inbox.schema.js';
+import { HistoryMediaProgress } from './media.schema.js';
 
 /**
  * HTTP views of the api-gateway: what integrators read. Times are ISO strings; secrets (media
@@ -158,12 +159,17 @@ export const AccountView = z.object({
   lastError: z.string().nullable(),
   lastConnectedAt: IsoOrNull,
   history: HistoryProgressView,
+  /** History media fetched in the background (issue 17 item 6). */
+  historyMedia: HistoryMediaProgress,
   createdAt: Iso,
   updatedAt: Iso,
 });
 export type AccountView = z.infer<typeof AccountView>;
 
 export const AccountsResponse = z.object({ accounts: z.array(AccountView) });
+
+/** `GET /api/accounts/{accountId}/media-progress`. */
+export const HistoryMediaProgressResponse = HistoryMediaProgress.extend({ accountId: AccountId });
 
 export const AddAccountResponse = z.object({
   accountId: AccountId,

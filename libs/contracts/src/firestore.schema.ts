@@ -43,6 +43,8 @@ export const Collections = {
   notes: 'notes',
   /** Files uploaded with `POST /api/media`, by media id (issue 17). */
   mediaUploads: 'mediaUploads',
+  /** `accounts/{id}/mediaProgress/history`: the account's history media outcomes (issue 17). */
+  mediaProgress: 'mediaProgress',
   /** A performer's calendar feed secret, as its hash (issue 19). */
   performerFeeds: 'performerFeeds',
 } as const;
@@ -67,6 +69,11 @@ export const AccountDoc = z.object({
   pairingCode: z.string().nullable(),
   ownerInstanceId: z.string().nullable(),
   history: HistoryProgress,
+  /**
+   * History and backfill messages with media to keep, ever (issue 17 item 6): counted by ingest
+   * in the commit that creates them; the media worker counts how they end (`mediaProgress`).
+   */
+  historyMediaTotal: z.number().int().nonnegative().optional(),
   lastError: z.string().nullable(),
   lastConnectedAt: Time.nullable(),
   /** First successful pairing; the send governor ramps new numbers up from here. */

@@ -108,3 +108,28 @@ export const MediaUploaded = z.object({
   fileName: z.string().nullable(),
 });
 export type MediaUploaded = z.infer<typeof MediaUploaded>;
+
+/**
+ * `accounts/{accountId}/mediaProgress/history`: how the account's history media ended (issue 17
+ * item 6), counted by the media worker (the owner of `media.status`) in the commit that changes a
+ * history or backfill message's status, so a retried job counts nothing twice. The total is
+ * ingest's (`historyMediaTotal` on the account, counted in the commit that creates the message).
+ */
+export const HistoryMediaProgressDoc = z.object({
+  stored: z.number().int(),
+  failed: z.number().int(),
+  expired: z.number().int(),
+  updatedAt: z.date(),
+});
+export type HistoryMediaProgressDoc = z.infer<typeof HistoryMediaProgressDoc>;
+
+/** An account's history media: how many there are, kept, still to fetch, failed and expired. */
+export const HistoryMediaProgress = z.object({
+  total: z.number().int().nonnegative(),
+  stored: z.number().int().nonnegative(),
+  /** Not yet kept: queued behind live media, or waiting for the phone to upload one again. */
+  pending: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  expired: z.number().int().nonnegative(),
+});
+export type HistoryMediaProgress = z.infer<typeof HistoryMediaProgress>;

@@ -13,5 +13,6 @@ export * from './accounts.js';
 export * from './search/search-refs.js';
 export * from './webhook-events.js';
 export * from './media/media-uploads.repository.js';
+export * from './media/history-media-progress.js';
 export * from './crm/reports.js';
 export * from './crm/reports.repository.js';

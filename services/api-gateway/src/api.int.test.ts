@@ -10,7 +10,7 @@ import {
   waCommandsQueue,
   type ApiKeyScope,
 } from '@wacrm/contracts';
-import { collections } from '@wacrm/firestore';
+import { collections, historyMediaProgressRef } from '@wacrm/firestore';
 import { createRedisConnection, startWorker } from '@wacrm/queue';
 import { expectEventually } from '@wacrm/testing';
 import {
@@ -367,6 +367,12 @@ const routes = (): RouteCase[] => [
     method: 'GET',
     url: `/api/accounts/${A}/inbox-settings`,
     urlB: `/api/accounts/${B}/inbox-settings`,
+    op: 'read',
+  },
+  {
+    method: 'GET',
+    url: `/api/accounts/${A}/media-progress`,
+    urlB: `/api/accounts/${B}/media-progress`,
     op: 'read',
   },
   {
@@ -915,6 +921,29 @@ describe('WhatsApp accounts and commands', () => {
     const seedsDefault = await inject('POST', `/api/whatsapp/backfill/${A}`, admin);
     expect(seedsDefault.statusCode).toBe(202);
     await queue.close();
+  });
+
+  it('when history media are counted, then the account and its media-progress show total, stored, pending, failed and expired', async () => {
+    await collections(gw.fs.db).accounts().doc(B).set({ historyMediaTotal: 340 }, { merge: true });
+    await historyMediaProgressRef(gw.fs.db, B).set({
+      stored: 120,
+      failed: 3,
+      expired: 1,
+      updatedAt: new Date(),
+    });
+    const res = await inject('GET', `/api/accounts/${B}/media-progress`, admin);
+    expect(res.statusCode).toBe(200);
+    const expected = { total: 340, stored: 120, pending: 216, failed: 3, expired: 1 };
+    expect(res.json()).toEqual({ accountId: B, ...expected });
+    const list = (await inject('GET', '/api/whatsapp/accounts', admin)).json<{
+      accounts: Array<{ id: string; historyMedia: unknown }>;
+    }>();
+    expect(list.accounts.find((a) => a.id === B)?.historyMedia).toEqual(expected);
+    // An account with no history media yet: all zero.
+    expect(list.accounts.find((a) => a.id === A)?.historyMedia).toMatchObject({ total: 0 });
+    expect((await inject('GET', '/api/accounts/wa-zzzzzz/media-progress', admin)).statusCode).toBe(
+      404,
+    );
   });
 
   it('when a command names a missing account, then 404; a bad phone, then 400 naming phone', async () => {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type {
   AccountDoc,
   AccountView,
+  HistoryMediaProgress,
   ClientDoc,
   ClientView,
   CostumeDoc,
@@ -23,7 +24,11 @@ import { bookingMoney } from '@wacrm/firestore';
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d === null ? null : d.toISOString());
 
-export function toAccountView(id: string, doc: AccountDoc): AccountView {
+export function toAccountView(
+  id: string,
+  doc: AccountDoc,
+  historyMedia: HistoryMediaProgress,
+): AccountView {
   return {
     id,
     name: doc.name,
@@ -37,6 +42,7 @@ export function toAccountView(id: string, doc: AccountDoc): AccountView {
       startedAt: isoOrNull(doc.history.startedAt),
       completedAt: isoOrNull(doc.history.completedAt),
     },
+    historyMedia,
     createdAt: iso(doc.createdAt),
     updatedAt: iso(doc.updatedAt),
   };

@@ -8,10 +8,12 @@ import {
   AddAccountResponse,
   BackfillBody,
   CommandAccepted,
+  HistoryMediaProgressResponse,
   PairingCodeBody,
   QrResponse,
   type AccountsChannelMessage,
 } from '@wacrm/contracts';
+import { historyMediaProgressView, readHistoryMediaProgress } from '@wacrm/firestore';
 import { enqueue } from '@wacrm/queue';
 import { createAccount, getAccount, listAccounts } from '../data-access/accounts.repository.js';
 import { requireAccount, visibleAccounts } from '../domain/principal.js';
@@ -47,11 +49,38 @@ export function whatsappRoutes(deps: RouteDeps) {
       },
       async (request) => {
         const principal = principalOf(request);
-        const accounts = await listAccounts(deps.db);
-        const views = accounts.map(({ id, doc }) => toAccountView(id, doc));
+        const accounts = visibleAccounts(principal, await listAccounts(deps.db)).sort((a, b) =>
+          a.id.localeCompare(b.id),
+        );
+        const media = await readHistoryMediaProgress(deps.db, accounts);
         return {
-          accounts: visibleAccounts(principal, views).sort((a, b) => a.id.localeCompare(b.id)),
+          accounts: accounts.map(({ id, doc }, i) =>
+            toAccountView(id, doc, media[i] ?? historyMediaProgressView(undefined, undefined)),
+          ),
         };
+      },
+    );
+
+    app.get(
+      '/api/accounts/:accountId/media-progress',
+      {
+        config: { operation: 'read' },
+        schema: {
+          tags,
+          operationId: 'getHistoryMediaProgress',
+          summary: "An account's history media: how many are stored, pending, failed, expired",
+          description:
+            'History and backfill media are fetched in the background, after live media. total counts every history message with a file to keep; pending = total - stored - failed - expired (queued, or waiting for the phone to upload an expired file again). Counted once per message, also when a job is retried.',
+          params: AccountParams,
+          response: { 200: HistoryMediaProgressResponse, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { accountId } = request.params;
+        requireAccount(principalOf(request), accountId);
+        const doc = await getAccount(deps.db, accountId);
+        const [media] = await readHistoryMediaProgress(deps.db, [{ id: accountId, doc }]);
+        return { accountId, ...(media ?? historyMediaProgressView(undefined, undefined)) };
       },
     );
 

@@ -5,6 +5,7 @@ import type { ChangeSet } from '../domain/change-set.js';
 import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
 import { planSearchIndex } from '../domain/search-plan.js';
 import type { FirestoreStore, WriteBatch } from './firestore-store.js';
+import { hasMediaToKeep } from './media-jobs.js';
 import { applySearchPlan } from './search-index.js';
 
 /** A write that may go in any commit, with what to announce once it is committed. */
@@ -18,6 +19,8 @@ export interface BatchProgress {
   isLast: boolean;
   /** New messages committed up to and including this batch. */
   newMessages: number;
+  /** Of those, the ones with media to keep (a `store-media` job each). */
+  newMedia: number;
 }
 
 export interface WriteOptions {
@@ -86,6 +89,7 @@ export async function writeChangeSet(
   }
 
   let newMessages = 0;
+  let newMedia = 0;
   let createdThreads = 0;
   const running = new Map<number, ThreadCounters>();
   for (const [index, planned] of plan.entries()) {
@@ -110,6 +114,7 @@ export async function writeChangeSet(
         batch.set(ref, { ...change.patch, ...counters, updatedAt: now }, { merge: true });
       }
       newMessages += slice.length;
+      newMedia += slice.filter(hasMediaToKeep).length;
       if (slice.length > 0) {
         events.push({
           type: 'message.created',
@@ -134,6 +139,7 @@ export async function writeChangeSet(
       index,
       isLast: index === plan.length - 1,
       newMessages,
+      newMedia,
     }) ?? []) {
       write.apply(batch);
       events.push(...write.events);

@@ -1,8 +1,12 @@
-import { MediaQueue, type MessageSource } from '@wacrm/contracts';
+import { MediaQueue, type MessageDoc, type MessageSource } from '@wacrm/contracts';
 import { jobIdFrom, type ContractQueue } from '@wacrm/queue';
 import type { ChangeSet } from '../domain/change-set.js';
 
 export type MediaJobs = ContractQueue<typeof MediaQueue>;
+
+/** A message whose file the media worker is to keep: it gets a `store-media` job. */
+export const hasMediaToKeep = (m: MessageDoc): boolean =>
+  m.media !== null && m.media.status === 'pending';
 
 /**
  * One `store-media` job per new message whose media can be downloaded (issue 17). Added before
@@ -18,7 +22,7 @@ export async function enqueueMediaJobs(
 ): Promise<void> {
   const jobs = changes.threads.flatMap((t) =>
     t.newMessages
-      .filter((m) => m.media !== null && m.media.status === 'pending')
+      .filter(hasMediaToKeep)
       .map((m) => ({ threadId: t.threadId, messageId: m.waKey.id })),
   );
   if (jobs.length === 0) return;

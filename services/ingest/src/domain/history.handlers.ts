@@ -1,7 +1,7 @@
 import { newAccountDoc } from '@wacrm/firestore';
 import type { HistoryChunkDoc, IngestHistoryJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
-import type { LooseWrite } from '../data-access/change-writer.js';
+import type { BatchProgress, LooseWrite } from '../data-access/change-writer.js';
 import { accountWrite, historyChunkWrite } from '../data-access/document-writes.js';
 import { inGatewayTurn } from './account-turn.js';
 import { syncHistoryChunk, type ThreadHint } from './conversation-sync.js';
@@ -59,9 +59,13 @@ export async function ingestHistory(
     ]).size;
     const complete = job.progress === 100;
     let committedMessages = 0;
-    const progressWrites = ({ isLast, newMessages }: { isLast: boolean; newMessages: number }) => {
+    // Cumulative, never reset by a new sync: the media worker's outcome counts are too.
+    const mediaBase = account?.historyMediaTotal ?? 0;
+    const progressWrites = ({ isLast, newMessages, newMedia }: BatchProgress) => {
       committedMessages = newMessages;
       if (!counting) return [];
+      // Counted in the commit that creates the messages: the media worker cannot end one first.
+      const historyMediaTotal = mediaBase + newMedia;
       const history = {
         status: isLast && complete ? ('completed' as const) : ('running' as const),
         messages: base.messages + newMessages,
@@ -72,8 +76,15 @@ export async function ingestHistory(
       };
       const writes: LooseWrite[] = [
         account === undefined
-          ? accountWrite(deps.store, accountId, newAccountDoc(accountId, null, now), { history })
-          : accountWrite(deps.store, accountId, null, { history, updatedAt: now }),
+          ? accountWrite(deps.store, accountId, newAccountDoc(accountId, null, now), {
+              history,
+              historyMediaTotal,
+            })
+          : accountWrite(deps.store, accountId, null, {
+              history,
+              historyMediaTotal,
+              updatedAt: now,
+            }),
       ];
       if (isLast) {
         const chunk: HistoryChunkDoc = {

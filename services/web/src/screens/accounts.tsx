@@ -112,6 +112,25 @@ function AddAccountForm(props: { onAdded: () => void }) {
   );
 }
 
+/** "History media: 120 of 340 stored · 3 failed": files of the history, fetched after live ones. */
+function HistoryMediaLine({ media }: { media: AccountView['historyMedia'] }) {
+  const { t } = useApp();
+  const parts = [
+    t('historyMedia', { stored: media.stored, total: media.total }),
+    ...(media.pending > 0 ? [t('historyMediaPending', { count: media.pending })] : []),
+    ...(media.failed > 0 ? [t('historyMediaFailed', { count: media.failed })] : []),
+    ...(media.expired > 0 ? [t('historyMediaExpired', { count: media.expired })] : []),
+  ];
+  return (
+    <div className="history" data-testid="history-media">
+      <span>{parts.join(' · ')}</span>
+      {media.pending > 0 && (
+        <progress max={media.total} value={media.total - media.pending} aria-label={parts[0]} />
+      )}
+    </div>
+  );
+}
+
 function AccountCard(props: { account: AccountView; isAdmin: boolean; onChanged: () => void }) {
   const { api, t } = useApp();
   const a = props.account;
@@ -164,6 +183,7 @@ function AccountCard(props: { account: AccountView; isAdmin: boolean; onChanged:
           />
         )}
       </div>
+      {a.historyMedia.total > 0 && <HistoryMediaLine media={a.historyMedia} />}
 
       <div className="actions">
         {a.status === 'connected' && (
