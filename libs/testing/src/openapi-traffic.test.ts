@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createOpenApiTrafficValidator } from './openapi-traffic.js';
+import { createOpenApiTrafficValidator, validatingFetch } from './openapi-traffic.js';
 
 // The document GET /openapi.json serves, as committed beside the generated client.
 const doc = JSON.parse(
@@ -159,5 +161,26 @@ describe('OpenAPI traffic validation', () => {
     expect(validator.check({ ...answer, url: '/docs' })).toEqual([]);
     expect(validator.check({ ...answer, url: '/api/nowhere', status: 404 })).toEqual([]);
     expect(validator.check({ ...answer, url: '/api/nowhere' })[0]).toMatch(/no such operation/);
+  });
+
+  it('when a listening server answers a call with an undocumented field, then the validating fetch the whole-system tests use fails the call; a documented answer passes intact', async () => {
+    let answer: unknown = me;
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': json }).end(JSON.stringify(answer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const call = validatingFetch(validator);
+      const documented = await call(`${base}/api/me`, { headers: { authorization: 'Bearer t' } });
+      expect(await documented.json()).toEqual(me);
+
+      answer = { ...me, passwordHash: 'x' };
+      await expect(call(`${base}/api/me`)).rejects.toThrow(
+        /GET \/api\/me → 200 \(getMe\): the body does not match the document: .*additional properties \(passwordHash\)/,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
