@@ -6,17 +6,12 @@ import { emptySearchPlan, planMessage, planThread } from '../../ingest/src/domai
 
 /** Weeks of messages planned and written per turn: one index document is written once. */
 const PERIODS_PER_TURN = 4;
-/**
- * Writes per commit. Ingest's default (400) bounds a commit by count only; 400 documents of a
- * busy history's index run past Firestore's 10 MiB per request, 100 stay well under.
- */
-const MAX_WRITES = 100;
 
 /**
  * Writes the search index of stored data through ingest's planner and writer
  * (`planMessage`, `planThread`, `applySearchPlan`), in bulk: the messages are grouped by index
  * period, so each (word, week) document is read and written once however many messages it
- * holds. Returns the number of batch commits.
+ * holds; the writer bounds each commit by writes and bytes. Returns the number of batch commits.
  */
 export async function writeSearchIndex(
   db: Firestore,
@@ -44,11 +39,11 @@ export async function writeSearchIndex(
         done += 1;
       }
     }
-    commits += (await applySearchPlan(db, accountId, plan, now, MAX_WRITES)).commits;
+    commits += (await applySearchPlan(db, accountId, plan, now)).commits;
     onProgress?.(done);
   }
   const plan = emptySearchPlan();
   for (const [id, t] of threads) planThread(plan, id, null, t);
-  commits += (await applySearchPlan(db, accountId, plan, now, MAX_WRITES)).commits;
+  commits += (await applySearchPlan(db, accountId, plan, now)).commits;
   return commits;
 }
