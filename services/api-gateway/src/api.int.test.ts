@@ -944,6 +944,15 @@ describe('WhatsApp accounts and commands', () => {
     expect((await inject('GET', '/api/accounts/wa-zzzzzz/media-progress', admin)).statusCode).toBe(
       404,
     );
+    // Scrapes reuse the accounts read for a second: eventually the new figures.
+    await expectEventually(async () => {
+      const metrics = (await inject('GET', '/metrics', bearer(METRICS_TOKEN))).body;
+      for (const [state, n] of Object.entries(expected)) {
+        expect(metrics).toContain(
+          `wacrm_history_media{account_id="${B}",state="${state}",service="api-gateway"} ${n}`,
+        );
+      }
+    });
   });
 
   it('when a command names a missing account, then 404; a bad phone, then 400 naming phone', async () => {

@@ -1,6 +1,6 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { webhookEventBacklog } from '@wacrm/firestore';
+import { readHistoryMediaProgress, webhookEventBacklog } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
 import { listAccounts } from './accounts.repository.js';
 import type { QueueRegistry } from './queues.js';
@@ -93,6 +93,8 @@ export function createGatewayMetrics(options: {
     });
   }
 
+  // One read of the accounts per scrape feeds both gauges below.
+  const sampleAccounts = oneReadPerScrape(() => listAccounts(db));
   new Gauge({
     name: 'wacrm_accounts',
     help: 'WhatsApp accounts by status',
@@ -100,7 +102,7 @@ export function createGatewayMetrics(options: {
     registers,
     async collect() {
       try {
-        const accounts = await listAccounts(db);
+        const accounts = await sampleAccounts();
         this.reset();
         const byStatus = new Map<string, number>();
         for (const { doc } of accounts)
@@ -108,6 +110,28 @@ export function createGatewayMetrics(options: {
         for (const [status, n] of byStatus) this.set({ status }, n);
       } catch (error) {
         logger.warn({ err: error }, 'metrics: accounts unavailable (Firestore)');
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'wacrm_history_media',
+    help: 'History media per account: total, stored, pending (queued or awaiting the phone), failed, expired',
+    labelNames: ['account_id', 'state'],
+    registers,
+    async collect() {
+      try {
+        const accounts = await sampleAccounts();
+        const progress = await readHistoryMediaProgress(db, accounts);
+        this.reset();
+        accounts.forEach(({ id }, i) => {
+          const p = progress[i];
+          if (p === undefined) return;
+          for (const state of ['total', 'stored', 'pending', 'failed', 'expired'] as const)
+            this.set({ account_id: id, state }, p[state]);
+        });
+      } catch (error) {
+        logger.warn({ err: error }, 'metrics: history media unavailable (Firestore)');
       }
     },
   });
