@@ -89,6 +89,10 @@ const signed: MessageDoc[] = [
   ...[1, 2, 3].map((n) => msg(C, TC, `MW${n}`, day(10, 10 + n), { body: `${collider} alt mesaj` })),
 ];
 // Indexed as before the packing: an array per document, entries without a signature.
+// One week of "multi" split into two parts (as a busy week is), written directly below.
+const parted: MessageDoc[] = [1, 2, 3].map((n) =>
+  msg(C, TC, `MP${n}`, day(20, 10 + n), { body: `multi ${n}` }),
+);
 const unpacked: MessageDoc[] = [
   msg(C, TC, 'MO1', day(12), { body: 'comanda veche' }),
   msg(C, TC, 'MO2', day(13), { body: 'comanda noua' }),
@@ -129,12 +133,29 @@ beforeAll(async () => {
       `threads/${TC}`,
       { ...threadDoc(C, 4, day(13), '+40722222222'), displayName: 'Cornel Vasile' },
     ],
-    ...[...signed, ...unpacked].map((m): [string, Record<string, unknown>] => [
+    ...[...signed, ...unpacked, ...parted].map((m): [string, Record<string, unknown>] => [
       `threads/${m.threadId}/messages/${m.waKey.id}`,
       m,
     ]),
   ]);
   await writeSearchIndex(db, C, [], signed);
+  const week = searchPeriodOf(day(20));
+  const entriesOf = (list: MessageDoc[]) => list.map((m) => encodeSearchEntry(searchEntryOf(m)));
+  for (const [part, list] of [
+    [0, parted.slice(0, 2)],
+    [1, parted.slice(2)],
+  ] as const) {
+    await searchPeriods(db, C, 'multi')
+      .doc(part === 0 ? String(week) : `${week}.${part}`)
+      .set({
+        term: 'multi',
+        period: week,
+        part,
+        parts: 2,
+        packed: entriesOf(list).join('\n'),
+        updatedAt: new Date(),
+      });
+  }
   // TC's thread index document as written before `words`: its prefixes only.
   await searchThreads(db, C)
     .doc(TC)
@@ -254,6 +275,21 @@ describe('GET /api/search', () => {
     expect(ids(paged.body)).toEqual(['MO2']);
     const next = await search(`q=comanda&accountId=${C}&limit=1&cursor=${paged.body.nextCursor}`);
     expect(ids(next.body)).toEqual(['MO1']);
+  });
+
+  it("when a word's week is split into parts, then every part is read, on one page or across pages", async () => {
+    expect(ids((await search(`q=multi&accountId=${C}`)).body)).toEqual(['MP3', 'MP2', 'MP1']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const { body } = await search(
+        `q=multi&accountId=${C}&limit=1${cursor !== null ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...ids(body));
+      cursor = body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual(['MP3', 'MP2', 'MP1']);
   });
 
   it('when a thread is searched by name prefix or phone as typed, then it is found', async () => {

@@ -80,15 +80,21 @@ async function readTerm(
     .orderBy('period', 'desc')
     .limit(limit)
     .get();
+  const docs = snap.docs.map((d) => d.data());
   const entries: string[] = [];
   let lowest = Infinity;
-  for (const d of snap.docs) {
-    const doc = d.data();
+  for (const doc of docs) {
     lowest = Math.min(lowest, doc.period);
     for (const e of searchPeriodEntries(doc)) entries.push(e);
   }
-  // A full page may have cut the lowest period's parts: that period is read again next round.
-  const completeFrom = snap.docs.length >= limit ? lowest + 1 : lo;
+  // A full page may have cut the lowest period's parts: unless all of them (part 0 says how
+  // many) are here, that period is read again next round.
+  let completeFrom = lo;
+  if (docs.length >= limit) {
+    const cut = docs.filter((doc) => doc.period === lowest);
+    const head = cut.find((doc) => doc.part === 0);
+    completeFrom = head !== undefined && cut.length >= head.parts ? lowest : lowest + 1;
+  }
   return { entries, completeFrom, lowest };
 }
 
