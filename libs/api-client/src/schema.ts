@@ -195,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Send a WhatsApp message through the outbox (idempotent per requestId / Idempotency-Key)
-         * @description Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result. With sendAt (in the future, at most a year ahead) the send is stored as scheduled and goes out at that time, paced like any send; until then it can be cancelled (cancelScheduledSend).
+         * @description Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result. Under overload (too many sends being accepted, or the store not confirming within the accept deadline) it answers 503 with Retry-After and nothing acknowledged: retry with the same requestId. With sendAt (in the future, at most a year ahead) the send is stored as scheduled and goes out at that time, paced like any send; until then it can be cancelled (cancelScheduledSend).
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -3655,6 +3655,36 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,18 @@ export const ApiGatewayEnv = BaseEnv.extend({
   /** Requests per window per API key, user or (unauthenticated) IP. */
   RATE_LIMIT_MAX: envInt(600, 1, 1_000_000),
   RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
+  /**
+   * Sends this process has not answered yet beyond which a new one is refused at once (503 with
+   * Retry-After) instead of queueing behind them: an overloaded store or CPU shows as a prompt
+   * "retry later", not as minutes of waiting and timeouts.
+   */
+  SEND_MAX_IN_FLIGHT: envInt(256, 1, 100_000),
+  /**
+   * How long a send waits for the store to confirm its outbox document before it answers 503
+   * with Retry-After (the client retries with the same requestId; a write that landed late is
+   * answered as the first acceptance). Below Firestore's own 60 s deadline, whose error was a 500.
+   */
+  SEND_ACCEPT_TIMEOUT_MS: envInt(10_000, 100, 55_000),
   /** Failed authentications per client address and window before it gets 429 (guessing bound). */
   AUTH_FAILURES_MAX: envInt(20, 1, 1_000_000),
   AUTH_FAILURES_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),

@@ -6,7 +6,8 @@
  *
  * Steps: 10, 25, 50, 100, 150 req/s, 30 s each, over 30 accounts, OUTBOX_PACING=false
  * (BENCH_SEND_STEPS="10,25", BENCH_SEND_STEP_S=10, BENCH_SEND_ACCOUNTS=30 change them for a
- * shorter run). Every service runs as its own process from its build output, as `npm start` runs
+ * shorter run; each process's whole output is kept in a directory under BENCH_SEND_LOG_DIR, default
+ * the temp dir). Every service runs as its own process from its build output, as `npm start` runs
  * them: redis-server, the Firestore emulator, the WhatsApp network emulator, one wa-gateway (real
  * Baileys, the emulator's preload) owning every account, ingest, outbox-sender and the
  * api-gateway. This process only generates load and reads the results.
@@ -22,6 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
@@ -49,6 +51,8 @@ interface Proc {
 }
 const procs: Proc[] = [];
 let redis: RedisServerHandle | undefined;
+/** Every process's whole output, one file each, kept after the run (the cause of a 5xx is there). */
+const LOG_DIR = await mkdtemp(join(env.BENCH_SEND_LOG_DIR ?? tmpdir(), 'bench-send-logs-'));
 
 function start(name: string, entry: string, env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, [join(ROOT, entry), ...args], {
@@ -58,7 +62,11 @@ function start(name: string, entry: string, env: Record<string, string>, args: s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
-  const keep = (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-8000));
+  const file = createWriteStream(join(LOG_DIR, `${name}.log`));
+  const keep = (c: Buffer) => {
+    file.write(c);
+    tail = (tail + c.toString('utf8')).slice(-8000);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const proc = { name, child, output: () => tail };
@@ -481,6 +489,7 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${v.toFixed(2)}`);
     console.log(`writes per send at ${r.rate} req/s by collection: ${parts.join(', ')}`);
   }
+  console.log(`every process's output: ${LOG_DIR}`);
   console.log(
     `outbox documents by status after the run: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`,
   );

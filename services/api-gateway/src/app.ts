@@ -39,6 +39,7 @@ import { registerProblemHandlers, sendProblem } from './entry-points/problem.js'
 import type { RouteDeps } from './entry-points/route-deps.js';
 import { searchRoutes } from './entry-points/search.routes.js';
 import { sendRoutes } from './entry-points/send.routes.js';
+import type { SendAdmission } from './entry-points/send-admission.js';
 import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
 import { streamRoutes } from './entry-points/stream.routes.js';
@@ -62,6 +63,8 @@ export interface GatewaySettings {
   bodyLimitBytes: number;
   corsOrigins: string[];
   rateLimit: { max: number; windowMs: number };
+  /** Overload answers of the send route (SEND_MAX_IN_FLIGHT, SEND_ACCEPT_TIMEOUT_MS). */
+  sendAdmission: SendAdmission;
   /** Failed authentications per client address and window before 429 (FAILED_AUTH_LIMIT). */
   failedAuthLimit?: { max: number; windowMs: number };
   adminToken?: string;
@@ -312,6 +315,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authStore,
     metrics,
     logger: deps.logger,
+    sendAdmission: deps.settings.sendAdmission,
   };
   await app.register(
     healthRoutes({

@@ -45,6 +45,8 @@ export type GatewayConfig = MediaStorageConfig &
     | 'BODY_LIMIT_BYTES'
     | 'RATE_LIMIT_MAX'
     | 'RATE_LIMIT_WINDOW_MS'
+    | 'SEND_MAX_IN_FLIGHT'
+    | 'SEND_ACCEPT_TIMEOUT_MS'
     | 'AUTH_FAILURES_MAX'
     | 'AUTH_FAILURES_WINDOW_MS'
     | 'METRICS_TOKEN'
@@ -97,6 +99,10 @@ export function settingsFrom(config: GatewayConfig): GatewaySettings {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     corsOrigins: config.CORS_ORIGINS,
     rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
+    sendAdmission: {
+      maxInFlight: config.SEND_MAX_IN_FLIGHT,
+      acceptTimeoutMs: config.SEND_ACCEPT_TIMEOUT_MS,
+    },
     failedAuthLimit: { max: config.AUTH_FAILURES_MAX, windowMs: config.AUTH_FAILURES_WINDOW_MS },
     webhookJobs: { attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS },
     webRoot: DEFAULT_WEB_ROOT,

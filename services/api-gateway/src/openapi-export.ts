@@ -60,6 +60,7 @@ export async function exportOpenApiDocument(): Promise<Record<string, unknown>> 
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
       rateLimit: { max: 1, windowMs: 1000 },
+      sendAdmission: { maxInFlight: 1, acceptTimeoutMs: 1000 },
       adminToken: 'openapi-export-only-0123456789',
       metricsToken: 'openapi-export-only-0123456789',
       emulatorUrl: 'http://127.0.0.1:9',

@@ -70,6 +70,12 @@ function validationErrors(
   });
 }
 
+/**
+ * gRPC statuses of a store that is slow or away rather than of a bad request: CANCELLED (1),
+ * DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8), ABORTED (10), UNAVAILABLE (14).
+ */
+const STORE_UNAVAILABLE: ReadonlySet<number> = new Set([1, 4, 8, 10, 14]);
+
 /** One error handler: problem+json everywhere, 5xx details logged with the trace id, never sent. */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -100,7 +106,23 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, request, 'VALIDATION_FAILED', detail, errors);
     }
     // A gRPC status from Firestore: INVALID_ARGUMENT (3) means an id or value Firestore refuses.
-    if ((error as unknown as { code?: unknown }).code === 3) {
+    const grpcCode = (error as unknown as { code?: unknown }).code;
+    if (typeof grpcCode === 'number' && STORE_UNAVAILABLE.has(grpcCode)) {
+      // The store is slow or away (its deadline passed, it is overloaded or restarting): the
+      // request may succeed on a retry, so 503 with Retry-After, never a 500.
+      request.log.warn(
+        { err: error, trace_id: traceId() },
+        'request refused: the store did not answer in time',
+      );
+      reply.header('retry-after', '5');
+      return sendProblem(
+        reply,
+        request,
+        'DEPENDENCY_UNAVAILABLE',
+        'the store did not answer in time; retry shortly',
+      );
+    }
+    if (grpcCode === 3) {
       request.log.warn({ err: error }, 'Firestore refused an argument from the request');
       return sendProblem(
         reply,

@@ -4,6 +4,7 @@ import type { Logger } from '@wacrm/observability';
 import type { AuthStore } from '../data-access/auth.repository.js';
 import type { QueueRegistry } from '../data-access/queues.js';
 import type { GatewayMetrics } from '../data-access/metrics.js';
+import type { SendAdmission } from './send-admission.js';
 
 /** What the route modules share; built once by buildApp. */
 export interface RouteDeps {
@@ -14,4 +15,6 @@ export interface RouteDeps {
   authStore: AuthStore;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Overload answers of sends (in-flight bound, accept deadline). */
+  sendAdmission: SendAdmission;
 }

@@ -24,6 +24,7 @@ import type { RouteDeps } from './route-deps.js';
 import { errorResponses } from './whatsapp.routes.js';
 import { documentedRoutes } from './documented.js';
 import { sendReadReceipt } from './read-receipts.js';
+import { admissionGate, withinAcceptDeadline } from './send-admission.js';
 
 const tags = ['whatsapp'] as const;
 
@@ -39,6 +40,7 @@ function phoneJid(phoneE164: string): string {
 export function sendRoutes(deps: RouteDeps) {
   return (root: FastifyInstance): Promise<void> => {
     const app = documentedRoutes(root);
+    const admit = admissionGate(deps.sendAdmission);
     app.post(
       '/api/whatsapp/send',
       {
@@ -46,7 +48,7 @@ export function sendRoutes(deps: RouteDeps) {
         schema: {
           tags,
           operationId: 'sendMessage',
-          description: `Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result. With sendAt (in the future, at most a year ahead) the send is stored as scheduled and goes out at that time, paced like any send; until then it can be cancelled (cancelScheduledSend).`,
+          description: `Stores the message in the outbox and answers 202 once it is durable; the outbox sender hands it to the account's wa-gateway. Exactly one of threadId or to, and text or media. A retry with the same requestId (or Idempotency-Key header) answers the first result. Under overload (too many sends being accepted, or the store not confirming within the accept deadline) it answers 503 with Retry-After and nothing acknowledged: retry with the same requestId. With sendAt (in the future, at most a year ahead) the send is stored as scheduled and goes out at that time, paced like any send; until then it can be cancelled (cancelScheduledSend).`,
           bodyExample: {
             accountId: 'acc_demo',
             to: '+40722333444',
@@ -57,68 +59,78 @@ export function sendRoutes(deps: RouteDeps) {
             'Send a WhatsApp message through the outbox (idempotent per requestId / Idempotency-Key)',
           body: SendMessageBody,
           headers: IdempotencyHeaders,
-          response: { 202: SendMessageAccepted, ...errorResponses, 409: errorResponses[400] },
+          response: {
+            202: SendMessageAccepted,
+            ...errorResponses,
+            409: errorResponses[400],
+            503: errorResponses[400],
+          },
         },
       },
-      async (request, reply) => {
-        const body = request.body;
-        const principal = principalOf(request);
-        requireAccount(principal, body.accountId);
-        const headerKey = request.headers['idempotency-key'];
-        if (
-          body.requestId !== undefined &&
-          typeof headerKey === 'string' &&
-          headerKey !== body.requestId
-        ) {
-          throw new AppError('VALIDATION_FAILED', 'requestId and Idempotency-Key differ', {
-            errors: [
-              {
-                path: 'requestId',
-                message: 'must equal the Idempotency-Key header when both are given',
-              },
-            ],
-          });
-        }
-        const requestId = body.requestId ?? requestIdOf(request, 'send');
-        if (body.media?.dataBase64 !== undefined) {
-          throw new AppError('VALIDATION_FAILED', 'media uploads are not stored; pass media.url', {
-            errors: [{ path: 'media.dataBase64', message: 'not supported: pass media.url' }],
-          });
-        }
-        let sendAt: Date | null = null;
-        if (body.sendAt !== undefined) {
-          sendAt = new Date(body.sendAt);
-          const problem = sendAtProblem(sendAt, Date.now());
-          // A retry of an accepted schedule answers the first acceptance, even once its time passed.
-          const accepted =
-            problem !== null &&
-            (await readOutboxEntries(deps.db, [requestId])).get(requestId)?.sendAt?.getTime() ===
-              sendAt.getTime();
-          if (problem !== null && !accepted) {
-            throw new AppError('VALIDATION_FAILED', `sendAt ${problem}`, {
-              errors: [{ path: 'sendAt', message: problem }],
+      (request, reply) =>
+        admit(async () => {
+          const body = request.body;
+          const principal = principalOf(request);
+          requireAccount(principal, body.accountId);
+          const headerKey = request.headers['idempotency-key'];
+          if (
+            body.requestId !== undefined &&
+            typeof headerKey === 'string' &&
+            headerKey !== body.requestId
+          ) {
+            throw new AppError('VALIDATION_FAILED', 'requestId and Idempotency-Key differ', {
+              errors: [
+                {
+                  path: 'requestId',
+                  message: 'must equal the Idempotency-Key header when both are given',
+                },
+              ],
             });
           }
-        }
-        const accepted = await acceptSend(
-          deps,
-          {
-            requestId,
-            accountId: body.accountId,
-            ...(body.threadId !== undefined ? { threadId: body.threadId } : { to: body.to! }),
-            text: body.text ?? null,
-            media: body.media ?? null,
-            replyTo: body.replyTo?.id ?? null,
-            sendAt,
-            createdBy: principal.id,
-          },
-          request.log,
-        );
-        // A repeat answers exactly what the first call did (the acceptance, not the progress,
-        // which the message's status and the SSE stream carry).
-        if (!accepted.created) void reply.header('idempotent-replayed', 'true');
-        return reply.status(202).send(accepted.answer);
-      },
+          const requestId = body.requestId ?? requestIdOf(request, 'send');
+          if (body.media?.dataBase64 !== undefined) {
+            throw new AppError(
+              'VALIDATION_FAILED',
+              'media uploads are not stored; pass media.url',
+              {
+                errors: [{ path: 'media.dataBase64', message: 'not supported: pass media.url' }],
+              },
+            );
+          }
+          let sendAt: Date | null = null;
+          if (body.sendAt !== undefined) {
+            sendAt = new Date(body.sendAt);
+            const problem = sendAtProblem(sendAt, Date.now());
+            // A retry of an accepted schedule answers the first acceptance, even once its time passed.
+            const accepted =
+              problem !== null &&
+              (await readOutboxEntries(deps.db, [requestId])).get(requestId)?.sendAt?.getTime() ===
+                sendAt.getTime();
+            if (problem !== null && !accepted) {
+              throw new AppError('VALIDATION_FAILED', `sendAt ${problem}`, {
+                errors: [{ path: 'sendAt', message: problem }],
+              });
+            }
+          }
+          const accepted = await acceptSend(
+            deps,
+            {
+              requestId,
+              accountId: body.accountId,
+              ...(body.threadId !== undefined ? { threadId: body.threadId } : { to: body.to! }),
+              text: body.text ?? null,
+              media: body.media ?? null,
+              replyTo: body.replyTo?.id ?? null,
+              sendAt,
+              createdBy: principal.id,
+            },
+            request.log,
+          );
+          // A repeat answers exactly what the first call did (the acceptance, not the progress,
+          // which the message's status and the SSE stream carry).
+          if (!accepted.created) void reply.header('idempotent-replayed', 'true');
+          return reply.status(202).send(accepted.answer);
+        }),
     );
     return Promise.resolve();
   };
@@ -172,18 +184,21 @@ export async function acceptSend(
     threadId = threadIdFor(send.accountId, to);
   }
 
-  const write = await createOutboxEntry(deps.db, {
-    requestId,
-    accountId: send.accountId,
-    threadId,
-    to,
-    text: send.text,
-    media: send.media,
-    replyTo: send.replyTo,
-    createdBy: send.createdBy,
-    traceparent: currentTraceparent() ?? null,
-    sendAt: send.sendAt,
-  });
+  const write = await withinAcceptDeadline(
+    createOutboxEntry(deps.db, {
+      requestId,
+      accountId: send.accountId,
+      threadId,
+      to,
+      text: send.text,
+      media: send.media,
+      replyTo: send.replyTo,
+      createdBy: send.createdBy,
+      traceparent: currentTraceparent() ?? null,
+      sendAt: send.sendAt,
+    }),
+    deps.sendAdmission.acceptTimeoutMs,
+  );
   const { doc } = write;
   setSpanAttributes({
     [Attr.accountId]: doc.accountId,
