@@ -5,6 +5,7 @@ import {
   searchPeriodEntries,
   searchPeriodOf,
   searchSignature,
+  threadSearchWords,
   SEARCH_ENTRIES_PER_PART,
   SEARCH_PACKED_MAX_CHARS,
   WaInboundQueue,
@@ -345,6 +346,10 @@ describe('search index kept by ingest', () => {
       ['V2', searchSignature(['tort', 'nou'])],
     ]);
     expect(await indexed('vechi')).toEqual(['V1']);
+    // The thread's index document carries its words, which a search of several words reads.
+    expect((await searchThreads(fs.db, A).doc(threadId).get()).data()!.words).toBe(
+      threadSearchWords({ displayName: 'Ana', phoneE164: '+40700000001' }),
+    );
   });
 
   it('when entries are long, then a part ends at SEARCH_PACKED_MAX_CHARS and a commit carries at most SEARCH_COMMIT_MAX_BYTES', async () => {
