@@ -1,6 +1,6 @@
 import type { WAMessageKey } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import type { MediaReuploadedJob } from '@wacrm/contracts';
+import type { MediaReuploadedJob, ReuploadMediaCommand } from '@wacrm/contracts';
 import { captureLogger } from '@wacrm/testing';
 import type { MediaReuploadDeps } from '../data-access/media-reupload.js';
 import type { Lease } from '../data-access/lease.store.js';
@@ -19,12 +19,30 @@ const COMMAND = { accountId: 'wa-01', threadId: 'wa-01:40712345678', messageId: 
  * AccountSession's own re-upload handling over a socket that records the requests it was given;
  * the phone's answers come in as the socket's listener hands them over.
  */
-function sessionWith(status: 'connected' | 'connecting') {
+/** What outlives a gateway process: the requests recorded as asked (Redis in production). */
+function durableAsked() {
+  return new Map<string, ReuploadMediaCommand>();
+}
+
+function sessionWith(
+  status: 'connected' | 'connecting',
+  asked = durableAsked(),
+  handOff: { down: boolean } = { down: false },
+) {
   const requests: Array<{ key: WAMessageKey; mediaKey: Buffer }> = [];
   const answers: MediaReuploadedJob[] = [];
   const mediaReupload: MediaReuploadDeps = {
     load: () => Promise.resolve({ key: KEY, mediaKey: MEDIA_KEY, pending: true }),
-    answer: (job) => (answers.push(job), Promise.resolve()),
+    answer: (job) =>
+      handOff.down
+        ? Promise.reject(new Error('Connection is closed.'))
+        : (answers.push(job), Promise.resolve()),
+    asked: (accountId, waId, command) => (
+      asked.set(`${accountId}/${waId}`, command),
+      Promise.resolve()
+    ),
+    askedFor: (accountId, waId) => Promise.resolve(asked.get(`${accountId}/${waId}`) ?? null),
+    answered: (accountId, waId) => (asked.delete(`${accountId}/${waId}`), Promise.resolve()),
     close: () => Promise.resolve(),
   };
   const deps = {
@@ -90,5 +108,34 @@ describe('reupload-media on the account session', () => {
       directPath: null,
       reason: 'the phone could not upload it again (NOT_FOUND)',
     });
+  });
+
+  it('when the phone answers after the gateway restarted (the request was asked by the process before), then the answer still reaches the media worker', async () => {
+    const asked = durableAsked();
+    const before = sessionWith('connected', asked);
+    await before.session.reuploadMedia(COMMAND);
+    expect(before.requests).toHaveLength(1);
+    // A new process: nothing in memory, the recorded request is all that is left.
+    const after = sessionWith('connected', asked);
+    after.phoneAnswers({ messageId: 'WAID1', read: () => ({ directPath: '/v/t62/late-path' }) });
+    await expect.poll(() => after.answers.length).toBe(1);
+    expect(after.answers[0]).toEqual({ ...COMMAND, directPath: '/v/t62/late-path', reason: null });
+    // Handed over: the record goes, a second copy of the answer hands nothing more.
+    expect(asked.size).toBe(0);
+    after.phoneAnswers({ messageId: 'WAID1', read: () => ({ directPath: '/v/t62/late-path' }) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(after.answers).toHaveLength(1);
+  });
+
+  it('when the answer cannot be handed over (Redis down), then it is retried until Redis is back', async () => {
+    const handOff = { down: true };
+    const { session, answers, phoneAnswers } = sessionWith('connected', durableAsked(), handOff);
+    await session.reuploadMedia(COMMAND);
+    phoneAnswers({ messageId: 'WAID1', read: () => ({ directPath: '/v/t62/kept-path' }) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answers).toHaveLength(0);
+    handOff.down = false;
+    await expect.poll(() => answers.length, { timeout: 5_000 }).toBe(1);
+    expect(answers[0]).toEqual({ ...COMMAND, directPath: '/v/t62/kept-path', reason: null });
   });
 });

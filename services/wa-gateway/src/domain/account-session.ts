@@ -574,6 +574,9 @@ export class AccountSession {
       this.log.info({ messageId: command.messageId }, 'the phone is already asked for this media');
       return;
     }
+    // Recorded before the request leaves: the answer may come after a restart (Redis down: the
+    // command fails and is retried, nothing is sent).
+    await reupload.asked(this.accountId, waId, command);
     // Known before the request leaves: the answer may come before the send resolves.
     this.reuploadsAsked.set(waId, { command, mediaKey: found.mediaKey });
     while (this.reuploadsAsked.size > MAX_REUPLOADS_ASKED) {
@@ -596,17 +599,56 @@ export class AccountSession {
 
   /** The phone answered a re-upload request: its answer goes to the media worker. */
   private onMediaRetryAnswer(answer: MediaRetryAnswer): void {
+    // The same answer again while the first is being handed over hands nothing more.
+    if (this.answering.has(answer.messageId)) return;
+    this.answering.add(answer.messageId);
+    void this.handOver(answer).finally(() => this.answering.delete(answer.messageId));
+  }
+
+  /** Answers being handed over, by message key id. */
+  private readonly answering = new Set<string>();
+
+  private async handOver(answer: MediaRetryAnswer): Promise<void> {
     const asked = this.reuploadsAsked.get(answer.messageId);
-    if (asked === undefined) {
-      this.log.info({ waMessageId: answer.messageId }, 'a re-upload answer nothing here asked for');
+    if (asked !== undefined) {
+      this.reuploadsAsked.delete(answer.messageId);
+      await this.untilDone('hand the re-upload answer to the media worker', () =>
+        this.handOverAnswer(answer, asked.command, asked.mediaKey),
+      );
       return;
     }
-    this.reuploadsAsked.delete(answer.messageId);
-    const { command } = asked;
+    // Asked by this account's gateway before (this process restarted, or the account moved):
+    // the recorded request says which message, and the message its media key.
+    await this.untilDone('hand a re-upload answer asked earlier to the media worker', async () => {
+      const reupload = this.deps.mediaReupload;
+      const command = await reupload?.askedFor(this.accountId, answer.messageId);
+      if (reupload === undefined || command == null) {
+        this.log.info(
+          { waMessageId: answer.messageId },
+          'a re-upload answer nothing here asked for',
+        );
+        return;
+      }
+      const found = await reupload.load(this.accountId, command.threadId, command.messageId);
+      if (found === null) {
+        await this.answerReupload(command, null, 'the message or its media key is not stored');
+        await reupload.answered(this.accountId, answer.messageId);
+        return;
+      }
+      await this.handOverAnswer(answer, command, found.mediaKey);
+    });
+  }
+
+  /** Reads the phone's answer under the media key and hands it to the media worker. */
+  private async handOverAnswer(
+    answer: MediaRetryAnswer,
+    command: ReuploadMediaCommand,
+    mediaKey: Buffer,
+  ): Promise<void> {
     let directPath: string | null = null;
     let reason: string | null = null;
     try {
-      directPath = answer.read(asked.mediaKey).directPath;
+      directPath = answer.read(mediaKey).directPath;
       this.log.info({ messageId: command.messageId }, 'the phone uploaded the media again');
     } catch (error) {
       reason =
@@ -615,12 +657,30 @@ export class AccountSession {
           : `the phone's answer could not be read (${(error as Error).message})`;
       this.log.warn({ messageId: command.messageId, reason }, 'media lost');
     }
-    this.answerReupload(command, directPath, reason).catch((error: unknown) =>
-      this.log.error(
-        { err: error, messageId: command.messageId },
-        'could not hand the re-upload answer to the media worker',
-      ),
-    );
+    await this.answerReupload(command, directPath, reason);
+    await this.deps.mediaReupload?.answered(this.accountId, answer.messageId);
+  }
+
+  /**
+   * The phone answers once: a hand-over that fails (Redis down) is tried again, backing off up
+   * to 30 s, for as long as the session runs. Stopped first, the recorded request stays and the
+   * media worker's deadline ends the wait.
+   */
+  private async untilDone(what: string, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        if (this.stopped) {
+          this.log.error({ err: error }, `could not ${what}; the session stopped`);
+          return;
+        }
+        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        this.log.warn({ err: error, attempt, delayMs }, `could not ${what}; trying again`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   private async answerReupload(
