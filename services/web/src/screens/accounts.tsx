@@ -9,6 +9,7 @@ const UNPAIRED = new Set(['connecting', 'qr_ready', 'needs_qr']);
 /** WhatsApp rotates the QR about every 20 s; refresh well within that while unpaired. */
 const QR_REFRESH_MS = 4000;
 const HISTORY_REFRESH_MS = 2000;
+const MEDIA_REFRESH_MS = 15_000;
 
 export function AccountsScreen() {
   const { api, me, t } = useApp();
@@ -40,13 +41,15 @@ export function AccountsScreen() {
     },
     resync: load,
   });
-  // History progress has no realtime event of its own: follow it while a sync runs.
+  // History progress and history media have no realtime event of their own: follow them while a
+  // sync runs, and more slowly while files are still to fetch (that may take hours).
   const syncing = accounts?.some((a) => a.history.status === 'running') ?? false;
+  const fetching = accounts?.some((a) => a.historyMedia.pending > 0) ?? false;
   useEffect(() => {
-    if (!syncing) return;
-    const timer = setInterval(load, HISTORY_REFRESH_MS);
+    if (!syncing && !fetching) return;
+    const timer = setInterval(load, syncing ? HISTORY_REFRESH_MS : MEDIA_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [syncing, load]);
+  }, [syncing, fetching, load]);
 
   const isAdmin = me.role === 'admin';
   return (
