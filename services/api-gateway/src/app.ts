@@ -39,6 +39,7 @@ import { registerProblemHandlers, sendProblem } from './entry-points/problem.js'
 import type { RouteDeps } from './entry-points/route-deps.js';
 import { searchRoutes } from './entry-points/search.routes.js';
 import { sendRoutes } from './entry-points/send.routes.js';
+import { cachedInboxSettings } from './data-access/inbox.repository.js';
 import type { SendAdmission } from './entry-points/send-admission.js';
 import { simulatorRoutes } from './entry-points/simulator.routes.js';
 import { statusRoutes } from './entry-points/status.routes.js';
@@ -316,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     logger: deps.logger,
     sendAdmission: deps.settings.sendAdmission,
+    inboxSettings: cachedInboxSettings(deps.db, 1_000),
   };
   await app.register(
     healthRoutes({

@@ -20,6 +20,43 @@ export async function inboxSettings(db: Firestore, accountId: string): Promise<I
   return inboxSettingsOf(doc.inbox);
 }
 
+/** An account's inbox settings read at most once per `ttlMs` (RouteDeps.inboxSettings). */
+export interface InboxSettingsCache {
+  get(accountId: string): Promise<InboxSettings>;
+  /** Drops what is cached for the account (its settings just changed here). */
+  forget(accountId: string): void;
+}
+
+/**
+ * Every accepted send asks whether the account sends read receipts on reply; reading the account
+ * document for it on every send was one store read per send. Cached per account for `ttlMs`, one
+ * read in flight at a time, a failed read not kept; a change made through this process is seen
+ * at once (forget), one made through another replica within `ttlMs`.
+ */
+export function cachedInboxSettings(
+  db: Firestore,
+  ttlMs: number,
+  now: () => number = Date.now,
+): InboxSettingsCache {
+  const entries = new Map<string, { at: number; value: Promise<InboxSettings> }>();
+  return {
+    get(accountId) {
+      const at = now();
+      const hit = entries.get(accountId);
+      if (hit !== undefined && at - hit.at < ttlMs) return hit.value;
+      const entry = { at, value: inboxSettings(db, accountId) };
+      entries.set(accountId, entry);
+      entry.value.catch(() => {
+        if (entries.get(accountId) === entry) entries.delete(accountId);
+      });
+      return entry.value;
+    },
+    forget(accountId) {
+      entries.delete(accountId);
+    },
+  };
+}
+
 export async function updateInboxSettings(
   db: Firestore,
   accountId: string,

@@ -223,6 +223,7 @@ export function inboxRoutes(deps: RouteDeps) {
             : {}),
           ...(b.labels !== undefined ? { labels: b.labels } : {}),
         });
+        deps.inboxSettings.forget(accountId);
         return { accountId, ...settings };
       },
     );

@@ -1,6 +1,6 @@
 import { MAX_READ_KEYS } from '@wacrm/contracts';
 import { enqueue } from '@wacrm/queue';
-import { inboundKeysUpTo, inboxSettings } from '../data-access/inbox.repository.js';
+import { inboundKeysUpTo } from '../data-access/inbox.repository.js';
 import type { RouteDeps } from './route-deps.js';
 
 /**
@@ -14,7 +14,7 @@ export async function sendReadReceipt(
   upTo: string,
   reason: 'open' | 'reply',
 ): Promise<boolean> {
-  const { readReceipts } = await inboxSettings(deps.db, accountId);
+  const { readReceipts } = await deps.inboxSettings.get(accountId);
   if (readReceipts !== (reason === 'open' ? 'on_open' : 'on_reply')) return false;
   const keys = await inboundKeysUpTo(deps.db, threadId, upTo, MAX_READ_KEYS);
   if (keys.length === 0) return false;
