@@ -7,6 +7,11 @@ import { outboxTransition, type OutboxEvent } from '../domain/outbox-transition.
 
 export type OutboxSnapshot = DocumentSnapshot<OutboxDoc>;
 
+/** Documents this process wrote last, kept to skip the read of the next fact (bounded). */
+const KNOWN_MAX = 20_000;
+/** How long a write's version key lives; an older entry is read again. */
+const VERSION_TTL_MS = 60 * 60_000;
+
 /**
  * The one writer of `outbox/{requestId}` after the send route created it (create-once, in
  * `@wacrm/firestore`'s outbox repository). Every change goes through `apply`: read, decide
@@ -16,13 +21,39 @@ export type OutboxSnapshot = DocumentSnapshot<OutboxDoc>;
  */
 export class OutboxStore {
   private readonly lock: RedisFencedLock;
+  /**
+   * What this process last wrote per document, with the version (its lock token) it recorded in
+   * Redis before writing. A send's facts (sent, delivered, read) come one after another, each a
+   * read and a write; when the version in Redis is still ours, nobody wrote since and the
+   * document is what we wrote, so the read is skipped (a Redis GET instead of a store read).
+   */
+  private readonly known = new Map<string, { doc: OutboxDoc; version: string }>();
 
   constructor(
     private readonly db: Firestore,
-    redis: Redis,
-    prefix: string,
+    private readonly redis: Redis,
+    private readonly prefix: string,
   ) {
     this.lock = new RedisFencedLock(redis, prefix, { name: 'outbox', ttlMs: 10_000 });
+  }
+
+  private versionKey(requestId: string) {
+    return `${this.prefix}:outbox-version:${requestId}`;
+  }
+
+  /** The document as stored: what we wrote last if no one wrote since, else read. */
+  private async current(requestId: string): Promise<OutboxDoc | undefined> {
+    const known = this.known.get(requestId);
+    if (known !== undefined && (await this.redis.get(this.versionKey(requestId))) === known.version)
+      return known.doc;
+    this.known.delete(requestId);
+    return (await this.get(requestId)).data();
+  }
+
+  private remember(requestId: string, doc: OutboxDoc, version: string) {
+    this.known.delete(requestId);
+    this.known.set(requestId, { doc, version });
+    if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
   }
 
   private ref(requestId: string) {
@@ -44,13 +75,18 @@ export class OutboxStore {
     now = new Date(),
     read?: OutboxSnapshot,
   ): Promise<OutboxDoc['status'] | null> {
-    return this.lock.run(requestId, async () => {
-      const snap = read ?? (await this.get(requestId));
-      const doc = snap.data();
+    return this.lock.run(requestId, async (lease) => {
+      const doc = read !== undefined ? read.data() : await this.current(requestId);
       if (doc === undefined) return null;
       const patch = outboxTransition(doc, event, now);
       if (patch === null) return doc.status;
-      await snap.ref.update(patch);
+      // The version first: from here on no process trusts what it remembers of this document,
+      // even if the write below fails or this process dies before it lands.
+      const version = String(lease.token);
+      await this.redis.set(this.versionKey(requestId), version, 'PX', VERSION_TTL_MS);
+      this.known.delete(requestId);
+      await this.ref(requestId).update(patch);
+      this.remember(requestId, { ...doc, ...patch }, version);
       return patch.status ?? doc.status;
     });
   }
