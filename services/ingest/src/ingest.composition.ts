@@ -7,7 +7,7 @@ import { AccountFence } from './data-access/account-fence.js';
 import { AccountLock } from './data-access/account-lock.js';
 import { FirestoreStore } from './data-access/firestore-store.js';
 import { PendingIndex } from './data-access/pending-index.js';
-import { IdentityCache, type IngestDeps } from './domain/ingest-deps.js';
+import { AcceptedSends, IdentityCache, type IngestDeps } from './domain/ingest-deps.js';
 
 export interface BuildIngestOptions {
   db: Firebase['db'];
@@ -37,6 +37,7 @@ export function buildIngestDeps(options: BuildIngestOptions): IngestDeps {
     pendingIndex: new PendingIndex(options.redis, options.prefix),
     publisher: new RealtimePublisher(options.publisher, options.logger),
     identities: new IdentityCache(),
+    accepted: new AcceptedSends(),
     maxWrites: options.maxWrites,
     logger: options.logger,
     sendStatus: openQueue(OutboxQueue, {

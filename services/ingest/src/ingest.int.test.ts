@@ -670,6 +670,38 @@ describe('ingest of wa-inbound', () => {
     expect(await thread(ANA)).toMatchObject({ messageCount: 2 });
   });
 
+  it('when WhatsApp acks a send this ingest recorded as accepted, then the ack moves the message without reading the outbox', async () => {
+    // No outbox document: the accepted content (from record-outbound) is all the ack needs.
+    await enqueue(queue, 'record-outbound', {
+      accountId: A,
+      threadId: threadIdFor(A, ANA),
+      to: ANA,
+      acceptedAt: '2026-12-07T08:00:00.000Z',
+      requestId: 'req-acked-mem1',
+      waMessageId: '3EB0MEM1',
+      content: { body: 'din memorie', media: null, replyTo: null },
+    });
+    await settle();
+    await enqueue(queue, 'record-send-result', {
+      ...gateway(A),
+      requestId: 'req-acked-mem1',
+      waMessageId: '3EB0MEM1',
+      outcome: 'sent' as const,
+      error: null,
+      retryable: false,
+    });
+    await settle();
+    expect(await message(ANA, '3EB0MEM1')).toMatchObject({
+      status: 'sent',
+      requestId: 'req-acked-mem1',
+      body: 'din memorie',
+    });
+    expect((await sendStatus.queue.getJob('status.req-acked-mem1.sent'))?.data).toMatchObject({
+      requestId: 'req-acked-mem1',
+      status: 'sent',
+    });
+  });
+
   it('when a send failed for good, then the message is failed and outbox-sender is told why', async () => {
     await seedSendingOutbox('req-failed-01', '3EB0FAIL');
     await enqueue(queue, 'record-send-result', {

@@ -397,7 +397,7 @@ export function syncSendResult(
   accountId: string,
   result: {
     mutation: AddressedMutation;
-    acked: { outbox: OutboxDoc; message: MessageDoc } | null;
+    acked: { outbox: Pick<OutboxDoc, 'to'>; message: MessageDoc } | null;
     sendStatus: readonly SendStatusJob[];
   },
   logger: Logger,

@@ -1,7 +1,6 @@
 import { AppError } from '@wacrm/contracts';
 import type {
   MessageDoc,
-  OutboxDoc,
   RecordOutboundJob,
   SendResultJob,
   SendStatusJob,
@@ -10,7 +9,7 @@ import type { Logger } from '@wacrm/observability';
 import { inAccountTurn, inGatewayTurn } from './account-turn.js';
 import type { Mutation } from './change-set.js';
 import { syncOutbound, syncSendResult, type AddressedMutation } from './conversation-sync.js';
-import type { IngestDeps } from './ingest-deps.js';
+import type { IngestDeps, SendContent } from './ingest-deps.js';
 
 /** `record-send-result`: WhatsApp acknowledged a send, or it failed. */
 export async function recordSendResult(
@@ -20,7 +19,10 @@ export async function recordSendResult(
 ): Promise<unknown> {
   return inGatewayTurn(deps, job, logger, async () => {
     const now = new Date();
-    const outbox = (await deps.store.loadOutbox([job.requestId])).get(job.requestId);
+    // Recorded here when the send was accepted (the content is fixed then); read otherwise.
+    const outbox =
+      deps.accepted.take(job.requestId) ??
+      (await deps.store.loadOutbox([job.requestId])).get(job.requestId);
     const permanentFailure = job.outcome === 'failed' && !job.retryable;
     const mutation: Mutation =
       job.outcome === 'sent'
@@ -82,9 +84,6 @@ export async function recordSendResult(
     return result;
   });
 }
-
-/** The outbox document's fields the conversation's copy of a send is made from. */
-type SendContent = Pick<OutboxDoc, 'threadId' | 'to' | 'body' | 'media' | 'replyTo'>;
 
 /** From the job when the producer copied the content into it; read from the outbox otherwise. */
 async function acceptedSend(job: RecordOutboundJob, deps: IngestDeps): Promise<SendContent> {
@@ -170,6 +169,13 @@ export async function recordOutbound(
       now,
     });
     const result = await syncOutbound(deps, job.accountId, { outbox, message }, logger);
+    deps.accepted.remember(job.requestId, {
+      threadId: outbox.threadId,
+      to: outbox.to,
+      body: outbox.body,
+      media: outbox.media,
+      replyTo: outbox.replyTo,
+    });
     logger.info(
       { accountId: job.accountId, requestId: job.requestId, ...result },
       'outbound message recorded',
