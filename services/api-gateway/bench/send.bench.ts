@@ -52,10 +52,14 @@ interface Proc {
 const procs: Proc[] = [];
 let redis: RedisServerHandle | undefined;
 /** Every process's whole output, one file each, kept after the run (the cause of a 5xx is there). */
+/** BENCH_SEND_CPU_PROF=<dir>: every process of ours writes a V8 CPU profile there when it exits. */
+const CPU_PROF_DIR = env.BENCH_SEND_CPU_PROF;
 const LOG_DIR = await mkdtemp(join(env.BENCH_SEND_LOG_DIR ?? tmpdir(), 'bench-send-logs-'));
 
 function start(name: string, entry: string, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, [join(ROOT, entry), ...args], {
+  const node =
+    CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}/${name}`];
+  const child = spawn(process.execPath, [...node, join(ROOT, entry), ...args], {
     cwd: ROOT,
     // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools
     env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
@@ -214,7 +218,6 @@ async function main(): Promise<void> {
     AUTH_STATE_KEY: randomBytes(32).toString('base64'),
     WA_SPOOL_DIR: await mkdtemp(join(tmpdir(), 'bench-spool-')),
     WA_GATEWAY_HEALTH_PORT: String(gwPort),
-    WA_DISCOVERY_INTERVAL_MS: '500',
   });
   const ingest = start('ingest', 'services/ingest/dist/main.js', { ...base, LOG_LEVEL: 'info' });
   const sender = start('outbox-sender', 'services/outbox-sender/dist/main.js', {
@@ -345,6 +348,8 @@ async function main(): Promise<void> {
     accept: ReturnType<typeof latency>;
     ack: ReturnType<typeof latency>;
     cpu: Map<string, number>;
+    /** Seconds the step's CPU was measured over (the load, then until acked, +1 s). */
+    measuredS: number;
     per: Counters;
   }
   const results: StepResult[] = [];
@@ -354,6 +359,7 @@ async function main(): Promise<void> {
     const samples: Sample[] = [];
     const inflight: Array<Promise<void>> = [];
     const cpu0 = await cpuSnapshot();
+    const measured0 = performance.now();
     const c0 = await counters(fsControl, connection);
     // performance.now() for durations; Date.now() to compare with the emulator's wall-clock stamps.
     const t0 = performance.now() + 50;
@@ -403,6 +409,7 @@ async function main(): Promise<void> {
     // Receipts (delivered, read) of the step's last sends land in the step that measured them.
     await new Promise((r) => setTimeout(r, 1_000));
     const cpu = cpuDelta(cpu0, await cpuSnapshot());
+    const measuredS = (performance.now() - measured0) / 1000;
     const c1 = await counters(fsControl, connection);
     const acks: number[] = [];
     let unacked = 0;
@@ -433,6 +440,7 @@ async function main(): Promise<void> {
       accept: latency(samples.flatMap((s) => (s.acceptMs !== undefined ? [s.acceptMs] : []))),
       ack: latency(acks),
       cpu,
+      measuredS,
       per: {
         byCollection,
         commits: perSend('commits'),
@@ -444,8 +452,9 @@ async function main(): Promise<void> {
     };
     results.push(result);
     const ours = SYSTEM.reduce((sum, k) => sum + (cpu.get(k) ?? 0), 0);
+    const oursIdle = SYSTEM.reduce((sum, k) => sum + ((idle.get(k) ?? 0) / idleS) * measuredS, 0);
     console.log(
-      `step ${rate} req/s: accept→ack p99 ${ms(result.ack.p99).trim()} ms, ${(ours / n).toFixed(1)} ms CPU/send, ${result.per.writes.toFixed(1)} writes/send, ${unacked} unacked`,
+      `step ${rate} req/s: accept→ack p99 ${ms(result.ack.p99).trim()} ms, ${(ours / n).toFixed(1)} ms CPU/send (${((ours - oursIdle) / n).toFixed(1)} above idle), ${result.per.writes.toFixed(1)} writes/send, ${unacked} unacked`,
     );
   }
 
@@ -473,14 +482,19 @@ async function main(): Promise<void> {
     .join(', ');
   console.log(`baseline, idle (CPU ms per second): ${idleLine}`);
   console.log(
-    `${'req/s'.padStart(6)} ${'got'.padStart(6)} | ${'202 p50'.padStart(7)} ${'p99'.padStart(6)} | ${'ack p50'.padStart(7)} ${'p95'.padStart(6)} ${'p99'.padStart(6)} | ${'CPU/send'.padStart(8)} ${'api'.padStart(5)} ${'outbx'.padStart(5)} ${'wa-gw'.padStart(5)} ${'ingst'.padStart(5)} ${'redis'.padStart(5)} ${'store'.padStart(5)} | ${'emul'.padStart(5)} ${'load'.padStart(5)} | ${'writes'.padStart(6)} ${'commit'.padStart(6)} ${'reads'.padStart(5)} ${'query'.padStart(5)} ${'jobs'.padStart(5)} | unacked`,
+    "above idle = the step's CPU less what the same processes spend idle over the same seconds (the baseline), per send: the cost of a send itself.",
+  );
+  console.log(
+    `${'req/s'.padStart(6)} ${'got'.padStart(6)} | ${'202 p50'.padStart(7)} ${'p99'.padStart(6)} | ${'ack p50'.padStart(7)} ${'p95'.padStart(6)} ${'p99'.padStart(6)} | ${'CPU/send'.padStart(8)} ${'>idle'.padStart(5)} ${'api'.padStart(5)} ${'outbx'.padStart(5)} ${'wa-gw'.padStart(5)} ${'ingst'.padStart(5)} ${'redis'.padStart(5)} ${'store'.padStart(5)} | ${'emul'.padStart(5)} ${'load'.padStart(5)} | ${'writes'.padStart(6)} ${'commit'.padStart(6)} ${'reads'.padStart(5)} ${'query'.padStart(5)} ${'jobs'.padStart(5)} | unacked`,
   );
   for (const r of results) {
     const n = Math.max(1, r.accepted);
     const c = (k: string) => pad(((r.cpu.get(k) ?? 0) / n).toFixed(1), 5);
     const system = SYSTEM.reduce((sum, k) => sum + (r.cpu.get(k) ?? 0), 0) / n;
+    const aboveIdle =
+      system - SYSTEM.reduce((sum, k) => sum + ((idle.get(k) ?? 0) / idleS) * r.measuredS, 0) / n;
     console.log(
-      `${pad(String(r.rate), 6)} ${pad(r.achieved.toFixed(1), 6)} | ${pad(ms(r.accept.p50), 7)} ${ms(r.accept.p99)} | ${pad(ms(r.ack.p50), 7)} ${ms(r.ack.p95)} ${ms(r.ack.p99)} | ${pad(system.toFixed(1), 8)} ${c('api-gateway')} ${c('outbox-sender')} ${c('wa-gateway')} ${c('ingest')} ${c('redis')} ${c('firestore')} | ${c('wa-emulator')} ${c('load generator')} | ${pad(r.per.writes.toFixed(1), 6)} ${pad(r.per.commits.toFixed(1), 6)} ${pad(r.per.documentReads.toFixed(1), 5)} ${pad(r.per.queries.toFixed(1), 5)} ${pad(r.per.jobs.toFixed(1), 5)} | ${r.unacked}${r.others ? ` (${r.others})` : ''}`,
+      `${pad(String(r.rate), 6)} ${pad(r.achieved.toFixed(1), 6)} | ${pad(ms(r.accept.p50), 7)} ${ms(r.accept.p99)} | ${pad(ms(r.ack.p50), 7)} ${ms(r.ack.p95)} ${ms(r.ack.p99)} | ${pad(system.toFixed(1), 8)} ${pad(aboveIdle.toFixed(1), 5)} ${c('api-gateway')} ${c('outbox-sender')} ${c('wa-gateway')} ${c('ingest')} ${c('redis')} ${c('firestore')} | ${c('wa-emulator')} ${c('load generator')} | ${pad(r.per.writes.toFixed(1), 6)} ${pad(r.per.commits.toFixed(1), 6)} ${pad(r.per.documentReads.toFixed(1), 5)} ${pad(r.per.queries.toFixed(1), 5)} ${pad(r.per.jobs.toFixed(1), 5)} | ${r.unacked}${r.others ? ` (${r.others})` : ''}`,
     );
   }
   for (const r of results) {
@@ -508,6 +522,13 @@ async function main(): Promise<void> {
     )
     .reduce((best, r) => Math.max(best, r.rate), 0);
   const at100 = results.find((r) => r.rate === 100);
+  const totalIdle = results.reduce(
+    (s, r) => s + SYSTEM.reduce((x, k) => x + ((idle.get(k) ?? 0) / idleS) * r.measuredS, 0),
+    0,
+  );
+  console.log(
+    `above idle: ${((totalCpu - totalIdle) / Math.max(1, totalSends)).toFixed(1)} ms CPU/send; idle ${(SYSTEM.reduce((x, k) => x + (idle.get(k) ?? 0), 0) / idleS).toFixed(0)} ms CPU per second`,
+  );
   console.log(
     `send: ${(totalCpu / Math.max(1, totalSends)).toFixed(1)} ms CPU/send, sustained ${sustained} req/s at p99 <= ${P99_TARGET_MS} ms, p99 ${at100 ? ms(at100.ack.p99).trim() : '-'} ms at 100 req/s`,
   );
