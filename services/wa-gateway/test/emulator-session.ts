@@ -19,7 +19,7 @@ import { sentMessageReader } from '../src/data-access/sent-messages.js';
 import { Spool } from '../src/data-access/spool.js';
 import { AccountSession, type SessionDeps } from '../src/domain/account-session.js';
 import { AuthCipher } from '../src/domain/auth-cipher.js';
-import { baileysDriver } from '../src/drivers/baileys.driver.js';
+import { baileysDriver, type BaileysDriverOptions } from '../src/drivers/baileys.driver.js';
 import { buildIngestDeps } from '../../ingest/src/ingest.composition.js';
 import type { OpenOptions, WaDriver } from '../src/drivers/driver.port.js';
 
@@ -41,6 +41,8 @@ export class EmulatorSessions {
   readonly leases: LeaseStore;
   readonly store: FirestoreAuthStateStore;
   readonly publisher: InboundPublisher;
+  /** Driver options a test sets before it opens a session (e.g. a shorter keys hold). */
+  driverOptions: Pick<BaileysDriverOptions, 'keysHoldMaxMs'> = {};
   /** Where each account's socket goes; a test may point one at a proxy. */
   readonly urls = new Map<string, string>();
 
@@ -99,6 +101,7 @@ export class EmulatorSessions {
           waWebSocketUrl: url,
           connectTimeoutMs: 10_000,
           media: this.mediaOptions(),
+          ...this.driverOptions,
         }).open(options);
       },
     };

@@ -8,7 +8,8 @@ import type {
 
 /**
  * The Firestore auth-state store as a process sees it: each commit takes `latencyMs`, and after
- * `kill()` nothing more reaches Firestore, as when the process is SIGKILLed. Counts commits.
+ * `kill()` nothing more reaches Firestore, as when the process is SIGKILLed; with `failing` every
+ * write fails. Counts commits.
  */
 export class KillableStore implements AuthStateStore {
   readonly kind = 'firestore';
@@ -27,9 +28,16 @@ export class KillableStore implements AuthStateStore {
   claim(accountId: string, token: number) {
     return this.inner.claim(accountId, token);
   }
+  /** While set, every write fails, as while the store cannot be reached; counted in `refused`. */
+  failing = false;
+  refused = 0;
   async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (this.dead) return new Promise<void>(() => undefined);
+    if (this.failing) {
+      this.refused += 1;
+      throw new Error('auth-state store unreachable (test)');
+    }
     this.commits += Math.max(1, Math.ceil(change.keys.length / 450));
     this.keyWrites += change.keys.length;
     if (change.creds !== null) this.credsWrites += 1;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { captureLogger } from '@wacrm/testing';
+import { sendScope, type SendScope } from '../domain/send-scope.js';
 import { openSessionAuth } from './auth-state.session.js';
 import type { AuthChange, AuthStateStore, StoredAuth } from './auth-state.store.js';
 
@@ -66,5 +67,74 @@ describe('session auth state: key writes', () => {
     await auth.state.keys.set({ 'device-list': { '4071': ['0'] } });
     await auth.flush();
     expect(written(changes)).toContainEqual(['device-list-4071', JSON.stringify(['0'])]);
+  });
+});
+
+describe('session auth state: a send waits for its keys', () => {
+  it('when Baileys commits keys inside a send, then the send’s scope resolves only once they are stored; a set of unchanged keys resolves at once', async () => {
+    const { store, changes } = memoryStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: AuthStateStore = {
+      ...store,
+      write: async (...args) => {
+        await gate;
+        return store.write(...args);
+      },
+    };
+    const auth = await open(slow);
+    const scope: SendScope = { messageId: 'M1', durable: null };
+    await sendScope.run(scope, () =>
+      auth.state.keys.set({ session: { '4071.0': Buffer.from('ratchet-1') } }),
+    );
+    expect(scope.durable).not.toBeNull();
+    let stored = false;
+    void scope.durable!.then(() => (stored = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stored).toBe(false);
+    release();
+    await scope.durable;
+    expect(written(changes).map(([name]) => name)).toEqual(['session-4071.0']);
+
+    const again: SendScope = { messageId: 'M2', durable: null };
+    await sendScope.run(again, () =>
+      auth.state.keys.set({ session: { '4071.0': Buffer.from('ratchet-1') } }),
+    );
+    await again.durable;
+  });
+
+  it('when the auth state is wiped with keys still unstored, then a waiting send is refused', async () => {
+    const { store } = memoryStore();
+    let failing = true;
+    const down: AuthStateStore = {
+      ...store,
+      write: (...args) =>
+        failing ? Promise.reject(new Error('store unreachable')) : store.write(...args),
+    };
+    const auth = await open(down);
+    const scope: SendScope = { messageId: 'M3', durable: null };
+    await sendScope.run(scope, () =>
+      auth.state.keys.set({ session: { '4072.0': Buffer.from('ratchet') } }),
+    );
+    const outcome = scope.durable!.then(
+      () => 'stored',
+      (e: Error) => e.message,
+    );
+    const wiped = auth.wipe(false);
+    expect(await outcome).toMatch(/will not be stored: auth state wiped/);
+    await wiped;
+    failing = false;
+    // Paired again: the new keys are waited for, and stored, as before.
+    const next: SendScope = { messageId: 'M4', durable: null };
+    await sendScope.run(next, () =>
+      auth.state.keys.set({ session: { '4073.0': Buffer.from('ratchet') } }),
+    );
+    let settled = false;
+    void next.durable!.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    expect(settled).toBe(false);
+    await next.durable;
   });
 });

@@ -8,6 +8,7 @@ import {
   type SignalDataTypeMap,
 } from '@whiskeysockets/baileys';
 import type { Logger } from '@wacrm/observability';
+import { sendScope } from '../domain/send-scope.js';
 import type { AuthStateStore, BeforeWrite } from './auth-state.store.js';
 import { LeaseLostError } from './lease.store.js';
 
@@ -66,24 +67,60 @@ export async function openSessionAuth(input: {
   let running: Promise<void> | null = null;
   let wiping = false;
 
+  // Every keys.set is numbered; `durableUpTo` is the newest number whose changes are all stored.
+  let generation = 0;
+  let durableUpTo = 0;
+  /** A write is on its way to the store (its keys are no longer in pendingKeys). */
+  let inFlight = false;
+  /** Set when the keys will never be stored (lease lost, wiped): waiting is over for good. */
+  let abandoned: Error | null = null;
+  const waiters: Array<{ upTo: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  const settleWaiters = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i]!;
+      if (abandoned) waiter.reject(abandoned);
+      else if (waiter.upTo <= durableUpTo) waiter.resolve();
+      else continue;
+      waiters.splice(i, 1);
+    }
+  };
+  const whenDurable = (upTo: number): Promise<void> => {
+    if (abandoned) return Promise.reject(abandoned);
+    if (upTo <= durableUpTo) return Promise.resolve();
+    return new Promise((resolve, reject) => waiters.push({ upTo, resolve, reject }));
+  };
+  const abandon = (reason: string) => {
+    abandoned = new Error(`auth-state changes will not be stored: ${reason}`);
+    settleWaiters();
+  };
+
   const drain = async () => {
     let attempt = 0;
     while (!wiping && (pendingKeys.size > 0 || credsDirty)) {
+      // Everything set up to here is in this change (sets add to pendingKeys synchronously).
+      const upTo = generation;
       const change = {
         keys: [...pendingKeys.entries()],
         creds: credsDirty ? encode(state.creds) : null,
       };
       pendingKeys.clear();
       credsDirty = false;
+      inFlight = true;
       try {
         await store.write(accountId, input.token(), change, input.beforeWrite);
         attempt = 0;
+        inFlight = false;
+        // Stored: every set up to `upTo`; with nothing left pending, every set so far (a later
+        // set that added nothing only repeated a value this write or an earlier one stored).
+        durableUpTo = Math.max(durableUpTo, pendingKeys.size === 0 ? generation : upTo);
+        settleWaiters();
       } catch (error) {
         if (error instanceof LeaseLostError) {
           logger.warn(
             { accountId },
             'auth-state write refused: lease lost; dropping pending writes',
           );
+          abandon('lease lost');
           input.onLeaseLost();
           return;
         }
@@ -91,8 +128,10 @@ export async function openSessionAuth(input: {
         for (const [name, value] of change.keys)
           if (!pendingKeys.has(name)) pendingKeys.set(name, value);
         if (change.creds !== null) credsDirty = true;
+        inFlight = false;
         attempt += 1;
-        const delay = Math.min(30_000, 250 * 2 ** attempt);
+        // Capped low: a sent message's frame waits for these keys (KEYS_HOLD_MAX_MS).
+        const delay = Math.min(4_000, 250 * 2 ** attempt);
         logger.warn(
           { err: error, accountId, retryInMs: delay },
           'auth-state write failed; retrying (check Firestore/Redis reachability)',
@@ -144,6 +183,18 @@ export async function openSessionAuth(input: {
             }
           }
         }
+        generation += 1;
+        // Nothing new to write and nothing on its way: all set so far is stored already.
+        if (pendingKeys.size === 0 && !inFlight) durableUpTo = generation;
+        // A send through Baileys commits the keys it used after writing its frame: the frame
+        // waits for this (see SendScope).
+        const scope = sendScope.getStore();
+        if (scope) {
+          const durable = whenDurable(generation);
+          // Handled by the send that awaits it; an earlier set's promise of the same send is not.
+          durable.catch(() => undefined);
+          scope.durable = durable;
+        }
         schedule();
       },
       clear() {
@@ -168,6 +219,7 @@ export async function openSessionAuth(input: {
     },
     async wipe(revoked) {
       wiping = true;
+      abandon('auth state wiped');
       while (running) await running;
       pendingKeys.clear();
       credsDirty = false;
@@ -178,6 +230,8 @@ export async function openSessionAuth(input: {
         await store.wipe(accountId, input.token(), revoked, input.beforeWrite);
       } finally {
         wiping = false;
+        // Fresh creds from here on (a new pairing): their keys are stored again.
+        abandoned = null;
       }
     },
   };

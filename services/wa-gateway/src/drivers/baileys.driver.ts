@@ -9,6 +9,7 @@ import makeWASocket, {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import { Disconnect } from '../domain/reconnect-policy.js';
+import { sendScope, type SendScope } from '../domain/send-scope.js';
 import { onMediaRetryAnswers, sendMediaRetryRequest } from './media-retry.js';
 import {
   closeError,
@@ -26,6 +27,11 @@ const RECEIPT_HOLD_MAX_MS = 30_000;
  * (a chunk may hold thousands of messages) before the socket is given up.
  */
 const HISTORY_HOLD_MAX_MS = 5 * 60_000;
+/**
+ * Longest a sent message's frame waits for the Signal keys it used to be stored (the auth-state
+ * store unreachable) before the socket is given up and the send fails, to be retried.
+ */
+const KEYS_HOLD_MAX_MS = 20_000;
 /** Longest end() waits for the events in flight to be stored. */
 const DRAIN_MAX_MS = 10_000;
 
@@ -41,6 +47,8 @@ export interface BaileysDriverOptions {
    * `options.dispatcher`). Undefined in production; the emulator's CDN needs its own.
    */
   media?: Pick<UserFacingSocketConfig, 'fetchAgent' | 'options'>;
+  /** See {@link KEYS_HOLD_MAX_MS}. */
+  keysHoldMaxMs?: number;
 }
 
 const CONSUMED = [
@@ -61,6 +69,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
       const chunksPending: Array<{ chunk: string; id: string }> = [];
       const gate = new ReceiptGate({
         timeoutMs: RECEIPT_HOLD_MAX_MS,
+        keysTimeoutMs: driverOptions.keysHoldMaxMs ?? KEYS_HOLD_MAX_MS,
         onFail: (reason) => {
           options.logger.error(
             { reason },
@@ -163,6 +172,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           (data as BaileysEventMap['connection.update']).connection === 'close'
         ) {
           ev.flush();
+          gate.closed('connection closed');
         }
         return emit(event, data as never);
       };
@@ -181,8 +191,31 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
       const drained = () =>
         Promise.race([chain, new Promise<void>((r) => setTimeout(r, DRAIN_MAX_MS).unref())]);
       return {
-        sendMessage: (jid, content, { messageId, quoted }) =>
-          socket.sendMessage(jid, content, { messageId, ...(quoted ? { quoted } : {}) }),
+        async sendMessage(jid, content, { messageId, quoted }) {
+          // Baileys writes the frame, then commits the keys it advanced; the gate holds the
+          // frame until they are stored, and the send is done once the frame is written.
+          const scope: SendScope = { messageId, durable: null };
+          try {
+            const sent = await sendScope.run(scope, () =>
+              socket.sendMessage(jid, content, { messageId, ...(quoted ? { quoted } : {}) }),
+            );
+            // The frame is released once the keys are stored; written() rejects if the socket
+            // is given up first (the keys' deadline, a close).
+            if (scope.durable === null) gate.keysStored(messageId);
+            else {
+              scope.durable.then(
+                () => gate.keysStored(messageId),
+                (error: Error) => gate.abandon(messageId, error.message),
+              );
+            }
+            await gate.written(messageId);
+            return sent;
+          } catch (error) {
+            // Unwritten, it must never go later: the socket is given up with what it holds.
+            gate.abandon(messageId, error instanceof Error ? error.message : String(error));
+            throw error;
+          }
+        },
         logout: () => socket.logout(),
         readMessages: (keys) => socket.readMessages(keys),
         requestPairingCode: (phone) => socket.requestPairingCode(phone),
@@ -196,6 +229,7 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           // receipts released) before the socket closes.
           ev.flush();
           if (drain) await drained();
+          gate.closed('socket ended');
           await socket.end(undefined);
         },
         reuploadMedia: ({ key, mediaKey }) => sendMediaRetryRequest(socket, key, mediaKey),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@wacrm/observability';
-import { ACK_LOG_LINE, RECEIPT_LOG_LINE, ReceiptGate } from './receipt-gate.js';
+import { sendScope } from '../domain/send-scope.js';
+import { ACK_LOG_LINE, RECEIPT_LOG_LINE, ReceiptGate, SEND_LOG_PREFIX } from './receipt-gate.js';
 
 /** A transport recording what reaches the wire, and a gate over it with Baileys' logger. */
 function setup() {
@@ -12,7 +13,11 @@ function setup() {
       cb?.();
     },
   };
-  const gate = new ReceiptGate({ timeoutMs: 60_000, onFail: (reason) => failures.push(reason) });
+  const gate = new ReceiptGate({
+    timeoutMs: 60_000,
+    keysTimeoutMs: 20_000,
+    onFail: (reason) => failures.push(reason),
+  });
   gate.attach(transport);
   const logger = gate.logger(createLogger({ service: 't', version: 't', level: 'silent' }));
   const done: string[] = [];
@@ -30,7 +35,19 @@ function setup() {
     logger.debug({ recv: { tag, attrs: { id } }, sent: { id, class: tag } }, ACK_LOG_LINE);
     transport.send(`ack:${id}`, () => done.push(`ack:${id}`));
   };
-  return { wire, failures, gate, receipt, frame, ack, done };
+  /**
+   * What Baileys' relayMessage does for one of our sends (run by the driver in a SendScope): log
+   * the line with the message id, then write the frame at once (its keys are committed after).
+   */
+  const send = (id: string, scoped = true) => {
+    const write = () => {
+      logger.debug({ msgId: id }, `${SEND_LOG_PREFIX}2 devices`);
+      transport.send(`message:${id}`, () => done.push(`message:${id}`));
+    };
+    if (scoped) sendScope.run({ messageId: id, durable: null }, write);
+    else write();
+  };
+  return { wire, failures, gate, receipt, frame, ack, done, send };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -144,6 +161,88 @@ describe('ReceiptGate', () => {
       vi.advanceTimersByTime(600_000);
       expect(failures).toEqual([]);
       expect(wire).toEqual(['receipt:A']);
+    });
+  });
+  describe('sent messages and their keys', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('when one of our sends writes its frame, then the frame and every later frame wait until its keys are stored, and written() resolves only then', async () => {
+      const { wire, gate, frame, send, done } = setup();
+      frame('iq-usync');
+      send('M1');
+      frame('ping');
+      await tick();
+      expect(wire).toEqual(['iq-usync']);
+      expect(done).toEqual(['iq-usync', 'message:M1', 'ping']);
+      let written = false;
+      const sent = gate.written('M1').then(() => (written = true));
+      await tick();
+      expect(written).toBe(false);
+      gate.keysStored('M1');
+      await sent;
+      expect(wire).toEqual(['iq-usync', 'message:M1', 'ping']);
+    });
+
+    it('when Baileys resends a message outside our sends (a contact’s retry receipt), then its frame is not held', () => {
+      const { wire, send } = setup();
+      send('R1', false);
+      expect(wire).toEqual(['message:R1']);
+    });
+
+    it('when a sent message’s keys are not stored within the keys deadline, then its frame is never written, written() rejects and the socket is given up', async () => {
+      vi.useFakeTimers();
+      const { wire, failures, gate, send, frame } = setup();
+      send('M2');
+      frame('later');
+      const sent = gate.written('M2');
+      const outcome = sent.then(
+        () => 'written',
+        (e: Error) => e.message,
+      );
+      vi.advanceTimersByTime(19_000);
+      expect(failures).toEqual([]);
+      vi.advanceTimersByTime(2_000);
+      expect(failures).toEqual(['a sent message waited past its deadline for its keys']);
+      expect(await outcome).toMatch(/message frame not written/);
+      gate.keysStored('M2');
+      expect(wire).toEqual([]);
+    });
+
+    it('when the socket closes with a sent message held, then written() rejects and nothing is written', async () => {
+      const { wire, failures, gate, send } = setup();
+      send('M3');
+      const outcome = gate.written('M3').then(
+        () => 'written',
+        (e: Error) => e.message,
+      );
+      gate.closed('connection closed');
+      expect(await outcome).toMatch(/socket closed/);
+      gate.keysStored('M3');
+      expect(wire).toEqual([]);
+      expect(failures).toEqual([]);
+    });
+
+    it('when a send fails before its frame is released, then the socket is given up with the frame unwritten', () => {
+      const { wire, failures, gate, send } = setup();
+      send('M4');
+      gate.abandon('M4', 'lease lost');
+      gate.keysStored('M4');
+      expect(wire).toEqual([]);
+      expect(failures).toHaveLength(1);
+    });
+
+    it('when a send’s frame is held behind a receipt and its keys are stored first, then it goes right after the receipt', async () => {
+      const { wire, gate, receipt, send } = setup();
+      receipt(['A']);
+      send('M5');
+      gate.keysStored('M5');
+      await tick();
+      expect(wire).toEqual([]);
+      gate.stored(['A']);
+      await gate.written('M5');
+      expect(wire).toEqual(['receipt:A', 'message:M5']);
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { SocketConfig } from '@whiskeysockets/baileys';
+import { sendScope } from '../domain/send-scope.js';
 
 type ILogger = SocketConfig['logger'];
 
@@ -16,6 +17,14 @@ export const RECEIPT_LOG_LINE = 'sending receipt for messages';
 export const ACK_LOG_LINE = 'sent ack';
 
 /**
+ * The debug line Baileys 7 writes in `relayMessage` (Socket/messages-send.js) with the message id,
+ * `sending message to <n> devices`, synchronously before it encodes the message and writes its
+ * frame — a frame encrypted under Signal keys Baileys commits only after the write.
+ */
+export const SEND_LOG_PREFIX = 'sending message to ';
+const SEND_LOG_SUFFIX = ' devices';
+
+/**
  * Receipt types that tell WhatsApp a received message was delivered (it then drops its copy):
  * none (delivery), `inactive` (delivery while not online), `sender` (our own message from another
  * device), `peer_msg`. Read, played, retry and hist_sync receipts are not held.
@@ -29,8 +38,18 @@ interface Transport {
 interface Held {
   data: unknown;
   options: unknown;
-  /** The message ids of a held delivery receipt; null for any other frame. */
+  /** What the frame waits for (a held receipt's message ids, a sent message's keys); null: nothing. */
   ids: string[] | null;
+  /** The id of the message this frame carries, for one of our sends. */
+  send: string | null;
+}
+
+/** One of our sends whose frame the gate saw: written to WhatsApp, or dropped with the socket. */
+interface SendFrame {
+  written: boolean;
+  done: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
 }
 
 /**
@@ -53,6 +72,9 @@ interface Held {
  */
 export class ReceiptGate {
   private next: string[] | null = null;
+  /** The message id of the frame Baileys is about to write for a send (its log line). */
+  private nextSend: string | null = null;
+  private readonly sends = new Map<string, SendFrame>();
   private readonly held: Held[] = [];
   private readonly waiting = new Map<string, number>();
   /** When the held receipt of each waiting message id is given up (ms since epoch). */
@@ -69,6 +91,8 @@ export class ReceiptGate {
     private readonly options: {
       /** Longest a receipt may wait for its message's event before the socket is given up. */
       timeoutMs: number;
+      /** Longest a sent message's frame may wait for its keys to be stored (default `timeoutMs`). */
+      keysTimeoutMs?: number;
       onFail(reason: string): void;
     },
   ) {}
@@ -78,6 +102,9 @@ export class ReceiptGate {
     const onDebug = (obj: unknown, msg?: string) => {
       if (msg === RECEIPT_LOG_LINE) this.receiptComing(obj);
       else if (msg === ACK_LOG_LINE) this.ackComing(obj);
+      else if (msg?.startsWith(SEND_LOG_PREFIX) && msg.endsWith(SEND_LOG_SUFFIX)) {
+        this.sendComing(obj);
+      }
     };
     const wrap = (inner: ILogger): ILogger => ({
       get level() {
@@ -110,29 +137,88 @@ export class ReceiptGate {
     transport.send = (data: unknown, optionsOrCb?: unknown, maybeCb?: SendCallback) => {
       const cb = typeof optionsOrCb === 'function' ? (optionsOrCb as SendCallback) : maybeCb;
       const options = typeof optionsOrCb === 'function' ? undefined : optionsOrCb;
-      const ids = this.next;
+      let ids = this.next;
       this.next = null;
+      // One of our sends (the driver runs it in a SendScope): its frame waits for its keys.
+      const send =
+        this.nextSend !== null && sendScope.getStore()?.messageId === this.nextSend
+          ? this.nextSend
+          : null;
+      this.nextSend = null;
       if (this.failed) {
         cb?.(new Error('receipt gate closed: an event could not be stored'));
         return;
       }
-      if (ids === null && this.held.length === 0) {
+      if (ids === null && send === null && this.held.length === 0) {
         this.write?.(data, options, cb);
         return;
       }
       if (ids !== null) {
         this.heldReceipts += 1;
-        const deadline = Date.now() + this.options.timeoutMs;
-        for (const id of ids) {
-          this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
-          this.deadlines.set(id, Math.max(this.deadlines.get(id) ?? 0, deadline));
-        }
-        this.arm();
+        this.wait(ids, this.options.timeoutMs);
       }
-      this.held.push({ data, options, ids });
+      if (send !== null) {
+        this.sends.set(send, sendFrame());
+        ids = [...(ids ?? []), sendKey(send)];
+        this.wait([sendKey(send)], this.options.keysTimeoutMs ?? this.options.timeoutMs);
+      }
+      this.held.push({ data, options, ids, send });
       // Reported written: Baileys goes on and emits the message the receipt is for.
       if (cb) queueMicrotask(() => cb());
     };
+  }
+
+  /** Holds these ids until stored (or their deadline, `ms` from now, passes). */
+  private wait(ids: readonly string[], ms: number): void {
+    const deadline = Date.now() + ms;
+    for (const id of ids) {
+      this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+      this.deadlines.set(id, Math.max(this.deadlines.get(id) ?? 0, deadline));
+    }
+    this.arm();
+  }
+
+  /**
+   * The keys Baileys used for this sent message are stored: its frame may go (once what is held
+   * before it has gone).
+   */
+  keysStored(messageId: string): void {
+    this.stored([sendKey(messageId)]);
+  }
+
+  /**
+   * Resolves once the frame of this sent message was written to WhatsApp; rejects when it was
+   * dropped unwritten (the socket was given up or closed): WhatsApp never saw it, and a retry
+   * with the same id sends it once. Resolves at once for a send whose frame the gate did not see.
+   */
+  async written(messageId: string): Promise<void> {
+    const frame = this.sends.get(messageId);
+    if (frame === undefined) return;
+    try {
+      await frame.done;
+    } finally {
+      this.sends.delete(messageId);
+    }
+  }
+
+  /**
+   * A send failed before its frame was released (its keys will not be stored, Baileys threw):
+   * if the frame is held, it and everything after it is never written and the socket is given up.
+   */
+  abandon(messageId: string, reason: string): void {
+    const frame = this.sends.get(messageId);
+    this.sends.delete(messageId);
+    if (frame === undefined || frame.written) return;
+    this.fail(`send ${messageId} failed before its frame went: ${reason}`);
+  }
+
+  /**
+   * The socket is closed: held frames can never be written. Sends among them are rejected; the
+   * messages of held receipts are delivered again by WhatsApp.
+   */
+  closed(reason: string): void {
+    if (this.held.length === 0 && this.sends.size === 0) return;
+    this.fail(`socket closed: ${reason}`, false);
   }
 
   /** Our handler stored the events of these messages: their receipts may go. */
@@ -193,7 +279,7 @@ export class ReceiptGate {
     return true;
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, giveUpSocket = true): void {
     if (this.failed) return;
     this.failed = true;
     this.held.length = 0;
@@ -201,7 +287,10 @@ export class ReceiptGate {
     this.deadlines.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.options.onFail(reason);
+    for (const frame of this.sends.values()) {
+      if (!frame.written) frame.reject(new Error(`message frame not written: ${reason}`));
+    }
+    if (giveUpSocket) this.options.onFail(reason);
   }
 
   /** The timer fires at the earliest deadline of a waiting receipt; one past its deadline fails. */
@@ -216,8 +305,10 @@ export class ReceiptGate {
         this.timer = null;
         if (this.failed) return;
         const now = Date.now();
-        const late = [...this.waiting.keys()].some((id) => (this.deadlines.get(id) ?? 0) <= now);
-        if (late) this.fail('a held receipt waited past its deadline for its message');
+        const late = [...this.waiting.keys()].filter((id) => (this.deadlines.get(id) ?? 0) <= now);
+        if (late.some(isSendKey)) this.fail('a sent message waited past its deadline for its keys');
+        else if (late.length > 0)
+          this.fail('a held receipt waited past its deadline for its message');
         else this.arm();
       },
       Math.max(0, earliest - Date.now()),
@@ -235,6 +326,13 @@ export class ReceiptGate {
     queueMicrotask(() => (this.next = null));
   }
 
+  private sendComing(obj: unknown): void {
+    const { msgId } = (obj ?? {}) as { msgId?: unknown };
+    if (typeof msgId !== 'string') return;
+    this.nextSend = msgId;
+    queueMicrotask(() => (this.nextSend = null));
+  }
+
   /** An `<ack class="receipt">` for a receipt whose status is not stored yet: held like a receipt. */
   private ackComing(obj: unknown): void {
     const { recv } = (obj ?? {}) as { recv?: { tag?: string; attrs?: { id?: string } } };
@@ -250,6 +348,13 @@ export class ReceiptGate {
       if (first.ids !== null && first.ids.some((id) => this.waiting.has(id))) break;
       this.held.shift();
       this.write?.(first.data, first.options);
+      if (first.send !== null) {
+        const frame = this.sends.get(first.send);
+        if (frame) {
+          frame.written = true;
+          frame.resolve();
+        }
+      }
     }
     if (this.waiting.size === 0 && this.timer) {
       clearTimeout(this.timer);
@@ -261,4 +366,25 @@ export class ReceiptGate {
 /** Held acks wait under their own key: a message id may also have a held delivery receipt. */
 function ackKey(messageId: string): string {
   return `ack:${messageId}`;
+}
+
+/** A sent message's frame waits under its own key for its Signal keys to be stored. */
+function sendKey(messageId: string): string {
+  return `keys:${messageId}`;
+}
+
+function isSendKey(key: string): boolean {
+  return key.startsWith('keys:');
+}
+
+function sendFrame(): SendFrame {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting yet when it is dropped.
+  done.catch(() => undefined);
+  return { written: false, done, resolve, reject };
 }
