@@ -254,7 +254,7 @@ describe('startFirestoreEmulator', () => {
     expect((await db.doc('big/d399').get()).get('entries')).toEqual(entries(399));
   }, 60_000);
 
-  it('when a query selects fields, then only those come back, as Firestore answers (filters and limits still apply)', async () => {
+  it('when a query selects fields or a get masks them, then only those come back, as Firestore answers (filters and limits still apply)', async () => {
     const emulator = await startEmulator({ controlPort: 0 });
     const db = adminFirestore(emulator.host);
     const when = new Date('2026-01-02T03:04:05.678Z');
@@ -281,7 +281,20 @@ describe('startFirestoreEmulator', () => {
       terms: ['co'],
       at: Timestamp.fromDate(when),
     });
-    expect((await (await fetch(`${emulator.controlUrl}/stats`)).json()).queries).toBe(4);
+    const stats = (await (await fetch(`${emulator.controlUrl}/stats`)).json()) as {
+      queries: number;
+    };
+    expect(stats.queries).toBe(4);
+    // getAll with a field mask: the masked fields of each document, and the missing ones.
+    const got = await db.getAll(db.doc('idx/b'), db.doc('idx/zz'), db.doc('idx/a'), {
+      fieldMask: ['words', 'at'],
+    });
+    expect(got.map((d) => [d.id, d.exists, d.data()])).toEqual([
+      ['b', true, { words: 'andrei', at: Timestamp.fromDate(when) }],
+      ['zz', false, undefined],
+      ['a', true, { words: 'ana', at: Timestamp.fromDate(when) }],
+    ]);
+    expect((await db.getAll(db.doc('idx/c')))[0]!.data()).toMatchObject({ terms: ['co'] });
   });
 
   it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {

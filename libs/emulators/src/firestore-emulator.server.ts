@@ -6,7 +6,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import {
+  BatchGetDocumentsResponse,
   RunQueryResponse,
+  type BatchGetDocumentsRequest,
   type CommitRequest,
   type RunQueryRequest,
 } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
@@ -175,6 +177,7 @@ export async function startFirestoreEmulator(
     writesByCollection: {},
   };
   honourProjections(grpcServer, state);
+  honourFieldMasks(grpcServer, state);
   countOperations(grpcServer, counts);
   if (log) {
     installWriteAheadLog(grpcServer, state, log, (err) => {
@@ -342,23 +345,9 @@ function honourProjections(server: GrpcServer, state: FirestoreState): void {
         call.write(RunQueryResponse.fromObject({ done: true, read_time: readTime, transaction }));
       }
       docs.forEach((doc, i) => {
-        const fields: Record<
-          string,
-          ReturnType<NonNullable<ReturnType<typeof doc.getField>>['toV1ValueObject']>
-        > = {};
-        for (const name of names) {
-          const field = name === '__name__' ? undefined : doc.getField(name);
-          if (field !== undefined) fields[name] = field.toV1ValueObject();
-        }
-        const meta = doc.metadata;
         call.write(
           RunQueryResponse.fromObject({
-            document: {
-              name: doc.getPath(),
-              fields,
-              create_time: meta.hasExist ? timestampOf(meta.createdAt) : undefined,
-              update_time: meta.hasExist ? timestampOf(meta.updatedAt) : undefined,
-            },
+            document: projected(doc, names),
             done: i === docs.length - 1,
             read_time: readTime,
             skipped_results: 0,
@@ -366,6 +355,58 @@ function honourProjections(server: GrpcServer, state: FirestoreState): void {
           }),
         );
       });
+      call.end();
+    }) as GrpcHandler['func'];
+  });
+}
+
+type StateDocument = ReturnType<FirestoreState['getDocument']>;
+
+/** A stored document with only the named top-level fields, as the v1 API sends it. */
+function projected(doc: StateDocument, names: readonly string[]) {
+  const fields: Record<
+    string,
+    ReturnType<NonNullable<ReturnType<StateDocument['getField']>>['toV1ValueObject']>
+  > = {};
+  for (const name of names) {
+    const field = name === '__name__' ? undefined : doc.getField(name);
+    if (field !== undefined) fields[name] = field.toV1ValueObject();
+  }
+  const meta = doc.metadata;
+  return {
+    name: doc.getPath(),
+    fields,
+    create_time: meta.hasExist ? timestampOf(meta.createdAt) : undefined,
+    update_time: meta.hasExist ? timestampOf(meta.updatedAt) : undefined,
+  };
+}
+
+/** `getAll(..., { fieldMask })`: the library sends whole documents; Firestore the fields masked. */
+function honourFieldMasks(server: GrpcServer, state: FirestoreState): void {
+  replaceHandler(server, 'BatchGetDocuments', (func) => {
+    const whole = func as (call: unknown) => void;
+    return ((call: ServerWritableStream<BatchGetDocumentsRequest, BatchGetDocumentsResponse>) => {
+      const r = call.request;
+      const names = r.has_mask ? r.mask.field_paths : [];
+      if (
+        r.has_new_transaction ||
+        names.length === 0 ||
+        names.some((n) => n.includes('.') || n.includes('`'))
+      ) {
+        whole(call);
+        return;
+      }
+      const readTime = timestampOf(new Date());
+      for (const path of r.documents) {
+        const doc = state.getDocument(path);
+        call.write(
+          BatchGetDocumentsResponse.fromObject(
+            doc.metadata.hasExist
+              ? { found: projected(doc, names), read_time: readTime }
+              : { missing: path, read_time: readTime },
+          ),
+        );
+      }
       call.end();
     }) as GrpcHandler['func'];
   });

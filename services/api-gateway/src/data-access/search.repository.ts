@@ -1,4 +1,4 @@
-import type { Firestore } from 'firebase-admin/firestore';
+import type { DocumentReference, Firestore } from 'firebase-admin/firestore';
 import {
   SEARCH_THREADS_PER_TERM,
   decodeSearchEntry,
@@ -17,7 +17,12 @@ import {
   type SearchThreadHit,
   type ThreadDoc,
 } from '@wacrm/contracts';
-import { collections, searchPeriods, searchThreads as searchThreadDocs } from '@wacrm/firestore';
+import {
+  collections,
+  searchPeriods,
+  searchThreads as searchThreadDocs,
+  timestampsToDates,
+} from '@wacrm/firestore';
 import { compareEntries, isBeyondCursor, snippetOf } from '../domain/search-query.js';
 
 /**
@@ -183,6 +188,45 @@ export async function searchMessages(db: Firestore, s: MessageSearch): Promise<M
   return { items, nextCursor };
 }
 
+/** What a hit shows and checks of its message and thread: only these fields are read. */
+const MESSAGE_FIELDS = [
+  'accountId',
+  'threadId',
+  'waKey',
+  'body',
+  'editedBody',
+  'media',
+  'deleted',
+  'direction',
+  'type',
+  'tsClient',
+] as const;
+const THREAD_FIELDS = [
+  'accountId',
+  'displayName',
+  'phoneE164',
+  'mergedInto',
+  'lastMessageAt',
+] as const;
+
+/**
+ * Some fields of documents (a field mask: the store sends only those), timestamps as dates.
+ * Not parsed by the contract: a hit is checked field by field and the response by its schema.
+ */
+async function readFields<T, K extends keyof T & string>(
+  db: Firestore,
+  refs: Array<DocumentReference<T>>,
+  fields: readonly K[],
+): Promise<Array<Pick<T, K> | undefined>> {
+  if (refs.length === 0) return [];
+  const snaps = await db.getAll(...refs.map((r) => r.withConverter(null)), {
+    fieldMask: [...fields],
+  });
+  return snaps.map((snap) =>
+    snap.exists ? (timestampsToDates(snap.data()) as Pick<T, K>) : undefined,
+  );
+}
+
 async function hydrate(
   db: Firestore,
   accountId: string,
@@ -192,18 +236,24 @@ async function hydrate(
   if (page.length === 0) return [];
   const c = collections(db);
   const threadIds = [...new Set(page.map((e) => e.threadId))];
-  const [messageSnaps, threadSnaps] = await Promise.all([
-    db.getAll(...page.map((e) => c.messages(e.threadId).doc(e.messageId))),
-    db.getAll(...threadIds.map((id) => c.threads().doc(id))),
+  const [messageDocs, threadDocs] = await Promise.all([
+    readFields<MessageDoc, (typeof MESSAGE_FIELDS)[number]>(
+      db,
+      page.map((e) => c.messages(e.threadId).doc(e.messageId)),
+      MESSAGE_FIELDS,
+    ),
+    readFields<ThreadDoc, (typeof THREAD_FIELDS)[number]>(
+      db,
+      threadIds.map((id) => c.threads().doc(id)),
+      THREAD_FIELDS,
+    ),
   ]);
-  const threads = new Map<string, ThreadDoc>();
-  threadSnaps.forEach((snap, i) => {
-    const t = snap.data() as ThreadDoc | undefined;
+  const threads = new Map<string, Pick<ThreadDoc, (typeof THREAD_FIELDS)[number]>>();
+  threadDocs.forEach((t, i) => {
     if (t !== undefined) threads.set(threadIds[i]!, t);
   });
   const out: SearchMessageHit[] = [];
-  messageSnaps.forEach((snap) => {
-    const m = snap.data() as MessageDoc | undefined;
+  messageDocs.forEach((m) => {
     if (m === undefined || m.accountId !== accountId) return;
     const thread = threads.get(m.threadId);
     if (thread === undefined || thread.accountId !== accountId || thread.mergedInto) return;
@@ -277,10 +327,13 @@ export async function searchThreads(
     .slice(0, THREAD_CANDIDATES);
   if (candidates.length === 0) return [];
   const c = collections(db);
-  const threadSnaps = await db.getAll(...candidates.map((id) => c.threads().doc(id)));
-  const hits: Array<{ id: string; t: ThreadDoc }> = [];
-  threadSnaps.forEach((snap, i) => {
-    const t = snap.data() as ThreadDoc | undefined;
+  const threadDocs = await readFields<ThreadDoc, (typeof THREAD_FIELDS)[number]>(
+    db,
+    candidates.map((id) => c.threads().doc(id)),
+    THREAD_FIELDS,
+  );
+  const hits: Array<{ id: string; t: Pick<ThreadDoc, (typeof THREAD_FIELDS)[number]> }> = [];
+  threadDocs.forEach((t, i) => {
     if (t !== undefined && t.accountId === accountId && !t.mergedInto) {
       hits.push({ id: candidates[i]!, t });
     }
