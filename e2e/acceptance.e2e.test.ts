@@ -2,10 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient, type ApiClient } from '@wacrm/api-client';
 import { freePort } from '@wacrm/emulators';
-import { createOpenApiTrafficValidator, validatingFetch } from '@wacrm/testing';
-import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import { eventually, startLauncher, type LauncherProcess } from './launcher-process.js';
+import { ok, systemApi, type SystemApi } from './system-api.js';
 
 // The seeds' six acceptance tests, through the HTTP API, against the whole system as
 // `npm start` runs it: real Baileys in wa-gateway against the WhatsApp network emulator.
@@ -15,7 +14,7 @@ let base: string;
 let token: string;
 let emulatorUrl: string;
 /** The generated client; every request and answer is validated against GET /openapi.json. */
-let api: ApiClient;
+let api: SystemApi;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'wacrm-acceptance-'));
@@ -32,41 +31,13 @@ beforeAll(async () => {
   });
   base = await launcher.ready;
   token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as Record<string, unknown>;
-  api = createApiClient({
-    baseUrl: base,
-    headers: { authorization: `Bearer ${token}` },
-    fetch: validatingFetch(createOpenApiTrafficValidator(doc)),
-  });
+  api = await systemApi(base, token);
 });
 
 afterAll(async () => {
   await launcher?.interrupt();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-/** The body of a 2xx answer (every exchange was already checked against the document). */
-function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (!result.response.ok)
-    throw new Error(`HTTP ${result.response.status}: ${JSON.stringify(result.error)}`);
-  return result.data as T;
-}
-
-/** Polls until `check` returns a value, or fails with the last value seen. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
-}
 
 const CLIENT = '+40722333444';
 let accountId: string;

@@ -160,21 +160,26 @@ export function isAlive(pid: number): boolean {
 /** Polls `check` until it gives a value (not undefined); its last error is in the timeout's message. */
 export async function eventually<T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,
   intervalMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
+    const value = await Promise.resolve()
+      .then(check)
+      .catch((e: unknown) => ((last = e), undefined));
     if (value !== undefined) return value;
     await delay(intervalMs);
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
 }
 
-/** A JSON request with a 10 s timeout: its status and parsed body. */
+/**
+ * A JSON request with a 10 s timeout: its status and parsed body. For the network emulator's
+ * control API; the system's own HTTP API is called through system-api.ts (validated).
+ */
 export async function json<T>(
   url: string,
   init: RequestInit = {},

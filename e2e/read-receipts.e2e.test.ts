@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import { eventually, startLauncher, type LauncherProcess } from './launcher-process.js';
+import { connectedAccount, ok, systemApi, type SystemApi } from './system-api.js';
 
 // Issue 20 item 2: read receipts reach the contact through real Baileys (wa-gateway's mark-read
 // command, sock.readMessages) only as the account's setting says. The emulator records every
 // receipt the account's device sends (GET /accounts/:id/receipts).
 let dataDir: string;
 let launcher: LauncherProcess | undefined;
-let base: string;
-let token: string;
+let api: SystemApi;
 let emulatorUrl: string;
 
 beforeAll(async () => {
@@ -27,38 +27,14 @@ beforeAll(async () => {
     FIRESTORE_EMULATOR_HOST: '',
     ADMIN_TOKEN: '',
   });
-  base = await launcher.ready;
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const base = await launcher.ready;
+  api = await systemApi(base, (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim());
 }, 180_000);
 
 afterAll(async () => {
   await launcher?.interrupt();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms (last: ${String(last)})`);
-}
 
 async function readReceipts(accountId: string): Promise<string[]> {
   const res = await fetch(`${emulatorUrl}/accounts/${accountId}/receipts`);
@@ -76,14 +52,10 @@ async function inbound(accountId: string, from: string, text: string, messageId:
   });
   expect(res.status).toBe(202);
   return eventually(`${messageId} stored`, async () => {
-    const threads = await api<{ items: Array<{ id: string; unreadCount: number }> }>(
-      'GET',
-      `/api/threads?accountId=${accountId}`,
-    );
+    const threads = ok(await api.GET('/api/threads', { params: { query: { accountId } } }));
     for (const t of threads.items) {
-      const page = await api<{ items: Array<{ id: string }> }>(
-        'GET',
-        `/api/threads/${encodeURIComponent(t.id)}/messages`,
+      const page = ok(
+        await api.GET('/api/threads/{threadId}/messages', { params: { path: { threadId: t.id } } }),
       );
       if (page.items.some((m) => m.id === messageId)) return t;
     }
@@ -91,27 +63,19 @@ async function inbound(accountId: string, from: string, text: string, messageId:
   });
 }
 
+/** The operator opens the chat: the thread is read up to `upTo`. */
+async function markRead(threadId: string, upTo: string) {
+  ok(
+    await api.POST('/api/threads/{threadId}/read', {
+      params: { path: { threadId } },
+      body: { upTo },
+    }),
+  );
+}
+
 describe('read receipts to WhatsApp (real Baileys against the emulator)', () => {
   it('when the account says off, opening the chat sends no read receipt; with on_open it does', async () => {
-    const { accountId } = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-      name: 'WA-read',
-    });
-    await eventually('a QR', async () => {
-      const r = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
-      return r.qr ?? undefined;
-    });
-    const scan = await fetch(`${base}/api/dev/simulator/accounts/${accountId}/scan`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(scan.status).toBe(202);
-    await eventually('connected', async () => {
-      const r = await api<{ accounts: Array<{ id: string; status: string }> }>(
-        'GET',
-        '/api/whatsapp/accounts',
-      );
-      return r.accounts.find((a) => a.id === accountId)?.status === 'connected' ? true : undefined;
-    });
+    const accountId = await connectedAccount(api, 'WA-read');
 
     // Off (the default): the operator opens the chat; the unread mark is applied, no receipt.
     const first = await inbound(
@@ -120,11 +84,10 @@ describe('read receipts to WhatsApp (real Baileys against the emulator)', () => 
       'Bună, aveți liber sâmbătă?',
       'READOFF0001',
     );
-    await api('POST', `/api/threads/${encodeURIComponent(first.id)}/read`, { upTo: 'READOFF0001' });
+    await markRead(first.id, 'READOFF0001');
     await eventually('the unread mark applied', async () => {
-      const t = await api<{ unreadCount: number }>(
-        'GET',
-        `/api/threads/${encodeURIComponent(first.id)}`,
+      const t = ok(
+        await api.GET('/api/threads/{threadId}', { params: { path: { threadId: first.id } } }),
       );
       return t.unreadCount === 0 ? true : undefined;
     });
@@ -134,11 +97,14 @@ describe('read receipts to WhatsApp (real Baileys against the emulator)', () => 
     expect(await readReceipts(accountId)).not.toContain('READOFF0001');
 
     // On open: the next opened message gets a read receipt at the contact's side.
-    await api('PATCH', `/api/accounts/${accountId}/inbox-settings`, { readReceipts: 'on_open' });
+    ok(
+      await api.PATCH('/api/accounts/{accountId}/inbox-settings', {
+        params: { path: { accountId } },
+        body: { readReceipts: 'on_open' },
+      }),
+    );
     const second = await inbound(accountId, '+40722555101', 'Și duminică?', 'READON00002');
-    await api('POST', `/api/threads/${encodeURIComponent(second.id)}/read`, {
-      upTo: 'READON00002',
-    });
+    await markRead(second.id, 'READON00002');
     const read = await eventually('a read receipt for READON00002', async () => {
       const ids = await readReceipts(accountId);
       return ids.includes('READON00002') ? ids : undefined;

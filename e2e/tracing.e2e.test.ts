@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import { eventually, startLauncher, type LauncherProcess } from './launcher-process.js';
+import {
+  connectedAccount,
+  contactWrites,
+  ok,
+  sseFrames,
+  systemApi,
+  type SystemApi,
+} from './system-api.js';
 
 // Every process of the system exports its spans over OTLP/HTTP to a receiver in this test; one
 // send and one inbound message must each be one trace across the services, with a complete tree.
@@ -169,23 +177,6 @@ function render(trace: Span[]): string {
   return lines.join('\n');
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await Promise.resolve()
-      .then(check)
-      .catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
-}
-
 const CLIENT = '+40722333555';
 const INBOUND_TEXT = 'Bună, aveți liber pe 3 martie pentru Spiderman?';
 const OUTBOUND_TEXT = 'Da, 3 martie e liber.';
@@ -194,8 +185,7 @@ const INBOUND_ID = 'TRACEINBOUND0001';
 const receiver = new OtlpReceiver();
 let dataDir: string;
 let launcher: LauncherProcess;
-let base: string;
-let token: string;
+let api: SystemApi;
 let accountId: string;
 const sse = { text: '', controller: new AbortController() };
 
@@ -213,8 +203,8 @@ beforeAll(async () => {
     // The SDK's batch processor reads this: spans reach the receiver within moments.
     OTEL_BSP_SCHEDULE_DELAY: '200',
   });
-  base = await launcher.ready;
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const base = await launcher.ready;
+  api = await systemApi(base, (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim());
 });
 
 afterAll(async () => {
@@ -224,22 +214,11 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
 /** Opens the SSE stream and keeps appending what arrives to `sse.text`. */
 async function openStream(): Promise<void> {
-  const response = await fetch(`${base}/api/stream?accountId=${accountId}`, {
-    headers: { authorization: `Bearer ${token}` },
+  const { response } = await api.GET('/api/stream', {
+    params: { query: { accountId } },
+    parseAs: 'stream',
     signal: sse.controller.signal,
   });
   expect(response.status).toBe(200);
@@ -266,34 +245,17 @@ const noSecretsIn = (trace: Span[]) => {
 
 describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)', () => {
   beforeAll(async () => {
-    const added = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-      name: 'WA-TRACE',
-    });
-    expect(added.status).toBe(201);
-    accountId = added.body.accountId;
-    await eventually('a QR', async () => {
-      const r = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
-      return r.body.qr !== null ? true : undefined;
-    });
-    await api('POST', `/api/dev/simulator/accounts/${accountId}/scan`);
-    await eventually('status connected', async () => {
-      const r = await api<{ accounts: Array<{ id: string; status: string }> }>(
-        'GET',
-        '/api/whatsapp/accounts',
-      );
-      return r.body.accounts.find((a) => a.id === accountId && a.status === 'connected');
-    });
+    accountId = await connectedAccount(api, 'WA-TRACE');
     await openStream();
   });
 
   it('when a message arrives, then the socket event, ingest and the SSE push are one trace', async () => {
-    const sent = await api('POST', `/api/dev/simulator/accounts/${accountId}/inbound`, {
+    await contactWrites(api, accountId, {
       from: CLIENT,
       name: 'Ioana',
       text: INBOUND_TEXT,
       messageId: INBOUND_ID,
     });
-    expect(sent.status).toBeLessThan(300);
 
     const { root, trace } = await eventually('the inbound trace with its SSE push', () => {
       const root = receiver.spans.find(
@@ -331,13 +293,11 @@ describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)',
   });
 
   it('when the operator sends, then the request, outbox, gateway, server ack and status update are one trace', async () => {
-    const sent = await api<{ messageId: string }>('POST', '/api/whatsapp/send', {
-      accountId,
-      to: CLIENT,
-      text: OUTBOUND_TEXT,
+    const sent = await api.POST('/api/whatsapp/send', {
+      body: { accountId, to: CLIENT, text: OUTBOUND_TEXT },
     });
-    expect(sent.status).toBe(202);
-    const messageId = sent.body.messageId;
+    expect(sent.response.status).toBe(202);
+    const { messageId } = ok(sent);
 
     const { root, trace } = await eventually('the send trace up to the status push', () => {
       const root = receiver.spans.find(
@@ -402,6 +362,10 @@ describe('traces across the whole system (OTLP/HTTP to a receiver on loopback)',
         sse.text.includes(`"messageId":"${messageId}","status":"sent"`) ? true : undefined,
       ),
     ).toBe(true);
+    // Every frame the stream carried so far is one the document describes.
+    const frames = sseFrames(sse.text);
+    expect(frames.map((f) => f.event)).toContain('message.status');
+    api.validator.assertEvents('GET', '/api/stream', frames);
     noSecretsIn(trace);
   });
 });
