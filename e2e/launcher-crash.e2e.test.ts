@@ -12,6 +12,7 @@ import {
   startLauncher,
   type LauncherProcess,
 } from './launcher-process.js';
+import { systemApi } from './system-api.js';
 
 // `npm start` killed the way a new user's machine kills it: SIGKILL to the launcher alone (the
 // OOM killer, `kill -9`), with no chance to stop anything in order.
@@ -110,7 +111,7 @@ describe('npm start (launcher) killed with SIGKILL', () => {
     expect(second.output()).toContain(
       `DATA_DIR ${dataDir} is in use by process ${first.child.pid}`,
     );
-    const health = await fetch(`${await first.ready}/health`);
-    expect(health.status).toBe(200);
+    const health = await (await systemApi(await first.ready)).GET('/health');
+    expect(health.response.status).toBe(200);
   });
 });

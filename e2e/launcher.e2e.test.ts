@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
 import { initFirebase } from '@wacrm/firestore';
 import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import { ok, systemApi } from './system-api.js';
 
 // The whole system as `npm start` runs it: the launcher starts its own redis-server and
 // Firestore emulator with data under DATA_DIR, then every service as its own process.
@@ -44,9 +45,9 @@ describe('npm start (launcher) as a whole system', () => {
     launcher = startLauncher(env);
     const url = await launcher.ready;
     expect(url).toBe(`http://127.0.0.1:${env.PORT}`);
-    const response = await fetch(`${url}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    const health = await (await systemApi(url)).GET('/health');
+    expect(health.response.status).toBe(200);
+    expect(health.data).toMatchObject({
       status: 'ok',
       checks: { redis: { ok: true }, firestore: { ok: true } },
     });
@@ -93,8 +94,8 @@ describe('npm start (launcher) as a whole system', () => {
   });
 
   it('when a service process dies, then the launcher restarts it and /health recovers', async () => {
-    const url = await launcher!.ready;
-    const health = (await (await fetch(`${url}/health`)).json()) as { uptimeSeconds: number };
+    const api = await systemApi(await launcher!.ready);
+    const health = ok(await api.GET('/health'));
     expect(health.uptimeSeconds).toBeGreaterThanOrEqual(0);
     const starts = [...launcher!.output().matchAll(/"process":"api-gateway","pid":(\d+)/g)];
     const pid = Number(starts.at(-1)?.[1] ?? NaN);
@@ -109,8 +110,8 @@ describe('npm start (launcher) as a whole system', () => {
     expect(restarted).toBe(true);
     let status = 0;
     while (Date.now() < deadline && status !== 200) {
-      status = await fetch(`${url}/health`).then(
-        (r) => r.status,
+      status = await api.GET('/health').then(
+        (r) => r.response.status,
         () => 0,
       );
       if (status !== 200) await new Promise((r) => setTimeout(r, 200));
