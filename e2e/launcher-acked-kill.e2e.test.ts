@@ -11,6 +11,7 @@ import {
   startLauncher,
   type LauncherProcess,
 } from './launcher-process.js';
+import { addScannedAccount, connected, systemApi } from './system-api.js';
 
 // Issue 16: "acknowledged means durable" for `npm start` as a whole. Messages the WhatsApp
 // network has a delivery receipt for are, as far as the sender is concerned, delivered; a crash
@@ -60,41 +61,10 @@ describe('npm start crashed as a whole after the network has receipts', () => {
     launcher = startLauncher(env);
     const base = await launcher.ready;
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const api = await systemApi(base, token);
     const accountIds: string[] = [];
-    for (let a = 0; a < ACCOUNTS; a++) {
-      const added = await json<{ accountId: string }>(`${base}/api/whatsapp/add-account`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ name: `Acked ${a}` }),
-      });
-      expect(added.status).toBe(201);
-      const accountId = added.body.accountId;
-      accountIds.push(accountId);
-      await eventually(`${accountId} scanned`, async () => {
-        const { body } = await json<{ qr: string | null }>(`${base}/api/whatsapp/qr/${accountId}`, {
-          headers,
-        });
-        if (body.qr === null) return undefined;
-        const scan = await fetch(`${emulatorUrl}/accounts/${accountId}/scan`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ qr: body.qr }),
-        });
-        return scan.status === 202 ? true : undefined;
-      });
-    }
-    await eventually('both connected', async () => {
-      const { body } = await json<{ accounts: Array<{ id: string; status: string }> }>(
-        `${base}/api/whatsapp/accounts`,
-        { headers },
-      );
-      return accountIds.every(
-        (id) => body.accounts.find((a) => a.id === id)?.status === 'connected',
-      )
-        ? true
-        : undefined;
-    });
+    for (let a = 0; a < ACCOUNTS; a++) accountIds.push(await addScannedAccount(api, `Acked ${a}`));
+    await connected(api, accountIds);
 
     // Contacts write; the moment the network holds ACKED delivery receipts, everything dies.
     const accepted = new Map<string, string>();
