@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from './launcher-process.js';
+import { eventually, startLauncher, type LauncherProcess } from './launcher-process.js';
+import { addScannedAccount, connected, ok, systemApi, type SystemApi } from './system-api.js';
 
 // Issue 13: `npm start` runs real Baileys in wa-gateway against the WhatsApp network emulator,
 // whose pairings live under DATA_DIR: stopped and started again, every account reconnects
@@ -15,6 +16,7 @@ let env: Record<string, string>;
 let launcher: LauncherProcess | undefined;
 let base: string;
 let token: string;
+let api: SystemApi;
 let emulatorUrl: string;
 const accountIds: string[] = [];
 
@@ -38,39 +40,15 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+let storedPhoto: { media: { threadId: string; messageId: string }; bytes: Buffer } | undefined;
+
+/** A stored message's file (or its thumbnail) through the API. */
+function downloadMedia(media: { threadId: string; messageId: string }, thumbnail = false) {
+  return api.GET('/api/threads/{threadId}/messages/{messageId}/media', {
+    params: { path: media, ...(thumbnail ? { query: { thumbnail: '1' as const } } : {}) },
+    parseAs: 'arrayBuffer',
   });
-  return (await response.json()) as T;
 }
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${String(last)})`);
-}
-
-interface MediaMessage {
-  id: string;
-  threadId: string;
-  media: { status: string | null; sha256: string | null } | null;
-}
-let storedPhoto: { path: string; bytes: Buffer } | undefined;
 
 /** A real PNG of random pixels (sharp can thumbnail it), built without an image library. */
 function png(width: number, height: number): Buffer {
@@ -110,11 +88,8 @@ async function emulated(): Promise<EmulatedAccount[]> {
 }
 
 async function statuses(): Promise<Map<string, string>> {
-  const r = await api<{ accounts: Array<{ id: string; status: string }> }>(
-    'GET',
-    '/api/whatsapp/accounts',
-  );
-  return new Map(r.accounts.map((a) => [a.id, a.status]));
+  const { accounts } = ok(await api.GET('/api/whatsapp/accounts'));
+  return new Map(accounts.map((a) => [a.id, a.status]));
 }
 
 describe('npm start with the WhatsApp network emulator', () => {
@@ -125,23 +100,9 @@ describe('npm start with the WhatsApp network emulator', () => {
     expect(launcher.output()).toMatch(
       /WhatsApp: real Baileys against the WhatsApp network emulator/,
     );
-    for (const name of ['WA-01', 'WA-02']) {
-      const added = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', { name });
-      accountIds.push(added.accountId);
-      await eventually('a QR', async () => {
-        const r = await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${added.accountId}`);
-        return r.qr ?? undefined;
-      });
-      const scan = await fetch(`${base}/api/dev/simulator/accounts/${added.accountId}/scan`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
-      });
-      expect(scan.status).toBe(202);
-    }
-    await eventually('both connected', async () => {
-      const s = await statuses();
-      return accountIds.every((id) => s.get(id) === 'connected') ? true : undefined;
-    });
+    api = await systemApi(base, token);
+    for (const name of ['WA-01', 'WA-02']) accountIds.push(await addScannedAccount(api, name));
+    await connected(api, accountIds);
   }, 180_000);
 
   it('when a contact sends a photo, then npm start keeps it (media-worker, S3 store in DATA_DIR) and the API serves it', async () => {
@@ -158,30 +119,32 @@ describe('npm start with the WhatsApp network emulator', () => {
     expect(sent.status).toBe(202);
     const sha = createHash('sha256').update(photo).digest('hex');
     const message = await eventually('the photo stored', async () => {
-      const threads = await api<{ items: Array<{ id: string }> }>(
-        'GET',
-        `/api/threads?accountId=${accountIds[0]}`,
+      const threads = ok(
+        await api.GET('/api/threads', { params: { query: { accountId: accountIds[0]! } } }),
       );
       for (const t of threads.items) {
-        const page = await api<{ items: MediaMessage[] }>('GET', `/api/threads/${t.id}/messages`);
+        const page = ok(
+          await api.GET('/api/threads/{threadId}/messages', {
+            params: { path: { threadId: t.id } },
+          }),
+        );
         const m = page.items.find((i) => i.media?.sha256 === sha);
         if (m?.media?.status === 'stored') return m;
       }
       return undefined;
     });
     expect(message.media).toMatchObject({ mime: 'image/png', thumbnail: { width: 96 } });
-    const path = `/api/threads/${message.threadId}/messages/${message.id}/media`;
-    const auth = { authorization: `Bearer ${token}` };
-    const full = await fetch(`${base}${path}`, { headers: auth });
-    expect(full.status).toBe(200);
-    expect(full.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await full.arrayBuffer()).equals(photo)).toBe(true);
-    const thumb = await fetch(`${base}${path}?thumbnail=1`, { headers: auth });
-    expect(thumb.status).toBe(200);
-    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    const media = { threadId: message.threadId, messageId: message.id };
+    const full = await downloadMedia(media);
+    expect(full.response.status).toBe(200);
+    expect(full.response.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(ok(full)).equals(photo)).toBe(true);
+    const thumb = await downloadMedia(media, true);
+    expect(thumb.response.status).toBe(200);
+    expect(thumb.response.headers.get('content-type')).toBe('image/jpeg');
     // The object store keeps its files under DATA_DIR.
     expect((await readdir(join(dataDir, 's3'))).length).toBeGreaterThan(0);
-    storedPhoto = { path, bytes: photo };
+    storedPhoto = { media, bytes: photo };
   }, 120_000);
 
   it('when npm start is stopped and started again, then every account is connected by a new connection with no scan', async () => {
@@ -189,6 +152,7 @@ describe('npm start with the WhatsApp network emulator', () => {
     launcher = startLauncher(env);
     const t0 = Date.now();
     base = await launcher.ready;
+    api = await systemApi(base, token);
     // The emulator is a new process: a connected device is a new connection.
     await eventually('every account logged in again', async () => {
       const accounts = await emulated();
@@ -209,17 +173,18 @@ describe('npm start with the WhatsApp network emulator', () => {
       expect(account.devices.map((d) => d.deviceId)).toEqual([1]);
       expect(account.awaitingScan).toBe(false);
     }
-    for (const id of accountIds) {
-      expect((await api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${id}`)).qr).toBeNull();
+    for (const accountId of accountIds) {
+      const qr = ok(
+        await api.GET('/api/whatsapp/qr/{accountId}', { params: { path: { accountId } } }),
+      );
+      expect(qr.qr).toBeNull();
     }
     const restored = launcher.output().match(/Session restored from Firestore/g) ?? [];
     expect(restored.length).toBeGreaterThanOrEqual(accountIds.length);
     expect(launcher.output()).not.toMatch(/"status":"(needs_qr|logged_out)"/);
     // Stored media survives the restart.
-    const again = await fetch(`${base}${storedPhoto!.path}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(again.status).toBe(200);
-    expect(Buffer.from(await again.arrayBuffer()).equals(storedPhoto!.bytes)).toBe(true);
+    const again = await downloadMedia(storedPhoto!.media);
+    expect(again.response.status).toBe(200);
+    expect(Buffer.from(ok(again)).equals(storedPhoto!.bytes)).toBe(true);
   }, 180_000);
 });

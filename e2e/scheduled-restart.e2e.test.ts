@@ -11,6 +11,7 @@ import {
   startLauncher,
   type LauncherProcess,
 } from './launcher-process.js';
+import { addScannedAccount, connected, ok, systemApi } from './system-api.js';
 
 // Issue 19, done when: "A scheduled message fires within 5 s of its time even when every
 // service restarted in between, and once only." `npm start` as real processes: the contact is
@@ -46,52 +47,16 @@ describe('a scheduled message across a restart of everything', () => {
     launcher = startLauncher(env);
     let base = await launcher.ready;
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const added = await json<{ accountId: string }>(`${base}/api/whatsapp/add-account`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ name: 'Programări' }),
-    });
-    expect(added.status).toBe(201);
-    const accountId = added.body.accountId;
-    await eventually('scanned', async () => {
-      const { body } = await json<{ qr: string | null }>(`${base}/api/whatsapp/qr/${accountId}`, {
-        headers,
-      });
-      if (body.qr === null) return undefined;
-      const scan = await fetch(`${emulatorUrl}/accounts/${accountId}/scan`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ qr: body.qr }),
-      });
-      return scan.status === 202 ? true : undefined;
-    });
-    const connected = () =>
-      eventually('connected', async () => {
-        const { body } = await json<{ accounts: Array<{ id: string; status: string }> }>(
-          `${base}/api/whatsapp/accounts`,
-          { headers },
-        );
-        return body.accounts.find((a) => a.id === accountId)?.status === 'connected'
-          ? true
-          : undefined;
-      });
-    await connected();
+    let api = await systemApi(base, token);
+    const accountId = await addScannedAccount(api, 'Programări');
+    await connected(api, [accountId]);
 
     const schedule = async (requestId: string, text: string, sendAt: Date) => {
-      const res = await json<{ status: string }>(`${base}/api/whatsapp/send`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          accountId,
-          to: CONTACT,
-          text,
-          requestId,
-          sendAt: sendAt.toISOString(),
-        }),
+      const res = await api.POST('/api/whatsapp/send', {
+        body: { accountId, to: CONTACT, text, requestId, sendAt: sendAt.toISOString() },
       });
-      expect(res.status).toBe(202);
-      expect(res.body.status).toBe('scheduled');
+      expect(res.response.status).toBe(202);
+      expect(ok(res).status).toBe('scheduled');
     };
 
     const figures: Record<string, number> = {};
@@ -101,11 +66,10 @@ describe('a scheduled message across a restart of everything', () => {
       const sendAt = new Date(Date.now() + AHEAD_MS);
       await schedule(requestId, `Mesaj programat (${round})`, sendAt);
       await schedule(cancelledId, `Anulat (${round})`, sendAt);
-      const cancel = await fetch(`${base}/api/whatsapp/scheduled/${cancelledId}/cancel`, {
-        method: 'POST',
-        headers: { authorization: headers.authorization },
+      const cancel = await api.POST('/api/whatsapp/scheduled/{requestId}/cancel', {
+        params: { path: { requestId: cancelledId } },
       });
-      expect(cancel.status).toBe(200);
+      expect(cancel.response.status).toBe(200);
 
       const crash = await crashProcessTree(launcher.child.pid!);
       expect(crash.commands.join('\n')).toMatch(/outbox-sender/);
@@ -114,7 +78,8 @@ describe('a scheduled message across a restart of everything', () => {
       const restartedAt = Date.now();
       launcher = startLauncher(env);
       base = await launcher.ready;
-      await connected();
+      api = await systemApi(base, token);
+      await connected(api, [accountId]);
       figures[`${round}.restartS`] = (Date.now() - restartedAt) / 1000;
       // The premise: everything was down and back before the send was due.
       expect(Date.now(), 'restart took longer than the schedule allows').toBeLessThan(
