@@ -1,15 +1,10 @@
 /// <reference lib="dom" />
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from '../launcher-process.js';
+import { contactWrites, ok, scanQr, type SystemApi } from '../system-api.js';
 import {
   axeViolations,
   isSerious,
-  launchChromium,
   screenshot,
   VIEWPORTS,
   watchPageErrors,
@@ -17,12 +12,13 @@ import {
   type AxeViolation,
   type ViewportName,
 } from './browser.js';
+import { startWebSystem, type WebSystem } from './web-system.js';
 
 // The seeds' acceptance tests 1-6 through the web client, against the whole system as
 // `npm start` runs it with the simulated WhatsApp network. The test talks to the simulator's
 // control API only to act as the phones (scan the QR, write as the client).
-let dataDir: string;
-let launcher: LauncherProcess;
+let system: WebSystem;
+let api: SystemApi;
 let base: string;
 let token: string;
 let browser: Browser;
@@ -37,50 +33,15 @@ let accountId: string;
 let threadId: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-web-e2e-'));
-  launcher = startLauncher({
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    FIREBASE_PROJECT_ID: 'demo-web-e2e',
-    REDIS_URL: '',
-    FIRESTORE_EMULATOR_HOST: '',
-    FIREBASE_AUTH_EMULATOR_HOST: '',
-    ADMIN_TOKEN: '',
-  });
-  [base, browser] = await Promise.all([launcher.ready, launchChromium()]);
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  context = await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base });
-  page = await context.newPage();
-  pageErrors = watchPageErrors(page);
-});
+  system = await startWebSystem('web');
+  ({ api, base, token, browser, page, pageErrors } = system);
+  context = page.context();
+}, 240_000);
 
 afterAll(async () => {
   await writeAxeReport(axeReport);
-  await browser?.close();
-  await launcher?.interrupt();
-  await rm(dataDir, { recursive: true, force: true });
+  await system?.close();
 });
-
-/** The phones' side: the simulator's control API, as the admin. */
-/** An emulator control call; `scan` declares no body, so none is sent (a body is refused). */
-async function simulator(path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${base}/api/dev/simulator/accounts/${accountId}/${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  expect(response.status, await response.clone().text()).toBeLessThan(300);
-}
-
-/** The HTTP API as the admin, to check what the client stored. */
-async function apiGet<T>(path: string): Promise<T> {
-  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as T;
-}
 
 /** Screenshot at this page's viewport, then axe-core: no serious or critical violation. */
 async function checkScreen(p: Page, name: string, viewport: ViewportName): Promise<void> {
@@ -127,7 +88,7 @@ describe('the web client, acceptance tests 1-6', () => {
     await checkScreen(page, 'accounts-qr', 'desktop');
 
     // The phone scans the QR; the card follows live, and the QR goes away.
-    await simulator('scan');
+    await scanQr(api, accountId);
     await card
       .getByTestId('account-status')
       .filter({ hasText: 'Conectat' })
@@ -143,7 +104,7 @@ describe('the web client, acceptance tests 1-6', () => {
     await expect.poll(() => page.getByLabel('Cont', { exact: true }).inputValue()).toBe(accountId);
     await page.getByText('Nicio conversație.').waitFor();
 
-    await simulator('inbound', {
+    await contactWrites(api, accountId, {
       from: CLIENT,
       name: 'Ana',
       text: 'Bună, vreau Elsa pe 24 ianuarie la 12',
@@ -233,7 +194,7 @@ describe('the web client, acceptance tests 1-6', () => {
     expect(await messages.locator('li.bubble.outbound').count()).toBe(1);
 
     // The client answers while the chat is open: it appears without a reload.
-    await simulator('inbound', {
+    await contactWrites(api, accountId, {
       from: CLIENT,
       text: 'Adresa: str. Zborului 4, Otopeni. Alina face 5 ani, 15 copii. 650 lei, avans 150',
     });
@@ -244,7 +205,7 @@ describe('the web client, acceptance tests 1-6', () => {
     await expect
       .poll(
         async () =>
-          (await apiGet<{ unreadCount: number }>(`/api/threads/${encodeURIComponent(threadId)}`))
+          ok(await api.GET('/api/threads/{threadId}', { params: { path: { threadId } } }))
             .unreadCount,
         { timeout: 30_000 },
       )
@@ -297,9 +258,11 @@ describe('the web client, acceptance tests 1-6', () => {
     expect(await reply.locator('blockquote.quote').innerText()).toContain(
       'Răspuns la: Adresa: str. Zborului 4, Otopeni.',
     );
-    const page1 = await apiGet<{
-      items: Array<{ body: string | null; direction: string; quotedMessageId: string | null }>;
-    }>(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=10`);
+    const page1 = ok(
+      await api.GET('/api/threads/{threadId}/messages', {
+        params: { path: { threadId }, query: { limit: 10 } },
+      }),
+    );
     expect(page1.items.find((m) => m.body === 'Perfect, am notat adresa.')).toMatchObject({
       direction: 'outbound',
       quotedMessageId: quotedId,
@@ -308,12 +271,10 @@ describe('the web client, acceptance tests 1-6', () => {
 
   it('test 4: Extract event gives an editable draft with confidence and reasons', async () => {
     // Issue 19: a performer who plays Elsa, so the draft can say whether Elsa is free then.
-    const performer = await fetch(`${base}/api/crm/performers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ accountId, name: 'Ana', characters: ['Elsa'] }),
+    const performer = await api.POST('/api/crm/performers', {
+      body: { accountId, name: 'Ana', characters: ['Elsa'] },
     });
-    expect(performer.status).toBe(201);
+    expect(performer.response.status).toBe(201);
     await page.getByRole('button', { name: 'Extrage eveniment' }).click();
     const draft = page.getByRole('form', { name: 'Ciornă eveniment' });
     await draft.waitFor({ timeout: 30_000 });
@@ -327,10 +288,10 @@ describe('the web client, acceptance tests 1-6', () => {
     expect(await value('Vârsta copilului')).toBe('5');
     expect(await value('Invitați')).toBe('15');
     // A draft writes nothing: the client has no events yet.
-    const events = await fetch(`${base}/api/crm/clients/${encodeURIComponent(CLIENT)}/events`, {
-      headers: { authorization: `Bearer ${token}` },
+    const events = await api.GET('/api/crm/clients/{phoneE164}/events', {
+      params: { path: { phoneE164: CLIENT } },
     });
-    expect(((await events.json()) as { items: unknown[] }).items).toHaveLength(0);
+    expect(ok(events).items).toHaveLength(0);
     await draft.getByLabel('Data', { exact: true }).fill('2027-01-24');
     await expect
       .poll(() => page.getByTestId('availability').innerText())
@@ -374,7 +335,7 @@ describe('the web client, acceptance tests 1-6', () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Conversații' }).click();
     const list = page.getByRole('list', { name: 'Lista conversațiilor' });
     await list.getByRole('link', { name: /Ana/ }).waitFor();
-    await simulator('inbound', {
+    await contactWrites(api, accountId, {
       from: '+40733111222',
       name: 'Dan',
       kind: 'image',
@@ -393,7 +354,12 @@ describe('the web client, acceptance tests 1-6', () => {
     expect(await bubble.innerText()).toContain('Tortul pentru Alina');
 
     await page.getByRole('navigation').getByRole('link', { name: 'Conturi' }).click();
-    await simulator('history', { threads: 3, messagesPerThread: 4 });
+    ok(
+      await api.POST('/api/dev/simulator/accounts/{accountId}/history', {
+        params: { path: { accountId } },
+        body: { threads: 3, messagesPerThread: 4 },
+      }),
+    );
     const card = page.locator('li.card', { has: page.getByRole('heading', { name: 'WA-01' }) });
     await card
       .getByText(/Sincronizare istoric: finalizat · \d+ conversații, \d+ mesaje/)

@@ -1,19 +1,11 @@
 /// <reference lib="dom" />
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@wacrm/emulators';
-import { startLauncher, type LauncherProcess } from '../launcher-process.js';
-import {
-  axeViolations,
-  isSerious,
-  launchChromium,
-  screenshot,
-  VIEWPORTS,
-  watchPageErrors,
-} from './browser.js';
+import type { ApiRequestBody } from '@wacrm/api-client';
+import { contactWrites, ok, scanQr, type SystemApi } from '../system-api.js';
+import { axeViolations, isSerious, screenshot } from './browser.js';
+import { signInWithToken, startWebSystem, thisWeek, type WebSystem } from './web-system.js';
 
 /**
  * The parts appear in this order in a cell's text (any white space, NBSP included, as one space);
@@ -35,11 +27,8 @@ function inOrder(...parts: string[]): (text: string) => boolean {
 // Issue 19 items 4, 7 and 8 in the web client against the whole system as `npm start` runs it:
 // the payments page, a double-booked performer refused in the CRM draft, the monthly report and
 // the clients list. Bookings are made through the HTTP API; the browser shows them.
-let dataDir: string;
-let launcher: LauncherProcess;
-let base: string;
-let token: string;
-let browser: Browser;
+let system: WebSystem;
+let api: SystemApi;
 let page: Page;
 let pageErrors: string[];
 let accountId: string;
@@ -48,85 +37,37 @@ let elsa: { id: string; eventShortId: string };
 const CLIENT = '+40722333501';
 const OTHER = '+40722333502';
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return [response.status, (await response.json()) as T];
-}
-
-async function simulator(path: string, body?: unknown): Promise<void> {
-  const [status, answer] = await api<unknown>(
-    'POST',
-    `/api/dev/simulator/accounts/${accountId}/${path}`,
-    body,
-  );
-  expect(status, JSON.stringify(answer)).toBeLessThan(300);
-}
-
-/** Monday of this week in Europe/Bucharest, plus `days`, as YYYY-MM-DD. */
-function thisWeek(days: number): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Bucharest' }).format(
-    new Date(),
-  );
-  const noon = new Date(`${today}T12:00:00Z`);
-  const weekday = (noon.getUTCDay() + 6) % 7;
-  return new Date(noon.getTime() + (days - weekday) * 86_400_000).toISOString().slice(0, 10);
-}
-
 async function noSeriousAxe(p: Page, name: string): Promise<void> {
   const serious = (await axeViolations(p)).filter(isSerious);
   expect(serious, `${name}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wacrm-bookings-e2e-'));
-  launcher = startLauncher({
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    FIREBASE_PROJECT_ID: 'demo-bookings-e2e',
-    REDIS_URL: '',
-    FIRESTORE_EMULATOR_HOST: '',
-    FIREBASE_AUTH_EMULATOR_HOST: '',
-    ADMIN_TOKEN: '',
+  system = await startWebSystem('bookings');
+  ({ api, page, pageErrors } = system);
+  accountId = ok(
+    await api.POST('/api/whatsapp/add-account', { body: { name: 'WA-PAY' } }),
+  ).accountId;
+  const performer = await api.POST('/api/crm/performers', {
+    body: { accountId, name: 'Ana', characters: ['Elsa'] },
   });
-  [base, browser] = await Promise.all([launcher.ready, launchChromium()]);
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  page = await (await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base })).newPage();
-  pageErrors = watchPageErrors(page);
-
-  const [added, account] = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-    name: 'WA-PAY',
-  });
-  expect(added, JSON.stringify(account)).toBeLessThan(300);
-  accountId = account.accountId;
-  const [created, performer] = await api<{ id: string }>('POST', '/api/crm/performers', {
-    accountId,
-    name: 'Ana',
-    characters: ['Elsa'],
-  });
-  expect(created).toBe(201);
-  ana = performer.id;
+  expect(performer.response.status).toBe(201);
+  ana = ok(performer).id;
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await launcher?.interrupt();
-  await rm(dataDir, { recursive: true, force: true });
+  await system?.close();
 });
 
 describe('bookings pages of the web client (issue 19)', () => {
   it('when a deposit is overdue and balances fall due this week, then the payments page lists them, flags the overdue one, and records a payment', async () => {
-    const book = async (phoneE164: string, day: number, extra: Record<string, unknown>) => {
-      const [status, body] = await api<{ id: string; eventShortId: string }>(
-        'POST',
-        '/api/crm/events',
-        {
+    const book = async (
+      phoneE164: string,
+      day: number,
+      extra: Partial<ApiRequestBody<'createEvent'>>,
+    ) => {
+      const booked = await api.POST('/api/crm/events', {
+        body: {
           accountId,
           phoneE164,
           date: thisWeek(day),
@@ -136,9 +77,9 @@ describe('bookings pages of the web client (issue 19)', () => {
           paid: 0,
           ...extra,
         },
-      );
-      expect(status, JSON.stringify(body)).toBe(201);
-      return body;
+      });
+      expect(booked.response.status, JSON.stringify(booked.error)).toBe(201);
+      return ok(booked);
     };
     elsa = await book(CLIENT, 0, {
       amount: 500,
@@ -151,9 +92,7 @@ describe('bookings pages of the web client (issue 19)', () => {
     });
     const other = await book(OTHER, 2, { amount: 300, balanceDueDate: thisWeek(4) });
 
-    await page.goto('/');
-    await page.getByLabel('Token', { exact: true }).fill(token);
-    await page.getByRole('button', { name: 'Intră cu tokenul' }).click();
+    await signInWithToken(system);
     await page.getByRole('navigation').getByRole('link', { name: 'Plăți' }).click();
     await page.getByRole('heading', { name: 'Avansuri și solduri scadente' }).waitFor();
 
@@ -184,9 +123,10 @@ describe('bookings pages of the web client (issue 19)', () => {
     // The deposit is paid: its row goes; the balance still due drops by what was paid.
     await expect.poll(() => rows.count()).toBe(2);
     await expect.poll(() => row(elsa.id, 'balance').innerText()).toMatch(/350,00\sRON/);
-    const [, events] = await api<{ items: Array<{ id: string; payments?: unknown[] }> }>(
-      'GET',
-      `/api/crm/clients/${encodeURIComponent(CLIENT)}/events`,
+    const events = ok(
+      await api.GET('/api/crm/clients/{phoneE164}/events', {
+        params: { path: { phoneE164: CLIENT } },
+      }),
     );
     expect(events.items.find((e) => e.id === elsa.id)?.payments).toEqual([
       expect.objectContaining({ amount: 150, method: 'cash', note: 'avans Elsa' }),
@@ -195,15 +135,14 @@ describe('bookings pages of the web client (issue 19)', () => {
   }, 180_000);
 
   it('when the CRM draft books a performer already booked then, then saving shows the conflicting booking', async () => {
-    await simulator('scan');
-    await simulator('inbound', {
+    await scanQr(api, accountId);
+    await contactWrites(api, accountId, {
       from: CLIENT,
       name: 'Ioana',
       text: 'Bună, vreau Elsa luni la 11',
     });
     const threads = async () =>
-      (await api<{ items: Array<{ id: string }> }>('GET', `/api/threads?accountId=${accountId}`))[1]
-        .items;
+      ok(await api.GET('/api/threads', { params: { query: { accountId } } })).items;
     await expect.poll(async () => (await threads()).length, { timeout: 30_000 }).toBe(1);
     const [thread] = await threads();
     await page.goto(`/chat/${encodeURIComponent(thread!.id)}`);
@@ -234,39 +173,37 @@ describe('bookings pages of the web client (issue 19)', () => {
     const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Bucharest' })
       .format(at)
       .slice(0, 7);
-    const [, dan] = await api<{ id: string }>('POST', '/api/crm/performers', {
-      accountId,
-      name: 'Dan',
-      characters: ['Spiderman'],
-    });
+    const dan = ok(
+      await api.POST('/api/crm/performers', {
+        body: { accountId, name: 'Dan', characters: ['Spiderman'] },
+      }),
+    );
     const book = async (day: string, characters: string[], who: string[], amount: number) => {
-      const [status, body] = await api<{ id: string }>('POST', '/api/crm/events', {
-        accountId,
-        phoneE164: '+40722333503',
-        date: `${month}-${day}`,
-        start: `${month}-${day}T10:00`,
-        end: `${month}-${day}T12:00`,
-        characters,
-        performerIds: who,
-        amount,
-        paid: 0,
+      const booked = await api.POST('/api/crm/events', {
+        body: {
+          accountId,
+          phoneE164: '+40722333503',
+          date: `${month}-${day}`,
+          start: `${month}-${day}T10:00`,
+          end: `${month}-${day}T12:00`,
+          characters,
+          performerIds: who,
+          amount,
+          paid: 0,
+        },
       });
-      expect(status, JSON.stringify(body)).toBe(201);
-      return body.id;
+      expect(booked.response.status, JSON.stringify(booked.error)).toBe(201);
+      return ok(booked).id;
     };
     const first = await book('10', ['Elsa'], [ana], 800);
     await book('11', ['Spiderman'], [dan.id], 600);
     await book('12', ['Elsa', 'Spiderman'], [ana, dan.id], 1000);
-    const [paid] = await fetch(`${base}/api/crm/events/${first}/payments`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'idempotency-key': `pay-${first}`,
-      },
-      body: JSON.stringify({ amount: 300, date: `${month}-01`, method: 'card' }),
-    }).then((r) => [r.status]);
-    expect(paid).toBe(200);
+    const paid = await api.POST('/api/crm/events/{eventId}/payments', {
+      params: { path: { eventId: first } },
+      headers: { 'idempotency-key': `pay-${first}` },
+      body: { amount: 300, date: `${month}-01`, method: 'card' },
+    });
+    expect(paid.response.status).toBe(200);
 
     await page.goto('/');
     await page.getByRole('navigation').getByRole('link', { name: 'Raport' }).click();

@@ -1,23 +1,15 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiRequestBody } from '@wacrm/api-client';
+import { ok, systemApi } from '../system-api.js';
 import { axeViolations, isSerious, screenshot } from './browser.js';
-import { signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
+import { signInWithToken, startWebSystem, thisWeek, type WebSystem } from './web-system.js';
 
 // Issue 19: the bookings calendar of the web client against the whole system as `npm start`
 // runs it. Performers and bookings are made through the HTTP API; the browser shows them.
 let system: WebSystem;
 let accountId: string;
 const CLIENT = '+40722333999';
-
-/** Monday of this week in Europe/Bucharest, plus `days`, as YYYY-MM-DD. */
-function thisWeek(days: number): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Bucharest' }).format(
-    new Date(),
-  );
-  const noon = new Date(`${today}T12:00:00Z`);
-  const weekday = (noon.getUTCDay() + 6) % 7;
-  return new Date(noon.getTime() + (days - weekday) * 86_400_000).toISOString().slice(0, 10);
-}
 
 beforeAll(async () => {
   system = await startWebSystem('calendar');
@@ -30,42 +22,47 @@ afterAll(async () => {
 describe('the bookings calendar (issue 19)', () => {
   it('when bookings of two performers exist this week, then the week shows them coloured by status in Bucharest time, filters by performer, and a click opens the booking', async () => {
     const { api, page } = system;
-    const [added, account] = await api<{ accountId: string }>('POST', '/api/whatsapp/add-account', {
-      name: 'WA-CAL',
-    });
-    expect(added, JSON.stringify(account)).toBeLessThan(300);
-    accountId = account.accountId;
+    accountId = ok(
+      await api.POST('/api/whatsapp/add-account', { body: { name: 'WA-CAL' } }),
+    ).accountId;
     const performer = async (name: string, characters: string[]) => {
-      const [status, body] = await api<{ id: string }>('POST', '/api/crm/performers', {
-        accountId,
-        name,
-        characters,
+      const made = await api.POST('/api/crm/performers', {
+        body: { accountId, name, characters },
       });
-      expect(status).toBe(201);
-      return body.id;
+      expect(made.response.status).toBe(201);
+      return ok(made).id;
     };
     const ana = await performer('Ana', ['Elsa']);
     const dan = await performer('Dan', ['Spiderman']);
-    const book = (day: number, at: string, characters: string[], who: string, status: string) =>
-      api<{ id: string; conflicts?: unknown[] }>('POST', '/api/crm/events', {
-        accountId,
-        phoneE164: CLIENT,
-        date: thisWeek(day),
-        characters,
-        amount: 500,
-        start: `${thisWeek(day)}T${at}`,
-        end: `${thisWeek(day)}T${at.slice(0, 2) === '10' ? '12' : '18'}:00`,
-        performerIds: [who],
-        status,
+    const book = (
+      day: number,
+      at: string,
+      characters: string[],
+      who: string,
+      status: ApiRequestBody<'createEvent'>['status'],
+    ) =>
+      api.POST('/api/crm/events', {
+        body: {
+          accountId,
+          phoneE164: CLIENT,
+          date: thisWeek(day),
+          characters,
+          amount: 500,
+          start: `${thisWeek(day)}T${at}`,
+          end: `${thisWeek(day)}T${at.slice(0, 2) === '10' ? '12' : '18'}:00`,
+          performerIds: [who],
+          status,
+        },
       });
-    const [s1, elsa] = await book(1, '10:00', ['Elsa'], ana, 'confirmed');
-    const [s2] = await book(2, '16:00', ['Spiderman'], dan, 'awaiting_deposit');
-    const [s3] = await book(3, '10:00', ['Elsa'], ana, 'quoted');
-    expect([s1, s2, s3]).toEqual([201, 201, 201]);
+    const first = await book(1, '10:00', ['Elsa'], ana, 'confirmed');
+    const second = await book(2, '16:00', ['Spiderman'], dan, 'awaiting_deposit');
+    const third = await book(3, '10:00', ['Elsa'], ana, 'quoted');
+    expect([first, second, third].map((r) => r.response.status)).toEqual([201, 201, 201]);
+    const elsa = ok(first);
     // Ana is already booked Tuesday 10:00–12:00: the API refuses a second booking then.
-    const [clash, problem] = await book(1, '10:00', ['Elsa'], ana, 'lead');
-    expect(clash).toBe(409);
-    expect(problem.conflicts).toEqual([expect.objectContaining({ eventId: elsa.id })]);
+    const clash = await book(1, '10:00', ['Elsa'], ana, 'lead');
+    expect(clash.response.status).toBe(409);
+    expect(clash.error?.conflicts).toEqual([expect.objectContaining({ eventId: elsa.id })]);
 
     await signInWithToken(system);
     await page.getByRole('link', { name: 'Calendar' }).click();
@@ -116,18 +113,31 @@ describe('the bookings calendar (issue 19)', () => {
     expect(url).toMatch(/\/calendar\.ics\?token=/);
     await screenshot(page, 'calendar-performer-feed', 'desktop');
 
-    // What a phone calendar does: a plain GET of the URL, no login.
-    const feed = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    expect(feed.status).toBe(200);
-    expect(feed.headers.get('content-type')).toContain('text/calendar');
-    const ics = await feed.text();
+    // What a phone calendar does: a GET of the URL, no login (a client without credentials).
+    const link = new URL(url);
+    expect(link.origin).toBe(system.base);
+    const feedPath = /^\/api\/crm\/performers\/([^/]+)\/calendar\.ics$/.exec(link.pathname);
+    expect(feedPath).not.toBeNull();
+    const phone = await systemApi(system.base);
+    const readFeed = () =>
+      phone.GET('/api/crm/performers/{performerId}/calendar.ics', {
+        params: {
+          path: { performerId: decodeURIComponent(feedPath![1]!) },
+          query: { token: link.searchParams.get('token')! },
+        },
+        parseAs: 'text',
+      });
+    const feed = await readFeed();
+    expect(feed.response.status).toBe(200);
+    expect(feed.response.headers.get('content-type')).toContain('text/calendar');
+    const ics = ok(feed);
     // Ana's two bookings this week (Elsa, Tuesday and Thursday); Dan's is not hers.
     expect(ics.split('BEGIN:VEVENT').length - 1).toBe(2);
     expect(ics).not.toContain('Spiderman');
 
     await page.getByRole('button', { name: 'Revocă linkul' }).click();
     await page.getByText('Linkul a fost revocat.').waitFor();
-    expect((await fetch(url, { signal: AbortSignal.timeout(10_000) })).status).toBe(404);
+    expect((await readFeed()).response.status).toBe(404);
     expect(system.pageErrors).toEqual([]);
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAuthEmulator, type AuthEmulatorHandle } from '@wacrm/emulators';
 import { startLauncher, type LauncherProcess } from '../launcher-process.js';
+import { systemApi } from '../system-api.js';
 import { launchChromium, VIEWPORTS, watchPageErrors } from './browser.js';
 
 // Sign-in with Firebase Auth (the Auth emulator) through the web client, against the whole
@@ -52,12 +53,12 @@ beforeAll(async () => {
   );
   expect(signUp.status).toBe(200);
   uid = ((await signUp.json()) as { localId: string }).localId;
-  const profile = await fetch(`${base}/api/admin/users/${uid}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ role: 'employee', allowedAccounts: ['wa-visible'] }),
+  const admin = await systemApi(base, adminToken);
+  const profile = await admin.PUT('/api/admin/users/{uid}', {
+    params: { path: { uid } },
+    body: { role: 'employee', allowedAccounts: ['wa-visible'] },
   });
-  expect(profile.status, await profile.clone().text()).toBeLessThan(300);
+  expect(profile.response.status, JSON.stringify(profile.error)).toBe(200);
 
   const context = await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base });
   page = await context.newPage();

@@ -2,13 +2,9 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot } from './browser.js';
-import {
-  connectedAccount,
-  eventually,
-  signInWithToken,
-  startWebSystem,
-  type WebSystem,
-} from './web-system.js';
+import { eventually } from '../launcher-process.js';
+import { connectedAccount, contactWrites, ok } from '../system-api.js';
+import { signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
 
 // Issue 20 items 3-6 in the browser against the whole system as `npm start` runs it: internal
 // notes in the chat, taking a thread, stage and labels, the mine/unassigned filter.
@@ -17,8 +13,6 @@ let page: Page;
 let pageErrors: string[];
 /** Set by the first test, used by the live-list test after it. */
 let shared: { ioana: string; radu: string } | undefined;
-
-const api = <T>(method: string, path: string, body?: unknown) => system.api<T>(method, path, body);
 
 beforeAll(async () => {
   system = await startWebSystem('inbox');
@@ -31,30 +25,37 @@ afterAll(async () => {
 
 describe('the operator inbox (issue 20)', () => {
   it('when an operator leaves a note, takes the thread and tags it, then the chat and the filtered inbox show it', async () => {
-    const accountId = await connectedAccount(system, 'WA-INBOX');
-    const phone = (path: string, body?: unknown) =>
-      api('POST', `/api/dev/simulator/accounts/${accountId}/${path}`, body);
-    await phone('inbound', { from: '+40722333111', name: 'Ioana', text: 'Bună, cât costă Elsa?' });
-    await phone('inbound', { from: '+40722333222', name: 'Radu', text: 'Mai aveți liber?' });
+    const { api } = system;
+    const accountId = await connectedAccount(api, 'WA-INBOX');
+    await contactWrites(api, accountId, {
+      from: '+40722333111',
+      name: 'Ioana',
+      text: 'Bună, cât costă Elsa?',
+    });
+    await contactWrites(api, accountId, {
+      from: '+40722333222',
+      name: 'Radu',
+      text: 'Mai aveți liber?',
+    });
     const threads = await eventually('two threads', async () => {
-      const [, r] = await api<{ items: Array<{ id: string; displayName: string }> }>(
-        'GET',
-        `/api/threads?accountId=${accountId}`,
-      );
-      return r.items.length === 2 ? r.items : undefined;
+      const { items } = ok(await api.GET('/api/threads', { params: { query: { accountId } } }));
+      return items.length === 2 ? items : undefined;
     });
     const ioana = threads.find((t) => t.displayName === 'Ioana')!;
     shared = {
       ioana: ioana.id,
       radu: threads.find((t) => t.displayName === 'Radu')!.id,
     };
-    const [labelled] = await api('PATCH', `/api/accounts/${accountId}/inbox-settings`, {
-      labels: [
-        { id: 'vip', name: 'VIP', color: '#c62828' },
-        { id: 'firma', name: 'Firmă', color: '#1565c0' },
-      ],
+    const labelled = await api.PATCH('/api/accounts/{accountId}/inbox-settings', {
+      params: { path: { accountId } },
+      body: {
+        labels: [
+          { id: 'vip', name: 'VIP', color: '#c62828' },
+          { id: 'firma', name: 'Firmă', color: '#1565c0' },
+        ],
+      },
     });
-    expect(labelled).toBe(200);
+    expect(labelled.response.status).toBe(200);
 
     await signInWithToken(system);
     await page.goto(`/chat/${encodeURIComponent(ioana.id)}`);
@@ -78,15 +79,10 @@ describe('the operator inbox (issue 20)', () => {
       .poll(() => page.getByRole('button', { name: 'VIP' }).getAttribute('aria-pressed'))
       .toBe('true');
     await screenshot(page, 'inbox-chat-notes-assigned', 'desktop');
-    const [, view] = await api<{ assigneeUid: string; stage: string; labels: string[] }>(
-      'GET',
-      `/api/threads/${encodeURIComponent(ioana.id)}`,
-    );
+    const thread = { params: { path: { threadId: ioana.id } } };
+    const view = ok(await api.GET('/api/threads/{threadId}', thread));
     expect(view).toMatchObject({ stage: 'quoted', labels: ['vip'] });
-    const [, messages] = await api<{ items: Array<{ body: string | null }> }>(
-      'GET',
-      `/api/threads/${encodeURIComponent(ioana.id)}/messages`,
-    );
+    const messages = ok(await api.GET('/api/threads/{threadId}/messages', thread));
     expect(messages.items.map((m) => m.body)).not.toContain('Vrea Elsa sâmbătă; revin cu prețul.');
 
     // The inbox: "mine" shows Ioana only, with her stage, label and assignee.
@@ -113,11 +109,11 @@ describe('the operator inbox (issue 20)', () => {
     expect(shared).toBeDefined();
     const { ioana, radu } = shared!;
     const assign = async (threadId: string, assigneeUid: string | null) => {
-      const [status] = await api('PUT', `/api/threads/${encodeURIComponent(threadId)}/assignee`, {
-        assigneeUid,
-        force: true,
+      const assigned = await system.api.PUT('/api/threads/{threadId}/assignee', {
+        params: { path: { threadId } },
+        body: { assigneeUid, force: true },
       });
-      expect(status).toBe(200);
+      expect(assigned.response.status).toBe(200);
     };
     const list = page.getByRole('list', { name: 'Lista conversațiilor' });
     const shown = () =>

@@ -5,13 +5,9 @@ import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, isSerious, screenshot } from './browser.js';
-import {
-  connectedAccount,
-  eventually,
-  signInWithToken,
-  startWebSystem,
-  type WebSystem,
-} from './web-system.js';
+import { eventually } from '../launcher-process.js';
+import { connectedAccount, ok } from '../system-api.js';
+import { signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
 
 // Issue 17 items 4-5 in the browser against the whole system as `npm start` runs it: media a
 // contact sends through the WhatsApp network emulator (real Baileys, media-worker, s3rver) shown
@@ -39,13 +35,6 @@ const pdf = Buffer.from(
   'latin1',
 );
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-interface MessageItem {
-  id: string;
-  threadId: string;
-  direction: string;
-  media: { status: string | null; sha256: string | null; reason: string | null } | null;
-}
 
 beforeAll(async () => {
   // Small caps so a refused upload (413) and a file too big to keep (failed) are cheap to show.
@@ -82,24 +71,21 @@ async function inbound(media: Record<string, string>, kind: string, data: Buffer
   expect(res.status, await res.clone().text()).toBe(202);
 }
 
-async function messages(): Promise<MessageItem[]> {
-  const [, threads] = await system.api<{ items: Array<{ id: string }> }>(
-    'GET',
-    `/api/threads?accountId=${accountId}`,
-  );
-  const out: MessageItem[] = [];
+async function messages() {
+  const { api } = system;
+  const threads = ok(await api.GET('/api/threads', { params: { query: { accountId } } }));
+  const out = [];
   for (const t of threads.items) {
-    const [, page] = await system.api<{ items: MessageItem[] }>(
-      'GET',
-      `/api/threads/${encodeURIComponent(t.id)}/messages?limit=50`,
-    );
-    out.push(...page.items);
+    const page = await api.GET('/api/threads/{threadId}/messages', {
+      params: { path: { threadId: t.id }, query: { limit: 50 } },
+    });
+    out.push(...ok(page).items);
   }
   return out;
 }
 
 /** The message whose media reached `status` with these bytes. */
-async function mediaMessage(bytes: Buffer, status: 'stored' | 'failed'): Promise<MessageItem> {
+async function mediaMessage(bytes: Buffer, status: 'stored' | 'failed') {
   const want = sha(bytes);
   return eventually(`media ${want.slice(0, 8)} ${status}`, async () =>
     (await messages()).find(
@@ -117,7 +103,7 @@ describe('media in the chat (issue 17)', () => {
   const ids: Record<string, string> = {};
 
   it('when a contact sends a photo, a voice note, a PDF and a video, then they are stored', async () => {
-    accountId = await connectedAccount(system, 'WA-MEDIA');
+    accountId = await connectedAccount(system.api, 'WA-MEDIA');
     await inbound({ mimetype: 'image/jpeg', caption: 'Sala de petrecere' }, 'image', files.photo);
     await inbound({ mimetype: 'audio/ogg; codecs=opus' }, 'audio', files.voice);
     await inbound(
@@ -195,27 +181,17 @@ describe('media in the chat (issue 17)', () => {
         }),
     );
     expect(seekedTo).toBeCloseTo(4.5, 1);
-    // The download route answers a Range from this browser with 206 and exactly those bytes.
-    const ranged = await page.evaluate(
-      async ({ path, token }) => {
-        const res = await fetch(path, {
-          headers: { authorization: `Bearer ${token}`, range: 'bytes=1000-1999' },
-        });
-        const body = new Uint8Array(await res.arrayBuffer());
-        return {
-          status: res.status,
-          range: res.headers.get('content-range'),
-          bytes: Array.from(body),
-        };
-      },
-      {
-        path: `/api/threads/${encodeURIComponent(threadId)}/messages/${ids.voice}/media`,
-        token: system.token,
-      },
+    // The download route answers a Range with 206 and exactly those bytes.
+    const ranged = await system.api.GET('/api/threads/{threadId}/messages/{messageId}/media', {
+      params: { path: { threadId, messageId: ids.voice! } },
+      headers: { range: 'bytes=1000-1999' },
+      parseAs: 'arrayBuffer',
+    });
+    expect(ranged.response.status).toBe(206);
+    expect(ranged.response.headers.get('content-range')).toBe(
+      `bytes 1000-1999/${files.voice.length}`,
     );
-    expect(ranged.status).toBe(206);
-    expect(ranged.range).toBe(`bytes 1000-1999/${files.voice.length}`);
-    expect(Buffer.from(ranged.bytes).equals(files.voice.subarray(1000, 2000))).toBe(true);
+    expect(Buffer.from(ok(ranged)).equals(files.voice.subarray(1000, 2000))).toBe(true);
     await showInChat(audio);
     await screenshot(page, 'media-chat-voice', 'desktop');
 

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot } from './browser.js';
-import { connectedAccount, signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
+import { connectedAccount, ok } from '../system-api.js';
+import { signInWithToken, startWebSystem, type WebSystem } from './web-system.js';
 
 // Issue 19 items 5 and 6 in the web client against `npm start`: a scheduled message shown in
 // the chat and cancelled there, a quick reply picked with `/` in the composer and rendered with
@@ -20,41 +21,42 @@ afterAll(async () => {
 describe('scheduled messages, quick replies and reminders (issue 19)', () => {
   it('when a message is scheduled, a quick reply exists and a booking has reminders, then the chat lists and cancels the schedule, / inserts the rendered reply, and a reminder is approved with one click', async () => {
     const { api, page } = system;
-    const accountId = await connectedAccount(system, 'WA-PROGRAMARI');
-    const [made] = await api('POST', '/api/message-templates', {
-      accountId,
-      name: 'Confirmare petrecere',
-      body: 'Bună! {{personaj}} vine la {{nume_copil}} pe {{data}}, ora {{ora}}.',
-      shortcut: 'confirmare',
+    const accountId = await connectedAccount(api, 'WA-PROGRAMARI');
+    const made = await api.POST('/api/message-templates', {
+      body: {
+        accountId,
+        name: 'Confirmare petrecere',
+        body: 'Bună! {{personaj}} vine la {{nume_copil}} pe {{data}}, ora {{ora}}.',
+        shortcut: 'confirmare',
+      },
     });
-    expect(made).toBe(201);
-    const [booked, event] = await api<{ id: string }>('POST', '/api/crm/events', {
-      accountId,
-      phoneE164: CLIENT,
-      date: '2027-02-14',
-      time: '16:00',
-      childName: 'Maria',
-      characters: ['Elsa'],
-      address: 'Str. Lalelelor 3',
-      amount: 500,
-      paid: 0,
+    expect(made.response.status).toBe(201);
+    const booked = await api.POST('/api/crm/events', {
+      body: {
+        accountId,
+        phoneE164: CLIENT,
+        date: '2027-02-14',
+        time: '16:00',
+        childName: 'Maria',
+        characters: ['Elsa'],
+        address: 'Str. Lalelelor 3',
+        amount: 500,
+        paid: 0,
+      },
     });
-    expect(booked).toBe(201);
+    expect(booked.response.status).toBe(201);
+    const event = ok(booked);
     // The chat exists once a first message went out; then one is scheduled for later.
-    const [sent, first] = await api<{ threadId: string }>('POST', '/api/whatsapp/send', {
-      accountId,
-      to: CLIENT,
-      text: 'Bună ziua!',
+    const sent = await api.POST('/api/whatsapp/send', {
+      body: { accountId, to: CLIENT, text: 'Bună ziua!' },
     });
-    expect(sent).toBe(202);
+    expect(sent.response.status).toBe(202);
+    const first = ok(sent);
     const sendAt = new Date(Date.now() + 3_600_000).toISOString();
-    const [scheduled] = await api('POST', '/api/whatsapp/send', {
-      accountId,
-      to: CLIENT,
-      text: 'Vă reamintim de petrecere.',
-      sendAt,
+    const scheduled = await api.POST('/api/whatsapp/send', {
+      body: { accountId, to: CLIENT, text: 'Vă reamintim de petrecere.', sendAt },
     });
-    expect(scheduled).toBe(202);
+    expect(scheduled.response.status).toBe(202);
 
     await signInWithToken(system);
     await page.goto(`/chat/${encodeURIComponent(first.threadId)}`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '@wacrm/emulators';
 import { startLauncher, type LauncherProcess } from '../launcher-process.js';
+import { systemApi, type SystemApi } from '../system-api.js';
 import { launchChromium, VIEWPORTS, watchPageErrors } from './browser.js';
 
 /**
@@ -24,8 +25,8 @@ export interface WebSystem {
   page: Page;
   /** Uncaught exceptions and CSP refusals seen by the page. */
   pageErrors: string[];
-  /** The HTTP API as the admin: status and parsed JSON body. */
-  api: <T>(method: string, path: string, body?: unknown) => Promise<[number, T]>;
+  /** The HTTP API as the admin: the generated client, every exchange checked against the document. */
+  api: SystemApi;
   close: () => Promise<void>;
 }
 
@@ -49,15 +50,18 @@ export async function startWebSystem(
   const browserStarting = launchChromium();
   let base: string;
   let browser: Browser;
+  let token: string;
+  let api: SystemApi;
   try {
     [base, browser] = await Promise.all([launcher.ready, browserStarting]);
+    token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    api = await systemApi(base, token);
   } catch (error) {
     await browserStarting.then((b) => b.close()).catch(() => undefined);
     await launcher.interrupt();
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
   const page = await (
     await browser.newContext({ viewport: VIEWPORTS.desktop, baseURL: base })
   ).newPage();
@@ -71,65 +75,13 @@ export async function startWebSystem(
     browser,
     page,
     pageErrors,
-    async api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return [response.status, (await response.json()) as T];
-    },
+    api,
     async close() {
       await browser.close();
       await launcher.interrupt();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `check` until it returns a value (errors count as not yet), or fails after `ms`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((e: unknown) => ((last = e), undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms (last: ${String(last)})`);
-}
-
-/** Adds an account, lets the emulated phone scan its QR, and waits until it is connected. */
-export async function connectedAccount(system: WebSystem, name: string): Promise<string> {
-  const [added, account] = await system.api<{ accountId: string }>(
-    'POST',
-    '/api/whatsapp/add-account',
-    { name },
-  );
-  if (added >= 300) throw new Error(`add-account answered ${added}: ${JSON.stringify(account)}`);
-  const { accountId } = account;
-  await eventually('a QR', async () => {
-    const [, r] = await system.api<{ qr: string | null }>('GET', `/api/whatsapp/qr/${accountId}`);
-    return r.qr ?? undefined;
-  });
-  // scan declares no body: none is sent.
-  const [scanned] = await system.api('POST', `/api/dev/simulator/accounts/${accountId}/scan`);
-  if (scanned >= 300) throw new Error(`scan answered ${scanned}`);
-  await eventually('connected', async () => {
-    const [, r] = await system.api<{ accounts: Array<{ id: string; status: string }> }>(
-      'GET',
-      '/api/whatsapp/accounts',
-    );
-    return r.accounts.find((a) => a.id === accountId)?.status === 'connected' ? true : undefined;
-  });
-  return accountId;
 }
 
 /** Signs the page in with the admin token (the Romanian sign-in screen). */
@@ -139,4 +91,14 @@ export async function signInWithToken(system: WebSystem): Promise<void> {
   await page.getByLabel('Token', { exact: true }).fill(system.token);
   await page.getByRole('button', { name: 'Intră cu tokenul' }).click();
   await page.getByRole('navigation').getByRole('link', { name: 'Conversații' }).waitFor();
+}
+
+/** Monday of this week in Europe/Bucharest, plus `days`, as YYYY-MM-DD. */
+export function thisWeek(days: number): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Bucharest' }).format(
+    new Date(),
+  );
+  const noon = new Date(`${today}T12:00:00Z`);
+  const weekday = (noon.getUTCDay() + 6) % 7;
+  return new Date(noon.getTime() + (days - weekday) * 86_400_000).toISOString().slice(0, 10);
 }
