@@ -19413,6 +19413,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
             /** @description Too many requests */
             429: {
                 headers: {
@@ -19636,6 +19666,36 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19956,6 +20016,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
             /** @description Payload too large */
             413: {
                 headers: {
@@ -20218,6 +20308,36 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        traceId?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                        conflicts?: {
+                            /** @enum {string} */
+                            reason: "overlap" | "costume-count" | "day-off" | "not-working-day";
+                            eventId: string | null;
+                            performerId?: string;
+                            costumeId?: string;
+                            start: string;
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
