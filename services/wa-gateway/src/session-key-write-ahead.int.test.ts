@@ -89,7 +89,7 @@ describe('Signal keys written ahead of the frames that use them (real Baileys ag
 
   it('when the keys cannot be stored within the hold, then the send fails with its frame unwritten and the socket reconnects; sent again with the same id it reaches the contact once', async () => {
     const id = 'keys-hold-bound';
-    // A message frame waits at most 3 s for its keys here (20 s in production).
+    // A message frame waits at most 3 s for its keys here (30 s in production).
     env.driverOptions = { keysHoldMaxMs: 3_000 };
     const { session, store } = await pairedWith(id);
     const opensBefore = env.opens.get(id) ?? 0;

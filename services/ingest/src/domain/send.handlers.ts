@@ -1,10 +1,5 @@
 import { AppError } from '@wacrm/contracts';
-import type {
-  MessageDoc,
-  RecordOutboundJob,
-  SendResultJob,
-  SendStatusJob,
-} from '@wacrm/contracts';
+import type { MessageDoc, RecordOutboundJob, SendResultJob, SendStatusJob } from '@wacrm/contracts';
 import type { Logger } from '@wacrm/observability';
 import { inAccountTurn, inGatewayTurn } from './account-turn.js';
 import type { Mutation } from './change-set.js';

@@ -29,9 +29,11 @@ const RECEIPT_HOLD_MAX_MS = 30_000;
 const HISTORY_HOLD_MAX_MS = 5 * 60_000;
 /**
  * Longest a sent message's frame waits for the Signal keys it used to be stored (the auth-state
- * store unreachable) before the socket is given up and the send fails, to be retried.
+ * store unreachable or overloaded) before the socket is given up and the send fails, to be
+ * retried. Frames are Noise-ordered, so everything after it waits too, Baileys' keepalive ping
+ * included; Baileys gives a socket up after 35 s without a frame from WhatsApp.
  */
-const KEYS_HOLD_MAX_MS = 20_000;
+const KEYS_HOLD_MAX_MS = 30_000;
 /** Longest end() waits for the events in flight to be stored. */
 const DRAIN_MAX_MS = 10_000;
 
