@@ -106,9 +106,6 @@ const ACCOUNT_ROUTES: Record<string, ((s: Side) => Call) | null> = {
   'GET /api/accounts/:accountId/media-progress': (s) => ({
     url: `/api/accounts/${ACCOUNT[s]}/media-progress`,
   }),
-  'GET /api/accounts/:accountId/media-progress': (s) => ({
-    url: `/api/accounts/${ACCOUNT[s]}/media-progress`,
-  }),
   'POST /api/whatsapp/extract-event': (s) => ({
     url: '/api/whatsapp/extract-event',
     body: { accountId: ACCOUNT[s], threadId: thread(s), dryRun: true },
