@@ -70,4 +70,12 @@ describe('media TLS identity', () => {
     expect(cert.checkHost('example.com')).toBeUndefined();
     expect(cert.verify(cert.publicKey)).toBe(true);
   });
+  it('when the random serial starts with zero bytes, then its DER integer is still minimal (about 1 run in 512 failed CI with "illegal padding")', () => {
+    for (const first of [[0x00, 0x01], [0x00, 0x00, 0x7f], [0x00, 0x80], [0xff]]) {
+      const serial = Buffer.concat([Buffer.from(first), randomBytes(16 - first.length)]);
+      const cert = new X509Certificate(createMediaTlsIdentity(new Date(), serial).certPem);
+      expect(cert.verify(cert.publicKey)).toBe(true);
+      expect(BigInt(`0x${cert.serialNumber}`) > 0n).toBe(true);
+    }
+  });
 });

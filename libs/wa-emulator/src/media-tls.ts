@@ -16,15 +16,19 @@ export interface MediaTlsIdentity {
 /** Host names the certificate is valid for, besides 127.0.0.1 and ::1. */
 export const MEDIA_CERT_DNS_NAMES = ['localhost', 'mmg.whatsapp.net'];
 
-export function createMediaTlsIdentity(now = new Date()): MediaTlsIdentity {
+export function createMediaTlsIdentity(
+  now = new Date(),
+  serialBytes: Buffer = randomBytes(16),
+): MediaTlsIdentity {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const name = seq(set(seq(oid('2.5.4.3'), utf8('wa-emulator media (test only)'))));
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
   const notAfter = new Date(now.getTime() + 20 * 365 * 24 * 60 * 60 * 1000);
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // A positive serial of 16 bytes (RFC 5280 4.1.2.2): never zero, never needing a sign byte.
+  const serial = Buffer.from(serialBytes);
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const san = seq(
     ...MEDIA_CERT_DNS_NAMES.map((dns) => tlv(0x82, Buffer.from(dns, 'ascii'))),
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
@@ -96,8 +100,12 @@ function utf8(text: string): Buffer {
   return tlv(0x0c, Buffer.from(text, 'utf8'));
 }
 
+/** A non-negative DER INTEGER in its minimal form (X.690 8.3.2): no redundant leading zero byte. */
 function integer(value: Buffer): Buffer {
-  return tlv(0x02, value[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start += 1;
+  const digits = value.subarray(start);
+  return tlv(0x02, digits[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
 }
 
 function generalizedTime(date: Date): Buffer {
