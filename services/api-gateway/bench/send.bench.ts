@@ -6,8 +6,9 @@
  *
  * Steps: 10, 25, 50, 100, 150 req/s, 30 s each, over 30 accounts, OUTBOX_PACING=false
  * (BENCH_SEND_STEPS="10,25", BENCH_SEND_STEP_S=10, BENCH_SEND_ACCOUNTS=30 change them for a
- * shorter run; each process's whole output is kept in a directory under BENCH_SEND_LOG_DIR, default
- * the temp dir). Every service runs as its own process from its build output, as `npm start` runs
+ * shorter run; BENCH_SEND_DRAIN_S, default 900, bounds the wait after the last step until no outbox
+ * document is queued or sending; each process's whole output is kept in a directory under
+ * BENCH_SEND_LOG_DIR, default the temp dir). Every service runs as its own process from its build output, as `npm start` runs
  * them: redis-server, the Firestore emulator, the WhatsApp network emulator, one wa-gateway (real
  * Baileys, the emulator's preload) owning every account, ingest, outbox-sender and the
  * api-gateway. This process only generates load and reads the results.
@@ -27,7 +28,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
-import { waMessageIdFor, type SimulatorSentList } from '@wacrm/contracts';
+import { waMessageIdFor, type OutboxStatusName, type SimulatorSentList } from '@wacrm/contracts';
 import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { collections, initFirebase, newAccountDoc } from '@wacrm/firestore';
 
@@ -40,6 +41,9 @@ const STEP_S = Number(env.BENCH_SEND_STEP_S ?? 30);
 const ACCOUNTS = Number(env.BENCH_SEND_ACCOUNTS ?? 30);
 const RECIPIENTS = 500;
 const P99_TARGET_MS = 200;
+/** After the last step, how long the run waits for every send to leave queued/sending. */
+const DRAIN_S = Number(env.BENCH_SEND_DRAIN_S ?? 900);
+const IN_FLIGHT = ['queued', 'sending'] as const satisfies readonly OutboxStatusName[];
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../..');
 const PREFIX = '{bench}';
@@ -458,11 +462,26 @@ async function main(): Promise<void> {
     );
   }
 
-  const statuses = new Map<string, number>();
-  for (const d of (await firebase.db.collection('outbox').select('status').get()).docs) {
-    const status = String(d.get('status'));
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  const outboxStatuses = async () => {
+    const counts = new Map<string, number>();
+    for (const d of (await firebase.db.collection('outbox').select('status').get()).docs) {
+      const status = String(d.get('status'));
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const inFlight = (counts: Map<string, number>) =>
+    IN_FLIGHT.reduce((sum, status) => sum + (counts.get(status) ?? 0), 0);
+  const statuses = await outboxStatuses();
+  // The steps end before a backlog drains; the issue's criterion is that none is left `sending`
+  // for good, so the run waits (load off) until every accepted send has left queued/sending.
+  const drain0 = performance.now();
+  let drained = statuses;
+  while (inFlight(drained) > 0 && performance.now() - drain0 < DRAIN_S * 1000) {
+    await new Promise((r) => setTimeout(r, 5_000));
+    drained = await outboxStatuses();
   }
+  const drainS = (performance.now() - drain0) / 1000;
   connection.disconnect();
 
   const pad = (s: string, w: number) => s.padStart(w);
@@ -504,8 +523,13 @@ async function main(): Promise<void> {
     console.log(`writes per send at ${r.rate} req/s by collection: ${parts.join(', ')}`);
   }
   console.log(`every process's output: ${LOG_DIR}`);
+  const byStatus = (counts: Map<string, number>) =>
+    [...counts].map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`outbox documents by status after the last step: ${byStatus(statuses)}`);
   console.log(
-    `outbox documents by status after the run: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    inFlight(drained) === 0
+      ? `outbox drained (load off) ${drainS.toFixed(0)} s after the last step: ${byStatus(drained)}`
+      : `outbox NOT drained ${drainS.toFixed(0)} s after the last step (BENCH_SEND_DRAIN_S=${DRAIN_S}): ${byStatus(drained)}`,
   );
   const totalSends = results.reduce((s, r) => s + r.accepted, 0);
   const totalCpu = results.reduce(
