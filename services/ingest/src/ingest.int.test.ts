@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  MediaQueue,
   RealtimeChannel,
   realtimeEventAccountIds,
   WaInboundQueue,
@@ -10,7 +11,7 @@ import {
   type ThreadDoc,
 } from '@wacrm/contracts';
 import { threadIdFor } from '@wacrm/firestore';
-import { enqueue, openQueue, type ContractQueue } from '@wacrm/queue';
+import { enqueue, jobIdFrom, openQueue, type ContractQueue } from '@wacrm/queue';
 import {
   captureLogger,
   expectEventually,
@@ -485,6 +486,71 @@ describe('ingest of wa-inbound', () => {
     expect(lid?.mergedInto).toBe(threadIdFor(A, ANA));
     // Nothing deleted: the LID thread keeps its own copies.
     expect(await messageIds(ANA_LID)).toEqual(['L-1', 'L-2']);
+  });
+
+  it("when a photo from a LID is still pending as the LID is mapped to its phone, then the phone thread's copy gets its store-media job and history copies join the history media total", async () => {
+    const photo = (id: string) => ({
+      imageMessage: {
+        url: `https://mmg.whatsapp.net/${id}`,
+        mimetype: 'image/jpeg',
+        fileSha256: 'c2hh',
+        fileLength: 12345,
+        mediaKey: 'a2V5',
+        directPath: `/v/t62/${id}`,
+      },
+    });
+    const media = openQueue(MediaQueue, { connection: redis.connection, prefix: redis.prefix });
+    try {
+      await enqueue(
+        queue,
+        'ingest-messages',
+        messagesJob(A, [raw('L-IMG', ANA_LID, photo('L-IMG'), { messageTimestamp: 20 })]),
+      );
+      // History from the LID before its mapping is known (no contact says who it is).
+      await enqueue(queue, 'ingest-history', {
+        ...gateway(A),
+        source: 'history' as const,
+        chunkId: 'lid-1',
+        syncType: 2,
+        progress: 100,
+        isLatest: false,
+        chats: [{ id: ANA_LID, name: null, unreadCount: 0, conversationTimestamp: 10 }],
+        contacts: [],
+        messages: [raw('H-IMG', ANA_LID, photo('H-IMG'), { messageTimestamp: 10 })],
+      });
+      await settle();
+      // Nobody runs the media worker here: both files are still to be kept.
+      expect((await message(ANA_LID, 'L-IMG'))?.media?.status).toBe('pending');
+      expect((await message(ANA_LID, 'H-IMG'))?.media?.status).toBe('pending');
+      expect((await store.accountRef(A).get()).data()?.historyMediaTotal).toBe(1);
+
+      const mapping = { ...gateway(A), mappings: [{ lid: ANA_LID, pn: ANA }] };
+      await enqueue(queue, 'map-identities', mapping);
+      await settle();
+      // A replay finds the LID thread merged: no copy, no job, nothing counted twice.
+      await enqueue(queue, 'map-identities', mapping);
+      await settle();
+
+      const phone = threadIdFor(A, ANA);
+      expect(await messageIds(ANA)).toEqual(['H-IMG', 'L-IMG']);
+      for (const [id, source] of [
+        ['L-IMG', 'live'],
+        ['H-IMG', 'history'],
+      ] as const) {
+        expect((await message(ANA, id))?.media?.status).toBe('pending');
+        const job = await media.queue.getJob(jobIdFrom('media', phone, id));
+        expect(job?.name, id).toBe('store-media');
+        expect(job?.data).toEqual({ accountId: A, threadId: phone, messageId: id, source });
+        // The LID originals keep their own jobs.
+        expect(
+          await media.queue.getJob(jobIdFrom('media', threadIdFor(A, ANA_LID), id)),
+        ).toBeDefined();
+      }
+      // The media worker counts the history copy's outcome: it is in the total (the live one is not).
+      expect((await store.accountRef(A).get()).data()?.historyMediaTotal).toBe(2);
+    } finally {
+      await media.queue.close();
+    }
   });
 
   it('when a group message arrives, then it is stored with its participant and no phone number', async () => {

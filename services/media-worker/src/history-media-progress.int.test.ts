@@ -46,6 +46,7 @@ let inbound: ContractQueue<typeof WaInboundQueue>;
 let media: ContractQueue<typeof MediaQueue>;
 let reupload: ReturnType<typeof reuploadRequests>;
 const workers: Worker[] = [];
+let mediaWorkerStarted = false;
 
 beforeAll(async () => {
   redis = await useTestRedis();
@@ -98,6 +99,8 @@ afterAll(async () => {
 });
 
 function startWorker(): void {
+  if (mediaWorkerStarted) return;
+  mediaWorkerStarted = true;
   workers.push(
     startMediaWorker(
       {
@@ -128,13 +131,13 @@ function startWorker(): void {
 }
 
 /** A PDF a contact sent, on the emulator's CDN, as a WhatsApp document message. */
-async function pdfMessage(id: string, ts: number, declaredSize?: number) {
+async function pdfMessage(id: string, ts: number, declaredSize?: number, chat = ANA) {
   const bytes = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2048)]);
   const enc = encryptMedia(bytes, 'document');
   const { directPath, url } = await cdn.put(enc.file);
   return raw(
     id,
-    ANA,
+    chat,
     {
       documentMessage: {
         mimetype: 'application/pdf',
@@ -150,10 +153,10 @@ async function pdfMessage(id: string, ts: number, declaredSize?: number) {
   );
 }
 
-async function progress(): Promise<HistoryMediaProgress | undefined> {
-  const doc = (await collections(firestore.db).accounts().doc(ACCOUNT).get()).data();
+async function progress(accountId = ACCOUNT): Promise<HistoryMediaProgress | undefined> {
+  const doc = (await collections(firestore.db).accounts().doc(accountId).get()).data();
   if (doc === undefined) return undefined;
-  const [p] = await readHistoryMediaProgress(firestore.db, [{ id: ACCOUNT, doc }]);
+  const [p] = await readHistoryMediaProgress(firestore.db, [{ id: accountId, doc }]);
   return p;
 }
 
@@ -220,5 +223,59 @@ describe('history media progress per account (issue 17 item 6)', () => {
     expect(await progress()).toEqual({ total: 4, stored: 3, pending: 0, failed: 1, expired: 0 });
     const big = await collections(firestore.db).messages(THREAD).doc('H-BIG').get();
     expect(big.data()?.media).toMatchObject({ status: 'failed' });
+  }, 90_000);
+
+  it('when a LID thread whose history files are still pending is merged into the phone thread, then the copies are kept there too and counted in the total', async () => {
+    const account = 'wa-media-progress-02';
+    const lid = '99887766554433@lid';
+    const phoneThread = threadIdFor(account, ANA);
+    // The media worker is held back: the mapping comes while both files are still pending.
+    await media.queue.pause();
+    await enqueue(inbound, 'ingest-history', {
+      ...gateway(account),
+      source: 'history' as const,
+      chunkId: 'lid-1',
+      syncType: 2,
+      progress: 100,
+      isLatest: false,
+      chats: [{ id: lid, name: null, unreadCount: 0, conversationTimestamp: 200 }],
+      contacts: [],
+      messages: [
+        await pdfMessage('M-1', 100, undefined, lid),
+        await pdfMessage('M-2', 200, undefined, lid),
+      ],
+    });
+    await settleIngest();
+    await enqueue(inbound, 'map-identities', { ...gateway(account), mappings: [{ lid, pn: ANA }] });
+    await settleIngest();
+    const copies = collections(firestore.db).messages(phoneThread);
+    expect((await copies.get()).docs.map((d) => d.id).sort()).toEqual(['M-1', 'M-2']);
+    // The LID originals and the phone thread's copies: four files to keep, none ended yet.
+    expect(await progress(account)).toEqual({
+      total: 4,
+      stored: 0,
+      pending: 4,
+      failed: 0,
+      expired: 0,
+    });
+
+    await media.queue.resume();
+    startWorker();
+    await expectEventually(
+      async () =>
+        expect(await progress(account)).toEqual({
+          total: 4,
+          stored: 4,
+          pending: 0,
+          failed: 0,
+          expired: 0,
+        }),
+      { timeoutMs: 30_000 },
+    );
+    for (const id of ['M-1', 'M-2']) {
+      const copy = (await copies.doc(id).get()).data();
+      expect(copy?.media?.status, id).toBe('stored');
+      expect(copy?.media?.storageKey, id).toEqual(expect.any(String));
+    }
   }, 90_000);
 });

@@ -78,8 +78,8 @@ function withMedia(id: string, source: MessageSource, at: Date): MessageDoc {
   };
 }
 
-/** Writes the messages and adds their media jobs the way ingest does for this source. */
-async function arrive(source: MessageSource, messages: MessageDoc[]): Promise<void> {
+/** Writes the messages and adds their media jobs the way ingest does (each by its source). */
+async function arrive(messages: MessageDoc[]): Promise<void> {
   const batch = firestore.db.batch();
   for (const m of messages) {
     batch.set(collections(firestore.db).messages(THREAD).doc(m.waKey.id), m);
@@ -100,7 +100,7 @@ async function arrive(source: MessageSource, messages: MessageDoc[]): Promise<vo
     pendingApplied: [],
     statusChanges: [],
   };
-  await enqueueMediaJobs(media, ACCOUNT, source, changes);
+  await enqueueMediaJobs(media, ACCOUNT, changes);
 }
 
 describe('live media goes before a history backlog (issue 17 item 6)', () => {
@@ -109,7 +109,7 @@ describe('live media goes before a history backlog (issue 17 item 6)', () => {
     const history = Array.from({ length: BACKLOG }, (_, i) =>
       withMedia(`HIST${String(i).padStart(3, '0')}`, 'history', new Date(t0 + i * 1000)),
     );
-    await arrive('history', history);
+    await arrive(history);
     const done: string[] = [];
     let firstActive: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (firstActive = resolve));
@@ -143,7 +143,7 @@ describe('live media goes before a history backlog (issue 17 item 6)', () => {
     // History is already being fetched when the live message comes in.
     await started;
     const live = withMedia('LIVE001', 'live', new Date());
-    await arrive('live', [live]);
+    await arrive([live]);
     await expectEventually(() => expect(done).toHaveLength(BACKLOG + 1), { timeoutMs: 30_000 });
     const liveAt = done.indexOf('LIVE001');
     // At most the history jobs already taken when it arrived went before it.

@@ -34,6 +34,9 @@ export function historyMediaProgressRef(
     .withConverter(converter);
 }
 
+/** Media the history counts follow: all but live (ingest's total and the worker's outcomes). */
+export const isHistoryMedia = (source: MessageSource): boolean => source !== 'live';
+
 const isOutcome = (status: MediaStatus | undefined): status is Outcome =>
   (OUTCOMES as readonly string[]).includes(status ?? '');
 
@@ -47,7 +50,7 @@ export function historyMediaDelta(
   before: MediaStatus | undefined,
   after: MediaStatus,
 ): HistoryMediaDelta | null {
-  if (source === 'live' || (before ?? 'pending') === after) return null;
+  if (!isHistoryMedia(source) || (before ?? 'pending') === after) return null;
   const delta: HistoryMediaDelta = {};
   if (isOutcome(before)) delta[before] = -1;
   if (isOutcome(after)) delta[after] = 1;

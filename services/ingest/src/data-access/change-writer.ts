@@ -5,7 +5,7 @@ import type { ChangeSet } from '../domain/change-set.js';
 import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
 import { planSearchIndex } from '../domain/search-plan.js';
 import type { FirestoreStore, WriteBatch } from './firestore-store.js';
-import { hasMediaToKeep } from './media-jobs.js';
+import { hasHistoryMediaToKeep } from './media-jobs.js';
 import { applySearchPlan } from './search-index.js';
 
 /** A write that may go in any commit, with what to announce once it is committed. */
@@ -19,8 +19,8 @@ export interface BatchProgress {
   isLast: boolean;
   /** New messages committed up to and including this batch. */
   newMessages: number;
-  /** Of those, the ones with media to keep (a `store-media` job each). */
-  newMedia: number;
+  /** Of those, the ones with history media to keep (a `store-media` job each; not live). */
+  newHistoryMedia: number;
 }
 
 export interface WriteOptions {
@@ -89,7 +89,7 @@ export async function writeChangeSet(
   }
 
   let newMessages = 0;
-  let newMedia = 0;
+  let newHistoryMedia = 0;
   let createdThreads = 0;
   const running = new Map<number, ThreadCounters>();
   for (const [index, planned] of plan.entries()) {
@@ -114,7 +114,7 @@ export async function writeChangeSet(
         batch.set(ref, { ...change.patch, ...counters, updatedAt: now }, { merge: true });
       }
       newMessages += slice.length;
-      newMedia += slice.filter(hasMediaToKeep).length;
+      newHistoryMedia += slice.filter(hasHistoryMediaToKeep).length;
       if (slice.length > 0) {
         events.push({
           type: 'message.created',
@@ -139,7 +139,7 @@ export async function writeChangeSet(
       index,
       isLast: index === plan.length - 1,
       newMessages,
-      newMedia,
+      newHistoryMedia,
     }) ?? []) {
       write.apply(batch);
       events.push(...write.events);

@@ -310,7 +310,7 @@ async function sync(deps: IngestDeps, input: SyncPlan, logger: Logger): Promise<
   }
   for (const a of addressed) builder.mutate(a.threadId, a.messageId, a.mutation);
   const changes = builder.build();
-  if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, source, changes);
+  if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, changes);
 
   // A message sent through the outbox: its owner (outbox-sender) moves the outbox on the fact.
   const facts: SendStatusJob[] = [...input.sendStatus];

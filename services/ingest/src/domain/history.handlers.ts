@@ -61,11 +61,11 @@ export async function ingestHistory(
     let committedMessages = 0;
     // Cumulative, never reset by a new sync: the media worker's outcome counts are too.
     const mediaBase = account?.historyMediaTotal ?? 0;
-    const progressWrites = ({ isLast, newMessages, newMedia }: BatchProgress) => {
+    const progressWrites = ({ isLast, newMessages, newHistoryMedia }: BatchProgress) => {
       committedMessages = newMessages;
       if (!counting) return [];
       // Counted in the commit that creates the messages: the media worker cannot end one first.
-      const historyMediaTotal = mediaBase + newMedia;
+      const historyMediaTotal = mediaBase + newHistoryMedia;
       const history = {
         status: isLast && complete ? ('completed' as const) : ('running' as const),
         messages: base.messages + newMessages,

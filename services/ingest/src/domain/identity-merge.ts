@@ -1,8 +1,13 @@
 import type { IdentityDoc } from '@wacrm/contracts';
-import { threadIdFor } from '@wacrm/firestore';
+import { newAccountDoc, threadIdFor } from '@wacrm/firestore';
 import type { Logger } from '@wacrm/observability';
-import { writeChangeSet, type LooseWrite } from '../data-access/change-writer.js';
-import { identityWrite } from '../data-access/document-writes.js';
+import {
+  writeChangeSet,
+  type BatchProgress,
+  type LooseWrite,
+} from '../data-access/change-writer.js';
+import { accountWrite, identityWrite } from '../data-access/document-writes.js';
+import { enqueueMediaJobs, hasHistoryMediaToKeep } from '../data-access/media-jobs.js';
 import { ChangeSetBuilder, threadSeedOf } from './change-set.js';
 import { seedFor } from './conversation-sync.js';
 import type { IngestDeps } from './ingest-deps.js';
@@ -19,7 +24,9 @@ export function normalizeMapping(lid: string, pn: string): { lid: string; pn: st
  * Records LID ↔ phone mappings and folds each LID thread into its phone thread: the LID
  * thread's messages are copied there (new ones only, so counters stay right on replay), the
  * LID thread is kept and marked `mergedInto`, and from then on everything is filed under the
- * phone JID. Nothing is deleted.
+ * phone JID. Nothing is deleted. A copy whose file is still pending gets its own `store-media`
+ * job, like any new message, so the phone thread keeps the file too; a history one also joins
+ * the account's history media total, as the media worker counts its outcome.
  */
 export async function applyIdentityMappings(
   deps: IngestDeps,
@@ -79,11 +86,32 @@ export async function applyIdentityMappings(
       const doc: IdentityDoc = { accountId, lid, pn, createdAt: now };
       return identityWrite(deps.store, doc);
     });
-  await writeChangeSet(deps.store, builder.build(), {
+  const changes = builder.build();
+  if (deps.media !== undefined) await enqueueMediaJobs(deps.media, accountId, changes);
+  const historyMedia = changes.threads.some((t) => t.newMessages.some(hasHistoryMediaToKeep));
+  const account = historyMedia ? await deps.store.loadAccount(accountId) : undefined;
+  const mediaBase = account?.historyMediaTotal ?? 0;
+  // Counted in the commit that creates the copies, as history.handlers does for a chunk.
+  const progressWrites = ({ newHistoryMedia }: BatchProgress): LooseWrite[] =>
+    newHistoryMedia === 0
+      ? []
+      : [
+          accountWrite(
+            deps.store,
+            accountId,
+            account === undefined ? newAccountDoc(accountId, null, now) : null,
+            {
+              historyMediaTotal: mediaBase + newHistoryMedia,
+              ...(account === undefined ? {} : { updatedAt: now }),
+            },
+          ),
+        ];
+  await writeChangeSet(deps.store, changes, {
     accountId,
     now,
     maxWrites: deps.maxWrites,
     loose: identityWrites,
+    ...(historyMedia ? { reservePerBatch: 1, perBatch: progressWrites } : {}),
     onCommitted: (events) => deps.publisher.publish(events),
   });
   const cache = deps.identities.get(accountId);
