@@ -12,7 +12,8 @@ import { startFirestoreEmulator } from '../src/firestore-emulator.server.js';
 
 // Writes/s of the embedded store with the write-ahead log (every commit fdatasynced before its
 // reply) beside the snapshot-only baseline, in the same run; then restart times after SIGKILL
-// (log replay) and after a clean stop (snapshot load).
+// (log replay) and after a clean stop (snapshot load); then the CPU of a create into a collection
+// of 20,000 documents beside one of 1,000.
 //   npm run bench:store [-- SEQUENTIAL CONCURRENT WRITERS RESTART_DOCS]
 
 const SEQUENTIAL = Number(process.argv[2] ?? 300);
@@ -28,7 +29,7 @@ function client(host: string): { db: Firestore; close: () => Promise<void> } {
   return { db, close: () => deleteApp(app) };
 }
 
-// 50 parents keep each collection small: the emulator slows down as one collection grows.
+// 50 parents, as a real data set spreads its writes (createCost measures one growing collection).
 const docPath = (run: string, n: number): string => `bench-${run}/p${n % 50}/items/d${n}`;
 
 async function measure(writeAheadLog: boolean) {
@@ -118,6 +119,34 @@ async function restartTimes() {
   }
 }
 
+/**
+ * CPU ms per document created in one collection that already holds `size` documents, client and
+ * store together (both in this process): a create must not cost more as its collection grows
+ * (the outbox and webhook records are single collections of tens of thousands on a busy account).
+ */
+async function createCost(size: number, creates = 500) {
+  const emulator = await startFirestoreEmulator({});
+  const { db, close } = client(emulator.host);
+  try {
+    const col = db.collection(`grow-${size}`);
+    for (let start = 0; start < size; start += 500) {
+      const batch = db.batch();
+      for (let n = start; n < Math.min(start + 500, size); n++) {
+        batch.set(col.doc(`d${n}`), { n, status: 'sent' });
+      }
+      await batch.commit();
+    }
+    for (let i = 0; i < 50; i++) await col.doc(`warm${i}`).set({ i });
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < creates; i++) await col.doc(`new${i}`).set({ i, status: 'queued' });
+    const used = process.cpuUsage(cpu);
+    return { size, msPerCreate: (used.user + used.system) / 1000 / creates };
+  } finally {
+    await close();
+    await emulator.stop();
+  }
+}
+
 // Alternated, twice each, so warm-up and neighbours' load do not favour one mode.
 const results = [];
 for (const writeAheadLog of [false, true, false, true]) results.push(await measure(writeAheadLog));
@@ -132,9 +161,15 @@ for (const r of results) {
   );
 }
 const { fromLog, fromSnapshot } = await restartTimes();
+const small = await createCost(1_000);
+const large = await createCost(20_000);
 process.stdout.write(
   `\nRestart after SIGKILL with ${RESTART_DOCS} documents only in the log: ${fmt(fromLog.ms).trim()} ms ` +
     `(${fromLog.ready.replayedLogRecords} records replayed, ${fromLog.ready.restoredDocuments} documents)\n` +
     `Restart from the snapshot the clean stop wrote:               ${fmt(fromSnapshot.ms).trim()} ms ` +
     `(${fromSnapshot.ready.restoredDocuments} documents)\n`,
+);
+process.stdout.write(
+  `\nCPU per create, client and store: ${large.msPerCreate.toFixed(2)} ms into a collection of ` +
+    `${large.size} documents, ${small.msPerCreate.toFixed(2)} ms into one of ${small.size} (baseline)\n`,
 );

@@ -49,9 +49,10 @@ interface StateTree {
 type CollectionMap = Record<string, { documents: Record<string, FirestoreStateDocument> }>;
 
 /**
- * Every document node, existing or only a parent of subcollections. Each level's record is
- * replaced, never mutated, when a child is added, so a walk that yields between documents sees
- * each document as it is when visited and misses none that existed when it started.
+ * Every document node, existing or only a parent of subcollections. Each level's children are
+ * taken with `Object.values` when the walk reaches it (children are added to the level's map in
+ * place: firestore-own-names.ts), so a walk that yields between documents sees each document as
+ * it is when visited and misses none that existed when it started.
  */
 function* walkDocuments(state: FirestoreState): Generator<FirestoreStateDocument> {
   function* visit(collections: CollectionMap): Generator<FirestoreStateDocument> {
