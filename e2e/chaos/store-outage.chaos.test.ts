@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collections } from '@wacrm/firestore';
-import { startChaosRun, until, type ChaosRun } from './system.js';
+import { startChaosRun, underFaults, until, type ChaosRun } from './system.js';
 
 // Issue 16, "Done when": Firestore unreachable for 3 minutes during inbound traffic. The store
 // process is frozen (SIGSTOP: it holds every connection and answers nothing, as a partitioned
@@ -55,15 +55,17 @@ describe('the store unreachable during inbound traffic', () => {
       await until(
         `send ${i}`,
         async () => {
-          const r = await run
-            .api('POST', '/api/whatsapp/send', {
-              accountId: accountIds[a],
-              to: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
-              text: `store outage send ${i}`,
-              requestId: `store-outage-${String(i).padStart(3, '0')}`,
-            })
-            .catch(() => undefined);
-          return r?.status === 202 ? true : undefined;
+          const r = await underFaults(() =>
+            run.api.POST('/api/whatsapp/send', {
+              body: {
+                accountId: accountIds[a]!,
+                to: `+4075${String(a).padStart(2, '0')}${String(i % CONTACTS).padStart(5, '0')}`,
+                text: `store outage send ${i}`,
+                requestId: `store-outage-${String(i).padStart(3, '0')}`,
+              },
+            }),
+          );
+          return r?.response.status === 202 ? true : undefined;
         },
         OUTAGE_MS + 120_000,
         1_000,

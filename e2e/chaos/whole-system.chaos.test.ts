@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collections } from '@wacrm/firestore';
-import { startChaosRun, until, type ChaosRun, type Service } from './system.js';
+import { startChaosRun, underFaults, until, type ChaosRun, type Service } from './system.js';
 
 // Issue 16, "Done when": the whole system as real processes — Redis (its own, append-only), the
 // embedded store (Firestore emulator with its write-ahead log), the WhatsApp network emulator,
@@ -181,8 +181,8 @@ describe('the whole system under SIGKILLs, a Redis outage and a store crash', ()
         await until(
           `send ${s.requestId}`,
           async () => {
-            const r = await run.api('POST', '/api/whatsapp/send', s).catch(() => undefined);
-            if (r?.status === 202) return true;
+            const r = await underFaults(() => run.api.POST('/api/whatsapp/send', { body: s }));
+            if (r?.response.status === 202) return true;
             faults.sendRetries += 1;
             return undefined;
           },

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createOpenApiTrafficValidator, validatingFetch } from './openapi-traffic.js';
+import {
+  createOpenApiTrafficValidator,
+  OpenApiTrafficMismatch,
+  validatingFetch,
+} from './openapi-traffic.js';
 
 // The document GET /openapi.json serves, as committed beside the generated client.
 const doc = JSON.parse(
@@ -179,6 +183,8 @@ describe('OpenAPI traffic validation', () => {
       await expect(call(`${base}/api/me`)).rejects.toThrow(
         /GET \/api\/me → 200 \(getMe\): the body does not match the document: .*additional properties \(passwordHash\)/,
       );
+      // Its own class: the chaos tests retry through refused connections, never through this.
+      await expect(call(`${base}/api/me`)).rejects.toBeInstanceOf(OpenApiTrafficMismatch);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

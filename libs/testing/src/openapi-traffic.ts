@@ -253,8 +253,7 @@ export function createOpenApiTrafficValidator(doc: Json) {
   }
 
   const fail = (problems: string[]) => {
-    if (problems.length > 0)
-      throw new Error(`HTTP traffic does not match the OpenAPI document:\n${problems.join('\n')}`);
+    if (problems.length > 0) throw new OpenApiTrafficMismatch(problems);
   };
   return {
     check,
@@ -270,6 +269,17 @@ export function createOpenApiTrafficValidator(doc: Json) {
   };
 }
 export type OpenApiTrafficValidator = ReturnType<typeof createOpenApiTrafficValidator>;
+
+/**
+ * An exchange the document does not describe. Its own class, so a test that retries through
+ * faults (connection refused, timeouts) can still let this one fail it.
+ */
+export class OpenApiTrafficMismatch extends Error {
+  constructor(readonly problems: string[]) {
+    super(`HTTP traffic does not match the OpenAPI document:\n${problems.join('\n')}`);
+    this.name = 'OpenApiTrafficMismatch';
+  }
+}
 
 /**
  * A fetch that checks every exchange against the document (for tests that call a listening
