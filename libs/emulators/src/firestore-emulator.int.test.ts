@@ -17,6 +17,7 @@ import {
   Timestamp,
   type DocumentData,
   type Firestore,
+  type Query,
 } from 'firebase-admin/firestore';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './free-port.util.js';
@@ -313,6 +314,44 @@ describe('startFirestoreEmulator', () => {
       ['a', true, { words: 'ana', at: Timestamp.fromDate(when) }],
     ]);
     expect((await db.getAll(db.doc('idx/c')))[0]!.data()).toMatchObject({ terms: ['co'] });
+  });
+
+  it("when a query is where(array-contains, text) without orderBy, then it answers as the library's own filter does (array-contains-any of that one value): collection order, strings only, limit", async () => {
+    const emulator = await startEmulator();
+    const db = adminFirestore(emulator.host);
+    const docs: Array<[string, DocumentData]> = [
+      ['d1', { terms: ['an', 'ana'] }],
+      ['d2', { terms: 'an' }],
+      ['d3', { terms: [1, 'and', null] }],
+      ['d4', { other: ['an'] }],
+      ['d5', { terms: [{ an: 'an' }, ['an'], 'an'] }],
+      ['d6', { terms: ['5', 'ann'] }],
+      ['d7', { terms: [5, 'an'] }],
+      ['d8', { terms: [] }],
+      ['d9', { terms: ['an'] }],
+    ];
+    for (const [id, data] of docs) await db.doc(`idx/${id}`).set(data);
+    await db.doc('idx/d9').delete();
+    await db.doc('idx/d9').set({ terms: ['an'] });
+    // A document later given the value, and one that loses it: the stored array decides.
+    await db.doc('idx/d6').update({ terms: ['5', 'ann', 'an'] });
+    await db.doc('idx/d1').update({ terms: ['ana'] });
+    await db.doc('idx/d1/sub/x').set({ terms: ['an'] });
+    const ids = async (q: Query) => (await q.get()).docs.map((d) => d.id);
+    const idx = db.collection('idx');
+    for (const value of ['an', '5', 'ana', 'zz']) {
+      for (const limit of [undefined, 1, 2, 10]) {
+        const fast = idx.where('terms', 'array-contains', value);
+        const library = idx.where('terms', 'array-contains-any', [value]);
+        expect(
+          await ids(limit === undefined ? fast : fast.limit(limit)),
+          `${value} limit ${limit}`,
+        ).toEqual(await ids(limit === undefined ? library : library.limit(limit)));
+      }
+    }
+    expect(await ids(idx.where('terms', 'array-contains', 'an'))).toEqual(['d5', 'd6', 'd7', 'd9']);
+    expect(await ids(idx.where('terms', 'array-contains', 'an').limit(2))).toEqual(['d5', 'd6']);
+    expect(await ids(idx.where('terms', 'array-contains', 5))).toEqual(['d7']);
   });
 
   it('when clients commit, get and query, then GET /stats counts commits, writes, documents read and queries', async () => {

@@ -14,6 +14,7 @@ import {
 } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import './firestore-own-names.js';
+import './firestore-array-contains.js';
 import {
   ServerCredentials,
   status,

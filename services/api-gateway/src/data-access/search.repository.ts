@@ -227,6 +227,12 @@ async function readFields<T, K extends keyof T & string>(
   );
 }
 
+/**
+ * A hit's message and thread fields in one mask: neither kind of document has the other's
+ * fields, so one batch get answers both as two masked ones would, one store round trip less.
+ */
+const HIT_FIELDS = [...new Set([...MESSAGE_FIELDS, ...THREAD_FIELDS])];
+
 async function hydrate(
   db: Firestore,
   accountId: string,
@@ -236,18 +242,20 @@ async function hydrate(
   if (page.length === 0) return [];
   const c = collections(db);
   const threadIds = [...new Set(page.map((e) => e.threadId))];
-  const [messageDocs, threadDocs] = await Promise.all([
-    readFields<MessageDoc, (typeof MESSAGE_FIELDS)[number]>(
-      db,
-      page.map((e) => c.messages(e.threadId).doc(e.messageId)),
-      MESSAGE_FIELDS,
-    ),
-    readFields<ThreadDoc, (typeof THREAD_FIELDS)[number]>(
-      db,
-      threadIds.map((id) => c.threads().doc(id)),
-      THREAD_FIELDS,
-    ),
-  ]);
+  const docs = await readFields<MessageDoc & ThreadDoc, (typeof HIT_FIELDS)[number]>(
+    db,
+    [
+      ...page.map((e) => c.messages(e.threadId).doc(e.messageId)),
+      ...threadIds.map((id) => c.threads().doc(id)),
+    ] as Array<DocumentReference<MessageDoc & ThreadDoc>>,
+    HIT_FIELDS,
+  );
+  const messageDocs = docs.slice(0, page.length) as Array<
+    Pick<MessageDoc, (typeof MESSAGE_FIELDS)[number]> | undefined
+  >;
+  const threadDocs = docs.slice(page.length) as Array<
+    Pick<ThreadDoc, (typeof THREAD_FIELDS)[number]> | undefined
+  >;
   const threads = new Map<string, Pick<ThreadDoc, (typeof THREAD_FIELDS)[number]>>();
   threadDocs.forEach((t, i) => {
     if (t !== undefined) threads.set(threadIds[i]!, t);
