@@ -3,8 +3,9 @@ import '@wacrm/wa-emulator/preload';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessagesJob } from '@wacrm/contracts';
+import { threadIdFor } from '@wacrm/firestore';
 import { expectEventually, useTestFirestore, useTestRedis, type TestRedis } from '@wacrm/testing';
-import { ingestMessages } from '../../ingest/src/domain/messages.handlers.js';
+import { recordOutbound } from '../../ingest/src/domain/send.handlers.js';
 import { EmulatorSessions } from '../test/emulator-session.js';
 
 const firestore = useTestFirestore();
@@ -52,16 +53,21 @@ describe('a contact asks for a message again after a reconnect (real Baileys aga
         resends: 0,
       }),
     );
-    // Ingest stores the sent message (Baileys reports its own send as a fromMe upsert).
-    const deps = env.ingestDeps();
-    await expectEventually(async () => {
-      const jobs = (await env.inbound.queue.getJobs(['waiting', 'completed']))
-        .filter((j) => j.name === 'ingest-messages')
-        .map((j) => j.data as IngestMessagesJob)
-        .filter((j) => j.accountId === id && j.messages.some((m) => m.key.id === waMessageId));
-      expect(jobs.length).toBeGreaterThan(0);
-      for (const job of jobs) await ingestMessages(job, deps, env.logger);
-    });
+    // Ingest stores the sent message from its outbox document, as the send route has it do.
+    const to = `${contact.slice(1)}@s.whatsapp.net`;
+    await recordOutbound(
+      {
+        accountId: id,
+        requestId: `req-${waMessageId}`,
+        threadId: threadIdFor(id, to),
+        to,
+        waMessageId,
+        acceptedAt: new Date().toISOString(),
+        content: { body: 'Da, sâmbătă la 18:00', media: null, replyTo: null },
+      },
+      env.ingestDeps(),
+      env.logger,
+    );
     // A new socket: Baileys' in-memory copy of the message is gone.
     await first.stop(true);
     const second = await env.open(id);
@@ -76,5 +82,32 @@ describe('a contact asks for a message again after a reconnect (real Baileys aga
         }),
       { timeoutMs: 15_000 },
     );
+  });
+
+  it('when the session sends a message, then Baileys does not echo it to wa-inbound (the outbox gives the conversation its copy)', async () => {
+    const id = 'send-no-echo';
+    const session = await env.paired(id);
+    const contact = '+40722777999';
+    await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Bună ziua' });
+    const waMessageId = `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+    await session.send({
+      requestId: `req-${waMessageId}`,
+      accountId: id,
+      to: contact,
+      waMessageId,
+      text: 'Bună ziua, cu ce vă ajut?',
+    });
+    // Events are published in the order Baileys emits them: once the contact's answer, written
+    // after the send, is on wa-inbound, an echo of the send would be there before it.
+    const answer = await env.control(`/accounts/${id}/inbound`, { from: contact, text: 'Mersi' });
+    const [answerId] = (answer.json as { messageIds: string[] }).messageIds;
+    const carried = async () =>
+      (await env.inbound.queue.getJobs(['waiting', 'completed']))
+        .filter((j) => j.name === 'ingest-messages')
+        .map((j) => j.data as IngestMessagesJob)
+        .filter((j) => j.accountId === id)
+        .flatMap((j) => j.messages.map((m) => m.key.id));
+    await expectEventually(async () => expect(await carried()).toContain(answerId));
+    expect(await carried()).not.toContain(waMessageId);
   });
 });

@@ -93,6 +93,11 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
         ...history,
         ...(options.version !== undefined ? { version: options.version } : {}),
         markOnlineOnConnect: false,
+        // Our own sends are not echoed as `messages.upsert`: the conversation gets a send from its
+        // outbox document (ingest's record-outbound, and record-send-result at WhatsApp's ack),
+        // so the echo was one more wa-inbound job per send that ingest dropped as a duplicate.
+        // Sends from the account's other devices still come from WhatsApp as messages.
+        emitOwnEvents: false,
         ...(driverOptions.waWebSocketUrl !== undefined
           ? { waWebSocketUrl: socketUrlFor(driverOptions.waWebSocketUrl, options.accountId) }
           : {}),
