@@ -5,16 +5,19 @@ import {
   type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
-import {
-  BatchGetDocumentsResponse,
-  RunQueryResponse,
-  type BatchGetDocumentsRequest,
-  type CommitRequest,
-  type RunQueryRequest,
+import type {
+  BatchGetDocumentsRequest,
+  CommitRequest,
+  RunQueryRequest,
 } from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import './firestore-own-names.js';
 import './firestore-array-contains.js';
+import {
+  encodeBatchGetResponse,
+  encodeRunQueryResponse,
+  timestampOf,
+} from './firestore-read-encoder.js';
 import {
   ServerCredentials,
   status,
@@ -177,8 +180,7 @@ export async function startFirestoreEmulator(
     queries: 0,
     writesByCollection: {},
   };
-  honourProjections(grpcServer, state);
-  honourFieldMasks(grpcServer, state);
+  answerReadsFromState(grpcServer, state);
   countOperations(grpcServer, counts);
   if (log) {
     installWriteAheadLog(grpcServer, state, log, (err) => {
@@ -307,6 +309,7 @@ function replaceHandler(
   server: GrpcServer,
   method: string,
   wrap: (func: GrpcHandler['func']) => GrpcHandler['func'],
+  wrapSerialize: (serialize: GrpcHandler['serialize']) => GrpcHandler['serialize'] = (s) => s,
 ): void {
   // grpc-js keeps registered methods in a private map; register/unregister are public.
   const handlers = (server as unknown as { handlers: Map<string, GrpcHandler> }).handlers;
@@ -314,107 +317,91 @@ function replaceHandler(
   const handler = handlers.get(path);
   if (!handler) throw new Error(`The Firestore emulator has no gRPC method ${path}`);
   server.unregister(path);
-  server.register(path, wrap(handler.func), handler.serialize, handler.deserialize, handler.type);
+  server.register(
+    path,
+    wrap(handler.func),
+    wrapSerialize(handler.serialize),
+    handler.deserialize,
+    handler.type,
+  );
 }
 
 /**
- * `query.select(...)`: the library answers a query with whole documents; Firestore returns only
- * the fields selected. Searching reads its index this way (a thread's index document holds every
- * prefix of its name and phone, and all of it was converted, serialised and parsed for each
- * result). Top-level field names are projected here; a query selecting a nested path is answered
- * by the library as before, with whole documents.
+ * Reads answered from the stored documents straight into wire bytes (firestore-read-encoder.ts),
+ * with Firestore's projections: `query.select(...)` and `getAll(..., { fieldMask })` return only
+ * the fields named, where the library sends whole documents (searching reads its index this way:
+ * a thread's index document holds every prefix of its name and phone). A read that opens a
+ * transaction, or that names a nested path, is answered by the library as before.
  */
-function honourProjections(server: GrpcServer, state: FirestoreState): void {
-  replaceHandler(server, 'RunQuery', (func) => {
-    const whole = func as (call: unknown) => void;
-    return ((call: ServerWritableStream<RunQueryRequest, RunQueryResponse>) => {
-      const query = call.request.structured_query;
-      const names = query.has_select ? query.select.fields.map((f) => f.field_path) : [];
-      if (
-        call.request.consistency_selector === 'new_transaction' ||
-        names.length === 0 ||
-        names.some((n) => n.includes('.') || n.includes('`'))
-      ) {
-        whole(call);
-        return;
-      }
-      const at = new Date();
-      const readTime = timestampOf(at);
-      const docs = state.v1Query(call.request.parent, query);
-      const transaction = call.request.transaction;
-      if (docs.length === 0) {
-        call.write(RunQueryResponse.fromObject({ done: true, read_time: readTime, transaction }));
-      }
-      docs.forEach((doc, i) => {
-        call.write(
-          RunQueryResponse.fromObject({
-            document: projected(doc, names),
-            done: i === docs.length - 1,
-            read_time: readTime,
-            skipped_results: 0,
-            transaction,
-          }),
-        );
-      });
-      call.end();
-    }) as GrpcHandler['func'];
-  });
+function answerReadsFromState(server: GrpcServer, state: FirestoreState): void {
+  replaceHandler(
+    server,
+    'RunQuery',
+    (func) => {
+      const library = func as (call: unknown) => void;
+      return ((call: ServerWritableStream<RunQueryRequest, Buffer>) => {
+        const r = call.request;
+        const query = r.structured_query;
+        const names = query.has_select ? query.select.fields.map((f) => f.field_path) : undefined;
+        if (r.consistency_selector === 'new_transaction' || !topLevel(names)) {
+          library(call);
+          return;
+        }
+        const readTime = timestampOf(new Date());
+        const docs = state.v1Query(r.parent, query);
+        const projection = names === undefined || names.length === 0 ? undefined : names;
+        const transaction = r.transaction;
+        if (docs.length === 0) {
+          call.write(encodeRunQueryResponse({ readTime, transaction, done: true }));
+        }
+        docs.forEach((document, i) => {
+          call.write(
+            encodeRunQueryResponse({
+              document,
+              names: projection,
+              readTime,
+              transaction,
+              done: i === docs.length - 1,
+            }),
+          );
+        });
+        call.end();
+      }) as GrpcHandler['func'];
+    },
+    passEncoded,
+  );
+  replaceHandler(
+    server,
+    'BatchGetDocuments',
+    (func) => {
+      const library = func as (call: unknown) => void;
+      return ((call: ServerWritableStream<BatchGetDocumentsRequest, Buffer>) => {
+        const r = call.request;
+        const names = r.has_mask ? r.mask.field_paths : undefined;
+        if (r.has_new_transaction || !topLevel(names)) {
+          library(call);
+          return;
+        }
+        const readTime = timestampOf(new Date());
+        const projection = names === undefined || names.length === 0 ? undefined : names;
+        for (const path of r.documents) {
+          call.write(encodeBatchGetResponse(path, state.getDocument(path), readTime, projection));
+        }
+        call.end();
+      }) as GrpcHandler['func'];
+    },
+    passEncoded,
+  );
 }
 
-type StateDocument = ReturnType<FirestoreState['getDocument']>;
-
-/** A stored document with only the named top-level fields, as the v1 API sends it. */
-function projected(doc: StateDocument, names: readonly string[]) {
-  const fields: Record<
-    string,
-    ReturnType<NonNullable<ReturnType<StateDocument['getField']>>['toV1ValueObject']>
-  > = {};
-  for (const name of names) {
-    const field = name === '__name__' ? undefined : doc.getField(name);
-    if (field !== undefined) fields[name] = field.toV1ValueObject();
-  }
-  const meta = doc.metadata;
-  return {
-    name: doc.getPath(),
-    fields,
-    create_time: meta.hasExist ? timestampOf(meta.createdAt) : undefined,
-    update_time: meta.hasExist ? timestampOf(meta.updatedAt) : undefined,
-  };
+/** No field names, or top-level ones only (a dotted or quoted path is the library's). */
+function topLevel(names: readonly string[] | undefined): boolean {
+  return names === undefined || !names.some((n) => n.includes('.') || n.includes('`'));
 }
 
-/** `getAll(..., { fieldMask })`: the library sends whole documents; Firestore the fields masked. */
-function honourFieldMasks(server: GrpcServer, state: FirestoreState): void {
-  replaceHandler(server, 'BatchGetDocuments', (func) => {
-    const whole = func as (call: unknown) => void;
-    return ((call: ServerWritableStream<BatchGetDocumentsRequest, BatchGetDocumentsResponse>) => {
-      const r = call.request;
-      const names = r.has_mask ? r.mask.field_paths : [];
-      if (
-        r.has_new_transaction ||
-        names.length === 0 ||
-        names.some((n) => n.includes('.') || n.includes('`'))
-      ) {
-        whole(call);
-        return;
-      }
-      const readTime = timestampOf(new Date());
-      for (const path of r.documents) {
-        const doc = state.getDocument(path);
-        call.write(
-          BatchGetDocumentsResponse.fromObject(
-            doc.metadata.hasExist
-              ? { found: projected(doc, names), read_time: readTime }
-              : { missing: path, read_time: readTime },
-          ),
-        );
-      }
-      call.end();
-    }) as GrpcHandler['func'];
-  });
-}
-
-function timestampOf(at: Date): { seconds: number; nanos: number } {
-  return { seconds: Math.floor(at.getTime() / 1000), nanos: (at.getTime() % 1000) * 1e6 };
+/** A method's serialiser that sends bytes already encoded as they are. */
+function passEncoded(serialize: GrpcHandler['serialize']): GrpcHandler['serialize'] {
+  return (value) => (Buffer.isBuffer(value) ? value : serialize(value));
 }
 
 interface WriteLike {

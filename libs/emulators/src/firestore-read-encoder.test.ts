@@ -1,0 +1,182 @@
+import { FirestoreState } from '@firestore-emulator/server';
+import {
+  BatchGetDocumentsResponse,
+  RunQueryResponse,
+} from '@firestore-emulator/proto/dist/google/firestore/v1/firestore.js';
+import { Write } from '@firestore-emulator/proto/dist/google/firestore/v1/write.js';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeBatchGetResponse,
+  encodeRunQueryResponse,
+  timestampOf,
+} from './firestore-read-encoder.js';
+
+const ROOT = 'projects/p/databases/(default)/documents';
+
+type V1Fields = Parameters<typeof Write.fromObject>[0]['update'] extends infer U
+  ? U extends { fields?: infer F }
+    ? F
+    : never
+  : never;
+
+/** Every value case, at its edges: defaults, negatives, non-finite, nesting, integer-like keys. */
+const EVERY_VALUE: V1Fields = {
+  nil: { null_value: 0 },
+  yes: { boolean_value: true },
+  no: { boolean_value: false },
+  zero: { integer_value: 0 },
+  negative: { integer_value: -5 },
+  big: { integer_value: 9_007_199_254_740_991 },
+  small: { integer_value: -9_007_199_254_740_991 },
+  half: { double_value: 1.5 },
+  dzero: { double_value: 0 },
+  nzero: { double_value: -0 },
+  nan: { double_value: NaN },
+  inf: { double_value: -Infinity },
+  epoch: { timestamp_value: { seconds: 0, nanos: 0 } },
+  before: { timestamp_value: { seconds: -86_400, nanos: 5_000_000 } },
+  at: { timestamp_value: { seconds: 1_733_500_000, nanos: 123_000_000 } },
+  empty: { string_value: '' },
+  text: { string_value: 'Ștefan ţ ă â î 😀 \u0000 end' },
+  bytes: { bytes_value: new Uint8Array([0, 255, 16, 128]) },
+  nobytes: { bytes_value: new Uint8Array([]) },
+  ref: { reference_value: `${ROOT}/threads/t1` },
+  origin: { geo_point_value: { latitude: 0, longitude: 0 } },
+  place: { geo_point_value: { latitude: 44.4268, longitude: -26.1025 } },
+  list: {
+    array_value: {
+      values: [
+        { string_value: 'a' },
+        { integer_value: 2 },
+        { null_value: 0 },
+        { array_value: { values: [] } },
+        { map_value: { fields: { k: { boolean_value: false } } } },
+      ],
+    },
+  },
+  nolist: { array_value: { values: [] } },
+  nomap: { map_value: { fields: {} } },
+  nested: {
+    map_value: {
+      fields: {
+        '2024': { string_value: 'week' },
+        '10': { integer_value: 10 },
+        'a b': { map_value: { fields: { deep: { double_value: 2.25 } } } },
+      },
+    },
+  },
+  '7': { string_value: 'an integer-like top-level key' },
+};
+
+function stateWith(docs: Record<string, V1Fields>): FirestoreState {
+  const state = new FirestoreState();
+  let at = Date.parse('2026-12-07T10:00:00.000Z');
+  for (const [path, fields] of Object.entries(docs)) {
+    at += 1234;
+    state.writeV1Document(
+      new Date(at),
+      Write.fromObject({ update: { name: `${ROOT}/${path}`, fields } }),
+    );
+  }
+  return state;
+}
+
+const readTime = timestampOf(new Date('2026-12-07T11:22:33.456Z'));
+const transaction = new Uint8Array([17, 2, 0, 0, 0, 0, 0, 0, 9]);
+
+describe('firestore read encoder', () => {
+  it('when a query answers documents, then the bytes are those the library sends, byte for byte', () => {
+    const state = stateWith({
+      'c/every': EVERY_VALUE,
+      'c/bare': {},
+      'c/one': { x: { string_value: 'y' } },
+    });
+    for (const id of ['every', 'bare', 'one']) {
+      const doc = state.getDocument(`${ROOT}/c/${id}`);
+      for (const [tx, done] of [
+        [new Uint8Array(), false],
+        [transaction, true],
+      ] as const) {
+        const library = RunQueryResponse.fromObject({
+          document: doc.toV1DocumentObject(),
+          done,
+          read_time: readTime,
+          skipped_results: 0,
+          transaction: tx,
+        }).serialize();
+        const ours = encodeRunQueryResponse({ document: doc, readTime, transaction: tx, done });
+        expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(library).toString('hex'));
+      }
+    }
+  });
+
+  it('when a query answers nothing, then the one response is the library’s done-without-document', () => {
+    const library = RunQueryResponse.fromObject({
+      done: true,
+      read_time: readTime,
+      skipped_results: 0,
+      transaction,
+    }).serialize();
+    const ours = encodeRunQueryResponse({ readTime, transaction, done: true });
+    expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(library).toString('hex'));
+  });
+
+  it('when a batch get finds a document or not, then found and missing are the library’s bytes', () => {
+    const state = stateWith({ 'c/every': EVERY_VALUE });
+    const found = state.getDocument(`${ROOT}/c/every`);
+    expect(encodeBatchGetResponse(found.getPath(), found, readTime).toString('hex')).toBe(
+      Buffer.from(
+        BatchGetDocumentsResponse.fromObject({
+          found: found.toV1DocumentObject(),
+          read_time: readTime,
+        }).serialize(),
+      ).toString('hex'),
+    );
+    const path = `${ROOT}/c/absent`;
+    const absent = state.getDocument(path);
+    expect(encodeBatchGetResponse(path, absent, readTime).toString('hex')).toBe(
+      Buffer.from(
+        BatchGetDocumentsResponse.fromObject({ missing: path, read_time: readTime }).serialize(),
+      ).toString('hex'),
+    );
+  });
+
+  it('when fields are named, then only those that exist are sent, decoded as the library stores them', () => {
+    const state = stateWith({ 'c/every': EVERY_VALUE });
+    const doc = state.getDocument(`${ROOT}/c/every`);
+    const names = ['text', 'list', 'absent', '__name__', 'toString', '__proto__', '7', 'nested'];
+    const whole = doc.toV1DocumentObject();
+    const decoded = RunQueryResponse.deserialize(
+      encodeRunQueryResponse({ document: doc, names, readTime, transaction, done: true }),
+    ).toObject();
+    expect(decoded.document?.name).toBe(doc.getPath());
+    expect(Object.keys(decoded.document?.fields ?? {}).sort()).toEqual(
+      ['7', 'list', 'nested', 'text'].sort(),
+    );
+    const library = RunQueryResponse.fromObject({
+      document: {
+        ...whole,
+        fields: {
+          text: whole.fields.text!,
+          list: whole.fields.list!,
+          '7': whole.fields['7']!,
+          nested: whole.fields.nested!,
+        },
+      },
+      done: true,
+      read_time: readTime,
+      transaction,
+    }).toObject();
+    expect(decoded).toEqual(library);
+    const got = BatchGetDocumentsResponse.deserialize(
+      encodeBatchGetResponse(doc.getPath(), doc, readTime, ['half', 'nope']),
+    ).toObject();
+    expect(got).toEqual(
+      BatchGetDocumentsResponse.fromObject({
+        found: { ...whole, fields: { half: whole.fields.half! } },
+        read_time: readTime,
+      }).toObject(),
+    );
+    expect(got.found?.fields?.half?.double_value).toBe(1.5);
+  });
+});
