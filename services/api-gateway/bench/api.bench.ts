@@ -1,32 +1,37 @@
 /**
  * `npm run bench:api`: req/s and p50/p99 latency of the thread and message lists, side by
  * side with two baselines measured in the same run: a bare Fastify route and the gateway's
- * `/api/me` (auth, rate limit, metrics, no Firestore). Real Redis and the Firestore emulator
- * (in-process, so it shares the CPU with the gateway).
+ * `/api/me` (auth, rate limit, metrics, no Firestore). Processes as `npm start` runs them on
+ * embedded defaults: redis-server, the Firestore emulator from its build output with its snapshot
+ * and write-ahead log, the api-gateway from its build output; this process seeds and generates
+ * load (each process's output in a directory under BENCH_API_LOG_DIR, default the temp dir;
+ * BENCH_API_CPU_PROF=<dir> makes the store and the gateway write V8 CPU profiles there).
  *
  * Then search over BENCH_SEARCH_MESSAGES (100,000) messages, indexed by ingest's own planner and
  * writer, at a fixed arrival rate (open loop: request i leaves at t0 + i/rate whether or not
- * earlier ones were answered), beside the thread list at the same rate: p50/p99 and CPU ms of
- * this process (gateway, store and load generator) per request.
+ * earlier ones were answered), beside the thread list at the same rate: p50/p99 and CPU ms per
+ * request summed over the gateway, the store and Redis (/proc), the load generator apart.
  */
 import { Agent, request as httpRequest } from 'node:http';
-import { loadavg } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { ApiGatewayEnv, parseConfig } from '@wacrm/config';
-import { startFirestoreEmulator, startRedisServer } from '@wacrm/emulators';
+import { freePort, startRedisServer } from '@wacrm/emulators';
 import { initFirebase } from '@wacrm/firestore';
-import { createLogger } from '@wacrm/observability';
 import type { MessageDoc, ThreadDoc } from '@wacrm/contracts';
-import { startGateway } from '../src/gateway.js';
 import { writeSearchIndex } from '../test/search-seed.js';
 // Ingest's own planner and writer, as the seed uses them: the live index cost per message.
 import { applySearchPlan } from '../../ingest/src/data-access/search-index.js';
 import { emptySearchPlan, planMessage } from '../../ingest/src/domain/search-plan.js';
+import { BenchProcesses, cpuMsOf, httpOk, ownCpuMs, percentile } from './processes.js';
 
 // eslint-disable-next-line no-restricted-properties -- firebase-admin reads it from the environment
 process.env.METADATA_SERVER_DETECTION = 'none';
 
+// eslint-disable-next-line no-restricted-properties -- the bench's own knobs
+const env = process.env;
 const DURATION_S = Number(process.argv[2] ?? 10);
 const CONNECTIONS = 10;
 const ACCOUNT = 'wa-bench01';
@@ -34,10 +39,36 @@ const THREADS = 1000;
 const MESSAGES = 2000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 /** Search: messages over a year in the same account's threads, searched at a fixed rate. */
-// eslint-disable-next-line no-restricted-properties -- a bench knob, like the argument above
-const SEARCH_MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
+const SEARCH_MESSAGES = Number(env.BENCH_SEARCH_MESSAGES ?? 100_000);
 const SEARCH_RATE = 20;
 const SEARCH_DURATION_S = Math.max(DURATION_S, 15);
+const LOG_DIR = await mkdtemp(join(env.BENCH_API_LOG_DIR ?? tmpdir(), 'bench-api-logs-'));
+const group = new BenchProcesses(LOG_DIR, env.BENCH_API_CPU_PROF);
+let redisStop: (() => Promise<void>) | undefined;
+/** The processes a request costs (their CPU summed per request); set once they run. */
+const served: Array<{ name: string; pid: () => number | undefined }> = [];
+
+/** CPU ms so far of each serving process, and of this one (the load generator). */
+async function cpuNow(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const { name, pid } of served) out.set(name, await cpuMsOf(pid()));
+  out.set('load generator', ownCpuMs());
+  return out;
+}
+
+interface CpuSplit {
+  /** CPU ms per request summed over the serving processes. */
+  perRequest: number;
+  /** `gateway 9.1, firestore 6.0, redis 0.4; load generator 1.2` */
+  split: string;
+}
+
+function cpuPer(a: Map<string, number>, b: Map<string, number>, requests: number): CpuSplit {
+  const per = (name: string) => ((b.get(name) ?? 0) - (a.get(name) ?? 0)) / requests;
+  const perRequest = served.reduce((sum, { name }) => sum + per(name), 0);
+  const split = `${served.map(({ name }) => `${name} ${per(name).toFixed(1)}`).join(', ')}; load generator ${per('load generator').toFixed(1)}`;
+  return { perRequest, split };
+}
 /** Words of a party-booking chat, most common first (written with their diacritics). */
 const WORDS = (
   'bună ziua mulțumesc da nu pentru sâmbătă duminică petrecere tort preț ofertă adresa ora ' +
@@ -99,6 +130,7 @@ interface RateRow {
   p99: number;
   max: number;
   cpuMsPerRequest: number;
+  cpuSplit: string;
   errors: number;
 }
 
@@ -114,10 +146,6 @@ function get(agent: Agent, base: URL, path: string, headers: Record<string, stri
     req.on('error', () => resolve(0));
     req.end();
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /**
@@ -153,10 +181,10 @@ async function measureRate(
     return { latencies: latencies.sort((a, b) => a - b), errors };
   };
   await run(2 * SEARCH_RATE); // warm-up
-  const cpu = process.cpuUsage();
+  const before = await cpuNow();
   const total = seconds * SEARCH_RATE;
   const { latencies, errors } = await run(total);
-  const used = process.cpuUsage(cpu);
+  const cpu = cpuPer(before, await cpuNow(), total);
   agent.destroy();
   return {
     name,
@@ -164,7 +192,8 @@ async function measureRate(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: latencies[latencies.length - 1] ?? NaN,
-    cpuMsPerRequest: (used.user + used.system) / 1000 / total,
+    cpuMsPerRequest: cpu.perRequest,
+    cpuSplit: cpu.split,
     errors,
   };
 }
@@ -282,32 +311,48 @@ const LIVE_MESSAGES = 200;
 /**
  * The index as ingest keeps it for a message arriving alone (a send, a live message): each of
  * the last LIVE_MESSAGES seeded messages indexed again as a new message of its own (new ids, the
- * same words and week), one plan and commit each. Documents written per message and CPU ms.
+ * same words and week), one plan and commit each. Documents written per message and CPU ms of
+ * the writer (this process, as ingest) and the store.
  */
 async function indexLive(
   db: ReturnType<typeof initFirebase>['db'],
   messages: MessageDoc[],
-): Promise<{ writesPerMessage: number; cpuMsPerMessage: number }> {
+): Promise<{ writesPerMessage: number; writerMs: number; storeMs: number }> {
   let writes = 0;
-  const cpu = process.cpuUsage();
+  const before = await cpuNow();
   for (const m of messages) {
     const plan = emptySearchPlan();
     planMessage(plan, { ...m, waKey: { ...m.waKey, id: `L${m.waKey.id}` } });
     writes += plan.periods.size;
     await applySearchPlan(db, ACCOUNT, plan, new Date());
   }
-  const used = process.cpuUsage(cpu);
+  const after = await cpuNow();
+  const per = (name: string) =>
+    ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / messages.length;
   return {
     writesPerMessage: writes / messages.length,
-    cpuMsPerMessage: (used.user + used.system) / 1000 / messages.length,
+    writerMs: per('load generator'),
+    storeMs: per('firestore'),
   };
 }
 
 async function main(): Promise<void> {
   const redis = await startRedisServer({});
-  const firestore = await startFirestoreEmulator({ port: 0 });
-  const firebase = initFirebase({ projectId: 'bench-api', firestoreEmulatorHost: firestore.host });
-  const logger = createLogger({ service: 'api-gateway', version: 'bench', level: 'warn' });
+  redisStop = () => redis.stop();
+  // The store as the launcher runs it: its own process, snapshot and write-ahead log on disk.
+  const fsPort = await freePort();
+  const fsControl = `http://127.0.0.1:${await freePort()}`;
+  const store = group.start('firestore', 'libs/emulators/dist/firestore-emulator.main.js', {}, [
+    '--port',
+    String(fsPort),
+    '--control-port',
+    new URL(fsControl).port,
+    '--snapshot',
+    join(LOG_DIR, 'firestore.json'),
+  ]);
+  await group.until('the Firestore emulator', httpOk(`${fsControl}/health`));
+  const firestoreHost = `127.0.0.1:${fsPort}`;
+  const firebase = initFirebase({ projectId: 'bench-api', firestoreEmulatorHost: firestoreHost });
 
   const now = Date.now();
   const base = {
@@ -381,24 +426,32 @@ async function main(): Promise<void> {
     `seeded ${SEARCH_MESSAGES} messages in ${seeded.messageSeconds.toFixed(0)} s and indexed them through ingest's writer in ${seeded.indexSeconds.toFixed(0)} s (${seeded.commits} batch commits)\n`,
   );
 
-  const config = parseConfig('api-gateway', ApiGatewayEnv, {
+  // The seed folded into the snapshot now, as the store's timer would soon: not during a measure.
+  const folded = Date.now();
+  const snapshot = await fetch(`${fsControl}/snapshot`, { method: 'POST' });
+  if (!snapshot.ok) throw new Error(`snapshot: HTTP ${snapshot.status}`);
+  process.stdout.write(
+    `store snapshot written in ${((Date.now() - folded) / 1000).toFixed(0)} s\n`,
+  );
+
+  const gwPort = await freePort();
+  const gateway = group.start('api-gateway', 'services/api-gateway/dist/main.js', {
     REDIS_URL: redis.url,
-    FIRESTORE_EMULATOR_HOST: firestore.host,
+    FIREBASE_PROJECT_ID: 'bench-api',
+    FIRESTORE_EMULATOR_HOST: firestoreHost,
+    PORT: String(gwPort),
     ADMIN_TOKEN,
+    // One client at up to thousands of req/s; the per-client limit is not what is measured.
     RATE_LIMIT_MAX: '1000000',
     LOG_LEVEL: 'warn',
   });
-  const gateway = await startGateway({
-    config,
-    logger,
-    instanceId: 'bench',
-    version: 'bench',
-    db: firebase.db,
-    auth: firebase.auth,
-  });
-  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = gateway.app.server.address();
-  const gw = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const gw = `http://127.0.0.1:${gwPort}`;
+  await group.until('the api-gateway', httpOk(`${gw}/health`));
+  served.push(
+    { name: 'gateway', pid: () => gateway.child.pid },
+    { name: 'firestore', pid: () => store.child.pid },
+    { name: 'redis', pid: () => redis.pid },
+  );
 
   const bare = Fastify();
   bare.get('/bare', () => Promise.resolve({ ok: true }));
@@ -447,18 +500,17 @@ async function main(): Promise<void> {
 
   // Where a search's CPU goes: each query alone, one request at a time.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const perQuery: Array<{ path: string; cpuMs: number }> = [];
+  const perQuery: Array<{ path: string; cpu: CpuSplit }> = [];
   for (const path of [...searchPaths, threadsUrl.slice(gw.length)]) {
     await get(agent, new URL(gw), path, auth);
-    const cpu = process.cpuUsage();
-    for (let i = 0; i < 10; i++) await get(agent, new URL(gw), path, auth);
-    const used = process.cpuUsage(cpu);
-    perQuery.push({ path, cpuMs: (used.user + used.system) / 1000 / 10 });
+    const before = await cpuNow();
+    for (let i = 0; i < 20; i++) await get(agent, new URL(gw), path, auth);
+    perQuery.push({ path, cpu: cpuPer(before, await cpuNow(), 20) });
   }
   agent.destroy();
   // After the searches: these entries point at messages that are not stored.
   const live = await indexLive(firebase.db, seeded.messages.slice(-LIVE_MESSAGES));
-  const liveLine = `live index (ingest's writer, one message a commit, ${LIVE_MESSAGES} messages into the ${SEARCH_MESSAGES / 1000}k index): ${live.writesPerMessage.toFixed(2)} index writes and ${live.cpuMsPerMessage.toFixed(1)} CPU ms per message\n`;
+  const liveLine = `live index (ingest's writer, one message a commit, ${LIVE_MESSAGES} messages into the ${SEARCH_MESSAGES / 1000}k index): ${live.writesPerMessage.toFixed(2)} index writes and ${(live.writerMs + live.storeMs).toFixed(1)} CPU ms per message (writer ${live.writerMs.toFixed(1)}, store ${live.storeMs.toFixed(1)})\n`;
 
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number, digits = 0) => n.toFixed(digits).padStart(10);
@@ -483,10 +535,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${pad(r.name, 46)}${num(r.requests)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.max, 1)}${num(r.cpuMsPerRequest, 2).padStart(12)}${num(r.errors)}\n`,
     );
+    process.stdout.write(`  CPU ms/req by process: ${r.cpuSplit}\n`);
   }
-  process.stdout.write(`\nCPU ms per request, one at a time\n`);
-  for (const { path, cpuMs } of perQuery) {
-    process.stdout.write(`${num(cpuMs, 1)}  ${decodeURIComponent(path)}\n`);
+  process.stdout.write(
+    `\nCPU ms per request, one at a time (gateway + store + Redis; the split after the path)\n`,
+  );
+  for (const { path, cpu } of perQuery) {
+    process.stdout.write(
+      `${num(cpu.perRequest, 1)}  ${decodeURIComponent(path)}  (${cpu.split})\n`,
+    );
   }
   const [, , threadList, messages] = rows;
   const [search, threadsAtRate] = rated as [RateRow, RateRow];
@@ -495,18 +552,23 @@ async function main(): Promise<void> {
     `api: threads p50 ${threadList!.p50} ms, p99 ${threadList!.p99} ms at ${Math.round(threadList!.rps)} req/s; messages p50 ${messages!.p50} ms, p99 ${messages!.p99} ms at ${Math.round(messages!.rps)} req/s\n`,
   );
   process.stdout.write(
-    `search: p50 ${search.p50.toFixed(1)} ms, p99 ${search.p99.toFixed(1)} ms, ${search.cpuMsPerRequest.toFixed(2)} CPU ms/req at ${SEARCH_RATE} req/s over ${SEARCH_MESSAGES} messages (target p99 <= 100 ms: ${search.p99 <= 100 ? 'met' : 'NOT met'}, ${search.errors} errors); thread list at the same rate p50 ${threadsAtRate.p50.toFixed(1)} ms, p99 ${threadsAtRate.p99.toFixed(1)} ms, ${threadsAtRate.cpuMsPerRequest.toFixed(2)} CPU ms/req; load average ${load.join(' ')} (2 cores shared)\n`,
+    `search: p50 ${search.p50.toFixed(1)} ms, p99 ${search.p99.toFixed(1)} ms, ${search.cpuMsPerRequest.toFixed(2)} CPU ms/req at ${SEARCH_RATE} req/s over ${SEARCH_MESSAGES} messages (target p99 <= 100 ms: ${search.p99 <= 100 ? 'met' : 'NOT met'}, ${search.errors} errors); thread list at the same rate p50 ${threadsAtRate.p50.toFixed(1)} ms, p99 ${threadsAtRate.p99.toFixed(1)} ms, ${threadsAtRate.cpuMsPerRequest.toFixed(2)} CPU ms/req; CPU per request summed over gateway, store and Redis, each its own process; load average ${load.join(' ')} (2 cores shared)\n`,
   );
 
   process.stdout.write(liveLine);
 
+  process.stdout.write(`every process's output: ${LOG_DIR}\n`);
+
   await bare.close();
-  await gateway.close();
-  // Requests autocannon abandoned at the deadline may still have a Firestore read in flight.
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
   await firebase.close();
-  await firestore.stop();
-  await redis.stop();
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await group.stopAll();
+  await redisStop?.();
+}

@@ -20,17 +20,24 @@
  * baseline beside them, from the same run: the same processes idle (CPU ms per second, before the
  * first step) and the HTTP accept alone (scheduled → 202).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { waMessageIdFor, type OutboxStatusName, type SimulatorSentList } from '@wacrm/contracts';
 import { freePort, startRedisServer, type RedisServerHandle } from '@wacrm/emulators';
 import { collections, initFirebase, newAccountDoc } from '@wacrm/firestore';
+import {
+  BenchProcesses,
+  httpOk,
+  ownCpuMs,
+  percentile,
+  ROOT,
+  cpuMsOf,
+  type Proc,
+} from './processes.js';
 
 // eslint-disable-next-line no-restricted-properties -- firebase-admin reads it from the environment
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -45,67 +52,18 @@ const P99_TARGET_MS = 200;
 const DRAIN_S = Number(env.BENCH_SEND_DRAIN_S ?? 900);
 const IN_FLIGHT = ['queued', 'sending'] as const satisfies readonly OutboxStatusName[];
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../..');
 const PREFIX = '{bench}';
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-}
-const procs: Proc[] = [];
 let redis: RedisServerHandle | undefined;
 /** Every process's whole output, one file each, kept after the run (the cause of a 5xx is there). */
 /** BENCH_SEND_CPU_PROF=<dir>: every process of ours writes a V8 CPU profile there when it exits. */
-const CPU_PROF_DIR = env.BENCH_SEND_CPU_PROF;
 const LOG_DIR = await mkdtemp(join(env.BENCH_SEND_LOG_DIR ?? tmpdir(), 'bench-send-logs-'));
+const group = new BenchProcesses(LOG_DIR, env.BENCH_SEND_CPU_PROF);
+const start = group.start.bind(group);
+const until = group.until.bind(group);
 
-function start(name: string, entry: string, env: Record<string, string>, args: string[] = []) {
-  const node =
-    CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}/${name}`];
-  const child = spawn(process.execPath, [...node, join(ROOT, entry), ...args], {
-    cwd: ROOT,
-    // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools
-    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const file = createWriteStream(join(LOG_DIR, `${name}.log`));
-  const keep = (c: Buffer) => {
-    file.write(c);
-    tail = (tail + c.toString('utf8')).slice(-8000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const proc = { name, child, output: () => tail };
-  procs.push(proc);
-  return proc;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const crashed = procs.find((p) => p.child.exitCode !== null);
-    if (crashed) throw new Error(`${crashed.name} exited:\n${crashed.output()}`);
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const httpOk = (url: string) => async () => ((await fetch(url)).ok ? true : undefined);
 const logged = (p: Proc, text: string) => () =>
   Promise.resolve(p.output().includes(text) ? true : undefined);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 function latency(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
@@ -114,23 +72,14 @@ function latency(values: number[]) {
 
 const ms = (n: number) => (Number.isNaN(n) ? '     -' : n.toFixed(0).padStart(6));
 
-/** utime + stime in ms of one process (Linux /proc). */
-async function cpuMsOf(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 const OURS = ['api-gateway', 'outbox-sender', 'wa-gateway', 'ingest'];
 const SYSTEM = [...OURS, 'redis', 'firestore'];
 
 async function cpuSnapshot(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   out.set('redis', await cpuMsOf(redis?.pid));
-  for (const p of procs) out.set(p.name, await cpuMsOf(p.child.pid));
-  const self = process.cpuUsage();
-  out.set('load generator', (self.user + self.system) / 1000);
+  for (const [name, ms] of await group.cpu()) out.set(name, ms);
+  out.set('load generator', ownCpuMs());
   return out;
 }
 
@@ -558,31 +507,12 @@ async function main(): Promise<void> {
   );
 }
 
-async function stopAll(): Promise<void> {
-  for (const p of procs.reverse()) {
-    if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  }
-  await Promise.all(
-    procs.map(
-      (p) =>
-        new Promise<void>((r) => {
-          if (p.child.exitCode !== null) return r();
-          const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-          p.child.once('exit', () => {
-            clearTimeout(timer);
-            r();
-          });
-        }),
-    ),
-  );
-}
-
 main()
   .then(
-    () => stopAll(),
+    () => group.stopAll(),
     async (error: unknown) => {
       console.error(error);
-      await stopAll();
+      await group.stopAll();
       process.exitCode = 1;
     },
   )
