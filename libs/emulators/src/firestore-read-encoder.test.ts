@@ -146,6 +146,7 @@ describe('firestore read encoder', () => {
     const doc = state.getDocument(`${ROOT}/c/every`);
     const names = ['text', 'list', 'absent', '__name__', 'toString', '__proto__', '7', 'nested'];
     const whole = doc.toV1DocumentObject();
+    const wholeFields = whole.fields ?? {};
     const decoded = RunQueryResponse.deserialize(
       encodeRunQueryResponse({ document: doc, names, readTime, transaction, done: true }),
     ).toObject();
@@ -157,10 +158,10 @@ describe('firestore read encoder', () => {
       document: {
         ...whole,
         fields: {
-          text: whole.fields.text!,
-          list: whole.fields.list!,
-          '7': whole.fields['7']!,
-          nested: whole.fields.nested!,
+          text: wholeFields.text!,
+          list: wholeFields.list!,
+          '7': wholeFields['7']!,
+          nested: wholeFields.nested!,
         },
       },
       done: true,
@@ -173,7 +174,7 @@ describe('firestore read encoder', () => {
     ).toObject();
     expect(got).toEqual(
       BatchGetDocumentsResponse.fromObject({
-        found: { ...whole, fields: { half: whole.fields.half! } },
+        found: { ...whole, fields: { half: wholeFields.half! } },
         read_time: readTime,
       }).toObject(),
     );
