@@ -173,6 +173,74 @@ describe('search index kept by ingest', () => {
     ).toEqual(before);
   });
 
+  it('when a send is recorded or a live message arrives, then its index entries land in the commit of the message; a bigger job commits its index no later than its messages', async () => {
+    // The paths each commit wrote, in commit order.
+    const commits: string[][] = [];
+    const batchOf = fs.db.batch.bind(fs.db);
+    fs.db.batch = () => {
+      const batch = batchOf();
+      const paths: string[] = [];
+      const set = batch.set.bind(batch) as (ref: { path: string }, ...rest: unknown[]) => unknown;
+      (batch as unknown as { set: typeof set }).set = (ref, ...rest) => {
+        paths.push(ref.path);
+        set(ref, ...rest);
+        return batch;
+      };
+      const commit = batch.commit.bind(batch);
+      batch.commit = () => {
+        commits.push(paths);
+        return commit();
+      };
+      return batch;
+    };
+    const isIndex = (path: string) => /\/search(Terms|Threads)\//.test(path);
+    const commitOf = (path: string) => commits.findIndex((c) => c.includes(path));
+
+    await enqueue(queue, 'record-outbound', {
+      accountId: A,
+      requestId: 'req-send-1',
+      threadId: T,
+      to: STEFAN,
+      waMessageId: 'SEND1ABCDEF',
+      acceptedAt: new Date(TS * 1000).toISOString(),
+      content: { body: 'Comanda pentru sâmbătă e confirmată', media: null, replyTo: null },
+    });
+    await settle();
+    expect(await indexed('confirmata')).toEqual(['SEND1ABCDEF']);
+    // One commit: the message, its new thread, the thread's and the words' index, the events.
+    expect(commits).toHaveLength(1);
+    expect(commits[0]).toContain(`threads/${T}/messages/SEND1ABCDEF`);
+    expect(commits[0]!.filter(isIndex).length).toBeGreaterThanOrEqual(5);
+
+    commits.length = 0;
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [raw('LIVE1', STEFAN, text('Mulțumesc frumos'), { messageTimestamp: TS })]),
+    );
+    await settle();
+    expect(await indexed('multumesc')).toEqual(['LIVE1']);
+    expect(commits).toHaveLength(1);
+    expect(commits[0]).toContain(`threads/${T}/messages/LIVE1`);
+    expect(commits[0]!.some(isIndex)).toBe(true);
+
+    // Twenty messages, each with its own word: the index goes first, in a commit of its own.
+    commits.length = 0;
+    const many = Array.from({ length: 20 }, (_, i) =>
+      raw(`MANY${i}`, STEFAN, text(`cuvant${i} comun`), { messageTimestamp: TS + i }),
+    );
+    await enqueue(queue, 'ingest-messages', messagesJob(A, many));
+    await settle();
+    expect(await indexed('comun')).toEqual(many.map((m) => m.key.id).sort());
+    const firstMessage = Math.min(
+      ...many.map((m) => commitOf(`threads/${T}/messages/${m.key.id}`)),
+    );
+    const lastIndex = Math.max(...commits.map((c, i) => (c.some(isIndex) ? i : -1)));
+    expect(firstMessage).toBeGreaterThan(-1);
+    expect(lastIndex).toBeGreaterThan(-1);
+    expect(lastIndex).toBeLessThan(firstMessage);
+  });
+
   it('when a message is edited or revoked, then the index follows it and the message is kept', async () => {
     await enqueue(
       queue,

@@ -1,12 +1,24 @@
 import type { RealtimeEvent } from '@wacrm/contracts';
 import { recordWebhookEvents } from '@wacrm/firestore';
-import { planBatches } from '../domain/batch-plan.js';
+import { planBatches, type PlannedBatch } from '../domain/batch-plan.js';
 import type { ChangeSet } from '../domain/change-set.js';
 import { countersOf, foldNewMessages, type ThreadCounters } from '../domain/thread-fold.js';
 import { planSearchIndex } from '../domain/search-plan.js';
 import type { FirestoreStore, WriteBatch } from './firestore-store.js';
 import { hasHistoryMediaToKeep } from './media-jobs.js';
-import { applySearchPlan } from './search-index.js';
+import {
+  commitSearchIndex,
+  prepareSearchIndex,
+  SEARCH_COMMIT_MAX_BYTES,
+  type SearchCommit,
+} from './search-index.js';
+
+/**
+ * At most this many writes of a change set (a live job: a message or a few, a status) take their
+ * index writes into their own commit: with up to one index commit (SEARCH_COMMIT_MAX_BYTES) the
+ * request stays well under Firestore's 10 MiB even with bodies at their 65,536-character clip.
+ */
+export const CARRY_MAX_WRITES = 16;
 
 /** A write that may go in any commit, with what to announce once it is committed. */
 export interface LooseWrite {
@@ -51,8 +63,13 @@ export async function writeChangeSet(
   options: WriteOptions,
 ): Promise<WriteResult> {
   const { accountId, now } = options;
-  // The index first: a crash after it leaves entries whose messages the replay stores.
-  await applySearchPlan(store.db, accountId, planSearchIndex(changes), now, options.maxWrites);
+  const searchIndex = await prepareSearchIndex(
+    store.db,
+    accountId,
+    planSearchIndex(changes),
+    now,
+    options.maxWrites,
+  );
   const loose: LooseWrite[] = [
     ...changes.messagePatches.map((p): LooseWrite => ({
       apply: (b) => b.set(store.messageRef(p.threadId, p.messageId), p.patch, { merge: true }),
@@ -77,14 +94,42 @@ export async function writeChangeSet(
     ...(options.loose ?? []),
   ];
   const reserve = options.reservePerBatch ?? 0;
-  const plan = planBatches({
-    newMessages: changes.threads.map((t) => t.newMessages.length),
-    mustWrite: changes.threads.map((t) => t.existing === null || Object.keys(t.patch).length > 0),
-    loose: loose.length,
-    // One write per commit is its webhook events' record (recordWebhookEvents).
-    capacity: options.maxWrites - reserve - 1,
-  });
-  if (plan.length === 0 && options.perBatch !== undefined) {
+  const newCounts = changes.threads.map((t) => t.newMessages.length);
+  const mustWrite = changes.threads.map(
+    (t) => t.existing === null || Object.keys(t.patch).length > 0,
+  );
+  // One write per commit is its webhook events' record (recordWebhookEvents).
+  const capacity = options.maxWrites - reserve - 1;
+  const planWith = (room: number) =>
+    planBatches({ newMessages: newCounts, mustWrite, loose: loose.length, capacity: room });
+  // The index is committed no later than the messages it points to: a crash after it leaves
+  // entries whose messages the replay stores. A live job's index (one commit's worth beside a
+  // few messages) goes in the commit of its messages, so both land at once in one commit;
+  // anything bigger commits its index first.
+  const changeWrites =
+    newCounts.reduce((n, c, i) => n + c + (c > 0 || mustWrite[i] ? 1 : 0), 0) +
+    loose.length +
+    reserve;
+  const single = searchIndex.commits.length === 1 ? searchIndex.commits[0]! : null;
+  let carried: SearchCommit | null = null;
+  let plan: PlannedBatch[] | null = null;
+  if (
+    single !== null &&
+    single.bytes <= SEARCH_COMMIT_MAX_BYTES &&
+    changeWrites <= CARRY_MAX_WRITES &&
+    changeWrites + single.writes.length + 1 <= options.maxWrites
+  ) {
+    const merged = planWith(Math.max(2, capacity - single.writes.length));
+    if (merged.length <= 1) {
+      plan = merged;
+      carried = single;
+    }
+  }
+  if (plan === null) {
+    await commitSearchIndex(store.db, searchIndex);
+    plan = planWith(capacity);
+  }
+  if (plan.length === 0 && (options.perBatch !== undefined || carried !== null)) {
     plan.push({ pieces: [], loose: { from: 0, to: 0 } });
   }
 
@@ -95,6 +140,7 @@ export async function writeChangeSet(
   for (const [index, planned] of plan.entries()) {
     const batch = store.db.batch();
     const events: RealtimeEvent[] = [];
+    if (index === 0 && carried !== null) for (const write of carried.writes) write(batch);
     for (const piece of planned.pieces) {
       const change = changes.threads[piece.thread]!;
       const slice = change.newMessages.slice(piece.from, piece.to);

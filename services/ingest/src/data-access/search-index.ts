@@ -32,12 +32,23 @@ async function readAll<T>(db: Db, refs: Array<{ path: string }>): Promise<Array<
  */
 export const SEARCH_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
 
+/** The writes of one index commit, applied to a batch in order, and about what they weigh. */
+export interface SearchCommit {
+  writes: Array<(b: WriteBatch) => void>;
+  bytes: number;
+}
+
+/** An index change read and planned, not yet written: its commits, to apply in order. */
+export interface PreparedSearchIndex {
+  commits: SearchCommit[];
+}
+
 /** Writes grouped so that one word-period's documents always share a commit. */
 class GroupedBatches {
   private groups: Array<(b: WriteBatch) => void> = [];
   private size = 0;
   private bytes = 0;
-  private readonly commits: Array<Array<(b: WriteBatch) => void>> = [];
+  private readonly commits: SearchCommit[] = [];
 
   constructor(
     private readonly maxWrites: number,
@@ -55,21 +66,27 @@ class GroupedBatches {
   }
 
   private flush(): void {
-    this.commits.push(this.groups);
+    this.commits.push({ writes: this.groups, bytes: this.bytes });
     this.groups = [];
     this.size = 0;
     this.bytes = 0;
   }
 
-  async commit(db: Db): Promise<number> {
+  /** The commits planned, in order. */
+  planned(): SearchCommit[] {
     if (this.size > 0) this.flush();
-    for (const writes of this.commits) {
-      const batch = db.batch();
-      for (const w of writes) w(batch);
-      await batch.commit();
-    }
-    return this.commits.length;
+    return this.commits;
   }
+}
+
+/** Commits the index's writes, each planned commit as one batch, in order. */
+export async function commitSearchIndex(db: Db, prepared: PreparedSearchIndex): Promise<number> {
+  for (const { writes } of prepared.commits) {
+    const batch = db.batch();
+    for (const w of writes) w(batch);
+    await batch.commit();
+  }
+  return prepared.commits.length;
 }
 
 /**
@@ -85,6 +102,23 @@ export async function applySearchPlan(
   now: Date,
   maxWrites = 400,
 ): Promise<{ commits: number }> {
+  const prepared = await prepareSearchIndex(db, accountId, plan, now, maxWrites);
+  return { commits: await commitSearchIndex(db, prepared) };
+}
+
+/**
+ * Reads what a plan changes and plans its writes (at most `maxWrites` and about
+ * SEARCH_COMMIT_MAX_BYTES per commit) without writing: the caller commits them
+ * (commitSearchIndex), or carries a single small commit in the commit of the messages it points
+ * to (writeChangeSet).
+ */
+export async function prepareSearchIndex(
+  db: Db,
+  accountId: string,
+  plan: SearchPlan,
+  now: Date,
+  maxWrites = 400,
+): Promise<PreparedSearchIndex> {
   const batches = new GroupedBatches(maxWrites);
   await applyPeriods(db, accountId, [...plan.periods.values()], now, batches);
   for (const [threadId, { terms, words }] of plan.threads) {
@@ -92,7 +126,7 @@ export async function applySearchPlan(
     const doc: SearchThreadDoc = { threadId, terms, words, updatedAt: now };
     batches.add([(b) => b.set(searchThreads(db, accountId).doc(threadId), doc)]);
   }
-  return { commits: await batches.commit(db) };
+  return { commits: batches.planned() };
 }
 
 async function applyPeriods(
