@@ -5,7 +5,8 @@
  * embedded defaults: redis-server, the Firestore emulator from its build output with its snapshot
  * and write-ahead log, the api-gateway from its build output; this process seeds and generates
  * load (each process's output in a directory under BENCH_API_LOG_DIR, default the temp dir;
- * BENCH_API_CPU_PROF=<dir> makes the store and the gateway write V8 CPU profiles there).
+ * BENCH_API_CPU_PROF=<dir> makes the store and the gateway write V8 CPU profiles there,
+ * BENCH_API_STORE_NODE_ARGS gives the store's node options, e.g. --trace-gc).
  *
  * Then search over BENCH_SEARCH_MESSAGES (100,000) messages, indexed by ingest's own planner and
  * writer, at a fixed arrival rate (open loop: request i leaves at t0 + i/rate whether or not
@@ -342,14 +343,22 @@ async function main(): Promise<void> {
   // The store as the launcher runs it: its own process, snapshot and write-ahead log on disk.
   const fsPort = await freePort();
   const fsControl = `http://127.0.0.1:${await freePort()}`;
-  const store = group.start('firestore', 'libs/emulators/dist/firestore-emulator.main.js', {}, [
-    '--port',
-    String(fsPort),
-    '--control-port',
-    new URL(fsControl).port,
-    '--snapshot',
-    join(LOG_DIR, 'firestore.json'),
-  ]);
+  // BENCH_API_STORE_NODE_ARGS, e.g. --trace-gc: the store's pauses in its log.
+  const storeNode = (env.BENCH_API_STORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const store = group.start(
+    'firestore',
+    'libs/emulators/dist/firestore-emulator.main.js',
+    {},
+    [
+      '--port',
+      String(fsPort),
+      '--control-port',
+      new URL(fsControl).port,
+      '--snapshot',
+      join(LOG_DIR, 'firestore.json'),
+    ],
+    storeNode,
+  );
   await group.until('the Firestore emulator', httpOk(`${fsControl}/health`));
   const firestoreHost = `127.0.0.1:${fsPort}`;
   const firebase = initFirebase({ projectId: 'bench-api', firestoreEmulatorHost: firestoreHost });

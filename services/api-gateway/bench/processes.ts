@@ -52,11 +52,20 @@ export class BenchProcesses {
     private readonly cpuProfDir?: string,
   ) {}
 
-  start(name: string, entry: string, env: Record<string, string>, args: string[] = []): Proc {
-    const node =
-      this.cpuProfDir === undefined
+  /** @param nodeArgs node's own options for this process, such as `--trace-gc` */
+  start(
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    args: string[] = [],
+    nodeArgs: string[] = [],
+  ): Proc {
+    const node = [
+      ...nodeArgs,
+      ...(this.cpuProfDir === undefined
         ? []
-        : ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}/${name}`];
+        : ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}/${name}`]),
+    ];
     const child = spawn(process.execPath, [...node, join(ROOT, entry), ...args], {
       cwd: ROOT,
       // eslint-disable-next-line no-restricted-properties -- a child needs PATH to find its tools

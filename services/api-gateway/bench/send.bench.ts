@@ -120,11 +120,14 @@ async function main(): Promise<void> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   const fsPort = await freePort();
   const fsControlPort = await freePort();
+  // As the launcher runs it: every commit logged and flushed before its reply, snapshots on disk.
   start('firestore', 'libs/emulators/dist/firestore-emulator.main.js', {}, [
     '--port',
     String(fsPort),
     '--control-port',
     String(fsControlPort),
+    '--snapshot',
+    join(LOG_DIR, 'firestore.json'),
   ]);
   const fsControl = `http://127.0.0.1:${fsControlPort}`;
   await until('the Firestore emulator', httpOk(`${fsControl}/health`));
