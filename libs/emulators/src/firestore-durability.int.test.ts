@@ -109,6 +109,13 @@ async function logFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name.startsWith('firestore.json.wal')).sort();
 }
 
+/** Bytes in the log files of `dir`, every generation. */
+async function logBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await logFiles(dir)) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
 /** One log record framed as the log writes it: length, CRC-32 of the payload, payload. */
 function frame(payload: Buffer, crc = crc32(payload)): Buffer {
   const header = Buffer.alloc(8);
@@ -196,13 +203,7 @@ describe('firestore emulator durability (write-ahead log)', () => {
     cleanups.push(() => emulator.stop());
     const db = adminFirestore(emulator.host);
     await writeAcknowledged(db, 0, 50);
-    const sizeOfLogs = async (): Promise<number> => {
-      let total = 0;
-      for (const name of await logFiles(dir)) total += (await stat(join(dir, name))).size;
-      return total;
-    };
-
-    await waitFor(async () => (await sizeOfLogs()) === 0, {
+    await waitFor(async () => (await logBytes(dir)) === 0, {
       timeoutMs: 10_000,
       what: 'the log to be compacted into the snapshot',
     });
@@ -230,16 +231,11 @@ describe('firestore emulator durability (write-ahead log)', () => {
     await new Promise((r) => setTimeout(r, 600));
     const after = await stat(snapshotPath);
     expect(after.mtimeMs).toBe(written.mtimeMs);
-    const logBytes = async (): Promise<number> => {
-      let total = 0;
-      for (const name of await logFiles(dir)) total += (await stat(join(dir, name))).size;
-      return total;
-    };
-    expect(await logBytes()).toBeGreaterThan(0);
+    expect(await logBytes(dir)).toBeGreaterThan(0);
 
     // Enough writes for the log to pass a quarter of the snapshot: compacted at the next tick.
     let n = 405;
-    while ((await logBytes()) < written.size / 4) {
+    while ((await logBytes(dir)) < written.size / 4) {
       await writeAcknowledged(db, n, 25);
       n += 25;
     }
