@@ -13,6 +13,7 @@ import type {
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import './firestore-own-names.js';
 import './firestore-array-contains.js';
+import './firestore-packed-fields.js';
 import {
   encodeBatchGetResponse,
   encodeRunQueryResponse,

@@ -17,7 +17,7 @@ import protobuf from 'protobufjs/minimal.js';
  */
 
 /** A stored field as the library keeps it: its v1 `Value` case and a value of that case. */
-interface StoredField {
+export interface StoredField {
   type: string;
   value: unknown;
 }
@@ -98,7 +98,7 @@ function writeValue(w: W, field: StoredField): void {
 }
 
 /** A `map<string, Value>` as field `number`: one entry message (key 1, value 2) per field. */
-function writeFields(w: W, number: number, fields: Iterable<[string, StoredField]>): void {
+export function writeFields(w: W, number: number, fields: Iterable<[string, StoredField]>): void {
   for (const [key, field] of fields) {
     w.uint32(tag(number, 2)).fork();
     w.uint32(tag(1, 2)).string(key);
