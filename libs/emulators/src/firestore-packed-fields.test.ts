@@ -14,6 +14,7 @@ import {
   unpackedFieldsStats,
 } from './firestore-packed-fields.js';
 import type { StoredField } from './firestore-read-encoder.js';
+import { iterateDocuments } from './firestore-snapshot.codec.js';
 import { EVERY_VALUE, ROOT, type V1Fields } from './firestore-values.fixture.js';
 
 type Fields = Record<string, StoredField>;
@@ -120,5 +121,19 @@ describe('the store keeps document fields packed', () => {
     expect(fieldsOf(state, 'c/big')).not.toBe(first);
     expect(fieldsOf(state, 'c/big')).toStrictEqual(first);
     expect(unpackedFieldsStats()).toEqual({ documents: 0, bytes: 0 });
+  });
+
+  it('when a snapshot reads every document, then the documents in use stay unpacked', () => {
+    configureUnpackedFields({ maxBytes: 1024 * 1024, maxDocuments: 3 });
+    const state = new FirestoreState();
+    for (let n = 0; n < 10; n++) write(state, `c/d${n}`, { n: { integer_value: n } });
+    const inUse = fieldsOf(state, 'c/d0');
+    expect(fieldsOf(state, 'c/d0')).toBe(inUse);
+
+    const snapshot = [...iterateDocuments(state)];
+
+    expect(snapshot).toHaveLength(10);
+    expect(snapshot[9]?.fields).toEqual({ n: { integerValue: '9' } });
+    expect(fieldsOf(state, 'c/d0')).toBe(inUse);
   });
 });

@@ -314,6 +314,21 @@ export function unpackedFieldsStats(): { documents: number; bytes: number } {
 }
 
 const NO_FIELDS = new Uint8Array(0);
+let keepOnRead = true;
+
+/**
+ * Runs `read` without keeping what it unpacks: a snapshot reads every document once, and would
+ * otherwise push every document in use out of the unpacked set.
+ */
+export function readingOnce<T>(read: () => T): T {
+  const was = keepOnRead;
+  keepOnRead = false;
+  try {
+    return read();
+  } finally {
+    keepOnRead = was;
+  }
+}
 
 Object.defineProperty(FirestoreStateDocument.prototype, 'fields', {
   configurable: true,
@@ -325,7 +340,7 @@ Object.defineProperty(FirestoreStateDocument.prototype, 'fields', {
     }
     const packed = this[PACKED] ?? NO_FIELDS;
     const fields = unpackFields(packed);
-    if (packed.length > 0) unpacked.keep(this, fields, packed.length);
+    if (keepOnRead && packed.length > 0) unpacked.keep(this, fields, packed.length);
     return fields;
   },
   set(this: Packable, fields: FieldMap) {

@@ -1,6 +1,7 @@
 import type { Value } from '@firestore-emulator/proto/dist/google/firestore/v1/document.js';
 import { Write } from '@firestore-emulator/proto/dist/google/firestore/v1/write.js';
 import type { FirestoreState, FirestoreStateDocument } from '@firestore-emulator/server';
+import { readingOnce } from './firestore-packed-fields.js';
 
 type V1Value = ReturnType<typeof Value.prototype.toObject>;
 
@@ -72,7 +73,7 @@ function* walkDocuments(state: FirestoreState): Generator<FirestoreStateDocument
 /** Yields every existing document (all projects, databases and subcollections), one at a time. */
 export function* iterateDocuments(state: FirestoreState): Generator<SnapshotDocument> {
   for (const node of walkDocuments(state)) {
-    const document = encodeDocument(node);
+    const document = readingOnce(() => encodeDocument(node));
     if (document !== undefined) yield document;
   }
 }
