@@ -13,7 +13,7 @@ import type {
 import { FirestoreServer, type FirestoreState } from '@firestore-emulator/server';
 import './firestore-own-names.js';
 import './firestore-array-contains.js';
-import './firestore-packed-fields.js';
+import { configureUnpackedFields, type UnpackedBudget } from './firestore-packed-fields.js';
 import {
   encodeBatchGetResponse,
   encodeRunQueryResponse,
@@ -76,6 +76,13 @@ export interface FirestoreEmulatorOptions {
    * own should exit so its supervisor starts it again from disk.
    */
   onLogFailure?: (error: unknown) => void;
+  /**
+   * Documents whose fields stay unpacked as objects (firestore-packed-fields.ts); the rest are
+   * unpacked from their bytes on each read. One budget per process: the last store started sets
+   * it. Default 32 MiB packed / 50,000 documents. The test suite's store keeps a few dozen, so
+   * every test reads through the packed path too.
+   */
+  unpackedBudget?: UnpackedBudget;
 }
 
 export interface FirestoreEmulatorHandle {
@@ -134,6 +141,7 @@ function acceptFirestoreSizedRequests(emulator: FirestoreServer): void {
 export async function startFirestoreEmulator(
   options: FirestoreEmulatorOptions = {},
 ): Promise<FirestoreEmulatorHandle> {
+  if (options.unpackedBudget !== undefined) configureUnpackedFields(options.unpackedBudget);
   const emulator = new FirestoreServer();
   acceptFirestoreSizedRequests(emulator);
   const { state } = emulator;

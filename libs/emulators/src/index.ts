@@ -9,6 +9,7 @@ export {
   type FirestoreEmulatorHandle,
   type FirestoreEmulatorOptions,
 } from './firestore-emulator.server.js';
+export { type UnpackedBudget } from './firestore-packed-fields.js';
 export {
   SNAPSHOT_FORMAT,
   SNAPSHOT_VERSION,

@@ -26,7 +26,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ? startRedisServer({})
         : Promise.resolve<RedisServerHandle | undefined>(undefined),
       (async (): Promise<FirestoreEmulatorHandle> =>
-        startFirestoreEmulator({ port: 0, controlPort: await freePort() }))(),
+        startFirestoreEmulator({
+          port: 0,
+          controlPort: await freePort(),
+          // A few dozen documents stay unpacked: the tests read through the packed path too.
+          unpackedBudget: { maxBytes: 256 * 1024, maxDocuments: 48 },
+        }))(),
       withAuth ? startAuthEmulator({}) : Promise.resolve(undefined),
     ]);
     if (redis !== undefined) started.push(redis);
