@@ -4,11 +4,14 @@ import { describe, expect, it } from 'vitest';
 import {
   captureSnapshot,
   decodeValue,
+  encodeStoredFields,
   encodeValue,
   restoreSnapshot,
   SNAPSHOT_FORMAT,
   type SnapshotValue,
 } from './firestore-snapshot.codec.js';
+import type { StoredField } from './firestore-read-encoder.js';
+import { EVERY_VALUE, ROOT } from './firestore-values.fixture.js';
 
 const DOC = 'projects/p/databases/(default)/documents/users/u1';
 
@@ -83,5 +86,33 @@ describe('firestore snapshot codec', () => {
     expect(() =>
       restoreSnapshot(state, { format: SNAPSHOT_FORMAT, version: 99, documents: [] }),
     ).toThrow(/Unsupported snapshot version 99/);
+  });
+
+  it('when stored fields are encoded directly, then the JSON is the library path’s to the byte, keys out of order included', () => {
+    const state = new FirestoreState();
+    const name = `${ROOT}/c/every`;
+    state.writeV1Document(new Date(), Write.fromObject({ update: { name, fields: EVERY_VALUE } }));
+    // A masked update adds keys after the stored ones: out of sorted order in the stored object.
+    state.writeV1Document(
+      new Date(),
+      Write.fromObject({
+        update: {
+          name,
+          fields: {
+            aaa: { string_value: 'added last' },
+            nested: { map_value: { fields: { '0': { integer_value: 0 }, zz: { null_value: 0 } } } },
+          },
+        },
+        update_mask: { field_paths: ['aaa', 'nested.0', 'nested.zz'] },
+      }),
+    );
+    const doc = state.getDocument(name);
+    const stored = (doc as unknown as { fields: Record<string, StoredField> }).fields;
+    const libraryPath = Object.fromEntries(
+      Object.entries(doc.toV1DocumentObject().fields ?? {}).map(([k, v]) => [k, encodeValue(v)]),
+    );
+
+    expect(Object.keys(stored).at(-1)).toBe('aaa');
+    expect(JSON.stringify(encodeStoredFields(stored))).toBe(JSON.stringify(libraryPath));
   });
 });
