@@ -50,15 +50,7 @@ export async function addScannedAccount(api: ApiClient, name: string): Promise<s
       `add-account answered ${added.response.status}: ${JSON.stringify(added.error)}`,
     );
   const { accountId } = added.data!;
-  const account = { params: { path: { accountId } } };
-  // The QR may be gone between reading it and the scan (Baileys refreshes it, or reconnects on a
-  // slow box): a 409 then means "no QR right now", and the phone scans the next one.
-  await eventually(`${name} scanned`, async () => {
-    const { qr } = ok(await api.GET('/api/whatsapp/qr/{accountId}', account));
-    if (qr === null) return undefined;
-    const scanned = await scan(api, accountId);
-    return scanned === 409 ? undefined : scanned;
-  });
+  await scanQr(api, accountId);
   return accountId;
 }
 
@@ -73,10 +65,20 @@ async function scan(api: ApiClient, accountId: string): Promise<number> {
   return status;
 }
 
-/** The emulated phone scans the QR the account shows now. */
+/**
+ * The emulated phone scans the account's QR once it shows one. The QR may be gone between
+ * reading it and the scan (Baileys refreshes it, or reconnects on a slow box): a 409 then means
+ * "no QR right now", and the phone scans the next one. (A scan right after the account was added
+ * or logged out raced the QR's arrival: a 409 on a loaded CI box.)
+ */
 export async function scanQr(api: ApiClient, accountId: string): Promise<void> {
-  const status = await scan(api, accountId);
-  if (status !== 202) throw new Error(`scan answered ${status}: the account shows no QR`);
+  const account = { params: { path: { accountId } } };
+  await eventually(`${accountId} scanned`, async () => {
+    const { qr } = ok(await api.GET('/api/whatsapp/qr/{accountId}', account));
+    if (qr === null) return undefined;
+    const scanned = await scan(api, accountId);
+    return scanned === 409 ? undefined : scanned;
+  });
 }
 
 /** A contact writes to the account over the emulated network (the dev simulator route). */
