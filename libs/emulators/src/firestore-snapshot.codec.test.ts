@@ -5,7 +5,6 @@ import {
   captureSnapshot,
   decodeValue,
   encodeStoredFields,
-  encodeValue,
   restoreSnapshot,
   SNAPSHOT_FORMAT,
   type SnapshotValue,
@@ -15,9 +14,69 @@ import { EVERY_VALUE, ROOT } from './firestore-values.fixture.js';
 
 const DOC = 'projects/p/databases/(default)/documents/users/u1';
 
+/** An emulator value object, as the library converts it. */
+type V1Value = ReturnType<typeof decodeValue>;
+
+/**
+ * The oracle: how the codec encoded a value from the library's `toV1DocumentObject()` before it
+ * read the stored fields directly (21a9a17).
+ */
+function libraryPathValue(value: V1Value): SnapshotValue {
+  if (value.null_value !== undefined) return { nullValue: null };
+  if (value.boolean_value !== undefined) return { booleanValue: value.boolean_value };
+  if (value.integer_value !== undefined) return { integerValue: String(value.integer_value) };
+  if (value.double_value !== undefined) {
+    const n = value.double_value;
+    const special = Number.isNaN(n)
+      ? 'NaN'
+      : n === Infinity
+        ? 'Infinity'
+        : n === -Infinity
+          ? '-Infinity'
+          : Object.is(n, -0)
+            ? '-0'
+            : undefined;
+    return { doubleValue: special ?? n };
+  }
+  if (value.timestamp_value !== undefined) {
+    const { seconds = 0, nanos = 0 } = value.timestamp_value;
+    return { timestampValue: { seconds, nanos } };
+  }
+  if (value.string_value !== undefined) return { stringValue: value.string_value };
+  if (value.bytes_value !== undefined) {
+    return { bytesValue: Buffer.from(value.bytes_value).toString('base64') };
+  }
+  if (value.reference_value !== undefined) return { referenceValue: value.reference_value };
+  if (value.geo_point_value !== undefined) {
+    const { latitude = 0, longitude = 0 } = value.geo_point_value;
+    return { geoPointValue: { latitude, longitude } };
+  }
+  if (value.array_value !== undefined) {
+    return { arrayValue: { values: (value.array_value.values ?? []).map(libraryPathValue) } };
+  }
+  if (value.map_value !== undefined) {
+    const fields = value.map_value.fields ?? {};
+    return {
+      mapValue: {
+        fields: Object.fromEntries(
+          Object.entries(fields).map(([k, v]) => [k, libraryPathValue(v)]),
+        ),
+      },
+    };
+  }
+  throw new Error(`Unsupported Firestore value: ${JSON.stringify(value)}`);
+}
+
+/** The stored fields of a document the library wrote with `fields`. */
+function storedAfterWrite(fields: Record<string, V1Value>): Record<string, StoredField> {
+  const state = new FirestoreState();
+  state.writeV1Document(new Date(), Write.fromObject({ update: { name: DOC, fields } }));
+  return (state.getDocument(DOC) as unknown as { fields: Record<string, StoredField> }).fields;
+}
+
 describe('firestore snapshot codec', () => {
   it('when values that JSON cannot hold are encoded, then they become strings and decode back exactly', () => {
-    const cases: [Parameters<typeof encodeValue>[0], SnapshotValue][] = [
+    const cases: [V1Value, SnapshotValue][] = [
       [{ double_value: NaN }, { doubleValue: 'NaN' }],
       [{ double_value: -Infinity }, { doubleValue: '-Infinity' }],
       [{ double_value: -0 }, { doubleValue: '-0' }],
@@ -26,7 +85,7 @@ describe('firestore snapshot codec', () => {
       [{ null_value: 0 }, { nullValue: null }],
     ];
     for (const [value, encoded] of cases) {
-      expect(encodeValue(value)).toEqual(encoded);
+      expect(encodeStoredFields(storedAfterWrite({ v: value })).v).toEqual(encoded);
       expect(decodeValue(JSON.parse(JSON.stringify(encoded)) as SnapshotValue)).toEqual(value);
     }
   });
@@ -109,7 +168,10 @@ describe('firestore snapshot codec', () => {
     const doc = state.getDocument(name);
     const stored = (doc as unknown as { fields: Record<string, StoredField> }).fields;
     const libraryPath = Object.fromEntries(
-      Object.entries(doc.toV1DocumentObject().fields ?? {}).map(([k, v]) => [k, encodeValue(v)]),
+      Object.entries(doc.toV1DocumentObject().fields ?? {}).map(([k, v]) => [
+        k,
+        libraryPathValue(v),
+      ]),
     );
 
     expect(Object.keys(stored).at(-1)).toBe('aaa');

@@ -108,8 +108,8 @@ function encodeDocument(node: FirestoreStateDocument): SnapshotDocument | undefi
 
 /**
  * A document's stored fields in snapshot form, straight from the library's field objects: what
- * `encodeValue` makes of its `toV1DocumentObject()` (keys in the stored object's order), without
- * building the document as google-protobuf messages twice on the way. Every compaction and every
+ * the codec made of its `toV1DocumentObject()` before (keys in the stored object's order; a test
+ * compares the two), without building the document as google-protobuf messages twice on the way. Every compaction and every
  * logged commit encodes documents; in a bench:send profile the store spent a third of its busy
  * CPU writing snapshots, much of it in that conversion.
  */
@@ -249,37 +249,6 @@ export function applyLogRecord(state: FirestoreState, payload: Buffer): void {
       restoreDocument(state, validateSnapshotDocument(doc, `log record document ${i}`));
     }
   }
-}
-
-/** Converts an emulator value object to its JSON-safe snapshot form. */
-export function encodeValue(value: V1Value): SnapshotValue {
-  if (value.null_value !== undefined) return { nullValue: null };
-  if (value.boolean_value !== undefined) return { booleanValue: value.boolean_value };
-  if (value.integer_value !== undefined) return { integerValue: String(value.integer_value) };
-  if (value.double_value !== undefined) return { doubleValue: encodeDouble(value.double_value) };
-  if (value.timestamp_value !== undefined) {
-    const { seconds = 0, nanos = 0 } = value.timestamp_value;
-    return { timestampValue: { seconds, nanos } };
-  }
-  if (value.string_value !== undefined) return { stringValue: value.string_value };
-  if (value.bytes_value !== undefined) {
-    const bytes = value.bytes_value;
-    return {
-      bytesValue: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-    };
-  }
-  if (value.reference_value !== undefined) return { referenceValue: value.reference_value };
-  if (value.geo_point_value !== undefined) {
-    const { latitude = 0, longitude = 0 } = value.geo_point_value;
-    return { geoPointValue: { latitude, longitude } };
-  }
-  if (value.array_value !== undefined) {
-    return { arrayValue: { values: (value.array_value.values ?? []).map(encodeValue) } };
-  }
-  if (value.map_value !== undefined) {
-    return { mapValue: { fields: mapValues(value.map_value.fields ?? {}, encodeValue) } };
-  }
-  throw new Error(`Unsupported Firestore value: ${JSON.stringify(value)}`);
 }
 
 /** Converts a snapshot value back to the emulator's value object; throws on malformed input. */
