@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InboxSettings, ThreadView } from '../api.js';
-import { matchesFilter } from './inbox-tools.js';
+import type { InboxSettings, NoteView, ThreadView } from '../api.js';
+import { matchesFilter, mergeNotes } from './inbox-tools.js';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 const thread = (extra: Partial<ThreadView>): ThreadView => ({
@@ -46,5 +46,24 @@ describe('a live thread against the inbox filter', () => {
     expect(matchesFilter(t, { waiting: 'false' }, 'ion', settings)).toBe(false);
     const answered = thread({ lastMessageDirection: 'outbound', waitingSince: null });
     expect(matchesFilter(answered, { waiting: 'false' }, 'ion', settings)).toBe(true);
+  });
+});
+
+describe("a thread's notes as the chat holds them", () => {
+  const note = (id: string, createdAt: string): NoteView =>
+    ({ id, threadId: 't', body: `note ${id}`, authorId: 'ion', createdAt }) as NoteView;
+  const a = note('a', '2026-12-07T10:00:00.000Z');
+  const b = note('b', '2026-12-07T10:05:00.000Z');
+
+  it("when the reload started by the note's own thread.updated answers before the form does, then the note shows once", () => {
+    // CI saw this: the same note id rendered twice in the chat (e2e inbox-ui, strict mode).
+    const reloaded = mergeNotes([a], [a, b]);
+    expect(mergeNotes(reloaded, [b]).map((n) => n.id)).toEqual(['a', 'b']);
+  });
+
+  it('when a load that left before a note was added answers after it, then the note stays, and the list is oldest first', () => {
+    const added = mergeNotes([a], [b]);
+    expect(mergeNotes(added, [a]).map((n) => n.id)).toEqual(['a', 'b']);
+    expect(mergeNotes([b], [a]).map((n) => n.id)).toEqual(['a', 'b']);
   });
 });

@@ -245,7 +245,7 @@ export function useNotes(threadId: string) {
   const load = useCallback(() => {
     api
       .notes(threadId)
-      .then(setNotes)
+      .then((fresh) => setNotes((old) => mergeNotes(old, fresh)))
       .catch(() => undefined);
   }, [api, threadId]);
   useEffect(load, [load]);
@@ -255,7 +255,20 @@ export function useNotes(threadId: string) {
     },
     resync: load,
   });
-  return { notes, add: (n: NoteView) => setNotes((old) => [...old, n]) };
+  return { notes, add: (n: NoteView) => setNotes((old) => mergeNotes(old, [n])) };
+}
+
+/**
+ * Notes once each, oldest first. The form's answer and the reload its `thread.updated` starts
+ * both bring the new note, in either order; a load that left before a note was added answers
+ * without it. Notes are never deleted, so keeping every note seen is the thread's list.
+ */
+export function mergeNotes(old: readonly NoteView[], fresh: readonly NoteView[]): NoteView[] {
+  const byId = new Map(old.map((n) => [n.id, n]));
+  for (const n of fresh) byId.set(n.id, n);
+  return [...byId.values()].sort(
+    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+  );
 }
 
 export function NoteBubble(props: { note: NoteView }) {
