@@ -10,8 +10,10 @@ import type { MessageDoc, ThreadDoc } from './firestore.schema.js';
  * - `accounts/{accountId}/searchTerms/{term}/periods/{period}[.{part}]` — the messages of one
  *   period (7 days from the epoch, UTC)
  *   that contain `term`, as compact entries (see `encodeSearchEntry`) packed into one string
- *   (`packed`, one entry a line), at most `SEARCH_ENTRIES_PER_PART` per document; a busy period
- *   continues in parts `{period}.1`, `{period}.2`… Documents written before the packing hold an
+ *   (`packed`, one entry a line), at most `SEARCH_ENTRIES_PER_PART` per document. Part 0 is the
+ *   tail new entries are added to (`SEARCH_TAIL_ENTRIES`); a full tail moves into the parts
+ *   `{period}.1`, `{period}.2`… A reader takes a period's parts as one set: which part holds an
+ *   entry says nothing. Documents written before the packing hold an
  *   array (`entries`, one element per entry): read both ways (`searchPeriodEntries`), rewritten
  *   packed whenever touched (a reindex touches them all). One string instead of an array cut a
  *   search's CPU on the embedded store, which converts and serialises every array element
@@ -36,6 +38,13 @@ export const SEARCH_TERMS_PER_MESSAGE = 64;
 export const SEARCH_TERM_MAX_CHARS = 32;
 export const SEARCH_TERM_MIN_CHARS = 2;
 export const SEARCH_ENTRIES_PER_PART = 2000;
+/**
+ * Part 0 of a period is its tail: new entries go there, and a full tail moves into the sealed
+ * parts (1, 2…) in one piece. A message then rewrites a document of at most this many entries
+ * plus, once per this many messages, a sealed part: about 32 + 2000 / 64 entries written per
+ * word, where appending to a whole part wrote up to 2000 (a common word's week, every message).
+ */
+export const SEARCH_TAIL_ENTRIES = 64;
 /**
  * A packed document's string: 2000 entries of ids at their longest (256 characters each, a few
  * escaped) would pass Firestore's 1 MiB per document, so a part also ends at this many characters.

@@ -8,6 +8,7 @@ import {
   threadSearchWords,
   SEARCH_ENTRIES_PER_PART,
   SEARCH_PACKED_MAX_CHARS,
+  SEARCH_TAIL_ENTRIES,
   WaInboundQueue,
   type MessageDoc,
 } from '@wacrm/contracts';
@@ -285,23 +286,142 @@ describe('search index kept by ingest', () => {
     expect(r1).toMatchObject({ deleted: true, body: 'petrecere duminica' });
   });
 
-  it('when one word fills a period, then it continues in a second part of that period', async () => {
-    const n = SEARCH_ENTRIES_PER_PART + 10;
-    const messages = Array.from({ length: n }, (_, i) =>
+  it('when one word fills a period, then new entries go to a small tail that moves into sealed parts of at most SEARCH_ENTRIES_PER_PART, and one more message rewrites the tail only', async () => {
+    // 2138 messages: 33 full tails of 64 moved (31 fill part 1 to 1984; 2 start part 2), 26 left.
+    expect([SEARCH_TAIL_ENTRIES, SEARCH_ENTRIES_PER_PART]).toEqual([64, 2000]);
+    const n = 2138;
+    const messages = Array.from({ length: n + 1 }, (_, i) =>
       raw(`P${String(i).padStart(5, '0')}`, STEFAN, text(`comanda ${i}`), {
         messageTimestamp: TS + i,
       }),
     );
     await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(0, 1500)));
-    await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(1500)));
+    await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(1500, n)));
     await settle();
-    const days = (await searchPeriods(fs.db, A, 'comanda').get()).docs.map((d) => d.data());
-    expect(days.map((d) => [d.part, searchPeriodEntries(d).length]).sort()).toEqual([
-      [0, SEARCH_ENTRIES_PER_PART],
-      [1, 10],
+    const layout = async () =>
+      (await searchPeriods(fs.db, A, 'comanda').get()).docs
+        .map((d) => d.data())
+        .sort((a, b) => a.part - b.part);
+    const days = await layout();
+    expect(days.map((d) => [d.part, searchPeriodEntries(d).length])).toEqual([
+      [0, 26],
+      [1, 1984],
+      [2, 128],
     ]);
-    expect(days.find((d) => d.part === 0)!.parts).toBe(2);
+    expect(days[0]!.parts).toBe(3);
     expect(new Set(await indexed('comanda')).size).toBe(n);
+
+    // One more message: the tail is rewritten, the sealed parts are not.
+    await enqueue(queue, 'ingest-messages', messagesJob(A, messages.slice(n)));
+    await settle();
+    const after = await layout();
+    expect(searchPeriodEntries(after[0]!)).toHaveLength(27);
+    expect(after[0]!.updatedAt.getTime()).toBeGreaterThan(days[0]!.updatedAt.getTime());
+    expect(after.slice(1).map((d) => d.updatedAt.getTime())).toEqual(
+      days.slice(1).map((d) => d.updatedAt.getTime()),
+    );
+    expect(new Set(await indexed('comanda')).size).toBe(n + 1);
+  });
+
+  it('when live messages fill the tail, then it moves into the sealed part; an edit or revoke of a sealed entry finds it there, and a replay adds nothing', async () => {
+    const msg = (i: number) =>
+      raw(`P${String(i).padStart(3, '0')}`, STEFAN, text(`comanda ${i}`), {
+        messageTimestamp: TS + i,
+      });
+    // One history job: 64 entries sealed, a full tail of 64.
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(
+        A,
+        Array.from({ length: 128 }, (_, i) => msg(i)),
+      ),
+    );
+    await settle();
+    const layout = async () =>
+      (await searchPeriods(fs.db, A, 'comanda').get()).docs
+        .map((d) => d.data())
+        .sort((a, b) => a.part - b.part)
+        .map((d) => searchPeriodEntries(d).map((e) => decodeSearchEntry(e)!.messageId));
+    expect((await layout()).map((ids) => ids.length)).toEqual([64, 64]);
+    // A live message (a small job, which reads the tail and, as it fills, the last part).
+    const live = messagesJob(A, [msg(128)]);
+    await enqueue(queue, 'ingest-messages', live);
+    await settle();
+    let parts = await layout();
+    expect(parts.map((ids) => ids.length)).toEqual([1, 128]);
+    expect(parts[0]).toEqual(['P128']);
+    // An edit and a revoke of entries in the sealed part, in a small job.
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [
+        raw(
+          'P000-edit',
+          STEFAN,
+          {
+            protocolMessage: {
+              type: 14,
+              key: { id: 'P000', remoteJid: STEFAN, fromMe: false },
+              editedMessage: { conversation: 'botez vineri' },
+            },
+          },
+          { messageTimestamp: TS + 200 },
+        ),
+        raw(
+          'P001-revoke',
+          STEFAN,
+          { protocolMessage: { type: 0, key: { id: 'P001', remoteJid: STEFAN, fromMe: false } } },
+          { messageTimestamp: TS + 201 },
+        ),
+      ]),
+    );
+    await settle();
+    // The live job again (a replay): its message is stored, nothing is added.
+    await enqueue(queue, 'ingest-messages', live);
+    await settle();
+    parts = await layout();
+    expect(parts.map((ids) => ids.length)).toEqual([1, 126]);
+    const all = await indexed('comanda');
+    expect(all).toHaveLength(127);
+    expect(new Set(all).size).toBe(127);
+    expect(all).not.toContain('P000');
+    expect(all).not.toContain('P001');
+    expect(await indexed('botez')).toEqual(['P000']);
+  });
+
+  it('when a period was filled before the tail (part 0 a whole part), then the next message moves it into a new sealed part once and starts a tail', async () => {
+    const entry = (i: number) =>
+      `${(TS * 1000 + i).toString(36)}|i-|OLD${String(i).padStart(4, '0')}|${T}`;
+    const whole = Array.from({ length: SEARCH_ENTRIES_PER_PART }, (_, i) => entry(i));
+    const docOf = (part: number, entries: string[]) => ({
+      term: 'comanda',
+      period: PERIOD,
+      part,
+      parts: 2,
+      packed: entries.join('\n'),
+      updatedAt: new Date(),
+    });
+    await searchPeriods(fs.db, A, 'comanda').doc(String(PERIOD)).set(docOf(0, whole));
+    await searchPeriods(fs.db, A, 'comanda')
+      .doc(`${PERIOD}.1`)
+      .set(docOf(1, [entry(SEARCH_ENTRIES_PER_PART)]));
+    await enqueue(
+      queue,
+      'ingest-messages',
+      messagesJob(A, [raw('NEW1', STEFAN, text('comanda noua'), { messageTimestamp: TS + 5 })]),
+    );
+    await settle();
+    const docs = (await searchPeriods(fs.db, A, 'comanda').get()).docs
+      .map((d) => d.data())
+      .sort((a, b) => a.part - b.part);
+    expect(docs.map((d) => [d.part, searchPeriodEntries(d).length])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, SEARCH_ENTRIES_PER_PART],
+    ]);
+    expect(docs[0]!.parts).toBe(3);
+    expect(await indexed('comanda')).toHaveLength(SEARCH_ENTRIES_PER_PART + 2);
   });
 
   it('when messages were stored before the index existed, then reindex-search indexes them and resumes where it stopped', async () => {
@@ -440,8 +560,11 @@ describe('search index kept by ingest', () => {
     // 8 words × ~600 KB: by count alone (16 writes ≤ 400) this was one commit of ~5 MB.
     expect(commits).toBeGreaterThanOrEqual(Math.ceil((8 * 600_000) / SEARCH_COMMIT_MAX_BYTES));
     const docs = (await searchPeriods(fs.db, A, 'sambata').get()).docs.map((d) => d.data());
-    expect(docs.map((d) => d.part).sort()).toEqual([0, 1]);
+    // Part 1 took tails of ~18.6 KB until the next would pass the limit; part 2 the rest.
+    expect(docs.map((d) => d.part).sort()).toEqual([0, 1, 2]);
     for (const d of docs) expect(d.packed!.length).toBeLessThanOrEqual(SEARCH_PACKED_MAX_CHARS);
+    const part1 = docs.find((d) => d.part === 1)!.packed!.length;
+    expect(part1).toBeGreaterThan(SEARCH_PACKED_MAX_CHARS - 20_000);
     expect(new Set(await indexed('sambata')).size).toBe(SEARCH_ENTRIES_PER_PART);
   }, 60_000);
 });

@@ -11,6 +11,7 @@ import {
   prepareSearchIndex,
   SEARCH_COMMIT_MAX_BYTES,
   type SearchCommit,
+  type SearchReads,
 } from './search-index.js';
 
 /**
@@ -63,13 +64,6 @@ export async function writeChangeSet(
   options: WriteOptions,
 ): Promise<WriteResult> {
   const { accountId, now } = options;
-  const searchIndex = await prepareSearchIndex(
-    store.db,
-    accountId,
-    planSearchIndex(changes),
-    now,
-    options.maxWrites,
-  );
   const loose: LooseWrite[] = [
     ...changes.messagePatches.map((p): LooseWrite => ({
       apply: (b) => b.set(store.messageRef(p.threadId, p.messageId), p.patch, { merge: true }),
@@ -110,13 +104,19 @@ export async function writeChangeSet(
     newCounts.reduce((n, c, i) => n + c + (c > 0 || mustWrite[i] ? 1 : 0), 0) +
     loose.length +
     reserve;
+  const searchPlan = planSearchIndex(changes);
+  const prepare = (reads: SearchReads) =>
+    prepareSearchIndex(store.db, accountId, searchPlan, now, options.maxWrites, reads);
+  // A job small enough to carry its index reads only the tails it appends to (SearchReads).
+  const mayCarry = changeWrites <= CARRY_MAX_WRITES;
+  let searchIndex = await prepare(mayCarry ? 'tail' : 'all');
   const single = searchIndex.commits.length === 1 ? searchIndex.commits[0]! : null;
   let carried: SearchCommit | null = null;
   let plan: PlannedBatch[] | null = null;
   if (
     single !== null &&
     single.bytes <= SEARCH_COMMIT_MAX_BYTES &&
-    changeWrites <= CARRY_MAX_WRITES &&
+    mayCarry &&
     changeWrites + single.writes.length + 1 <= options.maxWrites
   ) {
     const merged = planWith(Math.max(2, capacity - single.writes.length));
@@ -126,6 +126,8 @@ export async function writeChangeSet(
     }
   }
   if (plan === null) {
+    // Committed apart from its messages: a replay may find any entry already indexed.
+    if (mayCarry) searchIndex = await prepare('all');
     await commitSearchIndex(store.db, searchIndex);
     plan = planWith(capacity);
   }

@@ -1,6 +1,7 @@
 import {
   SEARCH_ENTRIES_PER_PART,
   SEARCH_PACKED_MAX_CHARS,
+  SEARCH_TAIL_ENTRIES,
   packSearchEntries,
   searchEntryMessageId,
   searchPartId,
@@ -110,7 +111,7 @@ export async function applySearchPlan(
  * Reads what a plan changes and plans its writes (at most `maxWrites` and about
  * SEARCH_COMMIT_MAX_BYTES per commit) without writing: the caller commits them
  * (commitSearchIndex), or carries a single small commit in the commit of the messages it points
- * to (writeChangeSet).
+ * to (writeChangeSet; only such an index may be prepared with `reads` 'tail').
  */
 export async function prepareSearchIndex(
   db: Db,
@@ -118,9 +119,10 @@ export async function prepareSearchIndex(
   plan: SearchPlan,
   now: Date,
   maxWrites = 400,
+  reads: SearchReads = 'all',
 ): Promise<PreparedSearchIndex> {
   const batches = new GroupedBatches(maxWrites);
-  await applyPeriods(db, accountId, [...plan.periods.values()], now, batches);
+  await applyPeriods(db, accountId, [...plan.periods.values()], now, batches, reads);
   for (const [threadId, { terms, words }] of plan.threads) {
     // Written whole from the plan: no read, one write per thread.
     const doc: SearchThreadDoc = { threadId, terms, words, updatedAt: now };
@@ -129,12 +131,25 @@ export async function prepareSearchIndex(
   return { commits: batches.planned() };
 }
 
+/**
+ * Which parts of a word-period a change reads. `all`: every part, so any entry can be found
+ * (removes, edits, a reindex, a replay). `tail`: part 0, and the last sealed part only when the
+ * tail fills — enough for entries of messages new to the store, when the index lands in the
+ * commit of those messages: a replay after that commit finds the messages stored and adds
+ * nothing, so no entry can already be in a sealed part. Parts not read are never written. (One
+ * way an entry can be there: a history job whose index committed before its messages, stopped
+ * between the two, and the same message arriving live before its replay; the entry is then
+ * stored twice, and a search keeps one hit per message.)
+ */
+export type SearchReads = 'all' | 'tail';
+
 async function applyPeriods(
   db: Db,
   accountId: string,
   ops: PeriodOps[],
   now: Date,
   batches: GroupedBatches,
+  reads: SearchReads,
 ): Promise<void> {
   if (ops.length === 0) return;
   const refOf = (o: PeriodOps, part: number): PeriodRef =>
@@ -145,13 +160,20 @@ async function applyPeriods(
   );
   const more: Array<{ op: number; part: number }> = [];
   heads.forEach((head, i) => {
-    for (let part = 1; part < (head?.parts ?? 1); part++) more.push({ op: i, part });
+    const count = head?.parts ?? 1;
+    const o = ops[i]!;
+    if (reads === 'all' || o.mayExist) {
+      for (let part = 1; part < count; part++) more.push({ op: i, part });
+    } else if (count > 1 && tailLength(head) + o.adds.size > SEARCH_TAIL_ENTRIES) {
+      more.push({ op: i, part: count - 1 }); // the tail may fill: where it moves
+    }
   });
   const rest = await readAll<SearchPeriodDoc>(
     db,
     more.map((m) => refOf(ops[m.op]!, m.part)),
   );
-  const partsByOp = new Map<number, string[][]>();
+  /** A period's parts; null: a part not read (kept as stored). */
+  const partsByOp = new Map<number, Array<string[] | null>>();
   /** Parts stored as an array (before the packing): rewritten packed. */
   const unpacked = new Map<number, Set<number>>();
   const load = (i: number, part: number, doc: SearchPeriodDoc | undefined): string[] => {
@@ -162,30 +184,33 @@ async function applyPeriods(
     }
     return doc !== undefined ? searchPeriodEntries(doc) : [];
   };
-  ops.forEach((_o, i) => partsByOp.set(i, [load(i, 0, heads[i])]));
+  heads.forEach((head, i) => {
+    const parts = new Array<string[] | null>(head?.parts ?? 1).fill(null);
+    parts[0] = load(i, 0, head);
+    partsByOp.set(i, parts);
+  });
   more.forEach((m, j) => {
     partsByOp.get(m.op)![m.part] = load(m.op, m.part, rest[j]);
   });
 
   ops.forEach((o, i) => {
     const parts = partsByOp.get(i)!;
-    for (let p = 0; p < parts.length; p++) parts[p] ??= [];
     const where = new Map<string, { part: number; at: number }>();
     parts.forEach((entries, p) =>
-      entries.forEach((e, at) => where.set(searchEntryMessageId(e), { part: p, at })),
+      entries?.forEach((e, at) => where.set(searchEntryMessageId(e), { part: p, at })),
     );
     const changed = new Set<number>(unpacked.get(i));
     for (const id of o.removes) {
       const found = where.get(id);
       if (found === undefined || o.adds.has(id)) continue;
-      parts[found.part] = parts[found.part]!.filter((e) => searchEntryMessageId(e) !== id);
-      parts[found.part]!.forEach((e, at) =>
-        where.set(searchEntryMessageId(e), { part: found.part, at }),
-      );
+      const kept = parts[found.part]!.filter((e) => searchEntryMessageId(e) !== id);
+      parts[found.part] = kept;
+      kept.forEach((e, at) => where.set(searchEntryMessageId(e), { part: found.part, at }));
       where.delete(id);
       changed.add(found.part);
     }
-    const chars = parts.map((entries) => entries.reduce((n, e) => n + e.length + 1, 0));
+    const chars = parts.map((entries) => entries?.reduce((n, e) => n + e.length + 1, 0) ?? 0);
+    const partsBefore = parts.map((entries) => entries?.length ?? 0);
     for (const [id, entry] of o.adds) {
       const found = where.get(id);
       if (found !== undefined) {
@@ -198,21 +223,14 @@ async function applyPeriods(
         changed.add(found.part);
         continue;
       }
-      let last = parts.length - 1;
-      if (
-        parts[last]!.length >= SEARCH_ENTRIES_PER_PART ||
-        chars[last]! + entry.length + 1 > SEARCH_PACKED_MAX_CHARS
-      ) {
-        parts.push([]);
-        chars.push(0);
-        last += 1;
-        changed.add(0); // part 0 carries the number of parts
-      }
-      parts[last]!.push(entry);
-      chars[last]! += entry.length + 1;
-      where.set(id, { part: last, at: parts[last]!.length - 1 });
-      changed.add(last);
+      // A new entry goes into the tail (part 0), so a message rewrites a small document.
+      if (parts[0]!.length >= SEARCH_TAIL_ENTRIES) sealTail(parts, chars, where);
+      parts[0]!.push(entry);
+      chars[0]! += entry.length + 1;
+      where.set(id, { part: 0, at: parts[0]!.length - 1 });
+      changed.add(0);
     }
+    for (const p of sealed(parts, partsBefore)) changed.add(p);
     batches.add(
       [...changed].map((p) => (b: WriteBatch) => {
         const doc: SearchPeriodDoc = {
@@ -230,4 +248,53 @@ async function applyPeriods(
       [...changed].reduce((n, p) => n + chars[p]! + 200, 0),
     );
   });
+}
+
+function tailLength(head: SearchPeriodDoc | undefined): number {
+  return head === undefined ? 0 : searchPeriodEntries(head).length;
+}
+
+/**
+ * Moves a full tail (part 0) into the last sealed part, or into a new one when that has no room
+ * for it (by entries or characters): the tail's entries stay together, so a sealed part ends
+ * below SEARCH_ENTRIES_PER_PART by less than a tail. A tail written before the tail existed (a
+ * whole part) moves the same way, once.
+ */
+function sealTail(
+  parts: Array<string[] | null>,
+  chars: number[],
+  where: Map<string, { part: number; at: number }>,
+): void {
+  const tail = parts[0]!;
+  let last = parts.length - 1;
+  const lastPart = parts[last];
+  // Parts not read are never written: the last part is read whenever the tail may fill.
+  if (lastPart === null) throw new Error('search index: the last part of a period was not read');
+  if (
+    last === 0 ||
+    lastPart!.length + tail.length > SEARCH_ENTRIES_PER_PART ||
+    chars[last]! + chars[0]! > SEARCH_PACKED_MAX_CHARS
+  ) {
+    parts.push([]);
+    chars.push(0);
+    last += 1;
+  }
+  const into = parts[last]!;
+  for (const e of tail) {
+    where.set(searchEntryMessageId(e), { part: last, at: into.length });
+    into.push(e);
+  }
+  chars[last]! += chars[0]!;
+  parts[0] = [];
+  chars[0] = 0;
+}
+
+/** Parts a seal added to or created (part 0, which counts them, is written anyway). */
+function sealed(parts: Array<string[] | null>, before: number[]): number[] {
+  const out: number[] = [];
+  for (let p = 1; p < parts.length; p++) {
+    const entries = parts[p] ?? null;
+    if (entries !== null && (p >= before.length || entries.length > before[p]!)) out.push(p);
+  }
+  return out;
 }

@@ -17,6 +17,12 @@ export interface PeriodOps {
   /** Encoded entries by message id. */
   adds: Map<string, string>;
   removes: Set<string>;
+  /**
+   * Whether an entry of these messages may be in the index already, anywhere in the period (an
+   * edit, a revoke, a reindex): every part is then read. False while every add is a message new
+   * to the store.
+   */
+  mayExist: boolean;
 }
 
 export interface SearchPlan {
@@ -33,18 +39,24 @@ function periodOps(plan: SearchPlan, term: string, period: number): PeriodOps {
   const key = `${term}\u0000${period}`;
   let ops = plan.periods.get(key);
   if (ops === undefined) {
-    ops = { term, period, adds: new Map(), removes: new Set() };
+    ops = { term, period, adds: new Map(), removes: new Set(), mayExist: false };
     plan.periods.set(key, ops);
   }
   return ops;
 }
 
-/** Index a message under its words (none when revoked). */
-export function planMessage(plan: SearchPlan, doc: MessageDoc): void {
+/**
+ * Index a message under its words (none when revoked). `isNew`: the message is being stored for
+ * the first time by this change (not an edit, not a reindex of stored messages).
+ */
+export function planMessage(plan: SearchPlan, doc: MessageDoc, isNew = false): void {
   const entry = encodeSearchEntry(searchEntryOf(doc));
   const period = searchPeriodOf(doc.tsClient);
-  for (const term of messageSearchTerms(doc))
-    periodOps(plan, term, period).adds.set(doc.waKey.id, entry);
+  for (const term of messageSearchTerms(doc)) {
+    const ops = periodOps(plan, term, period);
+    ops.adds.set(doc.waKey.id, entry);
+    if (!isNew) ops.mayExist = true;
+  }
 }
 
 /** An edit or a revoke: the words it no longer has lose it, the words it has find it. */
@@ -52,7 +64,11 @@ export function planMessageChange(plan: SearchPlan, before: MessageDoc, after: M
   const now = new Set(messageSearchTerms(after));
   const period = searchPeriodOf(before.tsClient);
   for (const term of messageSearchTerms(before)) {
-    if (!now.has(term)) periodOps(plan, term, period).removes.add(before.waKey.id);
+    if (!now.has(term)) {
+      const ops = periodOps(plan, term, period);
+      ops.removes.add(before.waKey.id);
+      ops.mayExist = true;
+    }
   }
   planMessage(plan, after);
 }
@@ -79,7 +95,7 @@ export function planThread(
 export function planSearchIndex(changes: ChangeSet): SearchPlan {
   const plan = emptySearchPlan();
   for (const t of changes.threads) {
-    for (const m of t.newMessages) planMessage(plan, m);
+    for (const m of t.newMessages) planMessage(plan, m, true);
     const after = { ...(t.existing ?? t.seed), ...t.patch };
     if (
       t.existing === null ||
