@@ -88,6 +88,27 @@ async function indexed(term: string, accountId = A): Promise<string[]> {
 }
 
 const text = (t: string) => ({ conversation: t });
+/** Stefan edits his message `id` to `body`; revokes `id`. */
+const editOf = (id: string, body: string, ts: number) =>
+  raw(
+    `${id}-edit`,
+    STEFAN,
+    {
+      protocolMessage: {
+        type: 14,
+        key: { id, remoteJid: STEFAN, fromMe: false },
+        editedMessage: { conversation: body },
+      },
+    },
+    { messageTimestamp: ts },
+  );
+const revokeOf = (id: string, ts: number) =>
+  raw(
+    `${id}-revoke`,
+    STEFAN,
+    { protocolMessage: { type: 0, key: { id, remoteJid: STEFAN, fromMe: false } } },
+    { messageTimestamp: ts },
+  );
 
 const base: Omit<MessageDoc, 'waKey' | 'threadId' | 'body'> = {
   accountId: A,
@@ -256,26 +277,7 @@ describe('search index kept by ingest', () => {
     await enqueue(
       queue,
       'ingest-messages',
-      messagesJob(A, [
-        raw(
-          'E1-edit',
-          STEFAN,
-          {
-            protocolMessage: {
-              type: 14,
-              key: { id: 'E1', remoteJid: STEFAN, fromMe: false },
-              editedMessage: { conversation: 'botez vineri' },
-            },
-          },
-          { messageTimestamp: TS + 5 },
-        ),
-        raw(
-          'R1-revoke',
-          STEFAN,
-          { protocolMessage: { type: 0, key: { id: 'R1', remoteJid: STEFAN, fromMe: false } } },
-          { messageTimestamp: TS + 6 },
-        ),
-      ]),
+      messagesJob(A, [editOf('E1', 'botez vineri', TS + 5), revokeOf('R1', TS + 6)]),
     );
     await settle();
     expect(await indexed('petrecere')).toEqual([]);
@@ -355,26 +357,7 @@ describe('search index kept by ingest', () => {
     await enqueue(
       queue,
       'ingest-messages',
-      messagesJob(A, [
-        raw(
-          'P000-edit',
-          STEFAN,
-          {
-            protocolMessage: {
-              type: 14,
-              key: { id: 'P000', remoteJid: STEFAN, fromMe: false },
-              editedMessage: { conversation: 'botez vineri' },
-            },
-          },
-          { messageTimestamp: TS + 200 },
-        ),
-        raw(
-          'P001-revoke',
-          STEFAN,
-          { protocolMessage: { type: 0, key: { id: 'P001', remoteJid: STEFAN, fromMe: false } } },
-          { messageTimestamp: TS + 201 },
-        ),
-      ]),
+      messagesJob(A, [editOf('P000', 'botez vineri', TS + 200), revokeOf('P001', TS + 201)]),
     );
     await settle();
     // The live job again (a replay): its message is stored, nothing is added.
