@@ -13,8 +13,8 @@ import {
 } from '@wacrm/testing';
 import { createGatewayMetrics } from '../data-access/metrics.js';
 import { createQueueRegistry, type QueueRegistry } from '../data-access/queues.js';
-import { startWebhookDispatcher } from './webhook-dispatcher.js';
-import { createWebhooksRepository } from './webhooks.repository.js';
+import { dispatchRecorded, startWebhookDispatcher } from './webhook-dispatcher.js';
+import { createWebhooksRepository, type WebhooksRepository } from './webhooks.repository.js';
 
 let fs: TestFirestore | undefined;
 let redis: TestRedis | undefined;
@@ -90,6 +90,49 @@ describe('webhook dispatcher retention (Redis and the Firestore emulator)', () =
       ).toBe(true);
     });
   });
+  it('when a page of records is dispatched, then they are marked in one commit; when a record fails, the ones before it are marked and it is tried again next pass', async () => {
+    fs = useTestFirestore();
+    redis = await useTestRedis();
+    queues = createQueueRegistry(redis.connection, redis.prefix);
+    const events = webhookEventsCollection(fs.db);
+    for (let n = 1; n <= 5; n++) {
+      await events.doc(`r${n}`).set({ ...record(n, null), createdAt: new Date(Date.now() + n) });
+    }
+    const real = createWebhooksRepository(fs.db);
+    const marks: string[][] = [];
+    // Each record has one event: the third lookup of subscriptions is the third record's.
+    let lookups = 0;
+    let failAt: number | null = 3;
+    const repo: WebhooksRepository = {
+      ...real,
+      markDispatched: (ids, at) => {
+        marks.push([...ids]);
+        return real.markDispatched(ids, at);
+      },
+      matching: (accountId, type) => {
+        lookups += 1;
+        return lookups === failAt
+          ? Promise.reject(new Error('Firestore unavailable'))
+          : real.matching(accountId, type);
+      },
+    };
+    const deps = { repo, queues, jobs: { attempts: 3, backoffMs: 100 } };
+    const undispatched = async () =>
+      (await events.where('dispatched', '==', false).get()).docs.map((d) => d.id).sort();
+
+    await expect(dispatchRecorded(deps)).rejects.toThrow('Firestore unavailable');
+    expect(marks).toEqual([['r1', 'r2']]);
+    expect(await undispatched()).toEqual(['r3', 'r4', 'r5']);
+
+    failAt = null;
+    expect(await dispatchRecorded(deps)).toBe(3);
+    expect(marks).toEqual([
+      ['r1', 'r2'],
+      ['r3', 'r4', 'r5'],
+    ]);
+    expect(await undispatched()).toEqual([]);
+  });
+
   it('when recorded events wait to be dispatched, then /metrics names the backlog and the age of its oldest', async () => {
     fs = useTestFirestore();
     redis = await useTestRedis();

@@ -91,15 +91,24 @@ export async function dispatchEvent(
   return enqueued;
 }
 
-/** One pass: every undispatched record, oldest first, in pages; returns the records handled. */
+/**
+ * One pass: every undispatched record, oldest first, in pages; returns the records handled. A
+ * record is marked only once every delivery of its events is enqueued (a crash before that
+ * repeats it, harmlessly), the records of a page in one commit — or, when a record fails, the
+ * ones before it.
+ */
 export async function dispatchRecorded(deps: DispatchDeps, pageSize = 100): Promise<number> {
   let handled = 0;
   for (;;) {
     const page = await deps.repo.undispatchedEvents(pageSize);
-    for (const { id, doc } of page) {
-      for (const event of doc.events) await dispatchEvent(deps, event);
-      // Marked only once every delivery is enqueued: a crash before it repeats the pass.
-      await deps.repo.markDispatched(id, new Date());
+    const done: string[] = [];
+    try {
+      for (const { id, doc } of page) {
+        for (const event of doc.events) await dispatchEvent(deps, event);
+        done.push(id);
+      }
+    } finally {
+      await deps.repo.markDispatched(done, new Date());
     }
     handled += page.length;
     if (page.length < pageSize) return handled;

@@ -42,7 +42,8 @@ export interface WebhooksRepository {
   markReplay(id: string, at: Date): Promise<number>;
   /** Recorded webhook events not yet turned into deliveries, oldest first (issue 16 item 3). */
   undispatchedEvents(limit: number): Promise<Array<{ id: string; doc: WebhookEventLogDoc }>>;
-  markDispatched(id: string, at: Date): Promise<void>;
+  /** Marks records dispatched, all in one commit (a page is at most a few hundred). */
+  markDispatched(ids: readonly string[], at: Date): Promise<void>;
 }
 
 export function createWebhooksRepository(
@@ -135,10 +136,17 @@ export function createWebhooksRepository(
         .get();
       return snap.docs.map((d) => ({ id: d.id, doc: d.data() }));
     },
-    async markDispatched(id, at) {
-      await webhookEventsCollection(db)
-        .doc(id)
-        .set({ dispatched: true, dispatchedAt: at }, { merge: true });
+    async markDispatched(ids, at) {
+      if (ids.length === 0) return;
+      const batch = db.batch();
+      for (const id of ids) {
+        batch.set(
+          webhookEventsCollection(db).doc(id),
+          { dispatched: true, dispatchedAt: at },
+          { merge: true },
+        );
+      }
+      await batch.commit();
     },
   };
 }
