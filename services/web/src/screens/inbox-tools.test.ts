@@ -50,8 +50,13 @@ describe('a live thread against the inbox filter', () => {
 });
 
 describe("a thread's notes as the chat holds them", () => {
-  const note = (id: string, createdAt: string): NoteView =>
-    ({ id, threadId: 't', body: `note ${id}`, authorId: 'ion', createdAt }) as NoteView;
+  const note = (id: string, createdAt: string): NoteView => ({
+    id,
+    threadId: 't',
+    body: `note ${id}`,
+    authorId: 'ion',
+    createdAt,
+  });
   const a = note('a', '2026-12-07T10:00:00.000Z');
   const b = note('b', '2026-12-07T10:05:00.000Z');
 
