@@ -442,6 +442,32 @@ export class WaEmulator implements ConnectionHost {
     return targets.length;
   }
 
+  /**
+   * Contacts took every one-time pre-key of the account's devices (a contact's first message
+   * consumes one): the next login finds none on the server, and the client uploads new ones.
+   * Returns how many were taken.
+   */
+  async takePreKeys(accountId: string): Promise<number> {
+    const account = this.store.account(accountId);
+    if (!account) throw new EmulatorError(409, 'account not paired');
+    let taken = 0;
+    for (const device of Object.values(account.devices)) {
+      taken += Object.keys(device.preKeys).length;
+      device.preKeys = {};
+    }
+    this.store.markChanged();
+    await this.store.flush();
+    return taken;
+  }
+
+  /** The ids of the one-time pre-keys the account's devices have uploaded and nobody took. */
+  preKeyIds(accountId: string): number[] {
+    const account = this.store.account(accountId);
+    return Object.values(account?.devices ?? {})
+      .flatMap((device) => Object.keys(device.preKeys).map(Number))
+      .sort((a, b) => a - b);
+  }
+
   /** Injects a fault on every connection of the account. */
   async fault(accountId: string, fault: FaultKind): Promise<number> {
     if (fault.kind === 'stream-error') return this.disconnect(accountId, fault.code);

@@ -87,6 +87,38 @@ describe('Signal keys written ahead of the frames that use them (real Baileys ag
     expect(askRetry).not.toHaveBeenCalled();
   }, 120_000);
 
+  it('when new one-time pre-keys cannot be stored, then their upload does not reach WhatsApp until they and the creds that count them are', async () => {
+    const id = 'pre-keys-write-ahead';
+    env.driverOptions = {};
+    const { store } = await pairedWith(id);
+    const onServer = () =>
+      env.emulator.accountViews().find((a) => a.accountId === id)?.devices[0]?.preKeys ?? 0;
+    // Contacts took every one-time pre-key: at its next login Baileys makes and uploads new ones.
+    expect(await env.emulator.takePreKeys(id)).toBeGreaterThan(0);
+    const credsBefore = store.credsWrites;
+    store.failing = true;
+    expect((await env.control(`/accounts/${id}/faults`, { kind: 'drop' })).status).toBe(202);
+    // The new pre-keys were made and could not be stored...
+    await expectEventually(
+      () => expect([...store.refusedKeys].some((k) => k.startsWith('pre-key-'))).toBe(true),
+      { timeoutMs: 20_000 },
+    );
+    // ...so WhatsApp has none of them.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(onServer()).toBe(0);
+
+    store.failing = false;
+    await expectEventually(() => expect(onServer()).toBeGreaterThan(0), { timeoutMs: 20_000 });
+    // What WhatsApp now hands out is what the store holds: every uploaded pre-key, and creds
+    // whose next pre-key id is past them (a restart makes no second key under the same id).
+    expect(store.credsWrites).toBeGreaterThan(credsBefore);
+    const uploaded = env.emulator.preKeyIds(id);
+    const stored = await env.store.load(id);
+    for (const preKeyId of uploaded) expect(stored.keys.has(`pre-key-${preKeyId}`)).toBe(true);
+    const creds = JSON.parse(stored.creds!) as { nextPreKeyId: number };
+    expect(creds.nextPreKeyId).toBeGreaterThan(Math.max(...uploaded));
+  }, 120_000);
+
   it('when the keys cannot be stored within the hold, then the send fails with its frame unwritten and the socket reconnects; sent again with the same id it reaches the contact once', async () => {
     const id = 'keys-hold-bound';
     // A message frame waits at most 3 s for its keys here (30 s in production).

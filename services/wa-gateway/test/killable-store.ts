@@ -31,11 +31,14 @@ export class KillableStore implements AuthStateStore {
   /** While set, every write fails, as while the store cannot be reached; counted in `refused`. */
   failing = false;
   refused = 0;
+  /** Names of the keys whose writes were refused. */
+  readonly refusedKeys = new Set<string>();
   async write(accountId: string, token: number, change: AuthChange, beforeWrite: BeforeWrite) {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (this.dead) return new Promise<void>(() => undefined);
     if (this.failing) {
       this.refused += 1;
+      for (const [name] of change.keys) this.refusedKeys.add(name);
       throw new Error('auth-state store unreachable (test)');
     }
     this.commits += Math.max(1, Math.ceil(change.keys.length / 450));

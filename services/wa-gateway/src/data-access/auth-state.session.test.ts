@@ -103,6 +103,43 @@ describe('session auth state: a send waits for its keys', () => {
     await again.durable;
   });
 
+  it('when Baileys sets new pre-keys and then advances the creds, then storeNow resolves only once the keys and those creds are stored', async () => {
+    const { store, changes } = memoryStore();
+    const releases: Array<() => void> = [];
+    const slow: AuthStateStore = {
+      ...store,
+      write: async (...args) => {
+        await new Promise<void>((r) => releases.push(r));
+        return store.write(...args);
+      },
+    };
+    const auth = await open(slow);
+    // The pre-keys' write leaves at once (nothing else pending); the creds Baileys advanced in
+    // place are not in it.
+    void auth.state.keys.set({
+      'pre-key': { '31': { public: Buffer.from('p'), private: Buffer.from('q') } },
+    });
+    auth.state.creds.nextPreKeyId = 32;
+    let stored = false;
+    const storing = auth.storeNow().then(() => (stored = true));
+    const credsStored = () =>
+      changes.some(
+        (c) =>
+          c.creds !== null && (JSON.parse(c.creds) as { nextPreKeyId: number }).nextPreKeyId === 32,
+      );
+    for (let round = 0; round < 4 && !stored; round++) {
+      await new Promise((r) => setTimeout(r, 10));
+      // Never resolved while the creds that count the pre-keys are not stored.
+      expect(stored && !credsStored()).toBe(false);
+      releases.shift()?.();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(stored && !credsStored()).toBe(false);
+    }
+    await storing;
+    expect(changes.some((c) => c.keys.some(([name]) => name === 'pre-key-31'))).toBe(true);
+    expect(credsStored()).toBe(true);
+  });
+
   it('when the auth state is wiped with keys still unstored, then a waiting send is refused', async () => {
     const { store } = memoryStore();
     let failing = true;

@@ -18,6 +18,11 @@ export interface SessionAuth {
   restored: boolean;
   revoked: boolean;
   saveCreds(): void;
+  /**
+   * Writes the creds as they are now, with every key set so far: resolves once stored, rejects
+   * when they never will be (lease lost, wiped). Baileys' pre-key upload waits for it.
+   */
+  storeNow(): Promise<void>;
   /** Resolves once every change so far is written (or given up because the lease was lost). */
   flush(): Promise<void>;
   /** Discards creds and keys, in memory and in the store. */
@@ -112,7 +117,11 @@ export async function openSessionAuth(input: {
         inFlight = false;
         // Stored: every set up to `upTo`; with nothing left pending, every set so far (a later
         // set that added nothing only repeated a value this write or an earlier one stored).
-        durableUpTo = Math.max(durableUpTo, pendingKeys.size === 0 ? generation : upTo);
+        // (Creds set dirty since are written by the next round: storeNow counts on them.)
+        durableUpTo = Math.max(
+          durableUpTo,
+          pendingKeys.size === 0 && !credsDirty ? generation : upTo,
+        );
         settleWaiters();
       } catch (error) {
         if (error instanceof LeaseLostError) {
@@ -185,7 +194,7 @@ export async function openSessionAuth(input: {
         }
         generation += 1;
         // Nothing new to write and nothing on its way: all set so far is stored already.
-        if (pendingKeys.size === 0 && !inFlight) durableUpTo = generation;
+        if (pendingKeys.size === 0 && !inFlight && !credsDirty) durableUpTo = generation;
         // A send through Baileys commits the keys it used after writing its frame: the frame
         // waits for this (see SendScope).
         const scope = sendScope.getStore();
@@ -213,6 +222,13 @@ export async function openSessionAuth(input: {
     saveCreds() {
       credsDirty = true;
       schedule();
+    },
+    storeNow() {
+      credsDirty = true;
+      generation += 1;
+      const upTo = generation;
+      schedule();
+      return whenDurable(upTo);
     },
     async flush() {
       while (running) await running;

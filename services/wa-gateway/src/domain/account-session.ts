@@ -151,10 +151,11 @@ export class AccountSession {
     this.forgetUnfinishedPairing();
     const version = this.deps.webVersion?.current;
     this.versionInUse = version;
+    const auth = this.auth;
     const conn: WaConnection = this.deps.driver.open({
       accountId: this.accountId,
       instanceId: this.deps.instanceId,
-      auth: this.auth.state,
+      auth: auth.state,
       logger: this.log,
       syncFullHistory: this.deps.syncFullHistory,
       ...(version !== undefined ? { version } : {}),
@@ -162,6 +163,7 @@ export class AccountSession {
       msgRetryCounterCache: this.retryCounts,
       onEvents: (events) => this.onEvents(conn, events),
       onMediaRetryAnswer: (answer) => this.onMediaRetryAnswer(answer),
+      storeAuthNow: () => auth.storeNow(),
     });
     this.conn = conn;
   }

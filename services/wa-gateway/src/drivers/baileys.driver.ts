@@ -4,6 +4,7 @@ import makeWASocket, {
   PROCESSABLE_HISTORY_TYPES,
   proto,
   WA_CERT_DETAILS,
+  type AuthenticationState,
   type BaileysEventMap,
   type UserFacingSocketConfig,
   type WAMessage,
@@ -80,8 +81,15 @@ export function baileysDriver(driverOptions: BaileysDriverOptions): WaDriver {
           void socket.end(closeError(Disconnect.connectionClosed, `receipts withheld: ${reason}`));
         },
       });
+      const storeAuthNow = options.storeAuthNow;
       const socket = makeWASocket({
-        auth: options.auth,
+        // Baileys uploads new one-time pre-keys right after setting them: the upload waits until
+        // they and the creds that count them are stored, or a crash in between would leave
+        // WhatsApp handing out keys this account no longer has.
+        auth:
+          storeAuthNow === undefined
+            ? options.auth
+            : onPreKeysSet(options.auth, () => gate.holdUntilStored(storeAuthNow())),
         // Baileys is chatty at info; its warnings and errors still reach our logs. The gate sees
         // its receipt line whatever the level.
         logger: gate.logger(
@@ -308,4 +316,25 @@ const WHATSAPP_ROOT_SERIAL = 0;
  */
 export function certificateRoot(): 'whatsapp' | 'test' {
   return WA_CERT_DETAILS.SERIAL === WHATSAPP_ROOT_SERIAL ? 'whatsapp' : 'test';
+}
+
+/** `auth` whose keys call `onSet` right after Baileys sets new one-time pre-keys. */
+function onPreKeysSet(auth: AuthenticationState, onSet: () => void): AuthenticationState {
+  const keys = auth.keys;
+  return {
+    get creds() {
+      return auth.creds;
+    },
+    keys: {
+      get: (type, ids) => keys.get(type, ids),
+      set: (data) => {
+        const done = keys.set(data);
+        if (Object.values(data['pre-key'] ?? {}).some((key) => key !== null && key !== undefined)) {
+          onSet();
+        }
+        return done;
+      },
+      ...(keys.clear !== undefined ? { clear: () => keys.clear!() } : {}),
+    },
+  };
 }

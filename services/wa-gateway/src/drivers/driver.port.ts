@@ -42,6 +42,12 @@ export interface OpenOptions {
   onEvents(events: WaEvents): Promise<void>;
   /** The phone answered a media re-upload request (any this account sent, on any socket). */
   onMediaRetryAnswer?: (answer: MediaRetryAnswer) => void;
+  /**
+   * Writes `auth` (its creds as they are now and every key set so far), resolving once stored and
+   * rejecting when it never will be: what the driver must not announce to WhatsApp before it is
+   * stored (new one-time pre-keys) waits for it.
+   */
+  storeAuthNow?: () => Promise<void>;
 }
 
 /** The phone's answer to a media re-upload request, readable only under the message's media key. */

@@ -204,7 +204,7 @@ describe('ReceiptGate', () => {
       vi.advanceTimersByTime(19_000);
       expect(failures).toEqual([]);
       vi.advanceTimersByTime(2_000);
-      expect(failures).toEqual(['a sent message waited past its deadline for its keys']);
+      expect(failures).toEqual(['a frame waited past its deadline for its keys']);
       expect(await outcome).toMatch(/message frame not written/);
       gate.keysStored('M2');
       expect(wire).toEqual([]);
@@ -243,6 +243,55 @@ describe('ReceiptGate', () => {
       gate.stored(['A']);
       await gate.written('M5');
       expect(wire).toEqual(['receipt:A', 'message:M5']);
+    });
+  });
+
+  describe("Baileys' pre-key upload and the keys it announces", () => {
+    /** A promise settled by the test, as the auth state's storeNow() is by the store. */
+    const pending = () => {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    };
+
+    it('when pre-keys are set, then the next frames (the upload) wait, in order, until they are stored, while their writes report done at once', async () => {
+      const { wire, gate, frame, done } = setup();
+      frame('before');
+      const stored = pending();
+      gate.holdUntilStored(stored.promise);
+      frame('iq-upload-pre-keys');
+      frame('ping');
+      expect(wire).toEqual(['before']);
+      await tick();
+      expect(done).toEqual(['before', 'iq-upload-pre-keys', 'ping']);
+      stored.resolve();
+      await tick();
+      expect(wire).toEqual(['before', 'iq-upload-pre-keys', 'ping']);
+      frame('after');
+      expect(wire.at(-1)).toBe('after');
+    });
+
+    it('when they are stored before the upload is written, then nothing waits', async () => {
+      const { wire, gate, frame } = setup();
+      gate.holdUntilStored(Promise.resolve());
+      await tick();
+      frame('iq-upload-pre-keys');
+      expect(wire).toEqual(['iq-upload-pre-keys']);
+    });
+
+    it('when they will never be stored, then the upload is never written and the socket is given up', async () => {
+      const { wire, failures, gate, frame } = setup();
+      const stored = pending();
+      gate.holdUntilStored(stored.promise);
+      frame('iq-upload-pre-keys');
+      stored.reject(new Error('lease lost'));
+      await tick();
+      expect(wire).toEqual([]);
+      expect(failures).toEqual(['keys not stored: lease lost']);
     });
   });
 });

@@ -82,6 +82,9 @@ export class ReceiptGate {
   /** Message ids whose status events were handed to our handler and are not stored yet. */
   private readonly statusPending = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** The key the next frame waits under for keys being stored (see holdUntilStored). */
+  private barrier: string | null = null;
+  private barriers = 0;
   private failed = false;
   private write: ((data: unknown, options: unknown, cb?: SendCallback) => void) | null = null;
   /** Delivery receipts held until their message was stored (for logs and tests). */
@@ -145,17 +148,24 @@ export class ReceiptGate {
           ? this.nextSend
           : null;
       this.nextSend = null;
+      // Only the first frame after a hold waits under its key: the rest wait behind it.
+      const barrier = this.barrier;
+      this.barrier = null;
       if (this.failed) {
         cb?.(new Error('receipt gate closed: an event could not be stored'));
         return;
       }
-      if (ids === null && send === null && this.held.length === 0) {
+      if (ids === null && send === null && barrier === null && this.held.length === 0) {
         this.write?.(data, options, cb);
         return;
       }
       if (ids !== null) {
         this.heldReceipts += 1;
         this.wait(ids, this.options.timeoutMs);
+      }
+      if (barrier !== null) {
+        ids = [...(ids ?? []), barrier];
+        this.wait([barrier], this.options.keysTimeoutMs ?? this.options.timeoutMs);
       }
       if (send !== null) {
         this.sends.set(send, sendFrame());
@@ -176,6 +186,30 @@ export class ReceiptGate {
       this.deadlines.set(id, Math.max(this.deadlines.get(id) ?? 0, deadline));
     }
     this.arm();
+  }
+
+  /**
+   * Frames written from now on wait until `stored` resolves: for Baileys' pre-key upload, whose
+   * one-time pre-keys (and the creds that count them) must be stored before WhatsApp can hand
+   * them to a contact. If it rejects while a frame waits, the socket is given up with what it
+   * holds (the upload never reached WhatsApp); a frame waiting past `keysTimeoutMs` does the same.
+   */
+  holdUntilStored(stored: Promise<void>): void {
+    this.barriers += 1;
+    const key = sendKey(`pre-keys#${this.barriers}`);
+    this.barrier = key;
+    stored.then(
+      () => {
+        if (this.barrier === key) this.barrier = null;
+        this.stored([key]);
+      },
+      (error: unknown) => {
+        if (this.barrier === key) this.barrier = null;
+        if (this.waiting.has(key)) {
+          this.fail(`keys not stored: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+    );
   }
 
   /**
@@ -306,7 +340,7 @@ export class ReceiptGate {
         if (this.failed) return;
         const now = Date.now();
         const late = [...this.waiting.keys()].filter((id) => (this.deadlines.get(id) ?? 0) <= now);
-        if (late.some(isSendKey)) this.fail('a sent message waited past its deadline for its keys');
+        if (late.some(isSendKey)) this.fail('a frame waited past its deadline for its keys');
         else if (late.length > 0)
           this.fail('a held receipt waited past its deadline for its message');
         else this.arm();
@@ -368,7 +402,7 @@ function ackKey(messageId: string): string {
   return `ack:${messageId}`;
 }
 
-/** A sent message's frame waits under its own key for its Signal keys to be stored. */
+/** A sent message's frame (or a pre-key upload's) waits under its own key for its keys to be stored. */
 function sendKey(messageId: string): string {
   return `keys:${messageId}`;
 }
